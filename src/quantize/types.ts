@@ -1,0 +1,85 @@
+/**
+ * The quantized model: what the golden interpreter runs, the planner schedules, the emitter writes as C
+ * and the ASIC mapper lays out. Plain data; every number here is exactly what the CMSIS-NN call receives.
+ */
+import type { Dims, Pad } from '../graph/ir.js';
+
+export interface QTensor {
+  name: string;
+  dims: Dims;
+  scale: number;
+  zeroPoint: number;
+}
+
+interface QBase {
+  name: string;
+  inputs: string[];
+  output: string;
+}
+
+export interface QConv extends QBase {
+  op: 'conv';
+  kernel: [number, number];
+  stride: [number, number];
+  pad: Pad;
+  /** int8 weights, OHWI, symmetric per output channel (range -127..127). */
+  weights: Int8Array;
+  /** int32 bias, scale = input_scale * weight_scale[c]. */
+  bias: Int32Array;
+  /** Per-output-channel float weight scale (kept for reports and the ASIC map). */
+  weightScales: Float64Array;
+  multiplier: Int32Array;
+  shift: Int32Array;
+  inputOffset: number; // -input zero point
+  outputOffset: number; // output zero point
+  actMin: number;
+  actMax: number;
+}
+
+export interface QPool extends QBase {
+  op: 'maxpool' | 'avgpool';
+  kernel: [number, number];
+  stride: [number, number];
+  pad: Pad;
+  actMin: number;
+  actMax: number;
+}
+
+export interface QConcat extends QBase {
+  op: 'concat';
+}
+
+/** arm_elementwise_add_s8 parameters, in its argument order. */
+export interface QAdd extends QBase {
+  op: 'add';
+  input1Offset: number;
+  input1Mult: number;
+  input1Shift: number;
+  input2Offset: number;
+  input2Mult: number;
+  input2Shift: number;
+  leftShift: number;
+  outputOffset: number;
+  outputMult: number;
+  outputShift: number;
+  actMin: number;
+  actMax: number;
+}
+
+/** arm_softmax_s8 parameters. */
+export interface QSoftmax extends QBase {
+  op: 'softmax';
+  mult: number;
+  shift: number;
+  diffMin: number;
+}
+
+export type QLayer = QConv | QPool | QConcat | QAdd | QSoftmax;
+
+export interface QModel {
+  name: string;
+  input: string;
+  outputs: string[];
+  tensors: Record<string, QTensor>;
+  layers: QLayer[];
+}

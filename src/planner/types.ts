@@ -1,0 +1,111 @@
+/**
+ * A memory plan: buffers placed in a board's RAM regions, and the schedule of kernel calls (steps) that read and
+ * write them. The emitter renders each step as one CMSIS-NN call; the golden plan executor runs the same steps on
+ * simulated memory, so a wrong offset or an overlap shows up as a wrong byte in tests, not only on a device.
+ */
+import type { Dims } from '../graph/ir.js';
+
+/** A byte position inside a planned buffer. */
+export interface Ref {
+  buffer: string;
+  offset: number;
+}
+
+export interface PlannedBuffer {
+  name: string;
+  /** What it holds: a whole activation tensor, a row band of one, or kernel scratch. */
+  kind: 'tensor' | 'band' | 'scratch' | 'input' | 'output';
+  /** The graph tensor it holds, if any. */
+  tensor?: string;
+  size: number;
+  /** First and last step index (inclusive) that touch it. */
+  firstUse: number;
+  lastUse: number;
+  region: string;
+  /** Byte offset inside the region's arena. */
+  offset: number;
+  alignment: number;
+}
+
+interface StepBase {
+  /** The quantized layer whose parameters the call uses. */
+  layer: string;
+  /** Human-readable note, e.g. "rows 0-13 of 111". */
+  note?: string;
+}
+
+export interface ConvStep extends StepBase {
+  op: 'conv';
+  input: Ref;
+  inDims: Dims;
+  output: Ref;
+  outDims: Dims;
+  /** Padding passed to the kernel for this call (band calls pass top padding only at row 0). */
+  padTop: number;
+  padLeft: number;
+  scratch?: Ref;
+  scratchSize: number;
+}
+
+export interface PoolStep extends StepBase {
+  op: 'maxpool' | 'avgpool';
+  input: Ref;
+  inDims: Dims;
+  output: Ref;
+  outDims: Dims;
+  padTop: number;
+  padLeft: number;
+  scratch?: Ref;
+  scratchSize: number;
+}
+
+/** arm_concatenation_s8_x: copy a [h][w][c] tensor into channels [offsetC, offsetC + c) of a [h][w][outC] one. */
+export interface ConcatStep extends StepBase {
+  op: 'concat';
+  input: Ref;
+  inDims: Dims;
+  output: Ref;
+  outC: number;
+  offsetC: number;
+}
+
+export interface AddStep extends StepBase {
+  op: 'add';
+  input1: Ref;
+  input2: Ref;
+  output: Ref;
+  size: number;
+}
+
+export interface SoftmaxStep extends StepBase {
+  op: 'softmax';
+  input: Ref;
+  output: Ref;
+  rows: number;
+  rowSize: number;
+}
+
+export type Step = ConvStep | PoolStep | ConcatStep | AddStep | SoftmaxStep;
+
+export interface RegionUse {
+  name: string;
+  /** Bytes of this region used by the arena (peak, alignment included). */
+  used: number;
+  capacity: number;
+}
+
+export interface MemoryPlan {
+  model: string;
+  strategy: string;
+  buffers: PlannedBuffer[];
+  steps: Step[];
+  regions: RegionUse[];
+  /** Where the model input and each output live. */
+  input: Ref;
+  outputs: Record<string, Ref>;
+  /** Total arena bytes over all regions. */
+  peakBytes: number;
+  /** MACs executed by the steps, and by the untiled model, for recompute accounting. */
+  macs: number;
+  baseMacs: number;
+}

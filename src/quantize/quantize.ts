@@ -1,0 +1,171 @@
+/**
+ * Float model + calibrated ranges -> QModel, per the TFLite int8 scheme:
+ * weights int8 symmetric per output channel, bias int32 at input_scale * weight_scale, activations int8 asymmetric
+ * per tensor, Q31 multiplier + shift, fused ReLU as a clamp at the output zero point.
+ * Ops that only move or compare bytes (max pool, concat, average pool) need equal quantization on their inputs
+ * and output, so those tensors are grouped and share one range.
+ */
+import type { FloatModel, Graph } from '../graph/ir.js';
+import { quantizeMultiplier } from '../golden/kernels.js';
+import type { Ranges } from './calibrate.js';
+import type { QLayer, QModel, QTensor } from './types.js';
+
+const SOFTMAX_SCALE = 1 / 256;
+const SOFTMAX_ZERO_POINT = -128;
+/** TFLite's kScaledDiffIntegerBits for int8 softmax, and the elementwise-add input left shift. */
+const SCALED_DIFF_INTEGER_BITS = 5;
+export const ADD_LEFT_SHIFT = 20;
+
+/** Tensors that must share quantization parameters (union-find over pass-through ops). */
+function shareGroups(graph: Graph): Map<string, string> {
+  const parent = new Map<string, string>();
+  const find = (t: string): string => {
+    let r = t;
+    while (parent.has(r) && parent.get(r) !== r) r = parent.get(r)!;
+    return r;
+  };
+  const union = (a: string, b: string): void => {
+    const ra = find(a);
+    const rb = find(b);
+    if (ra !== rb) parent.set(rb, ra);
+  };
+  for (const n of graph.nodes) {
+    if (n.op === 'maxpool' || n.op === 'avgpool' || n.op === 'concat') for (const i of n.inputs) union(n.output, i);
+  }
+  const groups = new Map<string, string>();
+  for (const t of Object.keys(graph.tensors)) groups.set(t, find(t));
+  return groups;
+}
+
+export function activationParams(min: number, max: number): { scale: number; zeroPoint: number } {
+  const lo = Math.min(0, min);
+  let hi = Math.max(0, max);
+  if (hi - lo < 1e-6) hi = lo + 1e-6;
+  const scale = (hi - lo) / 255;
+  const zeroPoint = Math.max(-128, Math.min(127, Math.round(-128 - lo / scale)));
+  return { scale, zeroPoint };
+}
+
+/** TFLite PreprocessSoftmaxScaling + CalculateInputRadius for beta = 1. */
+function softmaxParams(inputScale: number): { mult: number; shift: number; diffMin: number } {
+  const real = Math.min(inputScale * 2 ** (31 - SCALED_DIFF_INTEGER_BITS), 2 ** 31 - 1);
+  const { mult, shift } = quantizeMultiplier(real);
+  const maxInputRescaled = ((2 ** SCALED_DIFF_INTEGER_BITS - 1) * 2 ** (31 - SCALED_DIFF_INTEGER_BITS)) / 2 ** shift;
+  return { mult, shift, diffMin: -Math.floor(maxInputRescaled) };
+}
+
+const roundHalfAway = (x: number): number => Math.sign(x) * Math.round(Math.abs(x));
+
+export function quantizeModel(model: FloatModel, ranges: Ranges): QModel {
+  const { graph } = model;
+  const groups = shareGroups(graph);
+  const groupRange = new Map<string, { min: number; max: number }>();
+  for (const [t, g] of groups) {
+    const r = ranges[t];
+    if (!r) throw new Error(`no calibration range for tensor ${t}`);
+    const cur = groupRange.get(g);
+    groupRange.set(g, cur ? { min: Math.min(cur.min, r.min), max: Math.max(cur.max, r.max) } : { ...r });
+  }
+  const tensors: Record<string, QTensor> = {};
+  for (const [t, dims] of Object.entries(graph.tensors)) {
+    const r = groupRange.get(groups.get(t)!)!;
+    tensors[t] = { name: t, dims, ...activationParams(r.min, r.max) };
+  }
+  for (const n of graph.nodes) {
+    if (n.op === 'softmax') {
+      if (groups.get(n.output) !== n.output) throw new Error(`softmax output ${n.output} cannot share quantization`);
+      tensors[n.output] = { ...tensors[n.output], scale: SOFTMAX_SCALE, zeroPoint: SOFTMAX_ZERO_POINT };
+    }
+  }
+
+  const layers: QLayer[] = graph.nodes.map((n): QLayer => {
+    const base = { name: n.name, inputs: [...n.inputs], output: n.output };
+    const tin = tensors[n.inputs[0]];
+    const tout = tensors[n.output];
+    switch (n.op) {
+      case 'conv': {
+        const p = model.weights[n.name];
+        const cin = graph.tensors[n.inputs[0]].c;
+        const per = n.kernel[0] * n.kernel[1] * cin;
+        if (!p || p.weights.length !== n.outChannels * per || p.bias.length !== n.outChannels) {
+          throw new Error(`weights of ${n.name} do not match its shape ${n.outChannels}x${n.kernel.join('x')}x${cin}`);
+        }
+        const weights = new Int8Array(p.weights.length);
+        const bias = new Int32Array(n.outChannels);
+        const weightScales = new Float64Array(n.outChannels);
+        const multiplier = new Int32Array(n.outChannels);
+        const shift = new Int32Array(n.outChannels);
+        for (let oc = 0; oc < n.outChannels; oc++) {
+          let amax = 0;
+          for (let i = 0; i < per; i++) amax = Math.max(amax, Math.abs(p.weights[oc * per + i]));
+          const ws = amax > 0 ? amax / 127 : 1;
+          weightScales[oc] = ws;
+          for (let i = 0; i < per; i++) {
+            weights[oc * per + i] = Math.max(-127, Math.min(127, roundHalfAway(p.weights[oc * per + i] / ws)));
+          }
+          const b = roundHalfAway(p.bias[oc] / (tin.scale * ws));
+          bias[oc] = Math.max(-2147483648, Math.min(2147483647, b));
+          const q = quantizeMultiplier((tin.scale * ws) / tout.scale);
+          multiplier[oc] = q.mult;
+          shift[oc] = q.shift;
+        }
+        return {
+          ...base,
+          op: 'conv',
+          kernel: [...n.kernel],
+          stride: [...n.stride],
+          pad: { ...n.pad },
+          weights,
+          bias,
+          weightScales,
+          multiplier,
+          shift,
+          inputOffset: -tin.zeroPoint,
+          outputOffset: tout.zeroPoint,
+          actMin: n.relu ? Math.max(-128, tout.zeroPoint) : -128,
+          actMax: 127,
+        };
+      }
+      case 'maxpool':
+      case 'avgpool':
+        return { ...base, op: n.op, kernel: [...n.kernel], stride: [...n.stride], pad: { ...n.pad }, actMin: -128, actMax: 127 };
+      case 'concat':
+        return { ...base, op: 'concat' };
+      case 'add': {
+        const t2 = tensors[n.inputs[1]];
+        const twiceMax = 2 * Math.max(tin.scale, t2.scale);
+        const m1 = quantizeMultiplier(tin.scale / twiceMax);
+        const m2 = quantizeMultiplier(t2.scale / twiceMax);
+        const mo = quantizeMultiplier(twiceMax / (2 ** ADD_LEFT_SHIFT * tout.scale));
+        return {
+          ...base,
+          op: 'add',
+          input1Offset: -tin.zeroPoint,
+          input1Mult: m1.mult,
+          input1Shift: m1.shift,
+          input2Offset: -t2.zeroPoint,
+          input2Mult: m2.mult,
+          input2Shift: m2.shift,
+          leftShift: ADD_LEFT_SHIFT,
+          outputOffset: tout.zeroPoint,
+          outputMult: mo.mult,
+          outputShift: mo.shift,
+          actMin: n.relu ? Math.max(-128, tout.zeroPoint) : -128,
+          actMax: 127,
+        };
+      }
+      case 'softmax':
+        return { ...base, op: 'softmax', ...softmaxParams(tin.scale) };
+    }
+  });
+  return { name: graph.name, input: graph.input.name, outputs: [...graph.outputs], tensors, layers };
+}
+
+/** Float HWC input -> int8 with the input tensor's parameters (round half away from zero, saturate). */
+export function quantizeInput(x: Float32Array, t: QTensor): Int8Array {
+  const q = new Int8Array(x.length);
+  for (let i = 0; i < x.length; i++) q[i] = Math.max(-128, Math.min(127, roundHalfAway(x[i] / t.scale) + t.zeroPoint));
+  return q;
+}
+
+export const dequantize = (q: Int8Array, t: QTensor): Float32Array => Float32Array.from(q, (v) => (v - t.zeroPoint) * t.scale);

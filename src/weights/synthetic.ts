@@ -1,0 +1,44 @@
+/**
+ * Deterministic synthetic weights for demos and tests: He-normal conv weights (std sqrt(2 / fan_in)) and small
+ * biases from a seeded PRNG, so activations neither vanish nor explode through the network. Same seed, same bytes.
+ */
+import type { FloatModel, FloatWeights, Graph } from '../graph/ir.js';
+import { gaussian, mulberry32 } from '../util/random.js';
+
+export function syntheticWeights(graph: Graph, seed = 1): FloatWeights {
+  const weights: FloatWeights = {};
+  graph.nodes.forEach((node, index) => {
+    if (node.op !== 'conv') return;
+    const normal = gaussian(mulberry32((seed * 7919 + index * 104729) >>> 0));
+    const cin = graph.tensors[node.inputs[0]].c;
+    const fanIn = node.kernel[0] * node.kernel[1] * cin;
+    const std = Math.sqrt(2 / fanIn);
+    const w = new Float32Array(node.outChannels * fanIn);
+    for (let i = 0; i < w.length; i++) w[i] = normal() * std;
+    const b = new Float32Array(node.outChannels);
+    for (let i = 0; i < b.length; i++) b[i] = normal() * 0.05;
+    weights[node.name] = { weights: w, bias: b };
+  });
+  return weights;
+}
+
+export const syntheticModel = (graph: Graph, seed = 1): FloatModel => ({ graph, weights: syntheticWeights(graph, seed) });
+
+/** A deterministic test image in roughly [-1, 1]: smooth colour gradients, a few blobs and noise, HWC float. */
+export function syntheticImage(h: number, w: number, c: number, seed = 7): Float32Array {
+  const rnd = mulberry32(seed);
+  const noise = gaussian(rnd);
+  const blobs = Array.from({ length: 4 }, () => ({ y: rnd() * h, x: rnd() * w, r: (0.1 + rnd() * 0.3) * Math.min(h, w), v: rnd() * 2 - 1 }));
+  const img = new Float32Array(h * w * c);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      let base = 0;
+      for (const b of blobs) base += b.v * Math.exp(-((y - b.y) ** 2 + (x - b.x) ** 2) / (2 * b.r * b.r));
+      for (let ch = 0; ch < c; ch++) {
+        const grad = ((ch % 2 === 0 ? y / h : x / w) - 0.5) * (ch + 1) * 0.5;
+        img[(y * w + x) * c + ch] = Math.max(-1, Math.min(1, base + grad + noise() * 0.1));
+      }
+    }
+  }
+  return img;
+}

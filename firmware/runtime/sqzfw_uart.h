@@ -1,0 +1,34 @@
+/*
+ * UART driver interface used by sqzfw_rt.c. Exactly one driver is compiled in, selected by a macro from the
+ * board profile (uart.kind): SQZFW_UART_CMSDK (sqzfw_uart_cmsdk.c), SQZFW_UART_STM32_USART, SQZFW_UART_NRF_UARTE.
+ * A new driver is one file sqzfw_uart_<kind>.c guarded by its macro, implementing these three functions.
+ */
+#ifndef SQZFW_UART_H
+#define SQZFW_UART_H
+
+#include <stdint.h>
+
+#if (defined(SQZFW_UART_CMSDK) + defined(SQZFW_UART_STM32_USART) + defined(SQZFW_UART_NRF_UARTE)) != 1
+#error "sqzfw runtime: define exactly one of SQZFW_UART_CMSDK, SQZFW_UART_STM32_USART, SQZFW_UART_NRF_UARTE (the generated Makefile does)"
+#endif
+#ifndef SQZFW_UART_BASE
+#error "sqzfw runtime: define SQZFW_UART_BASE (the generated Makefile does)"
+#endif
+#ifndef SQZFW_CPU_HZ
+#error "sqzfw runtime: define SQZFW_CPU_HZ (the generated Makefile does)"
+#endif
+#if defined(SQZFW_UART_STM32_USART)
+#error "sqzfw runtime: no STM32 USART driver yet (add sqzfw_uart_stm32.c)"
+#endif
+#if defined(SQZFW_UART_NRF_UARTE)
+#error "sqzfw runtime: no nRF UARTE driver yet (add sqzfw_uart_nrf.c)"
+#endif
+
+/* Set the UART up for transmit; safe to call again (the fault handler does). */
+void sqzfw_uart_init(void);
+/* Blocking write of one byte. */
+void sqzfw_uart_putc(char c);
+/* Wait until everything written has left the transmit buffer. */
+void sqzfw_uart_flush(void);
+
+#endif /* SQZFW_UART_H */

@@ -1,0 +1,281 @@
+/**
+ * Board profiles are data: one JSON file per board under boards/. This schema validates a profile and normalizes
+ * it (addresses and sizes written as "0x..." / "512K" / "4M" strings become numbers, optional parts get their
+ * defaults), so that every later stage reads plain numbers and never re-checks the JSON.
+ */
+import { z } from 'zod';
+
+/** Cores GCC 12 knows as -mcpu values that sqzfw may target. */
+export const CORES = [
+  'cortex-m0',
+  'cortex-m0plus',
+  'cortex-m3',
+  'cortex-m4',
+  'cortex-m7',
+  'cortex-m23',
+  'cortex-m33',
+  'cortex-m35p',
+  'cortex-m55',
+  'cortex-m85',
+] as const;
+export type Core = (typeof CORES)[number];
+
+/** -mfpu values; 'none' means no FPU (soft float), 'auto' lets -mcpu decide (Armv8.1-M). */
+export const FPUS = ['none', 'fpv4-sp-d16', 'fpv5-sp-d16', 'fpv5-d16', 'auto'] as const;
+export type Fpu = (typeof FPUS)[number];
+
+/** The FPUs each core can have (the first is its usual configuration). */
+export const CORE_FPUS: Record<Core, readonly Fpu[]> = {
+  'cortex-m0': ['none'],
+  'cortex-m0plus': ['none'],
+  'cortex-m3': ['none'],
+  'cortex-m4': ['fpv4-sp-d16', 'none'],
+  'cortex-m7': ['fpv5-d16', 'fpv5-sp-d16', 'none'],
+  'cortex-m23': ['none'],
+  'cortex-m33': ['fpv5-sp-d16', 'none'],
+  'cortex-m35p': ['fpv5-sp-d16', 'none'],
+  'cortex-m55': ['auto', 'none'],
+  'cortex-m85': ['auto', 'none'],
+};
+
+/** Cores that implement the DSP extension (or may: M33/M35P/M55/M85 make it optional). */
+export const DSP_CORES: readonly Core[] = ['cortex-m4', 'cortex-m7', 'cortex-m33', 'cortex-m35p', 'cortex-m55', 'cortex-m85'];
+
+export const UART_KINDS = ['cmsdk', 'stm32-usart', 'nrf-uarte'] as const;
+export type UartKind = (typeof UART_KINDS)[number];
+
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const SIZE_RE = /^(\d+)\s*(K|KB|KiB|M|MB|MiB)?$/;
+
+/**
+ * An address or a size: a non-negative integer below 2^32, written as a number, "0x2000_0000", "0x20000000",
+ * "65536", "64K" or "4M" (K and M are binary: 1024 and 1048576).
+ */
+const addr = z
+  .union([z.number(), z.string()], {
+    errorMap: () => ({ message: 'expected a number or a string such as "0x20000000", "512K" or "4M"' }),
+  })
+  .transform((v, ctx) => {
+    let n: number;
+    if (typeof v === 'number') {
+      n = v;
+    } else {
+      const s = v.trim().replace(/_/g, '');
+      const m = SIZE_RE.exec(s);
+      if (/^0x[0-9a-f]+$/i.test(s)) n = parseInt(s.slice(2), 16);
+      else if (m) n = Number(m[1]) * (m[2] ? (m[2].startsWith('M') ? 1 << 20 : 1 << 10) : 1);
+      else {
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          message: `expected a number or a string such as "0x20000000", "512K" or "4M", got ${JSON.stringify(v)}`,
+        });
+        return z.NEVER;
+      }
+    }
+    if (!Number.isInteger(n) || n < 0 || n > 0x1_0000_0000) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        message: `expected an integer from 0 to 0x100000000, got ${JSON.stringify(v)}`,
+      });
+      return z.NEVER;
+    }
+    return n;
+  });
+
+const ident = (what: string) =>
+  z.string().regex(IDENT, `expected ${what} made of letters, digits and _ (not starting with a digit)`);
+
+export const memoryRegionSchema = z
+  .object({
+    /** Used as the linker MEMORY name and in section names (.sqzfw_arena_<name>): an identifier. */
+    name: ident('a region name'),
+    /** 'flash': non-volatile or loaded image memory (code, read-only data); 'ram': read-write at run time. */
+    kind: z.enum(['flash', 'ram']),
+    origin: addr,
+    length: addr,
+    /** Off-chip memory (QSPI/OSPI flash, SDRAM, PSRAM): it may need the clock tree or a memory controller set up. */
+    external: z.boolean().default(false),
+    description: z.string().optional(),
+  })
+  .strict();
+
+export const cpuSchema = z
+  .object({
+    core: z.enum(CORES),
+    fpu: z.enum(FPUS),
+    floatAbi: z.enum(['soft', 'softfp', 'hard']),
+    /** Whether the core has the DSP extension (SMLAD & co.); false builds the scalar kernels (-DSQZFW_NO_DSP). */
+    dsp: z.boolean(),
+    /** Core clock; SysTick counts it (sqzfw_rt_ticks). */
+    clockHz: z.number().int().positive(),
+    /** External interrupt lines in the vector table (default 32; unused ones point at the default handler). */
+    irqCount: z.number().int().min(0).max(496).default(32),
+  })
+  .strict();
+
+export const boardSchema = z
+  .object({
+    /** Board name, used in --board and printed by the firmware: lower case, digits, '-', '_', '.'. */
+    name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'expected lower case letters, digits, ".", "-" or "_"'),
+    description: z.string().min(1),
+    /** Silicon or FPGA image, for reports (e.g. "STM32F746NG"). */
+    chip: z.string().optional(),
+    cpu: cpuSchema,
+    gcc: z
+      .object({
+        /** Extra compiler flags appended after the ones derived from cpu (e.g. "-mcpu=cortex-m33+nodsp" variants). */
+        cflags: z.array(z.string()).default([]),
+        /** Extra linker flags. */
+        ldflags: z.array(z.string()).default([]),
+        /** Extra preprocessor defines, NAME or NAME=VALUE. */
+        defines: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(=.*)?$/, 'expected NAME or NAME=VALUE')).default([]),
+      })
+      .strict()
+      .default({}),
+    memory: z.array(memoryRegionSchema).min(1, 'expected at least one memory region'),
+    placement: z
+      .object({
+        /** Region for the vector table, code, read-only data and the load image of .data: a 'flash' region. */
+        code: ident('a region name'),
+        /** Region for .data, .bss and the stack (at its top); default: the first 'ram' region. */
+        data: ident('a region name').optional(),
+        /** Regions that may hold the weights (.sqzfw_weights), in order of preference; the first is the default. */
+        weights: z.array(ident('a region name')).min(1, 'expected at least one region'),
+        /** RAM regions that may hold the activation arena, in order of preference. */
+        arena: z.array(ident('a region name')).min(1, 'expected at least one region'),
+      })
+      .strict(),
+    stackSize: addr,
+    uart: z
+      .object({
+        kind: z.enum(UART_KINDS),
+        base: addr,
+        /** Baud rate on real hardware; without it the CMSDK driver uses the minimum divider (16), all QEMU needs. */
+        baud: z.number().int().positive().optional(),
+        /** Peripheral instance for reports and Renode (e.g. "usart1"). */
+        instance: z.string().optional(),
+        /** nRF UARTE: PSEL.TXD pin number. */
+        txPin: z.number().int().min(0).optional(),
+      })
+      .strict(),
+    qemu: z
+      .object({
+        machine: z.string().min(1),
+        cpu: z.enum(CORES),
+        /** Rate at which QEMU's SysTick counts the core clock (mps2: 25 MHz); default cpu.clockHz. */
+        systickHz: z.number().int().positive().optional(),
+      })
+      .strict()
+      .optional(),
+    renode: z
+      .object({
+        /** Platform description, e.g. "platforms/boards/stm32f7_discovery-bb.repl". */
+        platform: z.string().min(1),
+        /** UART peripheral name on the sysbus, e.g. "sysbus.usart1". */
+        uart: z.string().min(1),
+        performanceInMips: z.number().positive().optional(),
+      })
+      .strict()
+      .optional(),
+    openocd: z
+      .object({
+        /** Config files passed with -f, e.g. ["board/stm32f746g-disco.cfg"] or ["interface/jlink.cfg", "target/nrf52.cfg"]. */
+        configs: z.array(z.string().min(1)).min(1),
+        /** Extra -c commands run before programming (e.g. "transport select swd"). */
+        commands: z.array(z.string()).default([]),
+      })
+      .strict()
+      .optional(),
+    pyocd: z
+      .object({
+        target: z.string().min(1),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .superRefine((b, ctx) => {
+    const regions = new Map(b.memory.map((r) => [r.name, r]));
+    // Region names unique, sizes non-zero, inside the 32-bit space, no overlaps.
+    const seen = new Set<string>();
+    b.memory.forEach((r, i) => {
+      if (seen.has(r.name))
+        ctx.addIssue({ code: 'custom', path: ['memory', i, 'name'], message: `duplicate region name "${r.name}"` });
+      seen.add(r.name);
+      if (r.length === 0) ctx.addIssue({ code: 'custom', path: ['memory', i, 'length'], message: 'expected a non-zero length' });
+      if (r.origin + r.length > 0x1_0000_0000)
+        ctx.addIssue({ code: 'custom', path: ['memory', i, 'length'], message: 'region extends past the 4 GiB address space' });
+      b.memory.forEach((o, j) => {
+        if (j <= i) return;
+        if (r.origin < o.origin + o.length && o.origin < r.origin + r.length)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['memory', j, 'origin'],
+            message: `region "${o.name}" overlaps region "${r.name}"`,
+          });
+      });
+    });
+    const names = b.memory.map((r) => r.name).join(', ');
+    const wantRegion = (path: (string | number)[], name: string, kind?: 'flash' | 'ram') => {
+      const r = regions.get(name);
+      if (!r) ctx.addIssue({ code: 'custom', path, message: `unknown region "${name}" (regions: ${names})` });
+      else if (kind && r.kind !== kind)
+        ctx.addIssue({ code: 'custom', path, message: `region "${name}" is ${r.kind}, expected a ${kind} region` });
+    };
+    wantRegion(['placement', 'code'], b.placement.code, 'flash');
+    if (b.placement.data !== undefined) wantRegion(['placement', 'data'], b.placement.data, 'ram');
+    else if (!b.memory.some((r) => r.kind === 'ram'))
+      ctx.addIssue({ code: 'custom', path: ['memory'], message: 'expected at least one ram region' });
+    b.placement.weights.forEach((n, i) => wantRegion(['placement', 'weights', i], n));
+    b.placement.arena.forEach((n, i) => wantRegion(['placement', 'arena', i], n, 'ram'));
+    const dataRegion = regions.get(b.placement.data ?? '') ?? b.memory.find((r) => r.kind === 'ram');
+    if (dataRegion && b.stackSize >= dataRegion.length)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['stackSize'],
+        message: `stack (${b.stackSize} bytes) does not fit in region "${dataRegion.name}" (${dataRegion.length} bytes)`,
+      });
+    if (b.stackSize % 8 !== 0 || b.stackSize < 256)
+      ctx.addIssue({ code: 'custom', path: ['stackSize'], message: 'expected a multiple of 8, at least 256' });
+
+    // CPU consistency.
+    const fpus = CORE_FPUS[b.cpu.core];
+    if (!fpus.includes(b.cpu.fpu))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cpu', 'fpu'],
+        message: `${b.cpu.core} has no FPU "${b.cpu.fpu}" (expected one of: ${fpus.join(', ')})`,
+      });
+    if (b.cpu.fpu === 'none' && b.cpu.floatAbi !== 'soft')
+      ctx.addIssue({ code: 'custom', path: ['cpu', 'floatAbi'], message: 'expected "soft" when cpu.fpu is "none"' });
+    if (b.cpu.dsp && !DSP_CORES.includes(b.cpu.core))
+      ctx.addIssue({ code: 'custom', path: ['cpu', 'dsp'], message: `${b.cpu.core} has no DSP extension` });
+    if (b.qemu && b.qemu.cpu !== b.cpu.core)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['qemu', 'cpu'],
+        message: `expected the board's core "${b.cpu.core}" (QEMU enforces the machine's CPU)`,
+      });
+    if (b.uart.kind === 'nrf-uarte' && b.uart.txPin === undefined)
+      ctx.addIssue({ code: 'custom', path: ['uart', 'txPin'], message: 'expected the TXD pin number for an nRF UARTE' });
+  })
+  .transform((b) => ({
+    ...b,
+    placement: {
+      ...b.placement,
+      data: b.placement.data ?? b.memory.find((r) => r.kind === 'ram')!.name,
+    },
+  }));
+
+/** A validated, normalized board profile (all addresses and sizes are numbers). */
+export type Board = z.output<typeof boardSchema>;
+export type MemoryRegion = Board['memory'][number];
+/** A profile as written in JSON (addresses may be strings). */
+export type BoardInput = z.input<typeof boardSchema>;
+
+/** "memory[1].origin" from a zod issue path. */
+export function formatIssuePath(path: (string | number)[]): string {
+  let s = '';
+  for (const p of path) s += typeof p === 'number' ? `[${p}]` : s ? `.${p}` : p;
+  return s || '(top level)';
+}

@@ -1,0 +1,248 @@
+/**
+ * Build a generated firmware project with its Makefile (arm-none-eabi-gcc) and report flash/RAM use per memory
+ * region, read from the ELF section headers (arm-none-eabi-objdump -h) and the MEMORY block of linker.ld.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import { UserError } from '../errors.js';
+
+export interface BuildOptions {
+  projectDir: string;
+  /** Arm's CMSIS-NN tree (Include/, Source/) instead of the project's sqzfw/cmsis-nn. */
+  cmsisNnDir?: string;
+  /** Exit through semihosting (QEMU runs). */
+  semihosting?: boolean;
+  /** false: scalar kernels (make DSP=0). Default: the board's setting. */
+  dsp?: boolean;
+  /** Parallel make jobs; default: available CPUs. */
+  jobs?: number;
+}
+
+export interface RegionUse {
+  name: string;
+  used: number;
+  length: number;
+}
+
+export interface BuildResult {
+  /** Absolute path of build/firmware.elf. */
+  elf: string;
+  /** Bytes loaded into flash regions (code, rodata, weights, .data's initial values). */
+  flashBytes: number;
+  /** Bytes of RAM regions taken by sections (data, bss, arenas, stack). */
+  ramBytes: number;
+  /** Allocated section name -> size in bytes. */
+  sections: Record<string, number>;
+  /** Use of each memory region of linker.ld, in its order. */
+  regions: RegionUse[];
+}
+
+export interface ElfSection {
+  name: string;
+  size: number;
+  vma: number;
+  lma: number;
+  alloc: boolean;
+  load: boolean;
+}
+
+export interface LinkerRegion {
+  name: string;
+  kind: 'flash' | 'ram';
+  origin: number;
+  length: number;
+}
+
+const CROSS = 'arm-none-eabi-';
+
+interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function run(cmd: string, args: string[], cwd?: string): Promise<RunResult> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolveRun({ code, stdout, stderr }));
+  });
+}
+
+const isEnoent = (e: unknown): boolean => (e as NodeJS.ErrnoException)?.code === 'ENOENT';
+
+const INSTALL_HINT =
+  'run `npm run setup` (installs gcc-arm-none-eabi libnewlib-arm-none-eabi) or ' +
+  '`sudo apt-get install -y --no-install-recommends gcc-arm-none-eabi libnewlib-arm-none-eabi make`';
+
+/** Throws UserError unless arm-none-eabi-gcc (with newlib) and make can be run. */
+export async function checkToolchain(): Promise<void> {
+  let libc: RunResult;
+  try {
+    libc = await run(`${CROSS}gcc`, ['-print-file-name=libc_nano.a']);
+  } catch (e) {
+    if (isEnoent(e)) throw new UserError('arm-none-eabi-gcc not found', INSTALL_HINT);
+    throw e;
+  }
+  const path = libc.stdout.trim();
+  if (libc.code !== 0 || !path.startsWith('/') || !existsSync(path))
+    throw new UserError('newlib for arm-none-eabi not found (libc_nano.a)', INSTALL_HINT);
+  try {
+    await run('make', ['--version']);
+  } catch (e) {
+    if (isEnoent(e)) throw new UserError('make not found', 'run `sudo apt-get install -y make`');
+    throw e;
+  }
+}
+
+/**
+ * The first compiler/linker error of a build log and the lines after it (at most `max`), without make's noise.
+ * Falls back to the last lines when no line looks like an error.
+ */
+export function firstErrorLines(log: string, max = 12): string[] {
+  const lines = log
+    .split('\n')
+    .map((l) => l.trimEnd().replace(/^\S*\/(arm-none-eabi-)?ld(\.bfd)?: /, 'ld: '))
+    .filter((l) => l && !/^\s+(CC|LD)\s/.test(l));
+  const isError = (l: string) =>
+    /\berror\b|\bError\b|overflowed|overlaps|undefined reference|multiple definition|No rule to make target|cannot find/.test(
+      l,
+    ) && !/^make(\[\d+\])?: \*\*\*/.test(l);
+  const i = lines.findIndex(isError);
+  const from = i < 0 ? Math.max(0, lines.length - max) : i;
+  // Keep the "In function"/"In file included from" line just before the first error, if any.
+  const start = from > 0 && /: In function|In file included from/.test(lines[from - 1]!) ? from - 1 : from;
+  const picked = lines.slice(start);
+  const quiet = picked.filter((l) => !/^make(\[\d+\])?: /.test(l));
+  return (quiet.length > 0 ? quiet : picked).slice(0, max);
+}
+
+/** Parse `objdump -h -w` output. */
+export function parseObjdumpSections(text: string): ElfSection[] {
+  const out: ElfSection[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^\s*\d+\s+(\S+)\s+([0-9a-f]+)\s+([0-9a-f]+)\s+([0-9a-f]+)\s+[0-9a-f]+\s+2\*\*\d+\s*(.*)$/i.exec(line);
+    if (!m) continue;
+    const flags = m[5]!.split(',').map((f) => f.trim());
+    out.push({
+      name: m[1]!,
+      size: parseInt(m[2]!, 16),
+      vma: parseInt(m[3]!, 16),
+      lma: parseInt(m[4]!, 16),
+      alloc: flags.includes('ALLOC'),
+      load: flags.includes('LOAD') && flags.includes('CONTENTS'),
+    });
+  }
+  return out;
+}
+
+/** Parse the MEMORY block of a linker script: `NAME (attrs) : ORIGIN = x, LENGTH = y`; 'w' in attrs means RAM. */
+export function parseLinkerMemory(script: string): LinkerRegion[] {
+  const block = /MEMORY\s*\{([\s\S]*?)\}/.exec(script.replace(/\/\*[\s\S]*?\*\//g, ''));
+  if (!block) return [];
+  const num = (s: string): number => {
+    const m = /^(0x[0-9a-f]+|\d+)\s*([KM])?$/i.exec(s.trim());
+    if (!m) return NaN;
+    const base = m[1]!.toLowerCase().startsWith('0x') ? parseInt(m[1]!, 16) : parseInt(m[1]!, 10);
+    return base * (m[2] ? (m[2].toUpperCase() === 'M' ? 1 << 20 : 1 << 10) : 1);
+  };
+  const out: LinkerRegion[] = [];
+  const re = /(\w+)\s*(?:\(([^)]*)\))?\s*:\s*ORIGIN\s*=\s*([^,]+),\s*LENGTH\s*=\s*([^\s,;]+)/g;
+  for (let m = re.exec(block[1]!); m; m = re.exec(block[1]!)) {
+    out.push({
+      name: m[1]!,
+      kind: /w/i.test(m[2] ?? '') ? 'ram' : 'flash',
+      origin: num(m[3]!),
+      length: num(m[4]!),
+    });
+  }
+  return out;
+}
+
+/** Per-region use: allocated sections by run address, plus load images (e.g. .data's initial values) by load address. */
+export function memoryUse(
+  sections: ElfSection[],
+  regions: LinkerRegion[],
+): Pick<BuildResult, 'flashBytes' | 'ramBytes' | 'sections' | 'regions'> {
+  const inRegion = (addr: number, r: LinkerRegion) => addr >= r.origin && addr < r.origin + r.length;
+  const used = new Map(regions.map((r) => [r.name, 0]));
+  const sizes: Record<string, number> = {};
+  let flashBytes = 0;
+  let ramBytes = 0;
+  for (const s of sections) {
+    if (!s.alloc || s.size === 0) continue;
+    sizes[s.name] = s.size;
+    const run = regions.find((r) => inRegion(s.vma, r));
+    if (run) used.set(run.name, used.get(run.name)! + s.size);
+    if (run ? run.kind === 'ram' : !s.load || s.vma !== s.lma) ramBytes += s.size;
+    if (s.load) {
+      const load = regions.find((r) => inRegion(s.lma, r));
+      if (load && load !== run) used.set(load.name, used.get(load.name)! + s.size);
+      if (!load || load.kind === 'flash') flashBytes += s.size;
+    }
+  }
+  return {
+    flashBytes,
+    ramBytes,
+    sections: sizes,
+    regions: regions.map((r) => ({ name: r.name, used: used.get(r.name)!, length: r.length })),
+  };
+}
+
+/** Read the sections of an ELF file with arm-none-eabi-objdump. */
+export async function readElfSections(elf: string): Promise<ElfSection[]> {
+  let r: RunResult;
+  try {
+    r = await run(`${CROSS}objdump`, ['-h', '-w', elf]);
+  } catch (e) {
+    if (isEnoent(e)) throw new UserError('arm-none-eabi-objdump not found', INSTALL_HINT);
+    throw e;
+  }
+  if (r.code !== 0) throw new UserError(`cannot read ${elf}: ${r.stderr.trim().split('\n')[0]}`, 'rebuild the firmware');
+  return parseObjdumpSections(r.stdout);
+}
+
+/** Run make in a generated project and measure the result. */
+export async function buildFirmware(opts: BuildOptions): Promise<BuildResult> {
+  const dir = resolve(opts.projectDir);
+  if (!existsSync(join(dir, 'Makefile')))
+    throw new UserError(`no Makefile in ${dir}`, 'generate the project first (sqzfw generate)');
+  await checkToolchain();
+  const args = ['-C', dir, `-j${Math.max(1, opts.jobs ?? availableParallelism())}`];
+  if (opts.cmsisNnDir !== undefined) {
+    const nn = resolve(opts.cmsisNnDir);
+    if (!existsSync(join(nn, 'Include', 'arm_nnfunctions.h')))
+      throw new UserError(
+        `${opts.cmsisNnDir} is not a CMSIS-NN tree (no Include/arm_nnfunctions.h)`,
+        'pass the root of a checkout of github.com/ARM-software/CMSIS-NN',
+      );
+    if (/\s/.test(nn)) throw new UserError(`CMSIS-NN path contains spaces: ${nn}`, 'move or symlink it to a path without spaces');
+    args.push(`CMSIS_NN=${nn}`);
+  }
+  args.push(`SEMIHOSTING=${opts.semihosting ? 1 : 0}`);
+  if (opts.dsp !== undefined) args.push(`DSP=${opts.dsp ? 1 : 0}`);
+
+  const r = await run('make', args);
+  if (r.code !== 0) {
+    const log = `${r.stderr}\n${r.stdout}`;
+    const lines = firstErrorLines(log);
+    let hint = `run \`make -C ${dir} V=1\` to see the full log`;
+    if (/undefined reference to `end'/.test(log))
+      hint = `something calls malloc (sbrk needs \`end\`): sqzfw firmware has no heap; ${hint}`;
+    else if (/overflowed|overlaps/.test(log))
+      hint = `the sections do not fit the board's memory regions (see build/firmware.map); ${hint}`;
+    throw new UserError(`firmware build failed in ${dir}:\n${lines.join('\n')}`, hint);
+  }
+  const elf = join(dir, 'build', 'firmware.elf');
+  if (!existsSync(elf)) throw new UserError(`make did not produce ${elf}`, 'check the Makefile');
+  const sections = await readElfSections(elf);
+  const ld = join(dir, 'linker.ld');
+  const regions = existsSync(ld) ? parseLinkerMemory(readFileSync(ld, 'utf8')) : [];
+  return { elf, ...memoryUse(sections, regions) };
+}

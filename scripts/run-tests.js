@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+// Runs the whole vitest suite and ends with the plain summary line "N passed, N failed[, N skipped]".
+import { spawnSync } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+
+const results = '.vitest-results.json';
+rmSync(results, { force: true });
+const r = spawnSync('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${results}`, ...process.argv.slice(2)], { stdio: 'inherit' });
+let summary;
+try {
+  const j = JSON.parse(readFileSync(results, 'utf8'));
+  summary = { passed: j.numPassedTests, failed: j.numFailedTests + (j.numRuntimeErrorTestSuites ?? 0), skipped: j.numPendingTests + j.numTodoTests };
+} catch {
+  summary = undefined;
+}
+if (summary) {
+  console.log(`\n${summary.passed} passed, ${summary.failed} failed${summary.skipped ? `, ${summary.skipped} skipped` : ''}`);
+  if (summary.passed === 0) process.exit(1);
+} else console.log('\n0 passed, 1 failed (vitest wrote no results)');
+process.exit(r.status ?? 1);

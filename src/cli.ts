@@ -1,0 +1,172 @@
+/**
+ * sqzfw command line. Every command is a thin shell over the pipeline stages; user errors print one line and a
+ * hint and exit non-zero, anything else is a bug and keeps its stack trace.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_BOARD, listBoards, loadBoard } from './boards/index.js';
+import { buildFirmware } from './build/index.js';
+import { isUserError, UserError } from './errors.js';
+import { arenaRegions, describeMismatch, emulateProject, generateProject, kernelPath, prepareSynthetic, type PreparedModel } from './flows.js';
+import { checkPlan, planModel } from './planner/index.js';
+import { planSvg, planTable } from './planner/report.js';
+import { planSummary } from './emit/index.js';
+import { writeFilesAtomically } from './project.js';
+import { graphInfo } from './graph/info.js';
+import { buildSqueezeNet, isVariant, VARIANTS, type Variant } from './graph/squeezenet.js';
+import { VERSION } from './version.js';
+import { registerExtraCommands } from './cli-extra.js';
+
+const int = (name: string, min: number, max: number) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
+  return n;
+};
+const variantArg = (v: string): Variant => {
+  if (!isVariant(v)) throw new InvalidArgumentError(`unknown variant; use one of: ${VARIANTS.join(', ')}`);
+  return v;
+};
+
+interface ModelOpts {
+  variant: Variant;
+  inputSize: number;
+  classes: number;
+  seed: number;
+}
+
+const addModelOptions = (cmd: Command): Command =>
+  cmd
+    .addOption(new Option('--variant <v>', `SqueezeNet variant (${VARIANTS.join(', ')})`).default('v1.1').argParser(variantArg))
+    .addOption(new Option('--input-size <n>', 'input height and width in pixels').default(224).argParser(int('--input-size', 16, 1024)))
+    .addOption(new Option('--classes <n>', 'number of output classes').default(1000).argParser(int('--classes', 1, 100000)))
+    .addOption(new Option('--seed <n>', 'seed of the synthetic weights and input image').default(1).argParser(int('--seed', 0, 2 ** 31 - 1)));
+
+const kib = (b: number): string => `${(b / 1024).toFixed(1)} KiB`;
+
+function prepare(o: ModelOpts): PreparedModel {
+  return prepareSynthetic({ variant: o.variant, inputSize: o.inputSize, classes: o.classes, seed: o.seed });
+}
+
+async function doBuild(projectDir: string, o: { cmsisNn?: string; dsp: boolean }) {
+  const r = await buildFirmware({ projectDir, cmsisNnDir: o.cmsisNn, semihosting: true, dsp: o.dsp });
+  console.log(`built ${r.elf}: flash ${r.flashBytes} bytes (${kib(r.flashBytes)}), RAM ${r.ramBytes} bytes (${kib(r.ramBytes)})`);
+  for (const reg of r.regions) if (reg.used > 0) console.log(`  ${reg.name.padEnd(10)} ${String(reg.used).padStart(9)} / ${reg.length} bytes (${((100 * reg.used) / reg.length).toFixed(1)}%)`);
+  return r;
+}
+
+async function doEmulate(projectDir: string, timeoutS: number): Promise<void> {
+  const r = await emulateProject({ projectDir, timeoutMs: timeoutS * 1000 });
+  const names = r.labels.length ? r.labels : [];
+  console.log(`top5: ${r.top5.map((t, i) => `${t.index}${names[i] ? ` (${names[i]})` : ''}:${t.value}`).join('  ')}`);
+  if (r.instructions !== undefined) console.log(`instructions per inference: ${r.instructions.toLocaleString('en-US')} (QEMU -icount, SysTick ticks ${r.ticks})`);
+  if (r.comparison.mismatches.length || r.comparison.missing.length) {
+    throw new UserError(`${describeMismatch(r.comparison)} (board ${r.board})`, 'this is a bug in sqzfw or in the linked CMSIS-NN: please report it with the project folder', 1);
+  }
+  console.log(`compared ${r.comparison.bytes} output bytes with the golden model: bit-exact`);
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program.name('sqzfw').description('SqueezeNet int8 firmware: generate, build, emulate, flash; ASIC memory maps').version(VERSION);
+  program.showHelpAfterError('(run with --help for usage)');
+
+  addModelOptions(program.command('info').description('print layers, shapes, parameters and MACs')).action((o: ModelOpts) => {
+    const g = buildSqueezeNet({ variant: o.variant, inputSize: o.inputSize, classes: o.classes });
+    const info = graphInfo(g);
+    console.log(`${g.name}: input ${o.inputSize}x${o.inputSize}x3`);
+    console.log(`${'layer'.padEnd(22)}${'op'.padEnd(9)}${'output'.padEnd(14)}${'params'.padStart(10)}${'MACs'.padStart(14)}`);
+    for (const l of info.layers) console.log(`${l.name.padEnd(22)}${l.op.padEnd(9)}${l.shape.padEnd(14)}${String(l.params).padStart(10)}${l.macs.toLocaleString('en-US').padStart(14)}`);
+    console.log(`total: ${info.params.toLocaleString('en-US')} parameters, ${(info.macs / 1e6).toFixed(1)} M MACs; largest activation ${info.largestTensor.name} ${kib(info.largestTensor.bytes)} at int8`);
+  });
+
+  program
+    .command('boards')
+    .description('list board profiles')
+    .action(() => {
+      for (const b of listBoards()) {
+        const ram = b.memory.filter((m) => m.kind === 'ram').reduce((s, m) => s + m.length, 0);
+        const flash = b.memory.filter((m) => m.kind === 'flash').reduce((s, m) => s + m.length, 0);
+        console.log(`${b.name.padEnd(20)} ${b.cpu.core.padEnd(11)} flash ${kib(flash).padStart(11)}  RAM ${kib(ram).padStart(11)}  ${b.qemu ? `qemu ${b.qemu.machine}` : 'no emulator twin'}  ${b.description}`);
+      }
+    });
+
+  addModelOptions(program.command('plan').description('plan memory for a board: per-step table, plan.json and a memory-timeline SVG'))
+    .option('--board <name>', 'board profile name or JSON file', DEFAULT_BOARD)
+    .option('--out <dir>', 'folder for plan.json and plan.svg', 'out/plan')
+    .option('--no-dsp', 'size scratch for the scalar kernels')
+    .action((o: ModelOpts & { board: string; out: string; dsp: boolean }) => {
+      const board = loadBoard(o.board);
+      const { model } = prepare(o);
+      const plan = planModel(model, { regions: arenaRegions(board), path: kernelPath(board, o.dsp) });
+      checkPlan(plan);
+      console.log(planTable(plan));
+      writeFilesAtomically(o.out, { 'plan.json': `${JSON.stringify(planSummary(plan), null, 1)}\n`, 'plan.svg': planSvg(plan) });
+      console.log(`wrote ${o.out}/plan.json and ${o.out}/plan.svg`);
+    });
+
+  addModelOptions(program.command('generate').description('generate a firmware project for a board'))
+    .option('--board <name>', 'board profile name or JSON file', DEFAULT_BOARD)
+    .option('--out <dir>', 'output folder', 'out/firmware')
+    .option('--no-dsp', 'plan scratch for the scalar kernels even on DSP cores')
+    .action((o: ModelOpts & { board: string; out: string; dsp: boolean }) => {
+      const board = loadBoard(o.board);
+      const r = generateProject(prepare(o), board, o.out, { dsp: o.dsp });
+      console.log(`generated ${o.out} for ${board.name}: ${r.plan.steps.length} kernel calls, activation arena ${r.plan.peakBytes} bytes (${kib(r.plan.peakBytes)}), ${r.plan.strategy}`);
+    });
+
+  program
+    .command('build')
+    .description('build a generated project with arm-none-eabi-gcc')
+    .option('--project <dir>', 'project folder', 'out/firmware')
+    .option('--cmsis-nn <dir>', "build against Arm's CMSIS-NN at this path instead of the bundled kernels")
+    .option('--no-dsp', 'force the scalar kernels')
+    .action(async (o: { project: string; cmsisNn?: string; dsp: boolean }) => {
+      await doBuild(o.project, o);
+    });
+
+  program
+    .command('emulate')
+    .description('run a built project in QEMU and compare every output byte with the golden model')
+    .option('--project <dir>', 'project folder', 'out/firmware')
+    .addOption(new Option('--emulator <name>', 'emulator').choices(['qemu']).default('qemu'))
+    .addOption(new Option('--timeout <s>', 'time limit in seconds').default(300).argParser(int('--timeout', 1, 3600)))
+    .action(async (o: { project: string; timeout: number }) => {
+      await doEmulate(o.project, o.timeout);
+    });
+
+  addModelOptions(program.command('demo').description('generate, build and emulate SqueezeNet for the default board'))
+    .option('--board <name>', 'board profile name or JSON file', DEFAULT_BOARD)
+    .option('--out <dir>', 'output folder', 'out/demo')
+    .option('--cmsis-nn <dir>', "build against Arm's CMSIS-NN at this path")
+    .option('--no-dsp', 'force the scalar kernels')
+    .addOption(new Option('--timeout <s>', 'emulation time limit in seconds').default(300).argParser(int('--timeout', 1, 3600)))
+    .action(async (o: ModelOpts & { board: string; out: string; cmsisNn?: string; dsp: boolean; timeout: number }) => {
+      const board = loadBoard(o.board);
+      if (!board.qemu) throw new UserError(`board ${board.name} has no QEMU twin to run the demo on`, 'use --board mps2-an500 or mps2-an386, or `sqzfw generate` + `sqzfw flash`');
+      console.log(`SqueezeNet ${o.variant}, ${o.inputSize}x${o.inputSize}, ${o.classes} classes, int8, board ${board.name}`);
+      const r = generateProject(prepare(o), board, o.out, { dsp: o.dsp });
+      console.log(`generated ${o.out}: ${r.plan.steps.length} kernel calls, activation arena ${kib(r.plan.peakBytes)}`);
+      await doBuild(o.out, o);
+      await doEmulate(o.out, o.timeout);
+    });
+
+  registerExtraCommands(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (isUserError(e)) {
+      console.error(`error: ${e.message}`);
+      if (e.hint) console.error(`hint: ${e.hint}`);
+      return e.exitCode;
+    }
+    const code = (e as { code?: string; exitCode?: number }).code;
+    if (typeof code === 'string' && code.startsWith('commander.')) return (e as { exitCode: number }).exitCode;
+    throw e;
+  }
+}

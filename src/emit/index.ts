@@ -1,0 +1,211 @@
+/**
+ * The emitter: a pure generate(input) -> files function. It turns a QModel, its MemoryPlan and a board into a
+ * static-C firmware project (no malloc; one CMSIS-NN call per plan step). All decisions are made here in
+ * TypeScript; the ejs templates under templates/c only loop and substitute.
+ */
+import ejs from 'ejs';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Board } from '../boards/index.js';
+import type { QConv, QLayer, QModel } from '../quantize/types.js';
+import type { MemoryPlan, Ref, Step } from '../planner/types.js';
+import { generatedHeader, renderBoardFiles } from './board-files.js';
+import { cIdentifiers, formatArray } from './c.js';
+import { VERSION } from '../version.js';
+
+export const TEMPLATES_DIR = fileURLToPath(new URL('../../templates/c/', import.meta.url));
+
+export interface GenerateInput {
+  model: QModel;
+  plan: MemoryPlan;
+  board: Board;
+  /** The int8 input image embedded in the firmware. */
+  input: Int8Array;
+  inputNote: string;
+  /** Golden output bytes for that input, per model output: the firmware checks itself against them. */
+  expected: Record<string, Int8Array>;
+  /** Class names, printed with the top 5. */
+  labels?: string[];
+  /** The weights region (default: the board's first weights region). */
+  weightsRegion?: string;
+}
+
+/** Path inside the project -> file content. */
+export type GeneratedFiles = Record<string, string>;
+
+
+const dimsInit = (n: number, h: number, w: number, c: number): string => `{ .n = ${n}, .h = ${h}, .w = ${w}, .c = ${c} }`;
+
+function render(template: string, data: object): string {
+  const file = `${TEMPLATES_DIR}${template}`;
+  return ejs.render(readFileSync(file, 'utf8'), data, { filename: file, rmWhitespace: false });
+}
+
+interface ParamArray {
+  name: string;
+  type: 'int8_t' | 'int32_t';
+  length: number;
+  body: string;
+}
+
+export function generate(input: GenerateInput): GeneratedFiles {
+  const { model, plan, board } = input;
+  const ids = cIdentifiers(model.layers.map((l) => l.name));
+  const layers = new Map(model.layers.map((l) => [l.name, l]));
+  const buffers = new Map(plan.buffers.map((b) => [b.name, b]));
+  const arenaName = (region: string): string => `arena_${region}`;
+  const ptr = (ref: Ref): string => {
+    const b = buffers.get(ref.buffer);
+    if (!b) throw new Error(`plan step refers to unknown buffer ${ref.buffer}`);
+    return `${arenaName(b.region)} + ${b.offset + ref.offset}`;
+  };
+
+  // Parameters: one set per conv layer, emitted in layer order.
+  const params: ParamArray[] = [];
+  for (const l of model.layers) {
+    if (l.op !== 'conv') continue;
+    const id = ids.get(l.name)!;
+    params.push({ name: `w_${id}`, type: 'int8_t', length: l.weights.length, body: formatArray(l.weights) });
+    params.push({ name: `b_${id}`, type: 'int32_t', length: l.bias.length, body: formatArray(l.bias) });
+    params.push({ name: `m_${id}`, type: 'int32_t', length: l.multiplier.length, body: formatArray(l.multiplier) });
+    params.push({ name: `s_${id}`, type: 'int32_t', length: l.shift.length, body: formatArray(l.shift) });
+  }
+
+  const steps = plan.steps.map((s, index) => stepView(s, index, layers.get(s.layer)!, ids.get(s.layer)!, ptr));
+  const usedRegions = plan.regions.filter((r) => r.used > 0);
+  const arenas = usedRegions.map((r) => ({ name: arenaName(r.name), region: r.name, size: r.used }));
+  const outputs = model.outputs.map((name) => {
+    const d = model.tensors[name].dims;
+    return { name, ptr: ptr(plan.outputs[name]), bytes: d.h * d.w * d.c };
+  });
+  const inputDims = model.tensors[model.input].dims;
+  const inputBytes = inputDims.h * inputDims.w * inputDims.c;
+  if (input.input.length !== inputBytes) throw new Error(`input has ${input.input.length} bytes, the model takes ${inputBytes}`);
+
+  // The scores the top 5 is taken over: the first output that is not a softmax, else the first.
+  const scoresIndex = Math.max(0, model.outputs.findIndex((o) => model.layers.find((l) => l.output === o)?.op !== 'softmax'));
+  const header = `/* ${generatedHeader(`model ${model.name}, board ${board.name}, plan ${plan.strategy}`)} */`;
+
+  const files: GeneratedFiles = {
+    'src/model.h': render('model.h.ejs', { header, modelName: model.name, inputBytes, outputs, stepCount: steps.length }),
+    'src/model.c': render('model.c.ejs', { header, params, arenas, outputs, inputPtr: ptr(plan.input), steps }),
+    'src/main.c': render('main.c.ejs', {
+      header,
+      boardName: board.name,
+      inputNote: input.inputNote.replace(/\*\//g, '* /'),
+      inputBody: formatArray(input.input),
+      expected: model.outputs.map((o, index) => {
+        const e = input.expected[o];
+        if (!e) throw new Error(`no expected bytes for output ${o}`);
+        return { index, bytes: e.length, body: formatArray(e) };
+      }),
+      labels: input.labels ? { length: input.labels.length, body: input.labels.map((l) => `    ${JSON.stringify(l)},`).join('\n') } : null,
+      scoresIndex,
+    }),
+    'plan.json': `${JSON.stringify(planSummary(plan), null, 1)}\n`,
+    ...renderBoardFiles(board, { weightsRegion: input.weightsRegion ?? board.placement.weights[0], arenaRegions: usedRegions.map((r) => r.name) }),
+  };
+  return files;
+}
+
+function stepView(s: Step, index: number, layer: QLayer, id: string, ptr: (r: Ref) => string): Record<string, unknown> {
+  const base = { index, comment: `${s.op} ${s.layer}${s.note ? ` (${s.note})` : ''}` };
+  switch (s.op) {
+    case 'conv': {
+      const l = layer as QConv;
+      const scratchPtr = s.scratch ? ptr(s.scratch) : 'NULL';
+      return {
+        ...base,
+        kind: 'conv',
+        inputOffset: l.inputOffset,
+        outputOffset: l.outputOffset,
+        strideH: l.stride[0],
+        strideW: l.stride[1],
+        padTop: s.padTop,
+        padLeft: s.padLeft,
+        actMin: l.actMin,
+        actMax: l.actMax,
+        mult: `m_${id}`,
+        shift: `s_${id}`,
+        weights: `w_${id}`,
+        bias: `b_${id}`,
+        inDims: dimsInit(1, s.inDims.h, s.inDims.w, s.inDims.c),
+        filterDims: dimsInit(s.outDims.c, l.kernel[0], l.kernel[1], s.inDims.c),
+        biasDims: dimsInit(1, 1, 1, s.outDims.c),
+        outDims: dimsInit(1, s.outDims.h, s.outDims.w, s.outDims.c),
+        inPtr: ptr(s.input),
+        outPtr: ptr(s.output),
+        scratchPtr,
+        scratchSize: s.scratchSize,
+        scratchCheck: `arm_convolve_wrapper_s8_get_buffer_size(&conv_params_${index}, &in_dims_${index}, &filter_dims_${index}, &out_dims_${index})`,
+      };
+    }
+    case 'maxpool':
+    case 'avgpool': {
+      if (layer.op !== 'maxpool' && layer.op !== 'avgpool') throw new Error(`step ${index} is a pool but ${layer.name} is ${layer.op}`);
+      return {
+        ...base,
+        kind: 'pool',
+        fn: s.op === 'maxpool' ? 'arm_max_pool_s8' : 'arm_avgpool_s8',
+        strideH: layer.stride[0],
+        strideW: layer.stride[1],
+        padTop: s.padTop,
+        padLeft: s.padLeft,
+        actMin: layer.actMin,
+        actMax: layer.actMax,
+        inDims: dimsInit(1, s.inDims.h, s.inDims.w, s.inDims.c),
+        filterDims: dimsInit(1, layer.kernel[0], layer.kernel[1], 1),
+        outDims: dimsInit(1, s.outDims.h, s.outDims.w, s.outDims.c),
+        inPtr: ptr(s.input),
+        outPtr: ptr(s.output),
+        scratchPtr: s.scratch ? ptr(s.scratch) : 'NULL',
+        scratchSize: s.scratchSize,
+        scratchCheck: s.op === 'avgpool' ? `arm_avgpool_s8_get_buffer_size(${s.outDims.w}, ${s.inDims.c})` : undefined,
+      };
+    }
+    case 'concat':
+      return { ...base, kind: 'concat', inPtr: ptr(s.input), inC: s.inDims.c, inW: s.inDims.w, inH: s.inDims.h, outPtr: ptr(s.output), outC: s.outC, offsetC: s.offsetC };
+    case 'add': {
+      if (layer.op !== 'add') throw new Error(`step ${index} is an add but ${layer.name} is ${layer.op}`);
+      return {
+        ...base,
+        kind: 'add',
+        in1Ptr: ptr(s.input1),
+        in2Ptr: ptr(s.input2),
+        outPtr: ptr(s.output),
+        in1Offset: layer.input1Offset,
+        in1Mult: layer.input1Mult,
+        in1Shift: layer.input1Shift,
+        in2Offset: layer.input2Offset,
+        in2Mult: layer.input2Mult,
+        in2Shift: layer.input2Shift,
+        leftShift: layer.leftShift,
+        outOffset: layer.outputOffset,
+        outMult: layer.outputMult,
+        outShift: layer.outputShift,
+        actMin: layer.actMin,
+        actMax: layer.actMax,
+        size: s.size,
+      };
+    }
+    case 'softmax': {
+      if (layer.op !== 'softmax') throw new Error(`step ${index} is a softmax but ${layer.name} is ${layer.op}`);
+      return { ...base, kind: 'softmax', inPtr: ptr(s.input), outPtr: ptr(s.output), rows: s.rows, rowSize: s.rowSize, mult: layer.mult, shift: layer.shift, diffMin: layer.diffMin };
+    }
+  }
+}
+
+/** The plan as JSON for people and tools (buffers, steps, regions); no weights. */
+export function planSummary(plan: MemoryPlan): object {
+  return {
+    generator: `sqzfw ${VERSION}`,
+    model: plan.model,
+    strategy: plan.strategy,
+    peakBytes: plan.peakBytes,
+    macs: plan.macs,
+    baseMacs: plan.baseMacs,
+    regions: plan.regions,
+    buffers: plan.buffers,
+    steps: plan.steps,
+  };
+}

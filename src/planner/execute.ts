@@ -1,0 +1,100 @@
+/**
+ * Runs a MemoryPlan's steps with the golden kernels on simulated RAM regions, exactly as the firmware will:
+ * same offsets, same dims per call, scratch filled with junk before each call. A plan whose offsets or
+ * lifetimes are wrong produces wrong bytes here, before any firmware is built.
+ */
+import { addS8, avgPoolS8, concatS8X, convS8, maxPoolS8, softmaxS8 } from '../golden/kernels.js';
+import type { QModel } from '../quantize/types.js';
+import type { MemoryPlan, Ref } from './types.js';
+
+export function executePlan(model: QModel, plan: MemoryPlan, input: Int8Array): Record<string, Int8Array> {
+  const mem: Record<string, Int8Array> = {};
+  for (const r of plan.regions) mem[r.name] = new Int8Array(Math.max(r.used, 1)).fill(0x5a);
+  const buf = new Map(plan.buffers.map((b) => [b.name, b]));
+  const view = (ref: Ref, bytes: number): Int8Array => {
+    const b = buf.get(ref.buffer)!;
+    const start = b.offset + ref.offset;
+    return mem[b.region].subarray(start, start + bytes);
+  };
+  const layer = new Map(model.layers.map((l) => [l.name, l]));
+  view(plan.input, input.length).set(input);
+  let junk = 1;
+  for (const s of plan.steps) {
+    const l = layer.get(s.layer)!;
+    if ((s.op === 'conv' || s.op === 'maxpool' || s.op === 'avgpool') && s.scratch) {
+      const sc = view(s.scratch, s.scratchSize);
+      for (let i = 0; i < sc.length; i++) sc[i] = (junk = (junk * 1103515245 + 12345) >>> 0) >>> 24;
+    }
+    switch (s.op) {
+      case 'conv': {
+        if (l.op !== 'conv') throw new Error(`step for ${s.layer} is a conv but the layer is ${l.op}`);
+        const out = convS8({
+          input: view(s.input, s.inDims.h * s.inDims.w * s.inDims.c),
+          inDims: s.inDims,
+          filter: l.weights,
+          kernel: l.kernel,
+          bias: l.bias,
+          outDims: s.outDims,
+          inputOffset: l.inputOffset,
+          outputOffset: l.outputOffset,
+          stride: l.stride,
+          padTop: s.padTop,
+          padLeft: s.padLeft,
+          multiplier: l.multiplier,
+          shift: l.shift,
+          actMin: l.actMin,
+          actMax: l.actMax,
+        });
+        view(s.output, out.length).set(out);
+        break;
+      }
+      case 'maxpool':
+      case 'avgpool': {
+        if (l.op !== 'maxpool' && l.op !== 'avgpool') throw new Error(`step for ${s.layer} is a pool but the layer is ${l.op}`);
+        const args = { input: view(s.input, s.inDims.h * s.inDims.w * s.inDims.c), inDims: s.inDims, kernel: l.kernel, stride: l.stride, padTop: s.padTop, padLeft: s.padLeft, outDims: s.outDims, actMin: l.actMin, actMax: l.actMax };
+        const out = s.op === 'maxpool' ? maxPoolS8(args) : avgPoolS8(args);
+        view(s.output, out.length).set(out);
+        break;
+      }
+      case 'concat': {
+        const pixels = s.inDims.h * s.inDims.w;
+        const input = view(s.input, pixels * s.inDims.c).slice();
+        concatS8X({ input, inDims: s.inDims, output: view(s.output, pixels * s.outC), outC: s.outC, offsetC: s.offsetC });
+        break;
+      }
+      case 'add': {
+        if (l.op !== 'add') throw new Error(`step for ${s.layer} is an add but the layer is ${l.op}`);
+        const out = addS8({
+          in1: view(s.input1, s.size),
+          in2: view(s.input2, s.size),
+          in1Offset: l.input1Offset,
+          in1Mult: l.input1Mult,
+          in1Shift: l.input1Shift,
+          in2Offset: l.input2Offset,
+          in2Mult: l.input2Mult,
+          in2Shift: l.input2Shift,
+          leftShift: l.leftShift,
+          outOffset: l.outputOffset,
+          outMult: l.outputMult,
+          outShift: l.outputShift,
+          actMin: l.actMin,
+          actMax: l.actMax,
+        });
+        view(s.output, s.size).set(out);
+        break;
+      }
+      case 'softmax': {
+        if (l.op !== 'softmax') throw new Error(`step for ${s.layer} is a softmax but the layer is ${l.op}`);
+        const out = softmaxS8({ input: view(s.input, s.rows * s.rowSize), rows: s.rows, rowSize: s.rowSize, mult: l.mult, shift: l.shift, diffMin: l.diffMin });
+        view(s.output, out.length).set(out);
+        break;
+      }
+    }
+  }
+  const result: Record<string, Int8Array> = {};
+  for (const [name, ref] of Object.entries(plan.outputs)) {
+    const d = model.tensors[name].dims;
+    result[name] = view(ref, d.h * d.w * d.c).slice();
+  }
+  return result;
+}

@@ -44,6 +44,9 @@ export function doublingHighMul(a: number, b: number): number {
 /** arm_nn_divide_by_power_of_two: rounding right shift, ties away from zero. */
 export function divideByPOT(x: number, exponent: number): number {
   if (exponent === 0) return x;
+  // Shifts of 32 or more are undefined in C; Cortex-M's register shifts give mask = ~0 and x >> e = 0 or -1,
+  // so the C code returns +1 for x >= 0 and -1 otherwise (softmax reaches this on a flat 1000-class row).
+  if (exponent >= 32) return x >= 0 ? 1 : -1;
   const mask = 2 ** exponent - 1;
   const remainder = ((x % (mask + 1)) + (mask + 1)) % (mask + 1); // x & mask for two's complement
   const result = Math.floor(x / 2 ** exponent); // arithmetic shift

@@ -1,4 +1,7 @@
-/** Commands owned by other stages (ASIC map, evaluation), registered when their modules are present. */
+/** Commands owned by other stages (ASIC map, evaluation), registered on the main program. */
 import type { Command } from 'commander';
+import { registerAsicCommand } from './asic/cli.js';
 
-export function registerExtraCommands(_program: Command): void {}
+export function registerExtraCommands(program: Command): void {
+  registerAsicCommand(program);
+}

@@ -1,0 +1,31 @@
+/** C / SystemVerilog identifiers from layer and memory names, unique within one map. */
+import type { AsicMap } from '../types.js';
+
+export const ident = (s: string): string => {
+  let id = s.replace(/[^A-Za-z0-9]+/g, '_').replace(/^_+|_+$/g, '').toUpperCase();
+  if (id === '' || /^[0-9]/.test(id)) id = `L${id}`;
+  return id;
+};
+
+/** Unique identifier per layer index (collisions after sanitizing get _2, _3, ...). */
+export function layerIdents(map: AsicMap): string[] {
+  const seen = new Map<string, number>();
+  return map.layers.map((l) => {
+    const base = ident(l.name);
+    const n = (seen.get(base) ?? 0) + 1;
+    seen.set(base, n);
+    return n === 1 ? base : `${base}_${n}`;
+  });
+}
+
+export const KIND_IDENT = { weights: 'WEIGHTS', bias: 'BIAS', multiplier: 'MULT', shift: 'SHIFT' } as const;
+export const KIND_CODE = { weights: 0, bias: 1, multiplier: 2, shift: 3 } as const;
+
+export const hexC = (v: number): string => `0x${(v >>> 0).toString(16).toUpperCase().padStart(8, '0')}u`;
+export const hexSv = (v: number): string => {
+  const h = (v >>> 0).toString(16).toUpperCase().padStart(8, '0');
+  return `32'h${h.slice(0, 4)}_${h.slice(4)}`;
+};
+
+/** Escape for a C or SV string literal (names are printable ASCII in practice). */
+export const cString = (s: string): string => `"${s.replace(/[\\"]/g, (c) => `\\${c}`).replace(/[^\x20-\x7e]/g, '?')}"`;

@@ -1,68 +1,90 @@
 /**
  * The golden int8 model: runs a QModel layer by layer with the golden kernels. What the firmware must print.
+ * The per-op call helpers map a layer's quantized parameters onto one kernel call; the plan executor uses them
+ * too, with a step's (band) dims and padding.
  */
-import type { QLayer, QModel } from '../quantize/types.js';
+import type { Dims } from '../graph/ir.js';
+import type { QAdd, QConv, QLayer, QModel, QPool, QSoftmax } from '../quantize/types.js';
 import { addS8, avgPoolS8, concatS8X, convS8, maxPoolS8, softmaxS8 } from './kernels.js';
 
 export type IntTensors = Record<string, Int8Array>;
 
+export interface CallGeometry {
+  inDims: Dims;
+  outDims: Dims;
+  padTop: number;
+  padLeft: number;
+}
+
+export const convCall = (l: QConv, input: Int8Array, g: CallGeometry): Int8Array =>
+  convS8({
+    input,
+    inDims: g.inDims,
+    filter: l.weights,
+    kernel: l.kernel,
+    bias: l.bias,
+    outDims: g.outDims,
+    inputOffset: l.inputOffset,
+    outputOffset: l.outputOffset,
+    stride: l.stride,
+    padTop: g.padTop,
+    padLeft: g.padLeft,
+    multiplier: l.multiplier,
+    shift: l.shift,
+    actMin: l.actMin,
+    actMax: l.actMax,
+  });
+
+export function poolCall(l: QPool, input: Int8Array, g: CallGeometry): Int8Array {
+  const args = { input, inDims: g.inDims, kernel: l.kernel, stride: l.stride, padTop: g.padTop, padLeft: g.padLeft, outDims: g.outDims, actMin: l.actMin, actMax: l.actMax };
+  return l.op === 'maxpool' ? maxPoolS8(args) : avgPoolS8(args);
+}
+
+export const addCall = (l: QAdd, in1: Int8Array, in2: Int8Array): Int8Array =>
+  addS8({
+    in1,
+    in2,
+    in1Offset: l.input1Offset,
+    in1Mult: l.input1Mult,
+    in1Shift: l.input1Shift,
+    in2Offset: l.input2Offset,
+    in2Mult: l.input2Mult,
+    in2Shift: l.input2Shift,
+    leftShift: l.leftShift,
+    outOffset: l.outputOffset,
+    outMult: l.outputMult,
+    outShift: l.outputShift,
+    actMin: l.actMin,
+    actMax: l.actMax,
+  });
+
+export const softmaxCall = (l: QSoftmax, input: Int8Array, rows: number, rowSize: number): Int8Array =>
+  softmaxS8({ input, rows, rowSize, mult: l.mult, shift: l.shift, diffMin: l.diffMin });
+
 export function runLayer(model: QModel, layer: QLayer, t: IntTensors): Int8Array {
-  const id = model.tensors[layer.inputs[0]].dims;
-  const od = model.tensors[layer.output].dims;
+  const inDims = model.tensors[layer.inputs[0]].dims;
+  const outDims = model.tensors[layer.output].dims;
   const input = t[layer.inputs[0]];
   switch (layer.op) {
     case 'conv':
-      return convS8({
-        input,
-        inDims: id,
-        filter: layer.weights,
-        kernel: layer.kernel,
-        bias: layer.bias,
-        outDims: od,
-        inputOffset: layer.inputOffset,
-        outputOffset: layer.outputOffset,
-        stride: layer.stride,
-        padTop: layer.pad.top,
-        padLeft: layer.pad.left,
-        multiplier: layer.multiplier,
-        shift: layer.shift,
-        actMin: layer.actMin,
-        actMax: layer.actMax,
-      });
+      return convCall(layer, input, { inDims, outDims, padTop: layer.pad.top, padLeft: layer.pad.left });
     case 'maxpool':
-    case 'avgpool': {
-      const args = { input, inDims: id, kernel: layer.kernel, stride: layer.stride, padTop: layer.pad.top, padLeft: layer.pad.left, outDims: od, actMin: layer.actMin, actMax: layer.actMax };
-      return layer.op === 'maxpool' ? maxPoolS8(args) : avgPoolS8(args);
-    }
+    case 'avgpool':
+      return poolCall(layer, input, { inDims, outDims, padTop: layer.pad.top, padLeft: layer.pad.left });
     case 'concat': {
-      const out = new Int8Array(od.h * od.w * od.c);
+      const out = new Int8Array(outDims.h * outDims.w * outDims.c);
       let offsetC = 0;
       for (const name of layer.inputs) {
         const d = model.tensors[name].dims;
-        concatS8X({ input: t[name], inDims: d, output: out, outC: od.c, offsetC });
+        concatS8X({ input: t[name], inDims: d, output: out, outC: outDims.c, offsetC });
         offsetC += d.c;
       }
       return out;
     }
     case 'add':
-      return addS8({
-        in1: input,
-        in2: t[layer.inputs[1]],
-        in1Offset: layer.input1Offset,
-        in1Mult: layer.input1Mult,
-        in1Shift: layer.input1Shift,
-        in2Offset: layer.input2Offset,
-        in2Mult: layer.input2Mult,
-        in2Shift: layer.input2Shift,
-        leftShift: layer.leftShift,
-        outOffset: layer.outputOffset,
-        outMult: layer.outputMult,
-        outShift: layer.outputShift,
-        actMin: layer.actMin,
-        actMax: layer.actMax,
-      });
+      return addCall(layer, input, t[layer.inputs[1]]);
     case 'softmax':
-      return softmaxS8({ input, rows: od.h * od.w, rowSize: od.c, mult: layer.mult, shift: layer.shift, diffMin: layer.diffMin });
+      return softmaxCall(layer, input, outDims.h * outDims.w, outDims.c);
   }
 }
 

@@ -1,0 +1,148 @@
+/**
+ * CLI commands of the real-model stage: `sqzfw eval`, `sqzfw calibrate` and `sqzfw fetch-model`.
+ * The lead's src/cli.ts calls registerEvalCommand (eval + calibrate) and registerFetchModelCommand.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { UserError } from '../errors.js';
+import { parseNumberList, parseResizeFlag, type CardOverrides, type ChannelOrder } from '../import/index.js';
+import { CALIBRATION_METHODS, type CalibrationMethod } from '../quantize/calibrate.js';
+import { runEval, formatEval } from './eval.js';
+import { calibrateImages, formatCalibration } from './prepare.js';
+import { CATALOG, fetchModel } from './fetch.js';
+import { stderrProgress, silentProgress } from './progress.js';
+
+const int = (name: string, min: number, max: number) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
+  return n;
+};
+const num = (name: string, min: number, max: number) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a number from ${min} to ${max}`);
+  return n;
+};
+
+export interface ModelFlagValues {
+  model: string;
+  card?: string;
+  channelOrder?: ChannelOrder;
+  pixelRange?: number;
+  mean?: string;
+  std?: string;
+  resize?: string;
+  classNames?: string;
+  inputSize?: number;
+}
+
+/** --model, --card and the card override flags, shared by every command that reads a real model. */
+export function addModelFileOptions(cmd: Command): Command {
+  return cmd
+    .requiredOption('--model <file>', 'ONNX model file (its card: the .json beside it, or --card)')
+    .option('--card <file>', 'model card JSON (default: the model path with .json)')
+    .addOption(new Option('--channel-order <order>', 'input channel order').choices(['RGB', 'BGR']))
+    .addOption(new Option('--pixel-range <n>', 'pixels are scaled to 0..N before the mean (255 Caffe, 1 torchvision)').argParser(num('--pixel-range', 1e-6, 1e6)))
+    .option('--mean <list>', 'per-channel mean in the model channel order, pixel-range units (e.g. 104,117,123)')
+    .option('--std <list>', 'per-channel std in the model channel order (e.g. 0.229,0.224,0.225)')
+    .option('--resize <mode>', 'resize before the centre crop: shorter:N, squash:N or none')
+    .option('--class-names <file>', 'class names, one per line (or "0 n01440764 tench" lines)')
+    .addOption(new Option('--input-size <n>', 'input height and width for models with a symbolic input size').argParser(int('--input-size', 1, 8192)));
+}
+
+export function modelFlags(o: ModelFlagValues): { path: string; cardPath?: string; overrides: CardOverrides; inputSize?: { h: number; w: number } } {
+  const overrides: CardOverrides = {};
+  if (o.channelOrder) overrides.channelOrder = o.channelOrder;
+  if (o.pixelRange !== undefined) overrides.pixelRange = o.pixelRange;
+  if (o.mean) overrides.mean = parseNumberList(o.mean, '--mean');
+  if (o.std) overrides.std = parseNumberList(o.std, '--std');
+  if (o.resize) overrides.resize = parseResizeFlag(o.resize);
+  if (o.classNames) overrides.labelsFile = o.classNames;
+  return { path: o.model, cardPath: o.card, overrides, inputSize: o.inputSize ? { h: o.inputSize, w: o.inputSize } : undefined };
+}
+
+const addCalibOptions = (cmd: Command): Command =>
+  cmd
+    .addOption(new Option('--calib-method <m>', 'calibration method').choices([...CALIBRATION_METHODS]).default('mse'))
+    .addOption(new Option('--percentile <p>', 'percentile kept per side for --calib-method percentile').default(99.99).argParser(num('--percentile', 50, 100)))
+    .addOption(new Option('--calib-count <n>', 'calibration images per int8 model').default(100).argParser(int('--calib-count', 1, 100000)));
+
+interface EvalFlags extends ModelFlagValues {
+  images: string;
+  labels?: string;
+  emulate: number;
+  board: string;
+  json?: boolean;
+  calib?: string;
+  calibMethod: CalibrationMethod;
+  percentile: number;
+  calibCount: number;
+  folds: number;
+  limit?: number;
+  workDir?: string;
+  progress: boolean;
+}
+
+export function registerEvalCommand(program: Command): void {
+  const evalCmd = addCalibOptions(
+    addModelFileOptions(program.command('eval').description('top-1/top-5 of the float model, the int8 golden model and (--emulate N) the firmware in QEMU on a folder of labelled images')),
+  )
+    .requiredOption('--images <dir>', 'folder of .jpg/.png images')
+    .option('--labels <csv>', 'ground truth "file,class_index" (default: <images>/labels.csv, else WordNet ids in the file names)')
+    .addOption(new Option('--emulate <n>', 'also run the first N images on the firmware in QEMU, bit-exact with the golden model').default(0).argParser(int('--emulate', 0, 100000)))
+    .option('--board <name>', 'board for --emulate', 'mps2-an500')
+    .option('--calib <dir>', 'calibration images (default: k-fold held-out calibration on the evaluation images)')
+    .addOption(new Option('--folds <k>', 'folds of the held-out calibration').default(2).argParser(int('--folds', 2, 100)))
+    .addOption(new Option('--limit <n>', 'score only the first N images').argParser(int('--limit', 1, 1e7)))
+    .option('--work-dir <dir>', 'folder for the --emulate firmware projects (default: a temporary folder)')
+    .option('--json', 'print the result as JSON on stdout')
+    .option('--no-progress', 'no progress bar on stderr');
+  evalCmd.action(async (o: EvalFlags) => {
+    const m = modelFlags(o);
+    const r = await runEval({
+      model: m.path,
+      card: m.cardPath,
+      overrides: m.overrides,
+      inputSize: m.inputSize,
+      images: o.images,
+      labels: o.labels,
+      limit: o.limit,
+      calib: o.calib,
+      calibCount: o.calibCount,
+      calibMethod: o.calibMethod,
+      percentile: o.percentile,
+      folds: o.folds,
+      emulate: o.emulate,
+      board: o.board,
+      workDir: o.workDir,
+      progress: o.progress ? stderrProgress() : silentProgress,
+    });
+    if (o.json) console.log(JSON.stringify(r, null, 1));
+    else console.log(formatEval(r));
+    if (r.firmware && r.firmware.bitExact !== r.firmware.n) {
+      throw new UserError(`${r.firmware.n - r.firmware.bitExact} of ${r.firmware.n} firmware runs differ from the int8 golden model`, 'this is a bug in sqzfw or in the linked CMSIS-NN: please report it with the --work-dir project', 1);
+    }
+  });
+
+  addCalibOptions(addModelFileOptions(program.command('calibrate').description('calibrate a model on a folder of images and print each tensor\'s range, scale and zero point')))
+    .requiredOption('--images <dir>', 'folder of calibration images (the first --calib-count by name)')
+    .option('--json', 'print the report as JSON on stdout')
+    .option('--no-progress', 'no progress bar on stderr')
+    .action((o: ModelFlagValues & { images: string; calibMethod: CalibrationMethod; percentile: number; calibCount: number; json?: boolean; progress: boolean }) => {
+      const m = modelFlags(o);
+      const r = calibrateImages({ model: m.path, card: m.cardPath, overrides: m.overrides, inputSize: m.inputSize, images: o.images, count: o.calibCount, method: o.calibMethod, percentile: o.percentile, progress: o.progress ? stderrProgress() : silentProgress });
+      if (o.json) console.log(JSON.stringify({ model: o.model, method: r.method, images: r.images, seconds: r.seconds, tensors: r.report }, null, 1));
+      else console.log(formatCalibration(r));
+    });
+}
+
+export function registerFetchModelCommand(program: Command): void {
+  program
+    .command('fetch-model')
+    .description(`download a pretrained SqueezeNet from the ONNX Model Zoo and check its SHA-256 (${Object.keys(CATALOG).join(', ')})`)
+    .argument('<name>', Object.keys(CATALOG).join(' | '))
+    .option('--out <dir>', 'output folder', 'models')
+    .option('--force', 'download again even when a verified copy exists')
+    .action(async (name: string, o: { out: string; force?: boolean }) => {
+      const r = await fetchModel(name, { outDir: o.out, force: o.force, log: (l) => console.log(l) });
+      console.log(`use it with: sqzfw eval --model ${r.model} --images DIR`);
+    });
+}

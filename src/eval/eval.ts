@@ -1,0 +1,317 @@
+/**
+ * `sqzfw eval`: ImageNet-style top-1/top-5 of the float model, the int8 golden model and (for N images) the firmware
+ * in QEMU, whose every output byte must equal the golden model's.
+ *
+ * Calibration data: a separate folder (--calib), or else k-fold held-out calibration on the evaluation images
+ * (default 2 folds): image i belongs to fold i mod k and is scored by the int8 model calibrated on the other folds,
+ * so no image is ever scored by a model that saw it during calibration. The float passes of the calibration are the
+ * float scores of the same images, so a 2-fold eval costs one float and one int8 pass per image.
+ */
+import { basename, join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { UserError } from '../errors.js';
+import type { FloatModel, Graph } from '../graph/ir.js';
+import { loadImageInput, listImages } from '../image/index.js';
+import { loadModel, type CardOverrides, type ModelCard } from '../import/index.js';
+import { runGolden, topK } from '../golden/run.js';
+import { Calibrator, type CalibrationMethod } from '../quantize/calibrate.js';
+import { quantizeInput, quantizeModel } from '../quantize/quantize.js';
+import type { QModel } from '../quantize/types.js';
+import { runFloat } from '../float/interp.js';
+import { runInt8 } from './int8.js';
+import { groundTruth } from './labels.js';
+import { silentProgress, type ProgressSink } from './progress.js';
+
+export interface FirmwareRunner {
+  (opts: { model: QModel; input: Int8Array; board: string; workDir: string; inputNote?: string }): Promise<{ outputs: Record<string, Int8Array>; ticks: number | undefined }>;
+}
+
+export interface EvalOptions {
+  model: string;
+  card?: string;
+  overrides?: CardOverrides;
+  inputSize?: { h: number; w: number };
+  images: string;
+  labels?: string;
+  /** Score only the first N images (sorted by name). */
+  limit?: number;
+  /** Folder of calibration images; default: k-fold held-out calibration on the evaluation images. */
+  calib?: string;
+  /** Calibration images per int8 model (default 100). */
+  calibCount?: number;
+  calibMethod?: CalibrationMethod;
+  percentile?: number;
+  folds?: number;
+  /** Run the first N images on the firmware in QEMU. */
+  emulate?: number;
+  board?: string;
+  workDir?: string;
+  progress?: ProgressSink;
+  /** The firmware path (generate -> build -> QEMU); default: runOnFirmware of src/flows.ts. */
+  runFirmware?: FirmwareRunner;
+}
+
+export interface Score {
+  n: number;
+  top1: number;
+  top5: number;
+  top1Acc: number;
+  top5Acc: number;
+}
+
+export interface ImageResult {
+  file: string;
+  label: number;
+  fold: number;
+  float: number[];
+  int8: number[];
+  firmware?: { top5: number[]; bitExact: boolean; mismatches: number; ticks?: number };
+}
+
+export interface EvalResult {
+  model: { path: string; graph: string; input: string; classes: number; scoreTensor: string };
+  card: { source: string; channelOrder: string; pixelRange: number; mean: number[]; std: number[]; resize: string };
+  images: { dir: string; count: number; labels: string };
+  calibration: { method: CalibrationMethod; source: string; models: number; imagesPerModel: number[]; seconds: number[] };
+  float: Score;
+  int8: Score;
+  /** Images whose int8 top-1 differs from the float top-1. */
+  top1Flips: number;
+  firmware?: Score & { board: string; bitExact: number; mismatched: string[] };
+  timing: { floatPassMs: number; int8PassMs: number; totalSeconds: number };
+  perImage: ImageResult[];
+}
+
+const median = (xs: number[]): number => {
+  if (xs.length === 0) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+function score(results: { label: number; top: number[] }[]): Score {
+  const n = results.length;
+  const top1 = results.filter((r) => r.top[0] === r.label).length;
+  const top5 = results.filter((r) => r.top.slice(0, 5).includes(r.label)).length;
+  return { n, top1, top5, top1Acc: n ? top1 / n : 0, top5Acc: n ? top5 / n : 0 };
+}
+
+/** The tensor ranked for top-k: the first output, or the input of a final softmax (finer in int8, same order). */
+export function scoreTensor(g: Graph): string {
+  const out = g.outputs[0];
+  const sm = g.nodes.find((n) => n.output === out && n.op === 'softmax');
+  return sm ? sm.inputs[0] : out;
+}
+
+/** Calibration + quantization of one int8 model from a calibrator. */
+function finishModel(model: FloatModel, cal: Calibrator): QModel {
+  return quantizeModel(model, cal.ranges());
+}
+
+export async function runEval(opts: EvalOptions): Promise<EvalResult> {
+  const t0 = Date.now();
+  const progress = opts.progress ?? silentProgress;
+  const { model, card } = loadModel(opts.model, { cardPath: opts.card, overrides: opts.overrides, inputSize: opts.inputSize });
+  const g = model.graph;
+  const dims = g.input.dims;
+  const target = scoreTensor(g);
+  const classes = g.tensors[target].c;
+  let images = listImages(opts.images);
+  if (opts.limit !== undefined) images = images.slice(0, opts.limit);
+  const truth = groundTruth(images, opts.images, { csv: opts.labels, classes, labels: card.labels });
+  const method = opts.calibMethod ?? 'mse';
+  const calibCount = opts.calibCount ?? 100;
+  const calOpts = { method, percentile: opts.percentile };
+  const load = (p: string): Float32Array => loadImageInput(p, card, dims);
+  const floatMs: number[] = [];
+  const int8Ms: number[] = [];
+  const floatTop: number[][] = new Array(images.length);
+  const calSeconds: number[] = [];
+  const calImages: number[] = [];
+  let qmodels: QModel[];
+  let foldOf: (i: number) => number;
+  let calSource: string;
+
+  if (opts.calib) {
+    const calPaths = listImages(opts.calib).slice(0, calibCount);
+    const cal = new Calibrator(model, calOpts);
+    const tc = Date.now();
+    progress.start('calibrating', calPaths.length);
+    calPaths.forEach((p, k) => {
+      cal.addInput(load(p));
+      progress.tick(k + 1);
+    });
+    progress.end();
+    calSeconds.push((Date.now() - tc) / 1000);
+    calImages.push(calPaths.length);
+    qmodels = [finishModel(model, cal)];
+    foldOf = () => 0;
+    calSource = `${calPaths.length} images from ${opts.calib}`;
+    progress.start('float model', images.length);
+    images.forEach((p, i) => {
+      const x = load(p);
+      const ts = performance.now();
+      const out = runFloatOutput(model, x, target);
+      floatMs.push(performance.now() - ts);
+      floatTop[i] = topK(out, 5);
+      progress.tick(i + 1);
+    });
+    progress.end();
+  } else {
+    const k = opts.folds ?? 2;
+    if (!Number.isInteger(k) || k < 2) throw new UserError(`--folds ${k} must be an integer of at least 2`, 'or pass --calib DIR with separate calibration images');
+    if (images.length < k) throw new UserError(`${images.length} image(s) cannot be split into ${k} calibration folds`, 'pass more images, or --calib DIR with separate calibration images');
+    foldOf = (i) => i % k;
+    const cals = Array.from({ length: k }, () => new Calibrator(model, calOpts));
+    const calTime = new Array<number>(k).fill(0);
+    // Model f is calibrated on up to calibCount images of the other folds, in name order.
+    progress.start('float + calibration', images.length);
+    images.forEach((p, i) => {
+      const x = load(p);
+      const ts = performance.now();
+      const wanted = cals.map((c, f) => f !== foldOf(i) && c.images < calibCount);
+      if (wanted.some(Boolean)) {
+        const tensors = runFloatAll(model, x);
+        const tf = performance.now();
+        floatMs.push(tf - ts);
+        floatTop[i] = topK(tensors[target], 5);
+        cals.forEach((c, f) => {
+          if (!wanted[f]) return;
+          const tt = performance.now();
+          c.addTensors(tensors);
+          calTime[f] += performance.now() - tt + (tf - ts);
+        });
+      } else {
+        const out = runFloatOutput(model, x, target);
+        floatMs.push(performance.now() - ts);
+        floatTop[i] = topK(out, 5);
+      }
+      progress.tick(i + 1);
+    });
+    progress.end();
+    qmodels = cals.map((c) => finishModel(model, c));
+    calSeconds.push(...calTime.map((ms) => ms / 1000));
+    calImages.push(...cals.map((c) => c.images));
+    calSource = `${k}-fold held-out on the evaluation images (image i is scored by the model calibrated on the folds other than i mod ${k})`;
+  }
+
+  // int8 golden model.
+  const int8Top: number[][] = new Array(images.length);
+  const qInputs = new Map<number, Int8Array>();
+  const nEmu = Math.min(opts.emulate ?? 0, images.length);
+  progress.start('int8 golden model', images.length);
+  images.forEach((p, i) => {
+    const q = qmodels[foldOf(i)];
+    const qi = quantizeInput(load(p), q.tensors[q.input]);
+    const ts = performance.now();
+    const out = runInt8(q, qi)[target];
+    int8Ms.push(performance.now() - ts);
+    int8Top[i] = topK(out, 5);
+    if (i < nEmu) qInputs.set(i, qi);
+    progress.tick(i + 1);
+  });
+  progress.end();
+
+  const perImage: ImageResult[] = images.map((p, i) => ({ file: basename(p), label: truth.labels[i], fold: foldOf(i), float: floatTop[i], int8: int8Top[i] }));
+  const floatScore = score(perImage.map((r) => ({ label: r.label, top: r.float })));
+  const int8Score = score(perImage.map((r) => ({ label: r.label, top: r.int8 })));
+
+  let firmware: EvalResult['firmware'];
+  if (nEmu > 0) {
+    const board = opts.board ?? 'mps2-an500';
+    const run = opts.runFirmware ?? (await import('../flows.js')).runOnFirmware;
+    const workRoot = opts.workDir ?? join(tmpdir(), `sqzfw-eval-${process.pid}`);
+    const mismatched: string[] = [];
+    let bitExact = 0;
+    progress.start(`firmware in QEMU (${board})`, nEmu);
+    for (let i = 0; i < nEmu; i++) {
+      const q = qmodels[foldOf(i)];
+      const qi = qInputs.get(i)!;
+      const golden = runGolden(q, qi);
+      // The fast int8 path must equal the golden model; a difference is a bug in sqzfw, not a firmware result.
+      const fast = runInt8(q, qi);
+      for (const o of q.outputs) {
+        if (!golden[o].every((v, j) => v === fast[o][j])) throw new Error(`internal: fast int8 path differs from the golden model on ${o} for ${perImage[i].file}`);
+      }
+      let fw: { outputs: Record<string, Int8Array>; ticks: number | undefined } | undefined;
+      let failure: string | undefined;
+      try {
+        fw = await run({ model: q, input: qi, board, workDir: join(workRoot, `fold${foldOf(i)}`), inputNote: `${perImage[i].file} (${card.resize.mode} ${card.resize.size}, crop ${dims.w}x${dims.h})` });
+      } catch (e) {
+        if (!(e instanceof UserError)) throw e;
+        failure = e.message;
+      }
+      let mismatches = 0;
+      if (fw) {
+        for (const o of q.outputs) {
+          const a = fw.outputs[o];
+          if (!a || a.length !== golden[o].length) mismatches += golden[o].length;
+          else for (let j = 0; j < a.length; j++) if (a[j] !== golden[o][j]) mismatches++;
+        }
+      }
+      const ok = fw !== undefined && mismatches === 0;
+      if (ok) bitExact++;
+      else mismatched.push(`${perImage[i].file}: ${failure ?? `${mismatches} output bytes differ`}`);
+      const fwScore = fw?.outputs[target];
+      perImage[i].firmware = { top5: fwScore ? topK(fwScore, 5) : [], bitExact: ok, mismatches, ticks: fw?.ticks };
+      progress.tick(i + 1, ok ? 'bit-exact' : 'MISMATCH');
+    }
+    progress.end();
+    const s = score(perImage.slice(0, nEmu).map((r) => ({ label: r.label, top: r.firmware!.top5 })));
+    firmware = { ...s, board, bitExact, mismatched };
+  }
+
+  return {
+    model: { path: opts.model, graph: g.name, input: `${dims.h}x${dims.w}x${dims.c}`, classes, scoreTensor: target },
+    card: describeCard(card),
+    images: { dir: opts.images, count: images.length, labels: truth.source },
+    calibration: { method, source: calSource, models: qmodels.length, imagesPerModel: calImages, seconds: calSeconds },
+    float: floatScore,
+    int8: int8Score,
+    top1Flips: perImage.filter((r) => r.float[0] !== r.int8[0]).length,
+    firmware,
+    timing: { floatPassMs: median(floatMs), int8PassMs: median(int8Ms), totalSeconds: (Date.now() - t0) / 1000 },
+    perImage,
+  };
+}
+
+const runFloatAll = (m: FloatModel, x: Float32Array) => runFloat(m, x);
+const runFloatOutput = (m: FloatModel, x: Float32Array, t: string): Float32Array => runFloat(m, x)[t];
+
+export function describeCard(card: ModelCard): EvalResult['card'] {
+  return {
+    source: card.source,
+    channelOrder: card.channelOrder,
+    pixelRange: card.pixelRange,
+    mean: card.mean,
+    std: card.std,
+    resize: card.resize.mode === 'none' ? 'none' : `${card.resize.mode} side ${card.resize.size}`.replace('squash side', 'squash to'),
+  };
+}
+
+const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
+
+/** The human summary table. */
+export function formatEval(r: EvalResult): string {
+  const lines: string[] = [];
+  lines.push(`model        ${r.model.path} (${r.model.graph}, input ${r.model.input}, ${r.model.classes} classes, ranked on ${r.model.scoreTensor})`);
+  lines.push(`card         ${r.card.source}`);
+  lines.push(`             ${r.card.channelOrder}, pixels 0..${r.card.pixelRange}, mean ${r.card.mean.join(',')}, std ${r.card.std.join(',')}, resize ${r.card.resize} + centre crop`);
+  lines.push(`images       ${r.images.count} from ${r.images.dir} (labels: ${r.images.labels})`);
+  lines.push(`calibration  ${r.calibration.method}, ${r.calibration.source}; ${r.calibration.imagesPerModel.join(' + ')} images, ${r.calibration.seconds.map((s) => `${s.toFixed(1)} s`).join(' + ')}`);
+  lines.push('');
+  const rows: string[][] = [['', 'top-1', '', 'top-5', '']];
+  const add = (name: string, s: Score): void => void rows.push([name, `${s.top1}/${s.n}`, pct(s.top1Acc), `${s.top5}/${s.n}`, pct(s.top5Acc)]);
+  add('float', r.float);
+  add('int8 golden', r.int8);
+  if (r.firmware) add(`firmware (${r.firmware.board})`, r.firmware);
+  const w = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
+  for (const row of rows) lines.push(row.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('   '));
+  lines.push('');
+  lines.push(`int8 vs float: ${r.top1Flips} of ${r.images.count} images change their top-1 class`);
+  if (r.firmware) {
+    lines.push(`firmware: ${r.firmware.bitExact}/${r.firmware.n} images bit-exact with the int8 golden model on every output byte`);
+    for (const m of r.firmware.mismatched.slice(0, 5)) lines.push(`  MISMATCH ${m}`);
+  }
+  lines.push(`median pass: float ${r.timing.floatPassMs.toFixed(0)} ms, int8 golden ${r.timing.int8PassMs.toFixed(0)} ms; total ${r.timing.totalSeconds.toFixed(0)} s`);
+  return lines.join('\n');
+}

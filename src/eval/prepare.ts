@@ -1,0 +1,97 @@
+/**
+ * Real model + real images -> what the firmware flows take: calibration on a folder of images (with its report),
+ * and a quantized model with a real photo as its int8 input (`sqzfw generate --model M --image photo.jpg`).
+ */
+import { basename } from 'node:path';
+import { UserError } from '../errors.js';
+import type { FloatModel } from '../graph/ir.js';
+import { listImages, loadImageInput } from '../image/index.js';
+import { loadModel, type CardOverrides, type ModelCard } from '../import/index.js';
+import { calibrationReport, Calibrator, formatCalibrationReport, type CalibrationMethod, type CalibrationRow } from '../quantize/calibrate.js';
+import { quantizeInput, quantizeModel } from '../quantize/quantize.js';
+import type { QModel } from '../quantize/types.js';
+import { silentProgress, type ProgressSink } from './progress.js';
+
+export interface ModelSource {
+  model: string;
+  card?: string;
+  overrides?: CardOverrides;
+  inputSize?: { h: number; w: number };
+}
+
+export interface CalibrateImagesOptions extends ModelSource {
+  images: string;
+  count?: number;
+  method?: CalibrationMethod;
+  percentile?: number;
+  progress?: ProgressSink;
+}
+
+export interface CalibrationResult {
+  float: FloatModel;
+  card: ModelCard;
+  qmodel: QModel;
+  calibrator: Calibrator;
+  method: CalibrationMethod;
+  images: number;
+  seconds: number;
+  report: CalibrationRow[];
+}
+
+/** Calibrates on the first `count` images of a folder (name order) and quantizes. Deterministic. */
+export function calibrateWith(float: FloatModel, card: ModelCard, paths: string[], o: { method?: CalibrationMethod; percentile?: number; progress?: ProgressSink }): { qmodel: QModel; calibrator: Calibrator; seconds: number } {
+  const progress = o.progress ?? silentProgress;
+  const cal = new Calibrator(float, { method: o.method ?? 'mse', percentile: o.percentile });
+  const t0 = performance.now();
+  progress.start(`calibrating (${cal.method})`, paths.length);
+  paths.forEach((p, i) => {
+    cal.addInput(loadImageInput(p, card, float.graph.input.dims));
+    progress.tick(i + 1);
+  });
+  progress.end();
+  const qmodel = quantizeModel(float, cal.ranges());
+  return { qmodel, calibrator: cal, seconds: (performance.now() - t0) / 1000 };
+}
+
+export function calibrateImages(o: CalibrateImagesOptions): CalibrationResult {
+  const { model: float, card } = loadModel(o.model, { cardPath: o.card, overrides: o.overrides, inputSize: o.inputSize });
+  const paths = listImages(o.images).slice(0, o.count ?? 100);
+  const r = calibrateWith(float, card, paths, o);
+  return { float, card, qmodel: r.qmodel, calibrator: r.calibrator, method: r.calibrator.method, images: paths.length, seconds: r.seconds, report: calibrationReport(r.qmodel, r.calibrator) };
+}
+
+export function formatCalibration(r: CalibrationResult): string {
+  return `${formatCalibrationReport(r.report, r.method)}\n\ncalibrated on ${r.images} images in ${r.seconds.toFixed(1)} s (float passes + statistics)`;
+}
+
+export interface PreparedImageModel {
+  model: QModel;
+  input: Int8Array;
+  inputNote: string;
+  labels?: string[];
+  card: ModelCard;
+  calibration: { method: CalibrationMethod; images: number; seconds: number; source: string };
+}
+
+/**
+ * For `sqzfw generate --model M --image photo.jpg [--calib DIR]`: the int8 model (calibrated on DIR, or on the image
+ * itself when no folder is given) and the photo as its int8 input, with the class names for the firmware's top-5.
+ * The result has the fields of flows.ts's PreparedModel.
+ */
+export function prepareImageModel(o: ModelSource & { image: string; calib?: string; calibCount?: number; method?: CalibrationMethod; percentile?: number; progress?: ProgressSink }): PreparedImageModel {
+  const { model: float, card } = loadModel(o.model, { cardPath: o.card, overrides: o.overrides, inputSize: o.inputSize });
+  const dims = float.graph.input.dims;
+  const x = loadImageInput(o.image, card, dims);
+  const paths = o.calib ? listImages(o.calib).slice(0, o.calibCount ?? 100) : [o.image];
+  if (paths.length === 0) throw new UserError(`no calibration images in ${o.calib}`, 'pass a folder of .jpg/.png images with --calib');
+  const r = calibrateWith(float, card, paths, o);
+  const input = quantizeInput(x, r.qmodel.tensors[r.qmodel.input]);
+  return {
+    model: r.qmodel,
+    input,
+    inputNote: `${basename(o.image)}: ${card.resize.mode === 'none' ? 'no resize' : `${card.resize.mode} ${card.resize.size}`}, centre crop ${dims.w}x${dims.h}, ${card.channelOrder}, mean ${card.mean.join(',')}, std ${card.std.join(',')}`,
+    labels: card.labels?.names,
+    card,
+    calibration: { method: r.calibrator.method, images: paths.length, seconds: r.seconds, source: o.calib ? `${paths.length} images from ${o.calib}` : `the image itself (no --calib folder)` },
+  };
+}

@@ -1,7 +1,10 @@
 /** Commands owned by other stages (ASIC map, evaluation), registered on the main program. */
 import type { Command } from 'commander';
 import { registerAsicCommand } from './asic/cli.js';
+import { registerEvalCommand, registerFetchModelCommand } from './eval/cli.js';
 
 export function registerExtraCommands(program: Command): void {
+  registerEvalCommand(program);
+  registerFetchModelCommand(program);
   registerAsicCommand(program);
 }

@@ -15,6 +15,7 @@ import { graphInfo } from './graph/info.js';
 import { buildSqueezeNet, isVariant, VARIANTS, type Variant } from './graph/squeezenet.js';
 import { VERSION } from './version.js';
 import { registerExtraCommands } from './cli-extra.js';
+import { prepareImageModel } from './eval/prepare.js';
 
 const int = (name: string, min: number, max: number) => (v: string): number => {
   const n = Number(v);
@@ -31,7 +32,22 @@ interface ModelOpts {
   inputSize: number;
   classes: number;
   seed: number;
+  /** A real model: ONNX file (+ card), the image to embed, calibration images. */
+  model?: string;
+  image?: string;
+  calib?: string;
+  card?: string;
+  classNames?: string;
 }
+
+/** Model options of the firmware commands: a synthetic SqueezeNet by default, or a real ONNX model with an image. */
+const addFirmwareModelOptions = (cmd: Command): Command =>
+  addModelOptions(cmd)
+    .option('--model <file>', 'ONNX model file (card: the .json beside it, or --card); default: synthetic weights')
+    .option('--image <file>', 'JPEG or PNG image to embed (with --model)')
+    .option('--calib <dir>', 'calibration images (with --model; default: the embedded image alone)')
+    .option('--card <file>', 'model card JSON (with --model)')
+    .option('--class-names <file>', 'class names, one per line, printed with the top 5 (with --model)');
 
 const addModelOptions = (cmd: Command): Command =>
   cmd
@@ -43,6 +59,14 @@ const addModelOptions = (cmd: Command): Command =>
 const kib = (b: number): string => `${(b / 1024).toFixed(1)} KiB`;
 
 function prepare(o: ModelOpts): PreparedModel {
+  if (o.model) {
+    if (!o.image) throw new UserError('--model needs --image: the picture the firmware classifies', 'add --image photo.jpg (JPEG or PNG)');
+    const overrides = o.classNames ? { labelsFile: o.classNames } : {};
+    const p = prepareImageModel({ model: o.model, card: o.card, overrides, image: o.image, calib: o.calib });
+    console.log(`calibrated on ${p.calibration.source} (${p.calibration.method}, ${p.calibration.seconds.toFixed(1)} s)`);
+    return p;
+  }
+  if (o.image || o.calib) throw new UserError('--image and --calib need --model (an ONNX file)', 'pass --model model.onnx, or drop them for the synthetic demo model');
   return prepareSynthetic({ variant: o.variant, inputSize: o.inputSize, classes: o.classes, seed: o.seed });
 }
 
@@ -89,7 +113,7 @@ export function buildProgram(): Command {
       }
     });
 
-  addModelOptions(program.command('plan').description('plan memory for a board: per-step table, plan.json and a memory-timeline SVG'))
+  addFirmwareModelOptions(program.command('plan').description('plan memory for a board: per-step table, plan.json and a memory-timeline SVG'))
     .option('--board <name>', 'board profile name or JSON file', DEFAULT_BOARD)
     .option('--out <dir>', 'folder for plan.json and plan.svg', 'out/plan')
     .option('--no-dsp', 'size scratch for the scalar kernels')
@@ -103,7 +127,7 @@ export function buildProgram(): Command {
       console.log(`wrote ${o.out}/plan.json and ${o.out}/plan.svg`);
     });
 
-  addModelOptions(program.command('generate').description('generate a firmware project for a board'))
+  addFirmwareModelOptions(program.command('generate').description('generate a firmware project for a board'))
     .option('--board <name>', 'board profile name or JSON file', DEFAULT_BOARD)
     .option('--out <dir>', 'output folder', 'out/firmware')
     .option('--no-dsp', 'plan scratch for the scalar kernels even on DSP cores')
@@ -133,7 +157,7 @@ export function buildProgram(): Command {
       await doEmulate(o.project, o.timeout);
     });
 
-  addModelOptions(program.command('demo').description('generate, build and emulate SqueezeNet for the default board'))
+  addFirmwareModelOptions(program.command('demo').description('generate, build and emulate SqueezeNet for the default board'))
     .option('--board <name>', 'board profile name or JSON file', DEFAULT_BOARD)
     .option('--out <dir>', 'output folder', 'out/demo')
     .option('--cmsis-nn <dir>', "build against Arm's CMSIS-NN at this path")
@@ -142,7 +166,7 @@ export function buildProgram(): Command {
     .action(async (o: ModelOpts & { board: string; out: string; cmsisNn?: string; dsp: boolean; timeout: number }) => {
       const board = loadBoard(o.board);
       if (!board.qemu) throw new UserError(`board ${board.name} has no QEMU twin to run the demo on`, 'use --board mps2-an500 or mps2-an386, or `sqzfw generate` + `sqzfw flash`');
-      console.log(`SqueezeNet ${o.variant}, ${o.inputSize}x${o.inputSize}, ${o.classes} classes, int8, board ${board.name}`);
+      console.log(o.model ? `${o.model}, int8, board ${board.name}` : `SqueezeNet ${o.variant}, ${o.inputSize}x${o.inputSize}, ${o.classes} classes, int8, board ${board.name}`);
       const r = generateProject(prepare(o), board, o.out, { dsp: o.dsp });
       console.log(`generated ${o.out}: ${r.plan.steps.length} kernel calls, activation arena ${kib(r.plan.peakBytes)}`);
       await doBuild(o.out, o);

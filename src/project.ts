@@ -3,7 +3,7 @@
  * renamed into place at the end, so a failure never leaves a half-written project. The firmware runtime and our
  * CMSIS-NN subset are copied in, so the project builds anywhere with `make`.
  */
-import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from './errors.js';
@@ -31,8 +31,9 @@ export function writeProject(outDir: string, files: GeneratedFiles): void {
       writeFileSync(file, content);
     }
     for (const part of FIRMWARE_PARTS) {
-      cpSync(join(FIRMWARE_DIR, part), join(tmp, 'sqzfw', part), { recursive: true });
+      cpSync(join(FIRMWARE_DIR, part), join(tmp, 'sqzfw', part), { recursive: true, preserveTimestamps: true });
     }
+    if (existsSync(target)) keepBuildState(target, tmp, files);
     rmSync(target, { recursive: true, force: true });
     renameSync(tmp, target);
   } catch (e) {
@@ -54,6 +55,21 @@ export function writeFilesAtomically(dir: string, files: Record<string, string>)
       rmSync(tmp, { force: true });
     }
   }
+}
+
+/**
+ * Regenerating over a project (eval runs one image after another): files whose content did not change keep
+ * their old modification time and the build folder is carried over, so make recompiles only what changed.
+ */
+function keepBuildState(oldDir: string, newDir: string, files: GeneratedFiles): void {
+  for (const [path, content] of Object.entries(files)) {
+    const old = join(oldDir, path);
+    if (existsSync(old) && readFileSync(old, 'utf8') === content) {
+      const { atime, mtime } = statSync(old);
+      utimesSync(join(newDir, path), atime, mtime);
+    }
+  }
+  if (existsSync(join(oldDir, 'build'))) renameSync(join(oldDir, 'build'), join(newDir, 'build'));
 }
 
 export interface ProjectManifest {

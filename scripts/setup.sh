@@ -75,3 +75,20 @@ if [ ${#missing[@]} -gt 0 ]; then
   done
   log "installed ${PACKAGES[*]}"
 fi
+
+# ---- Robot Framework (parses the generated Renode tests) ----------------------------------------------------------
+# Renode's renode-test pins robotframework 6.1; the tests parse the generated .robot files with that version.
+# A failure here does not stop the setup: only test/renode.test.ts needs it, and says so.
+ROBOT_VERSION=6.1
+if command -v python3 >/dev/null 2>&1; then
+  if ! python3 -c "import sys, robot; sys.exit(robot.__version__ != '$ROBOT_VERSION')" >/dev/null 2>&1; then
+    log "installing robotframework==$ROBOT_VERSION (pip)"
+    if ! out=$(PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check \
+      "robotframework==$ROBOT_VERSION" 2>&1 </dev/null); then
+      printf '%s\n' "$out" | tail -n 5 >&2
+      log "pip install robotframework==$ROBOT_VERSION failed: the Renode test checks will fail until it is installed"
+    fi
+  fi
+else
+  log "python3 not found: the Renode test checks need python3 with robotframework==$ROBOT_VERSION"
+fi

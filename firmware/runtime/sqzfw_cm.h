@@ -27,6 +27,24 @@
 #define SCB_CPACR SQZFW_REG32(0xE000ED88u)
 #define SCB_ICSR_PENDSTSET (1u << 26)
 #define SCB_ICSR_PENDSTCLR (1u << 25)
+#define SCB_CCR_DC (1u << 16)
+#define SCB_CCR_IC (1u << 17)
+
+/* Cache identification and maintenance (Armv7-M with caches: Cortex-M7) */
+#define SCB_CCSIDR SQZFW_REG32(0xE000ED80u)
+#define SCB_CSSELR SQZFW_REG32(0xE000ED84u)
+#define SCB_ICIALLU SQZFW_REG32(0xE000EF50u)
+#define SCB_DCISW SQZFW_REG32(0xE000EF60u)
+
+/* Debug: DEMCR.TRCENA powers the DWT; DWT_CTRL.CYCCNTENA starts the cycle counter (absent when NOCYCCNT). */
+#define DCB_DEMCR SQZFW_REG32(0xE000EDFCu)
+#define DCB_DEMCR_TRCENA (1u << 24)
+#define DWT_CTRL SQZFW_REG32(0xE0001000u)
+#define DWT_CYCCNT SQZFW_REG32(0xE0001004u)
+#define DWT_LAR SQZFW_REG32(0xE0001FB0u) /* Cortex-M7: software lock of the DWT */
+#define DWT_CTRL_CYCCNTENA (1u << 0)
+#define DWT_CTRL_NOCYCCNT (1u << 25)
+#define DWT_LAR_KEY 0xC5ACCE55u
 
 /* Armv7-M / Armv8-M Mainline: VTOR, configurable faults, CFSR (absent on v6-M / v8-M Baseline). */
 #if defined(__ARM_ARCH_7M__) || defined(__ARM_ARCH_7EM__) || defined(__ARM_ARCH_8M_MAIN__) || \

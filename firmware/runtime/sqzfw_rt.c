@@ -19,14 +19,64 @@
 static volatile uint32_t s_systick_wraps;
 static uint64_t s_last_ticks;
 
+/* DWT cycle counter: 32 bits, extended by sampling it at every SysTick interrupt (every 2^24 core cycles at most,
+ * far less than its 2^32 wrap). */
+static volatile uint32_t s_cyc_high;
+static volatile uint32_t s_cyc_last;
+static int s_cyc_counting;
+
+static void cycles_sample(void)
+{
+    uint32_t now = DWT_CYCCNT;
+    if (now < s_cyc_last)
+        s_cyc_high++;
+    s_cyc_last = now;
+}
+
 void SysTick_Handler(void);
-void SysTick_Handler(void) { s_systick_wraps++; }
+void SysTick_Handler(void)
+{
+    s_systick_wraps++;
+    if (s_cyc_counting)
+        cycles_sample();
+}
+
+/* Start the cycle counter and check that it runs: it reads 0 on QEMU, and on cores built without one. */
+static void cycles_init(void)
+{
+    s_cyc_counting = 0;
+    s_cyc_high = 0u;
+    s_cyc_last = 0u;
+#if SQZFW_CM_MAINLINE
+    {
+        volatile uint32_t spin;
+        uint32_t c0, c1;
+        DCB_DEMCR |= DCB_DEMCR_TRCENA;
+        sqzfw_cm_dsb();
+#if defined(__ARM_ARCH_7EM__)
+        DWT_LAR = DWT_LAR_KEY; /* Cortex-M7 locks the DWT against software writes until this key is written; M4 ignores it */
+#endif
+        if ((DWT_CTRL & DWT_CTRL_NOCYCCNT) != 0u)
+            return;
+        DWT_CYCCNT = 0u;
+        DWT_CTRL |= DWT_CTRL_CYCCNTENA;
+        sqzfw_cm_isb();
+        c0 = DWT_CYCCNT;
+        for (spin = 0u; spin < 64u; spin++) {
+        }
+        c1 = DWT_CYCCNT;
+        s_cyc_counting = c1 != c0;
+        s_cyc_last = c1;
+    }
+#endif
+}
 
 void sqzfw_rt_init(void)
 {
     uint32_t n;
 
     sqzfw_uart_init();
+    cycles_init();
 
     SYST_CSR = 0u;
     SYST_RVR = SYSTICK_RELOAD;
@@ -71,6 +121,45 @@ uint64_t sqzfw_rt_ticks(void)
     s_last_ticks = t;
     sqzfw_cm_set_primask(primask);
     return t;
+}
+
+uint64_t sqzfw_rt_cycles(void)
+{
+    uint32_t primask = sqzfw_cm_primask();
+    uint64_t c;
+
+    if (!s_cyc_counting)
+        return 0u;
+    sqzfw_cm_irq_disable();
+    cycles_sample();
+    c = ((uint64_t)s_cyc_high << 32) | s_cyc_last;
+    sqzfw_cm_set_primask(primask);
+    return c;
+}
+
+int sqzfw_rt_cycles_counting(void) { return s_cyc_counting; }
+
+static void put_u64(uint64_t v)
+{
+    char buf[20];
+    unsigned n = 0;
+    do {
+        buf[n++] = (char)('0' + (unsigned)(v % 10u));
+        v /= 10u;
+    } while (v != 0u);
+    while (n > 0u)
+        sqzfw_uart_putc(buf[--n]);
+}
+
+void sqzfw_rt_report_cycles(uint64_t c0, uint64_t c1)
+{
+    if (s_cyc_counting) {
+        sqzfw_rt_puts("cycles ");
+        put_u64(c1 - c0);
+        sqzfw_rt_puts("\n");
+    } else {
+        sqzfw_rt_puts("cycles unavailable: the DWT cycle counter does not count here (emulator or no DWT)\n");
+    }
 }
 
 const char *sqzfw_rt_tick_unit(void)

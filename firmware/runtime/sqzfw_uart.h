@@ -1,7 +1,10 @@
 /*
  * UART driver interface used by sqzfw_rt.c. Exactly one driver is compiled in, selected by a macro from the
- * board profile (uart.kind): SQZFW_UART_CMSDK (sqzfw_uart_cmsdk.c), SQZFW_UART_STM32_USART, SQZFW_UART_NRF_UARTE.
- * A new driver is one file sqzfw_uart_<kind>.c guarded by its macro, implementing these three functions.
+ * board profile (uart.kind): SQZFW_UART_CMSDK (sqzfw_uart_cmsdk.c), SQZFW_UART_STM32_USART (sqzfw_uart_stm32.c;
+ * with SQZFW_UART_STM32_V1 for the SR/DR register layout), SQZFW_UART_NRF_UARTE (sqzfw_uart_nrf.c).
+ * Drivers are register-level and transmit-only; clock gates and pin multiplexing come from the board's init steps
+ * (except on nRF, where the UARTE routes its own pin). A new driver is one file sqzfw_uart_<kind>.c guarded by its
+ * macro, implementing these three functions.
  */
 #ifndef SQZFW_UART_H
 #define SQZFW_UART_H
@@ -17,11 +20,8 @@
 #ifndef SQZFW_CPU_HZ
 #error "sqzfw runtime: define SQZFW_CPU_HZ (the generated Makefile does)"
 #endif
-#if defined(SQZFW_UART_STM32_USART)
-#error "sqzfw runtime: no STM32 USART driver yet (add sqzfw_uart_stm32.c)"
-#endif
-#if defined(SQZFW_UART_NRF_UARTE)
-#error "sqzfw runtime: no nRF UARTE driver yet (add sqzfw_uart_nrf.c)"
+#if defined(SQZFW_UART_NRF_UARTE) && !defined(SQZFW_UART_TX_PIN)
+#error "sqzfw runtime: define SQZFW_UART_TX_PIN for the nRF UARTE (the generated Makefile does)"
 #endif
 
 /* Set the UART up for transmit; safe to call again (the fault handler does). */

@@ -1,8 +1,10 @@
 /*
  * sqzfw startup for Cortex-M: vector table (.isr_vector), Reset_Handler, fault reporting.
  *
- * Reset_Handler: enable the FPU (hard/softfp builds), point VTOR at the table, enable the configurable faults,
- * copy initialized sections and zero .bss (tables from linker.ld), call main(), then sqzfw_rt_exit(main's value).
+ * Reset_Handler: enable the FPU (hard/softfp builds), point VTOR at the table, enable the configurable faults, run
+ * the board's init steps (sqzfw_board_init from the generated src/sqzfw_board.c: clock gates, pins, external flash),
+ * enable the Cortex-M7 caches (SQZFW_CM7_CACHES), copy initialized sections and zero .bss (tables from linker.ld),
+ * call main(), then sqzfw_rt_exit(main's value).
  * Any fault or unexpected exception prints one line on the UART
  *     sqzfw: fault <name> pc=0x... lr=0x... cfsr=0x... hfsr=0x...
  * and exits with code 0x40 | exception number (HardFault 67, MemManage 68, BusFault 69, UsageFault 70).
@@ -27,6 +29,9 @@ extern const uint32_t __sqzfw_zero_table_start[]; /* {address, bytes} pairs */
 extern const uint32_t __sqzfw_zero_table_end[];
 
 extern int main(void);
+/* Generated per board (src/sqzfw_board.c) when it has init steps; weak: boards without steps have no such file.
+ * It runs before .data and .bss are set up, so it must not use static variables. */
+extern void sqzfw_board_init(void) __attribute__((weak));
 
 void Reset_Handler(void) __attribute__((noreturn));
 void Default_Handler(void);
@@ -67,6 +72,42 @@ __attribute__((section(".isr_vector"), used)) const sqzfw_vector_t sqzfw_vector_
 #endif
 };
 
+#if defined(SQZFW_CM7_CACHES) && SQZFW_CM_MAINLINE
+/* Invalidate, then enable the L1 instruction and data caches (Cortex-M7: 32-byte lines, the data cache
+ * invalidated by set and way). No DMA touches the firmware's memory, so the write-back data cache needs no
+ * maintenance afterwards. */
+static void caches_enable(void)
+{
+    uint32_t ccsidr, sets, ways, line_shift, way_shift, s, w;
+
+    sqzfw_cm_dsb();
+    sqzfw_cm_isb();
+    SCB_ICIALLU = 0u;
+    sqzfw_cm_dsb();
+    sqzfw_cm_isb();
+    SCB_CCR |= SCB_CCR_IC;
+    sqzfw_cm_dsb();
+    sqzfw_cm_isb();
+
+    SCB_CSSELR = 0u; /* level 1 data cache */
+    sqzfw_cm_dsb();
+    ccsidr = SCB_CCSIDR;
+    sets = ((ccsidr >> 13) & 0x7FFFu) + 1u;
+    ways = ((ccsidr >> 3) & 0x3FFu) + 1u;
+    line_shift = (ccsidr & 7u) + 4u;
+    way_shift = 32u;
+    for (w = ways - 1u; w != 0u; w >>= 1)
+        way_shift--;
+    for (s = 0u; s < sets; s++)
+        for (w = 0u; w < ways; w++)
+            SCB_DCISW = (s << line_shift) | (way_shift < 32u ? w << way_shift : 0u);
+    sqzfw_cm_dsb();
+    SCB_CCR |= SCB_CCR_DC;
+    sqzfw_cm_dsb();
+    sqzfw_cm_isb();
+}
+#endif
+
 void Reset_Handler(void)
 {
     const uint32_t *t;
@@ -86,6 +127,12 @@ void Reset_Handler(void)
 #if defined(__ARM_ARCH_8M_MAIN__) || defined(__ARM_ARCH_8_1M_MAIN__)
     /* Armv8-M: a stack overflow becomes a UsageFault (STKOF) instead of silent corruption. */
     __asm__ volatile("msr msplim, %0" ::"r"(&__sqzfw_stack_limit));
+#endif
+
+    if (sqzfw_board_init)
+        sqzfw_board_init();
+#if defined(SQZFW_CM7_CACHES) && SQZFW_CM_MAINLINE
+    caches_enable();
 #endif
 
     for (t = __sqzfw_copy_table_start; t < __sqzfw_copy_table_end; t += 3) {

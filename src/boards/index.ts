@@ -7,9 +7,11 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors.js';
 import { boardSchema, formatIssuePath, type Board, type MemoryRegion } from './schema.js';
+import { makeTwin, TWIN_SUFFIX } from './twin.js';
 
-export type { Board, MemoryRegion, BoardInput, UartKind, Core, Fpu } from './schema.js';
+export type { Board, MemoryRegion, BoardInput, UartKind, Core, Fpu, InitStep } from './schema.js';
 export { boardSchema } from './schema.js';
+export { TWIN_SUFFIX } from './twin.js';
 
 /** The board used when none is named. */
 export const DEFAULT_BOARD = 'mps2-an500';
@@ -56,8 +58,18 @@ function readProfile(file: string): Board {
   return parseBoard(json, file);
 }
 
-/** Load a board by name (boards/<name>.json) or by path to a profile. */
+/**
+ * Load a board by name (boards/<name>.json), by path to a profile, or the QEMU twin of a real board by
+ * "<name>@qemu" (see ./twin.ts).
+ */
 export function loadBoard(nameOrPath: string): Board {
+  if (nameOrPath.endsWith(TWIN_SUFFIX)) {
+    const real = loadBoard(nameOrPath.slice(0, -TWIN_SUFFIX.length));
+    const twin = qemuTwin(real);
+    if (!twin)
+      throw new UserError(`board ${real.name} has no QEMU twin`, 'add a "twin" section to its profile, or run it on the board (sqzfw flash)');
+    return twin;
+  }
   const isPath = nameOrPath.includes('/') || nameOrPath.includes('\\') || nameOrPath.endsWith('.json');
   if (isPath) {
     const file = resolve(nameOrPath);
@@ -78,6 +90,16 @@ export function loadBoard(nameOrPath: string): Board {
       'rename the file or fix the name field',
     );
   return board;
+}
+
+/**
+ * The board QEMU runs for `board`: the board itself when it is a QEMU machine (has "qemu"), its twin when it has a
+ * "twin" section, else undefined.
+ */
+export function qemuTwin(board: Board): Board | undefined {
+  if (board.qemu) return board;
+  if (!board.twin) return undefined;
+  return makeTwin(board, loadBoard(board.twin.board));
 }
 
 /** All profiles under boards/, sorted by name. */
@@ -106,18 +128,24 @@ export function gccArchFlags(board: Board): string[] {
 
 /** Preprocessor defines that configure firmware/runtime for this board (see sqzfw_rt.c / sqzfw_uart.h). */
 export function runtimeDefines(board: Board): string[] {
-  const uartMacro = { cmsdk: 'SQZFW_UART_CMSDK', 'stm32-usart': 'SQZFW_UART_STM32_USART', 'nrf-uarte': 'SQZFW_UART_NRF_UARTE' }[
-    board.uart.kind
-  ];
+  const uartMacros = {
+    cmsdk: ['SQZFW_UART_CMSDK=1'],
+    'stm32-usart': ['SQZFW_UART_STM32_USART=1'],
+    'stm32-usart-v1': ['SQZFW_UART_STM32_USART=1', 'SQZFW_UART_STM32_V1=1'],
+    'nrf-uarte': ['SQZFW_UART_NRF_UARTE=1'],
+  }[board.uart.kind];
   const d = [
     `SQZFW_BOARD_NAME="${board.name}"`,
     `SQZFW_CPU_HZ=${board.cpu.clockHz}`,
     `SQZFW_IRQ_COUNT=${board.cpu.irqCount}`,
-    `${uartMacro}=1`,
+    ...uartMacros,
     `SQZFW_UART_BASE=0x${board.uart.base.toString(16).padStart(8, '0')}u`,
   ];
   if (board.uart.baud !== undefined) d.push(`SQZFW_UART_BAUD=${board.uart.baud}`);
+  if (board.uart.clockHz !== undefined) d.push(`SQZFW_UART_CLK_HZ=${board.uart.clockHz}`);
   if (board.uart.txPin !== undefined) d.push(`SQZFW_UART_TX_PIN=${board.uart.txPin}`);
+  if (board.cpu.caches) d.push('SQZFW_CM7_CACHES=1');
+  if (board.init.length > 0) d.push('SQZFW_BOARD_INIT=1');
   return [...d, ...board.gcc.defines];
 }
 

@@ -38,10 +38,20 @@ export const CORE_FPUS: Record<Core, readonly Fpu[]> = {
   'cortex-m85': ['auto', 'none'],
 };
 
+/** Cores with optional L1 instruction and data caches that software enables (CCR.IC/DC). */
+export const CACHE_CORES: readonly Core[] = ['cortex-m7', 'cortex-m55', 'cortex-m85'];
+
 /** Cores that implement the DSP extension (or may: M33/M35P/M55/M85 make it optional). */
 export const DSP_CORES: readonly Core[] = ['cortex-m4', 'cortex-m7', 'cortex-m33', 'cortex-m35p', 'cortex-m55', 'cortex-m85'];
 
-export const UART_KINDS = ['cmsdk', 'stm32-usart', 'nrf-uarte'] as const;
+/**
+ * UART drivers (firmware/runtime/sqzfw_uart_*.c):
+ *   cmsdk           Arm CMSDK APB UART (MPS2/MPS3 FPGA images, QEMU mps2-*)
+ *   stm32-usart     STM32 USART with the ISR/TDR register layout (F0, F3, F7, H7, L4, G4, ...)
+ *   stm32-usart-v1  STM32 USART with the SR/DR register layout (F1, F2, F4, L1)
+ *   nrf-uarte       nRF52/nRF53 UARTE (EasyDMA)
+ */
+export const UART_KINDS = ['cmsdk', 'stm32-usart', 'stm32-usart-v1', 'nrf-uarte'] as const;
 export type UartKind = (typeof UART_KINDS)[number];
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -110,8 +120,26 @@ export const cpuSchema = z
     clockHz: z.number().int().positive(),
     /** External interrupt lines in the vector table (default 32; unused ones point at the default handler). */
     irqCount: z.number().int().min(0).max(496).default(32),
+    /** Enable the L1 instruction and data caches at reset (Cortex-M7: SCB CCR.IC/DC after invalidation). */
+    caches: z.boolean().default(false),
   })
   .strict();
+
+const note = z.string().min(1, 'expected a note saying what the step does (register and bits)');
+
+/**
+ * One register-level step run at reset, before .data/.bss are initialized and before main (clock gates, pin
+ * multiplexing, external memory set-up). Runs only on the real board, never on its QEMU twin.
+ */
+export const initStepSchema = z.discriminatedUnion('op', [
+  /** reg = (reg & ~clear) | set, then read back (the read makes a clock-enable take effect before the next step). */
+  z.object({ op: z.literal('modify'), reg: addr, clear: addr.default(0), set: addr.default(0), note }).strict(),
+  /** reg = value. */
+  z.object({ op: z.literal('write'), reg: addr, value: addr, note }).strict(),
+  /** Poll until (reg & mask) == value, at most `limit` reads (then go on: the UART may still report it). */
+  z.object({ op: z.literal('wait'), reg: addr, mask: addr, value: addr, limit: z.number().int().positive().default(1_000_000), note }).strict(),
+]);
+export type InitStep = z.output<typeof initStepSchema>;
 
 export const boardSchema = z
   .object({
@@ -139,7 +167,10 @@ export const boardSchema = z
         code: ident('a region name'),
         /** Region for .data, .bss and the stack (at its top); default: the first 'ram' region. */
         data: ident('a region name').optional(),
-        /** Regions that may hold the weights (.sqzfw_weights), in order of preference; the first is the default. */
+        /**
+         * Regions that may hold the weights, in order of preference: the linker fills the first (after the code, when it
+         * is the code region) and puts each weight array that no longer fits into the next one (e.g. external QSPI flash).
+         */
         weights: z.array(ident('a region name')).min(1, 'expected at least one region'),
         /** RAM regions that may hold the activation arena, in order of preference. */
         arena: z.array(ident('a region name')).min(1, 'expected at least one region'),
@@ -154,8 +185,10 @@ export const boardSchema = z
         baud: z.number().int().positive().optional(),
         /** Peripheral instance for reports and Renode (e.g. "usart1"). */
         instance: z.string().optional(),
-        /** nRF UARTE: PSEL.TXD pin number. */
-        txPin: z.number().int().min(0).optional(),
+        /** Clock of the UART's baud generator; default cpu.clockHz. */
+        clockHz: z.number().int().positive().optional(),
+        /** nRF UARTE: PSEL.TXD pin number (port 0: 0-31, port 1: 32-47). */
+        txPin: z.number().int().min(0).max(47).optional(),
       })
       .strict(),
     qemu: z
@@ -167,22 +200,50 @@ export const boardSchema = z
       })
       .strict()
       .optional(),
+    /** Register steps run at reset on the real board (see initStepSchema). */
+    init: z.array(initStepSchema).default([]),
+    /**
+     * QEMU twin of a real board: a QEMU machine (a board profile with "qemu") with the same core, on which the board's
+     * firmware runs with the same compiler flags, the same memory layout (each region moved to `map[region]`) and the
+     * same generated code; only the UART driver and the init steps differ.
+     */
+    twin: z
+      .object({
+        /** The QEMU board profile, e.g. "mps2-an500". */
+        board: z.string().min(1),
+        /** Region name -> its address in the twin machine. Every region of the board must be mapped. */
+        map: z.record(ident('a region name'), addr),
+      })
+      .strict()
+      .optional(),
     renode: z
       .object({
-        /** Platform description, e.g. "platforms/boards/stm32f7_discovery-bb.repl". */
-        platform: z.string().min(1),
-        /** UART peripheral name on the sysbus, e.g. "sysbus.usart1". */
-        uart: z.string().min(1),
-        performanceInMips: z.number().positive().optional(),
+        /** Platform description under Renode's tree, e.g. "platforms/cpus/stm32f746.repl". */
+        platform: z.string().regex(/^platforms\/[A-Za-z0-9_./-]+\.repl$/, 'expected a path such as "platforms/cpus/stm32f746.repl"'),
+        /** UART peripheral on the sysbus, e.g. "sysbus.usart1". */
+        uart: z.string().regex(/^sysbus\.[A-Za-z_][A-Za-z0-9_]*$/, 'expected "sysbus.<peripheral>", e.g. "sysbus.usart1"'),
+        /** Renode's instructions per second (cpu PerformanceInMips); default: clock in MHz. */
+        performanceInMips: z.number().int().positive().optional(),
+        /** Regions of this board that the platform does not map (e.g. QSPI flash): the .resc adds them as memory. */
+        addMemory: z.array(ident('a region name')).default([]),
       })
       .strict()
       .optional(),
     openocd: z
       .object({
-        /** Config files passed with -f, e.g. ["board/stm32f746g-disco.cfg"] or ["interface/jlink.cfg", "target/nrf52.cfg"]. */
-        configs: z.array(z.string().min(1)).min(1),
-        /** Extra -c commands run before programming (e.g. "transport select swd"). */
+        /** Config files passed with -f, in order, e.g. ["board/stm32f746g-disco.cfg"] or ["interface/jlink.cfg", "target/nrf52.cfg"]. */
+        configs: z.array(z.string().regex(/^[A-Za-z0-9_./-]+\.cfg$/, 'expected a config path such as "board/x.cfg"')).min(1),
+        /** Transport selected after the first config (the interface) and before the others, e.g. "swd". */
+        transport: z.enum(['swd', 'jtag', 'hla_swd', 'dapdirect_swd']).optional(),
+        /** Extra -c commands run after the configs, before programming. */
         commands: z.array(z.string()).default([]),
+      })
+      .strict()
+      .optional(),
+    stlink: z
+      .object({
+        /** st-flash can program this board (STM32 with an ST-LINK). */
+        supported: z.boolean(),
       })
       .strict()
       .optional(),
@@ -258,6 +319,21 @@ export const boardSchema = z
       });
     if (b.uart.kind === 'nrf-uarte' && b.uart.txPin === undefined)
       ctx.addIssue({ code: 'custom', path: ['uart', 'txPin'], message: 'expected the TXD pin number for an nRF UARTE' });
+    if (b.cpu.caches && !CACHE_CORES.includes(b.cpu.core))
+      ctx.addIssue({ code: 'custom', path: ['cpu', 'caches'], message: `${b.cpu.core} has no caches to enable` });
+    if (b.twin) {
+      if (b.qemu)
+        ctx.addIssue({ code: 'custom', path: ['twin'], message: 'a board with a "qemu" section runs in QEMU itself: expected no "twin"' });
+      for (const r of b.memory)
+        if (!(r.name in b.twin.map))
+          ctx.addIssue({ code: 'custom', path: ['twin', 'map'], message: `expected an address for region "${r.name}"` });
+      for (const n of Object.keys(b.twin.map))
+        if (!regions.has(n)) ctx.addIssue({ code: 'custom', path: ['twin', 'map', n], message: `unknown region "${n}" (regions: ${names})` });
+    }
+    (b.renode?.addMemory ?? []).forEach((n, i) => wantRegion(['renode', 'addMemory', i], n));
+    b.init.forEach((s, i) => {
+      if (s.reg % 4 !== 0) ctx.addIssue({ code: 'custom', path: ['init', i, 'reg'], message: 'expected a 4-byte aligned register address' });
+    });
   })
   .transform((b) => ({
     ...b,

@@ -1,6 +1,8 @@
 /**
  * Build a generated firmware project with its Makefile (arm-none-eabi-gcc) and report flash/RAM use per memory
- * region, read from the ELF section headers (arm-none-eabi-objdump -h) and the MEMORY block of linker.ld.
+ * region, read from the ELF section headers (arm-none-eabi-objdump -h) and the MEMORY block of linker.ld, and where
+ * each weight array went (arm-none-eabi-nm). A real board's project also builds for its QEMU twin (variant 'qemu':
+ * `make qemu`, build/qemu/firmware.elf, qemu/linker.ld).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -18,6 +20,29 @@ export interface BuildOptions {
   dsp?: boolean;
   /** Parallel make jobs; default: available CPUs. */
   jobs?: number;
+  /**
+   * 'board' (default): build/firmware.elf for the project's board. 'qemu': the firmware QEMU runs: for a real board
+   * with a twin, `make qemu` (build/qemu/firmware.elf, always with semihosting); for a QEMU board, the board build
+   * with semihosting.
+   */
+  variant?: 'board' | 'qemu';
+}
+
+/** One weight array (a symbol in a .sqzfw_weights* section). */
+export interface WeightArrayPlacement {
+  name: string;
+  bytes: number;
+  address: number;
+}
+
+/** Where the weights went: one entry per weights output section that holds any. */
+export interface WeightsRegionReport {
+  /** Output section, e.g. .sqzfw_weights or .sqzfw_weights_QSPI. */
+  section: string;
+  /** Memory region of linker.ld holding it (by run address). */
+  region: string;
+  bytes: number;
+  arrays: WeightArrayPlacement[];
 }
 
 export interface RegionUse {
@@ -37,6 +62,10 @@ export interface BuildResult {
   sections: Record<string, number>;
   /** Use of each memory region of linker.ld, in its order. */
   regions: RegionUse[];
+  /** Where the weight arrays went, in fill order. */
+  weights: WeightsRegionReport[];
+  /** Which firmware this is ('qemu': the QEMU twin's, or a QEMU board's semihosting build). */
+  variant: 'board' | 'qemu';
 }
 
 export interface ElfSection {
@@ -111,7 +140,7 @@ export function firstErrorLines(log: string, max = 12): string[] {
     .map((l) => l.trimEnd().replace(/^\S*\/(arm-none-eabi-)?ld(\.bfd)?: /, 'ld: '))
     .filter((l) => l && !/^\s+(CC|LD)\s/.test(l));
   const isError = (l: string) =>
-    /\berror\b|\bError\b|overflowed|overlaps|undefined reference|multiple definition|No rule to make target|cannot find/.test(
+    /\berror\b|\bError\b|overflowed|overlaps|undefined reference|multiple definition|No rule to make target|cannot find|^ld: sqzfw: /.test(
       l,
     ) && !/^make(\[\d+\])?: \*\*\*/.test(l);
   const i = lines.findIndex(isError);
@@ -208,12 +237,83 @@ export async function readElfSections(elf: string): Promise<ElfSection[]> {
   return parseObjdumpSections(r.stdout);
 }
 
+/** Parse `nm -S -n` output: address, size, type, name (symbols without a size are skipped). */
+export function parseNmSizes(text: string): { name: string; address: number; bytes: number; type: string }[] {
+  const out: { name: string; address: number; bytes: number; type: string }[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^([0-9a-f]+)\s+([0-9a-f]+)\s+(\w)\s+(\S+)$/i.exec(line.trim());
+    if (m) out.push({ address: parseInt(m[1]!, 16), bytes: parseInt(m[2]!, 16), type: m[3]!, name: m[4]! });
+  }
+  return out;
+}
+
+/** Which weight arrays are in which .sqzfw_weights* section, from the ELF's sections and symbols. */
+export function weightsReport(
+  sections: ElfSection[],
+  symbols: { name: string; address: number; bytes: number }[],
+  regions: LinkerRegion[],
+): WeightsRegionReport[] {
+  const out: WeightsRegionReport[] = [];
+  for (const s of sections) {
+    if (!/^\.sqzfw_weights(_\w+)?$/.test(s.name) || s.name === '.sqzfw_weights_unplaced' || s.size === 0) continue;
+    const region = regions.find((r) => s.vma >= r.origin && s.vma < r.origin + r.length)?.name ?? '?';
+    const arrays = symbols
+      .filter((y) => y.bytes > 0 && y.address >= s.vma && y.address < s.vma + s.size)
+      .map((y) => ({ name: y.name, bytes: y.bytes, address: y.address }));
+    out.push({ section: s.name, region, bytes: s.size, arrays });
+  }
+  return out;
+}
+
+/** Human-readable lines: what went where (one line per weights region, with the biggest arrays). */
+export function weightsReportLines(report: WeightsRegionReport[], maxNames = 6): string[] {
+  const total = report.reduce((a, r) => a + r.bytes, 0);
+  return report.map((r) => {
+    const names = [...r.arrays].sort((a, b) => b.bytes - a.bytes || a.address - b.address);
+    const shown = names.slice(0, maxNames).map((a) => `${a.name} ${a.bytes}`);
+    const more = names.length > maxNames ? `, +${names.length - maxNames} more` : '';
+    const share = total > 0 ? ` (${((100 * r.bytes) / total).toFixed(1)}% of the weights)` : '';
+    return `weights in ${r.region}: ${r.bytes} bytes${share}, ${r.arrays.length} arrays: ${shown.join(', ')}${more}`;
+  });
+}
+
+async function readSymbols(elf: string): Promise<{ name: string; address: number; bytes: number; type: string }[]> {
+  let r: RunResult;
+  try {
+    r = await run(`${CROSS}nm`, ['-S', '-n', elf]);
+  } catch (e) {
+    if (isEnoent(e)) throw new UserError('arm-none-eabi-nm not found', INSTALL_HINT);
+    throw e;
+  }
+  if (r.code !== 0) throw new UserError(`cannot read the symbols of ${elf}: ${r.stderr.trim().split('\n')[0]}`, 'rebuild the firmware');
+  return parseNmSizes(r.stdout);
+}
+
+/** The input sections of an output section in a GNU ld map file: name and size in bytes. */
+export function mapInputSections(map: string, outputSection: string): { name: string; bytes: number }[] {
+  const lines = map.split('\n');
+  const start = lines.findIndex((l) => l === outputSection || l.startsWith(`${outputSection} `));
+  if (start < 0) return [];
+  const out: { name: string; bytes: number }[] = [];
+  // Input sections: " .name  0xADDR  0xSIZE file", or " .name" with the numbers on the next line.
+  for (let i = start + 1; i < lines.length && !/^\S/.test(lines[i]!); i++) {
+    const m = /^ (\.\S+)(?:\s+0x[0-9a-f]+\s+0x([0-9a-f]+)\s+\S)?/.exec(lines[i]!);
+    if (!m) continue;
+    const size = m[2] ?? /^\s+0x[0-9a-f]+\s+0x([0-9a-f]+)\s+\S/.exec(lines[i + 1] ?? '')?.[1];
+    if (size !== undefined) out.push({ name: m[1]!, bytes: parseInt(size, 16) });
+  }
+  return out;
+}
+
 /** Run make in a generated project and measure the result. */
 export async function buildFirmware(opts: BuildOptions): Promise<BuildResult> {
   const dir = resolve(opts.projectDir);
   if (!existsSync(join(dir, 'Makefile')))
     throw new UserError(`no Makefile in ${dir}`, 'generate the project first (sqzfw generate)');
   await checkToolchain();
+  const variant = opts.variant ?? 'board';
+  const twin = variant === 'qemu' && existsSync(join(dir, 'qemu', 'linker.ld'));
+  const buildDir = twin ? join(dir, 'build', 'qemu') : join(dir, 'build');
   const args = ['-C', dir, `-j${Math.max(1, opts.jobs ?? availableParallelism())}`];
   if (opts.cmsisNnDir !== undefined) {
     const nn = resolve(opts.cmsisNnDir);
@@ -225,24 +325,35 @@ export async function buildFirmware(opts: BuildOptions): Promise<BuildResult> {
     if (/\s/.test(nn)) throw new UserError(`CMSIS-NN path contains spaces: ${nn}`, 'move or symlink it to a path without spaces');
     args.push(`CMSIS_NN=${nn}`);
   }
-  args.push(`SEMIHOSTING=${opts.semihosting ? 1 : 0}`);
+  args.push(`SEMIHOSTING=${opts.semihosting || variant === 'qemu' ? 1 : 0}`);
   if (opts.dsp !== undefined) args.push(`DSP=${opts.dsp ? 1 : 0}`);
+  if (twin) args.push('qemu');
 
   const r = await run('make', args);
   if (r.code !== 0) {
     const log = `${r.stderr}\n${r.stdout}`;
     const lines = firstErrorLines(log);
-    let hint = `run \`make -C ${dir} V=1\` to see the full log`;
+    const mapFile = join(buildDir, 'firmware.map');
+    let hint = `run \`make -C ${dir}${twin ? ' qemu' : ''} V=1\` to see the full log`;
     if (/undefined reference to `end'/.test(log))
       hint = `something calls malloc (sbrk needs \`end\`): sqzfw firmware has no heap; ${hint}`;
-    else if (/overflowed|overlaps/.test(log))
-      hint = `the sections do not fit the board's memory regions (see build/firmware.map); ${hint}`;
+    else if (/sqzfw: the weights do not fit/.test(log)) {
+      const left = existsSync(mapFile) ? mapInputSections(readFileSync(mapFile, 'utf8'), '.sqzfw_weights_unplaced') : [];
+      const bytes = left.reduce((a, x) => a + x.bytes, 0);
+      hint =
+        (left.length ? `${left.length} weight array(s), ${bytes} bytes, fit in none of the weights regions; ` : '') +
+        'use fewer --classes, a smaller model, or a board with more (or external) flash';
+    } else if (/section `\.sqzfw_weights\w*' will not fit in region/.test(log))
+      hint = 'the weights do not fit in the board\'s flash: use fewer --classes, a smaller model, or a board with more (or external) flash';
+    else if (/overflowed|overlaps|does not fit in its region/.test(log))
+      hint = `the sections do not fit the board's memory regions (see ${twin ? 'build/qemu' : 'build'}/firmware.map); ${hint}`;
     throw new UserError(`firmware build failed in ${dir}:\n${lines.join('\n')}`, hint);
   }
-  const elf = join(dir, 'build', 'firmware.elf');
+  const elf = join(buildDir, 'firmware.elf');
   if (!existsSync(elf)) throw new UserError(`make did not produce ${elf}`, 'check the Makefile');
   const sections = await readElfSections(elf);
-  const ld = join(dir, 'linker.ld');
+  const ld = join(dir, twin ? 'qemu' : '', 'linker.ld');
   const regions = existsSync(ld) ? parseLinkerMemory(readFileSync(ld, 'utf8')) : [];
-  return { elf, ...memoryUse(sections, regions) };
+  const weights = weightsReport(sections, await readSymbols(elf), regions);
+  return { elf, ...memoryUse(sections, regions), weights, variant };
 }

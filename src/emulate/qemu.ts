@@ -6,6 +6,7 @@
  *   top5 <idx>:<value> ...            (value = int8 output byte)
  *   label <idx> <name>                (optional, one per top5 entry)
  *   ticks <n>                         (sqzfw_rt_ticks difference around inference)
+ *   cycles <n> | cycles unavailable: <why>   (DWT cycle counter around inference; unavailable under QEMU)
  *   check ok|mismatch                 (optional: the firmware's own comparison with golden bytes)
  *   sqzfw error: <text>               (optional)
  *   sqzfw end <status-int>
@@ -15,7 +16,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { UserError } from '../errors.js';
-import { listBoards, qemuSystickHz, type Board } from '../boards/index.js';
+import { listBoards, qemuSystickHz, TWIN_SUFFIX, type Board } from '../boards/index.js';
 
 export const QEMU = 'qemu-system-arm';
 const QEMU_INSTALL = 'run `npm run setup`, or `sudo apt-get install -y --no-install-recommends qemu-system-arm`';
@@ -69,6 +70,11 @@ export function qemuArgs(board: Board, elf: string, icount = false): string[] {
 }
 
 function noTwin(board: Board): UserError {
+  if (board.twin)
+    return new UserError(
+      `board ${board.name} runs in QEMU as its twin ${board.name}${TWIN_SUFFIX} (${board.twin.board}), with the twin's build`,
+      'build it with `make qemu` (buildFirmware({ variant: "qemu" })) and run build/qemu/firmware.elf on the twin (qemuTarget() gives both)',
+    );
   const twins = listBoards()
     .filter((b) => b.qemu)
     .map((b) => b.name);
@@ -155,6 +161,10 @@ export interface FirmwareReport {
   labels?: string[];
   /** sqzfw_rt_ticks difference around inference (SysTick ticks of the core clock). */
   ticks?: number;
+  /** Core cycles of one inference from the DWT cycle counter (real cores only). */
+  cycles?: number;
+  /** Why there is no cycle count (`cycles unavailable: ...`, e.g. under QEMU, whose DWT does not count). */
+  cyclesNote?: string;
   /** The status printed by `sqzfw end`. */
   status: number;
   /** The firmware's own check against golden bytes, when printed. */
@@ -258,6 +268,10 @@ export function parseFirmwareOutput(stdout: string, run?: RunStatus): FirmwareRe
     } else if (kw === 'ticks') {
       if (!/^\d+$/.test(words[1] ?? '')) throw bad(line, 'expected ticks <n>');
       report.ticks = Number(words[1]);
+    } else if (kw === 'cycles') {
+      if (/^\d+$/.test(words[1] ?? '')) report.cycles = Number(words[1]);
+      else if (words[1] === 'unavailable:') report.cyclesNote = line.trim().slice('cycles unavailable: '.length);
+      else throw bad(line, 'expected cycles <n> or cycles unavailable: <why>');
     } else if (kw === 'check') {
       if (words[1] !== 'ok' && words[1] !== 'mismatch') throw bad(line, 'expected check ok|mismatch');
       report.check = words[1];

@@ -1,0 +1,92 @@
+/**
+ * Does a SqueezeNet fit a board, and what is the largest input resolution that does? "Fits" means what
+ * `sqzfw generate` and the build check: the memory planner places the activation arena in the board's RAM regions
+ * (the planner that is in the tree: its message explains a failure), and the weights fit in the board's weights
+ * regions (./emit/weights-placement.ts, the linker's arithmetic). The arena grows with the input size (it never
+ * shrinks as the size grows: checked from 25 to 232 for v1.1), so a bisection finds the largest size.
+ */
+import { isUserError } from '../errors.js';
+import { arenaRegions, kernelPath } from '../flows.js';
+import { buildQuantizedModel, type Variant } from '../pipeline.js';
+import { planModel } from '../planner/index.js';
+import type { QModel } from '../quantize/types.js';
+import { checkWeightsFit, type WeightsPlacement } from '../emit/weights-placement.js';
+import type { Board } from './schema.js';
+
+export interface FitCheck {
+  fits: boolean;
+  inputSize: number;
+  /** Activation arena bytes and the regions the plan uses (when the plan succeeded). */
+  arenaBytes?: number;
+  arenaRegions?: { name: string; used: number; capacity: number }[];
+  weights?: WeightsPlacement;
+  /** The planner's or the weights placement's message when it does not fit. */
+  message?: string;
+}
+
+export interface FitOptions {
+  variant: Variant;
+  classes: number;
+  /** Kernel build whose scratch is planned (default: the board's DSP setting). */
+  dsp?: boolean;
+}
+
+/** The smallest input SqueezeNet takes (pool5 needs a 3x3 window at 24). */
+export const MIN_INPUT_SIZE = 25;
+
+/** A model whose shapes match the real one: weights are synthetic, one calibration image is enough for sizes. */
+function sizingModel(o: FitOptions, inputSize: number): QModel {
+  return buildQuantizedModel({ variant: o.variant, inputSize, classes: o.classes, calibrationImages: 1 });
+}
+
+/** Plan the arena and place the weights of the model at one input size. */
+export function checkFit(board: Board, o: FitOptions & { inputSize: number }, model = sizingModel(o, o.inputSize)): FitCheck {
+  const r: FitCheck = { fits: false, inputSize: o.inputSize };
+  try {
+    const plan = planModel(model, { regions: arenaRegions(board), path: kernelPath(board, o.dsp) });
+    r.arenaBytes = plan.peakBytes;
+    r.arenaRegions = plan.regions.filter((x) => x.used > 0);
+    r.weights = checkWeightsFit(model, board);
+    r.fits = true;
+  } catch (e) {
+    if (!isUserError(e)) throw e;
+    r.message = e.message;
+  }
+  return r;
+}
+
+export interface LargestFit {
+  board: string;
+  variant: Variant;
+  classes: number;
+  /** The largest input size in [MIN_INPUT_SIZE, maxSize] that fits; null when none does. */
+  largest: FitCheck | null;
+  /** The check at maxSize (the size asked for, 224 by default): its message says why it does not fit. */
+  atMax: FitCheck;
+}
+
+/** Bisect the input size: the largest in [MIN_INPUT_SIZE, maxSize] that fits the board. */
+export function largestInputSize(board: Board, o: FitOptions & { maxSize?: number }): LargestFit {
+  const max = o.maxSize ?? 224;
+  const cache = new Map<number, FitCheck>();
+  const at = (s: number): FitCheck => {
+    let c = cache.get(s);
+    if (!c) {
+      c = checkFit(board, { ...o, inputSize: s });
+      cache.set(s, c);
+    }
+    return c;
+  };
+  const base = { board: board.name, variant: o.variant, classes: o.classes };
+  const atMax = at(max);
+  if (atMax.fits) return { ...base, largest: atMax, atMax };
+  if (!at(MIN_INPUT_SIZE).fits) return { ...base, largest: null, atMax };
+  let lo = MIN_INPUT_SIZE; // fits
+  let hi = max; // does not fit
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (at(mid).fits) lo = mid;
+    else hi = mid;
+  }
+  return { ...base, largest: at(lo), atMax };
+}

@@ -1,0 +1,163 @@
+/**
+ * Where the weight arrays go, predicted before building. The linker script (templates/c/linker.ld.ejs) gives the
+ * weights one output section per weights region of the board, in the board's order (e.g. FLASH, then QSPI), and
+ * every array its own input section in source order (SQZFW_WEIGHTS in firmware/runtime/sqzfw_sections.h). Linked
+ * with --enable-non-contiguous-regions, ld fills the first region and, from the first array that does not fit,
+ * puts the arrays in the next region (it never goes back). This module does the same arithmetic with an estimate of
+ * the code and read-only data that share the code region, so that a model that cannot fit fails with a clear
+ * message before anything is compiled; after the build, build/index.ts reports where each array really went.
+ */
+import { UserError } from '../errors.js';
+import { findRegion, type Board } from '../boards/index.js';
+import type { QModel } from '../quantize/types.js';
+import { cIdentifiers } from './c.js';
+import { defaultLayout, weightsRegions, type BoardLayout } from './board-files.js';
+
+export interface WeightArray {
+  /** C name of the array (w_<layer>, b_<layer>, m_<layer>, s_<layer>). */
+  name: string;
+  bytes: number;
+}
+
+export interface PlacedRegion {
+  region: string;
+  /** Output section in linker.ld. */
+  section: string;
+  external: boolean;
+  /** Bytes available to the weights (the code region's length minus the reserve). */
+  capacity: number;
+  used: number;
+  arrays: WeightArray[];
+}
+
+export interface WeightsPlacement {
+  /** Weights regions in fill order. */
+  regions: PlacedRegion[];
+  /** Array name -> region name. */
+  regionOf: Record<string, string>;
+  /** Arrays that fit nowhere (then `fits` is false). */
+  unplaced: WeightArray[];
+  fits: boolean;
+  totalBytes: number;
+  /** Bytes of the code region assumed taken by vectors, code and read-only data other than the weights. */
+  reserveBytes: number;
+}
+
+/** Every array starts on a 16-byte boundary (SQZFW_WEIGHTS). */
+const ALIGN = 16;
+const up = (n: number, a = ALIGN): number => Math.ceil(n / a) * a;
+
+/**
+ * Code, vectors, the runtime, the CMSIS-NN kernels and model.c's per-step argument structs, without the input image
+ * and golden outputs: measured at 16-25 KiB for SqueezeNet builds; kept generous.
+ */
+export const CODE_RESERVE_BYTES = 48 * 1024;
+
+/**
+ * The weight arrays the emitter writes for a model, in source order: per conv layer, in layer order, its weights
+ * (w_), bias (b_), requantization multipliers (m_) and shifts (s_). Mirrors src/emit/index.ts.
+ */
+export function weightArraysOf(model: QModel): WeightArray[] {
+  const ids = cIdentifiers(model.layers.map((l) => l.name));
+  const out: WeightArray[] = [];
+  for (const l of model.layers) {
+    if (l.op !== 'conv') continue;
+    const id = ids.get(l.name)!;
+    out.push({ name: `w_${id}`, bytes: l.weights.length });
+    out.push({ name: `b_${id}`, bytes: 4 * l.bias.length });
+    out.push({ name: `m_${id}`, bytes: 4 * l.multiplier.length });
+    out.push({ name: `s_${id}`, bytes: 4 * l.shift.length });
+  }
+  return out;
+}
+
+/** Bytes the code region holds besides the weights for this model: code reserve, input image, golden outputs, labels. */
+export function codeRegionReserve(model: QModel, labels?: string[]): number {
+  const d = model.tensors[model.input].dims;
+  const outputs = model.outputs.reduce((a, o) => {
+    const t = model.tensors[o].dims;
+    return a + t.h * t.w * t.c;
+  }, 0);
+  const labelBytes = (labels ?? []).reduce((a, l) => a + l.length + 1 + 4, 0);
+  return CODE_RESERVE_BYTES + up(d.h * d.w * d.c) + up(outputs) + labelBytes;
+}
+
+/** Predict the linker's placement of `arrays` (in source order) for a board and layout. Never throws for size. */
+export function placeWeights(
+  arrays: WeightArray[],
+  board: Board,
+  opts: { reserveBytes: number; layout?: BoardLayout },
+): WeightsPlacement {
+  const layout = opts.layout ?? defaultLayout(board);
+  const regions: PlacedRegion[] = weightsRegions(board, layout).map((name, i) => {
+    const r = findRegion(board, name);
+    const reserve = name === board.placement.code ? opts.reserveBytes : 0;
+    return {
+      region: name,
+      section: i === 0 ? '.sqzfw_weights' : `.sqzfw_weights_${name}`,
+      external: r.external,
+      capacity: Math.max(0, r.length - reserve),
+      used: 0,
+      arrays: [],
+    };
+  });
+  const regionOf: Record<string, string> = {};
+  const unplaced: WeightArray[] = [];
+  let cursor = 0;
+  for (const a of arrays) {
+    // ld: the array goes to the current output section if it fits, else to the next one that it fits in; later
+    // arrays never go back to an earlier section.
+    let k = cursor;
+    while (k < regions.length && up(regions[k]!.used) + a.bytes > regions[k]!.capacity) k++;
+    if (k === regions.length) {
+      unplaced.push(a);
+      continue;
+    }
+    cursor = k;
+    const r = regions[k]!;
+    r.used = up(r.used) + a.bytes;
+    r.arrays.push(a);
+    regionOf[a.name] = r.region;
+  }
+  return {
+    regions,
+    regionOf,
+    unplaced,
+    fits: unplaced.length === 0,
+    totalBytes: arrays.reduce((s, a) => s + a.bytes, 0),
+    reserveBytes: opts.reserveBytes,
+  };
+}
+
+const kib = (b: number): string => `${(b / 1024).toFixed(1)} KiB`;
+
+/** One line per region: "FLASH: 754880 of 999424 bytes, 100 arrays (w_conv1 ... s_fire9_expand3x3)". */
+export function placementReport(p: WeightsPlacement): string[] {
+  const lines = p.regions
+    .filter((r) => r.arrays.length > 0)
+    .map((r) => {
+      const first = r.arrays[0]!.name;
+      const last = r.arrays[r.arrays.length - 1]!.name;
+      const span = r.arrays.length === 1 ? first : `${first} ... ${last}`;
+      return `weights in ${r.region}${r.external ? ' (external)' : ''}: ${r.used} bytes (${kib(r.used)}) of ${r.capacity} available, ${r.arrays.length} arrays (${span})`;
+    });
+  if (p.unplaced.length)
+    lines.push(`weights in no region: ${p.unplaced.reduce((s, a) => s + a.bytes, 0)} bytes, ${p.unplaced.length} arrays (${p.unplaced.map((a) => a.name).slice(0, 4).join(', ')}${p.unplaced.length > 4 ? ', ...' : ''})`);
+  return lines;
+}
+
+/**
+ * Place the weights of a model on a board and throw the clear error when they do not fit: what is needed, what
+ * each weights region offers, and what to change.
+ */
+export function checkWeightsFit(model: QModel, board: Board, opts: { labels?: string[]; layout?: BoardLayout } = {}): WeightsPlacement {
+  const p = placeWeights(weightArraysOf(model), board, { reserveBytes: codeRegionReserve(model, opts.labels), layout: opts.layout });
+  if (p.fits) return p;
+  const offered = p.regions.map((r) => `${r.region} ${r.capacity} bytes${r.region === board.placement.code ? ' after the code' : ''}`).join(', ');
+  const biggest = p.unplaced.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+  throw new UserError(
+    `${model.name} does not fit: its weights need ${p.totalBytes} bytes (${kib(p.totalBytes)}) but the weights regions of ${board.name} offer ${offered}: ` +
+      `${p.unplaced.reduce((s, a) => s + a.bytes, 0)} bytes in ${p.unplaced.length} arrays are left over (the largest, ${biggest.name}, is ${biggest.bytes} bytes)`,
+    `use fewer --classes (the last conv has 512 weights per class), or a board with more flash or external flash (e.g. stm32f746g-disco puts the rest in QSPI)`,
+  );
+}

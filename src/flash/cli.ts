@@ -1,0 +1,85 @@
+/**
+ * Board commands for the sqzfw CLI: `flash` (program, verify and reset a real board) and `fit` (the largest
+ * SqueezeNet input size each board holds). The lead wires them in with registerBoardCommands(program).
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { UserError } from '../errors.js';
+import { listBoards, loadBoard, type Board } from '../boards/index.js';
+import { largestInputSize } from '../boards/fit.js';
+import { placementReport } from '../emit/weights-placement.js';
+import { isVariant, VARIANTS, type Variant } from '../graph/squeezenet.js';
+import { MANIFEST, readManifest } from '../project.js';
+import { flashFirmware, PROBES, type Probe } from './index.js';
+
+const kib = (b: number): string => `${(b / 1024).toFixed(1)} KiB`;
+
+/** The board of a flash: --board, else the project's manifest; both given must agree. */
+function flashBoard(o: { board?: string; project: string; elf?: string }): Board {
+  const manifest = existsSync(join(o.project, MANIFEST)) && !o.elf ? readManifest(o.project) : undefined;
+  if (!o.board && !manifest)
+    throw new UserError(`no board given and ${o.project} is not a sqzfw project`, 'pass --board <name> (and --project DIR or --elf FILE)');
+  const board = loadBoard(o.board ?? manifest!.board);
+  if (manifest && manifest.board !== board.name)
+    throw new UserError(`${o.project} was generated for board ${manifest.board}, not ${board.name}`, `pass --board ${manifest.board}, or regenerate for ${board.name}`);
+  if (board.qemu && !board.openocd && !board.pyocd && !board.stlink)
+    throw new UserError(`board ${board.name} is a QEMU machine: there is nothing to flash`, 'use sqzfw emulate');
+  return board;
+}
+
+export function registerBoardCommands(program: Command): void {
+  program
+    .command('flash')
+    .description('program a built firmware into a real board, verify it and reset the board')
+    .option('--board <name>', "board profile name or JSON file (default: the project's board)")
+    .option('--project <dir>', 'project folder (uses build/firmware.elf)', 'out/firmware')
+    .option('--elf <file>', 'flash this ELF instead of the project build')
+    .addOption(new Option('--probe <probe>', "openocd, pyocd or stlink (default: the board's first: openocd when it has a config)").choices([...PROBES]))
+    .option('--dry-run', 'print the exact commands instead of running them')
+    .action(async (o: { board?: string; project: string; elf?: string; probe?: Probe; dryRun?: boolean }) => {
+      const board = flashBoard(o);
+      await flashFirmware({ board, projectDir: o.project, elf: o.elf, probe: o.probe, dryRun: o.dryRun });
+    });
+
+  program
+    .command('fit')
+    .description('the largest SqueezeNet input size that fits each board (arena planner and weights placement)')
+    .option('--board <name>', 'one board (default: every board)')
+    .addOption(
+      new Option('--variant <v>', `SqueezeNet variant (${VARIANTS.join(', ')})`).default('v1.1').argParser((v: string): Variant => {
+        if (!isVariant(v)) throw new InvalidArgumentError(`unknown variant; use one of: ${VARIANTS.join(', ')}`);
+        return v;
+      }),
+    )
+    .addOption(
+      new Option('--classes <n>', 'number of output classes').default(1000).argParser((v: string): number => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 1 || n > 100000) throw new InvalidArgumentError('--classes must be an integer from 1 to 100000');
+        return n;
+      }),
+    )
+    .addOption(
+      new Option('--max-size <n>', 'largest input size tried').default(224).argParser((v: string): number => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 25 || n > 1024) throw new InvalidArgumentError('--max-size must be an integer from 25 to 1024');
+        return n;
+      }),
+    )
+    .action((o: { board?: string; variant: Variant; classes: number; maxSize: number }) => {
+      const boards = o.board ? [loadBoard(o.board)] : listBoards();
+      for (const b of boards) {
+        const r = largestInputSize(b, { variant: o.variant, classes: o.classes, maxSize: o.maxSize });
+        if (!r.largest) {
+          console.log(`${b.name}: SqueezeNet ${o.variant} with ${o.classes} classes fits at no input size`);
+          console.log(`  ${r.atMax.message ?? ''}`);
+          continue;
+        }
+        const l = r.largest;
+        const arena = (l.arenaRegions ?? []).map((x) => `${x.name} ${kib(x.used)}`).join(' + ');
+        console.log(`${b.name}: largest input ${l.inputSize}x${l.inputSize} (activation arena ${kib(l.arenaBytes ?? 0)}: ${arena})`);
+        for (const line of l.weights ? placementReport(l.weights) : []) console.log(`  ${line}`);
+        if (!r.atMax.fits) console.log(`  at ${o.maxSize}: ${r.atMax.message ?? ''}`);
+      }
+    });
+}

@@ -2,9 +2,11 @@
 import type { Command } from 'commander';
 import { registerAsicCommand } from './asic/cli.js';
 import { registerEvalCommand, registerFetchModelCommand } from './eval/cli.js';
+import { registerBoardCommands } from './flash/cli.js';
 
 export function registerExtraCommands(program: Command): void {
   registerEvalCommand(program);
   registerFetchModelCommand(program);
   registerAsicCommand(program);
+  registerBoardCommands(program);
 }

@@ -3,7 +3,10 @@
  * hint and exit non-zero, anything else is a bug and keeps its stack trace.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_BOARD, listBoards, loadBoard } from './boards/index.js';
+import { DEFAULT_BOARD, listBoards, loadBoard, qemuTwin } from './boards/index.js';
+import { weightsReportLines } from './build/index.js';
+import { defaultEmulator, emulateWithRenode, EMULATORS, type EmulatorName } from './emulate/targets.js';
+import { readManifest } from './project.js';
 import { buildFirmware } from './build/index.js';
 import { isUserError, UserError } from './errors.js';
 import { arenaRegions, describeMismatch, emulateProject, generateProject, kernelPath, prepareSynthetic, type PreparedModel } from './flows.js';
@@ -71,17 +74,27 @@ function prepare(o: ModelOpts): PreparedModel {
 }
 
 async function doBuild(projectDir: string, o: { cmsisNn?: string; dsp: boolean }) {
-  const r = await buildFirmware({ projectDir, cmsisNnDir: o.cmsisNn, semihosting: true, dsp: o.dsp });
+  const board = loadBoard(readManifest(projectDir).board);
+  // Semihosting only where an emulator or debugger catches it: on a bare board it faults.
+  const r = await buildFirmware({ projectDir, cmsisNnDir: o.cmsisNn, semihosting: !!board.qemu, dsp: o.dsp });
   console.log(`built ${r.elf}: flash ${r.flashBytes} bytes (${kib(r.flashBytes)}), RAM ${r.ramBytes} bytes (${kib(r.ramBytes)})`);
   for (const reg of r.regions) if (reg.used > 0) console.log(`  ${reg.name.padEnd(10)} ${String(reg.used).padStart(9)} / ${reg.length} bytes (${((100 * reg.used) / reg.length).toFixed(1)}%)`);
+  for (const line of weightsReportLines(r.weights)) console.log(`  ${line}`);
+  if (!board.qemu && qemuTwin(board)) {
+    const twin = await buildFirmware({ projectDir, cmsisNnDir: o.cmsisNn, dsp: o.dsp, variant: 'qemu' });
+    console.log(`built ${twin.elf} for the QEMU twin ${qemuTwin(board)!.qemu!.machine} (same core and kernel path)`);
+  }
   return r;
 }
 
-async function doEmulate(projectDir: string, timeoutS: number): Promise<void> {
+async function doEmulate(projectDir: string, timeoutS: number, emulator?: EmulatorName): Promise<void> {
+  const board = loadBoard(readManifest(projectDir).board);
+  if ((emulator ?? defaultEmulator(board)) === 'renode') return emulateWithRenode(projectDir, timeoutS);
   const r = await emulateProject({ projectDir, timeoutMs: timeoutS * 1000 });
   const names = r.labels.length ? r.labels : [];
   console.log(`top5: ${r.top5.map((t, i) => `${t.index}${names[i] ? ` (${names[i]})` : ''}:${t.value}`).join('  ')}`);
   if (r.instructions !== undefined) console.log(`instructions per inference: ${r.instructions.toLocaleString('en-US')} (QEMU -icount, SysTick ticks ${r.ticks})`);
+  if (r.cyclesNote) console.log(`cycles: unavailable (${r.cyclesNote})`);
   if (r.comparison.mismatches.length || r.comparison.missing.length) {
     throw new UserError(`${describeMismatch(r.comparison)} (board ${r.board})`, 'this is a bug in sqzfw or in the linked CMSIS-NN: please report it with the project folder', 1);
   }
@@ -109,7 +122,9 @@ export function buildProgram(): Command {
       for (const b of listBoards()) {
         const ram = b.memory.filter((m) => m.kind === 'ram').reduce((s, m) => s + m.length, 0);
         const flash = b.memory.filter((m) => m.kind === 'flash').reduce((s, m) => s + m.length, 0);
-        console.log(`${b.name.padEnd(20)} ${b.cpu.core.padEnd(11)} flash ${kib(flash).padStart(11)}  RAM ${kib(ram).padStart(11)}  ${b.qemu ? `qemu ${b.qemu.machine}` : 'no emulator twin'}  ${b.description}`);
+        const twin = qemuTwin(b);
+        const emu = b.qemu ? `qemu ${b.qemu.machine}` : twin ? `qemu twin ${twin.qemu!.machine}` : 'no qemu twin';
+        console.log(`${b.name.padEnd(20)} ${b.cpu.core.padEnd(11)} flash ${kib(flash).padStart(11)}  RAM ${kib(ram).padStart(11)}  ${emu.padEnd(22)} ${b.description}`);
       }
     });
 
@@ -151,10 +166,10 @@ export function buildProgram(): Command {
     .command('emulate')
     .description('run a built project in QEMU and compare every output byte with the golden model')
     .option('--project <dir>', 'project folder', 'out/firmware')
-    .addOption(new Option('--emulator <name>', 'emulator').choices(['qemu']).default('qemu'))
+    .addOption(new Option('--emulator <name>', 'emulator (default: qemu where the board has a QEMU twin, else renode)').choices([...EMULATORS]))
     .addOption(new Option('--timeout <s>', 'time limit in seconds').default(300).argParser(int('--timeout', 1, 3600)))
-    .action(async (o: { project: string; timeout: number }) => {
-      await doEmulate(o.project, o.timeout);
+    .action(async (o: { project: string; timeout: number; emulator?: EmulatorName }) => {
+      await doEmulate(o.project, o.timeout, o.emulator);
     });
 
   addFirmwareModelOptions(program.command('demo').description('generate, build and emulate SqueezeNet for the default board'))
@@ -165,7 +180,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--timeout <s>', 'emulation time limit in seconds').default(300).argParser(int('--timeout', 1, 3600)))
     .action(async (o: ModelOpts & { board: string; out: string; cmsisNn?: string; dsp: boolean; timeout: number }) => {
       const board = loadBoard(o.board);
-      if (!board.qemu) throw new UserError(`board ${board.name} has no QEMU twin to run the demo on`, 'use --board mps2-an500 or mps2-an386, or `sqzfw generate` + `sqzfw flash`');
+      if (!qemuTwin(board)) throw new UserError(`board ${board.name} has no QEMU twin to run the demo on`, 'use `sqzfw generate` + `sqzfw build` + `sqzfw flash`, or `sqzfw emulate --emulator renode` where Renode is installed');
       console.log(o.model ? `${o.model}, int8, board ${board.name}` : `SqueezeNet ${o.variant}, ${o.inputSize}x${o.inputSize}, ${o.classes} classes, int8, board ${board.name}`);
       const r = generateProject(prepare(o), board, o.out, { dsp: o.dsp });
       console.log(`generated ${o.out}: ${r.plan.steps.length} kernel calls, activation arena ${kib(r.plan.peakBytes)}`);

@@ -2,7 +2,8 @@
  * The user-facing flows as plain async functions: prepare a model and its input, generate a project, build it,
  * run it in an emulator and compare every output byte with the golden model. The CLI and eval call these.
  */
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { qemuTarget } from './emulate/targets.js';
 import { loadBoard, type Board } from './boards/index.js';
 import { buildFirmware } from './build/index.js';
 import { generate, type GeneratedFiles } from './emit/index.js';
@@ -17,6 +18,8 @@ import type { QModel } from './quantize/types.js';
 import { syntheticImage } from './weights/synthetic.js';
 import { parseFirmwareOutput, runQemu } from './emulate/qemu.js';
 import { UserError } from './errors.js';
+import { checkWeightsFit } from './emit/weights-placement.js';
+import { regionsUsedBy, renderRenodeFiles } from './emulate/renode.js';
 import { VERSION } from './version.js';
 
 export interface PreparedModel {
@@ -63,6 +66,8 @@ export interface GenerateResult {
 export function generateFiles(p: PreparedModel, board: Board, opts: { dsp?: boolean } = {}): GenerateResult {
   const plan = planModel(p.model, { regions: arenaRegions(board), path: kernelPath(board, opts.dsp) });
   checkPlan(plan);
+  // Fails with the per-region shortfall before anything is written when the weights do not fit the board's flash.
+  const weights = checkWeightsFit(p.model, board, { labels: p.labels });
   const golden = runGolden(p.model, p.input);
   const expected = Object.fromEntries(p.model.outputs.map((o) => [o, golden[o]]));
   const viaPlan = executePlan(p.model, plan, p.input);
@@ -83,6 +88,12 @@ export function generateFiles(p: PreparedModel, board: Board, opts: { dsp?: bool
     macs: plan.macs,
   };
   files[MANIFEST] = `${JSON.stringify(manifest, null, 1)}\n`;
+  if (board.renode) {
+    Object.assign(
+      files,
+      renderRenodeFiles({ board, model: p.model.name, expected: p.model.outputs.map((o) => ({ name: o, bytes: expected[o] })), macs: plan.macs, regionsUsed: regionsUsedBy(board, plan, weights) }),
+    );
+  }
   return { plan, files, expected };
 }
 
@@ -132,6 +143,8 @@ export interface EmulationResult {
   top5: { index: number; value: number }[];
   labels: string[];
   ticks: number | undefined;
+  /** Why there is no DWT cycle count (QEMU does not emulate it). */
+  cyclesNote: string | undefined;
   /** Guest instructions per inference, when run under -icount (ticks x instructions per tick). */
   instructions: number | undefined;
   stdout: string;
@@ -140,8 +153,11 @@ export interface EmulationResult {
 /** Runs a built project in QEMU and compares every output byte with the manifest's golden bytes. */
 export async function emulateProject(opts: { projectDir: string; board?: Board; timeoutMs?: number; elf?: string }): Promise<EmulationResult> {
   const manifest = readManifest(opts.projectDir);
-  const board = opts.board ?? loadBoard(manifest.board);
-  const elf = opts.elf ?? join(opts.projectDir, 'build', 'firmware.elf');
+  // A real board runs its QEMU twin's build (same core and kernel path); a QEMU board runs its own.
+  const target = qemuTarget(opts.projectDir, opts.board ?? loadBoard(manifest.board));
+  const board = target.board;
+  const elf = opts.elf ?? target.elf;
+  if (!existsSync(elf)) throw new UserError(`firmware ${elf} not found`, `build it first: sqzfw build --project ${opts.projectDir}`);
   const run = await runQemu({ elf, board, timeoutMs: opts.timeoutMs ?? 120_000, icount: true });
   const report = parseFirmwareOutput(run.stdout, { exitCode: run.exitCode, timedOut: run.timedOut, timeoutMs: opts.timeoutMs ?? 120_000 });
   const outputs = report.outputs;
@@ -157,6 +173,7 @@ export async function emulateProject(opts: { projectDir: string; board?: Board; 
     top5: report.top5,
     labels: report.labels ?? [],
     ticks: report.ticks,
+    cyclesNote: report.cyclesNote,
     instructions: report.ticks === undefined ? undefined : Math.round(report.ticks * instructionsPerTick),
     stdout: run.stdout,
   };
@@ -172,7 +189,7 @@ export function describeMismatch(c: Comparison): string {
 export async function runOnFirmware(opts: { model: QModel; input: Int8Array; board: string; workDir: string; inputNote?: string }): Promise<{ outputs: Record<string, Int8Array>; ticks: number | undefined; comparison: Comparison }> {
   const board = loadBoard(opts.board);
   generateProject({ model: opts.model, input: opts.input, inputNote: opts.inputNote ?? 'eval input' }, board, opts.workDir);
-  await buildFirmware({ projectDir: opts.workDir, semihosting: true });
+  await buildFirmware({ projectDir: opts.workDir, semihosting: !!board.qemu, variant: board.qemu ? undefined : 'qemu' });
   const r = await emulateProject({ projectDir: opts.workDir, board });
   if (r.comparison.mismatches.length || r.comparison.missing.length) throw new UserError(`firmware output differs from the golden model: ${describeMismatch(r.comparison)}`);
   return { outputs: r.outputs, ticks: r.ticks, comparison: r.comparison };

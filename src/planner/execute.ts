@@ -1,11 +1,41 @@
 /**
  * Runs a MemoryPlan's steps with the golden kernels on simulated RAM regions, exactly as the firmware will:
- * same offsets, same dims per call, scratch filled with junk before each call. A plan whose offsets or
- * lifetimes are wrong produces wrong bytes here, before any firmware is built.
+ * same offsets, same dims per call, scratch filled with junk before each call. Before every step, every byte of
+ * the arena that no buffer holds live at that step (live pieces included) is overwritten with junk too, so a
+ * plan that reads a row after its lifetime, or before another band wrote it, produces wrong bytes here, before
+ * any firmware is built.
  */
 import { addS8, avgPoolS8, concatS8X, convS8, maxPoolS8, softmaxS8 } from '../golden/kernels.js';
 import type { QModel } from '../quantize/types.js';
-import type { MemoryPlan, Ref } from './types.js';
+import type { LivePiece, MemoryPlan, Ref } from './types.js';
+
+/** Per step and region: the merged byte ranges some buffer holds live. */
+function liveRanges(plan: MemoryPlan): Map<string, [number, number][]>[] {
+  const starts = new Map<number, { region: string; from: number; to: number; last: number }[]>();
+  for (const b of plan.buffers) {
+    const pieces: LivePiece[] = b.live ?? [{ first: b.firstUse, last: b.lastUse, start: 0, end: b.size }];
+    for (const p of pieces) {
+      if (p.end <= p.start) continue;
+      const list = starts.get(p.first) ?? [];
+      list.push({ region: b.region, from: b.offset + p.start, to: b.offset + p.end, last: p.last });
+      starts.set(p.first, list);
+    }
+  }
+  let active: { region: string; from: number; to: number; last: number }[] = [];
+  const out: Map<string, [number, number][]>[] = [];
+  for (let i = 0; i < plan.steps.length; i++) {
+    active = active.filter((a) => a.last >= i).concat(starts.get(i) ?? []);
+    const perRegion = new Map<string, [number, number][]>();
+    for (const a of active) {
+      const list = perRegion.get(a.region) ?? [];
+      list.push([a.from, a.to]);
+      perRegion.set(a.region, list);
+    }
+    for (const list of perRegion.values()) list.sort((x, y) => x[0] - y[0]);
+    out.push(perRegion);
+  }
+  return out;
+}
 
 export function executePlan(model: QModel, plan: MemoryPlan, input: Int8Array): Record<string, Int8Array> {
   const mem: Record<string, Int8Array> = {};
@@ -19,7 +49,19 @@ export function executePlan(model: QModel, plan: MemoryPlan, input: Int8Array): 
   const layer = new Map(model.layers.map((l) => [l.name, l]));
   view(plan.input, input.length).set(input);
   let junk = 1;
-  for (const s of plan.steps) {
+  const ranges = liveRanges(plan);
+  for (const [index, s] of plan.steps.entries()) {
+    // Dead memory gets a fresh junk byte before every step.
+    const fill = (index * 37 + 91) & 0xff;
+    for (const r of plan.regions) {
+      const m = mem[r.name];
+      let at = 0;
+      for (const [from, to] of ranges[index].get(r.name) ?? []) {
+        if (from > at) m.fill(fill, at, from);
+        at = Math.max(at, to);
+      }
+      if (at < m.length) m.fill(fill, at);
+    }
     const l = layer.get(s.layer)!;
     if ((s.op === 'conv' || s.op === 'maxpool' || s.op === 'avgpool') && s.scratch) {
       const sc = view(s.scratch, s.scratchSize);

@@ -1,258 +1,387 @@
 /**
- * The layer-by-layer planner: turns a QModel into kernel-call steps, gives every tensor and scratch buffer a
- * lifetime, places them in one of the board's RAM regions and checks the result.
+ * The SRAM planner: turns a QModel into kernel-call steps, gives every tensor, row band and scratch buffer a
+ * lifetime and an offset in one of the board's RAM regions, and checks the result.
  *
- * Concatenation: CMSIS-NN convolutions write dense NHWC, so an expand conv can write straight into its channel
- * slice of the concat tensor only when the slice is contiguous (a 1x1 spatial output). Otherwise each expand
- * output is copied into its slice with arm_concatenation_s8_x right after it is produced, so the temporary dies
- * at once and the second expand reuses its space.
+ * Strategies:
+ *  - plain: layer by layer on whole tensors (plain.ts), the baseline;
+ *  - tiled: row-band chains (tiling.ts) chosen to minimize peak SRAM under a cap on extra MACs (search.ts);
+ *  - auto (default): the fastest plan that fits the regions: the plain one if it fits, else the cheapest
+ *    row-band plan that fits.
+ * If nothing fits, the error gives the smallest arena the planner can reach and the layer that sets it.
  */
 import { UserError } from '../errors.js';
-import type { Dims } from '../graph/ir.js';
-import type { QLayer, QModel } from '../quantize/types.js';
-import { checkPlacement, placeBest, type BufferRequest } from './arena.js';
-import { avgPoolScratchBytes, convScratchBytes, type KernelPath } from './scratch.js';
-import type { MemoryPlan, PlannedBuffer, Ref, Step } from './types.js';
+import type { QModel } from '../quantize/types.js';
+import { checkPlacement, liveLowerBound, piecesOf, placeInRegions, type BufferRequest, type RegionPlacement } from './arena.js';
+import { liveAt, liveProfile } from './live.js';
+import { buildPlainSteps } from './plain.js';
+import { stepAccesses } from './program.js';
+import { baseMacs, buildCut, chainOptions, cheapestCut, minMemoryCuts, type Cut } from './search.js';
+import { Net, type Segment } from './tiling.js';
+import type { KernelPath } from './scratch.js';
+import type { ChainSummary, LivePiece, MemoryPlan, PlannedBuffer, Ref, Step } from './types.js';
+
+export { liveProfile } from './live.js';
 
 export interface PlanRegion {
   name: string;
   capacity: number;
 }
 
-export interface PlanOptions {
-  /** RAM regions that may hold the arena, in order of preference. */
-  regions: PlanRegion[];
+export type PlanStrategy = 'plain' | 'tiled' | 'auto';
+export const PLAN_STRATEGIES: readonly PlanStrategy[] = ['plain', 'tiled', 'auto'];
+
+export interface BoardPlanOptions {
   /** Which kernel build sizes the scratch buffers. */
   path?: KernelPath;
   alignment?: number;
+  /** plain | tiled | auto (default auto, see the file comment). */
+  strategy?: PlanStrategy;
+  /** Extra MACs allowed for recomputed halo rows, as a fraction of the model's MACs (default 0.25). */
+  maxRecompute?: number;
+  /** Tries of the placement search per candidate plan (default: fewer for plans with many buffers). */
+  searchIterations?: number;
 }
 
-const size = (d: Dims): number => d.h * d.w * d.c;
+export interface PlanOptions extends BoardPlanOptions {
+  /** RAM regions that may hold the arena, in order of preference. */
+  regions: PlanRegion[];
+}
+
+export const DEFAULT_MAX_RECOMPUTE = 0.25;
+
+/** Parses a --max-recompute value in percent ("25", "25%", "0") into a fraction. */
+export function parseMaxRecompute(v: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*%?\s*$/.exec(v);
+  if (!m) throw new UserError(`--max-recompute must be a percentage such as 25 or 12.5%, got "${v}"`);
+  return Number(m[1]) / 100;
+}
+
 const kib = (b: number): string => `${(b / 1024).toFixed(1)} KiB`;
 
 /** MACs of one conv call (also used for band steps). */
-export const convMacs = (inC: number, kernel: [number, number], out: Dims): number => out.h * out.w * out.c * kernel[0] * kernel[1] * inC;
+export const convMacs = (inC: number, kernel: [number, number], out: { h: number; w: number; c: number }): number => out.h * out.w * out.c * kernel[0] * kernel[1] * inC;
+
+interface Decl {
+  name: string;
+  kind: PlannedBuffer['kind'];
+  tensor?: string;
+  size: number;
+  firstUse: number;
+  lastUse: number;
+  live?: LivePiece[];
+}
 
 interface Draft {
   steps: Step[];
-  buffers: Map<string, { kind: PlannedBuffer['kind']; tensor?: string; size: number; first: number; last: number }>;
-  loc: Map<string, Ref>;
+  decls: Decl[];
+  input: Ref;
+  outputs: Record<string, Ref>;
+  macs: number;
+  copyBytes: number;
+  strategy: string;
+  chains?: ChainSummary[];
 }
 
-function buildSteps(model: QModel, path: KernelPath): Draft {
-  const d: Draft = { steps: [], buffers: new Map(), loc: new Map() };
-  const consumers = new Map<string, QLayer[]>();
-  for (const l of model.layers) for (const i of l.inputs) consumers.set(i, [...(consumers.get(i) ?? []), l]);
-  const dims = (t: string): Dims => model.tensors[t].dims;
-  const touch = (buffer: string, step: number): void => {
-    const b = d.buffers.get(buffer)!;
-    b.first = Math.min(b.first, step);
-    b.last = Math.max(b.last, step);
-  };
-  const newBuffer = (name: string, kind: PlannedBuffer['kind'], bytes: number, tensor?: string): void => {
-    d.buffers.set(name, { kind, tensor, size: bytes, first: Infinity, last: -Infinity });
-  };
-  const tensorBuffer = (t: string): void => {
-    if (d.loc.has(t)) return;
-    const kind = t === model.input ? 'input' : model.outputs.includes(t) ? 'output' : 'tensor';
-    newBuffer(t, kind, size(dims(t)), t);
-    d.loc.set(t, { buffer: t, offset: 0 });
-  };
-  // A concat whose spatial size is 1x1 lets producers write their slice in place.
-  const sliceOf = new Map<string, { concat: string; offsetC: number }>();
-  for (const l of model.layers) {
-    if (l.op !== 'concat') continue;
-    let off = 0;
-    for (const i of l.inputs) {
-      const only = (consumers.get(i) ?? []).length === 1;
-      if (only) sliceOf.set(i, { concat: l.output, offsetC: off });
-      off += dims(i).c;
-    }
-  }
-  const inPlace = (t: string): boolean => {
-    const s = sliceOf.get(t);
-    return !!s && dims(s.concat).h * dims(s.concat).w === 1 && model.layers.find((l) => l.output === t)?.op === 'conv';
-  };
-  const ref = (t: string): Ref => {
-    if (inPlace(t)) {
-      const s = sliceOf.get(t)!;
-      tensorBuffer(s.concat);
-      return { buffer: s.concat, offset: s.offsetC };
-    }
-    tensorBuffer(t);
-    return d.loc.get(t)!;
-  };
-  const push = (step: Step, reads: Ref[], writes: Ref[]): void => {
-    const i = d.steps.length;
-    d.steps.push(step);
-    for (const r of [...reads, ...writes]) touch(r.buffer, i);
-    if ('scratch' in step && step.scratch) touch(step.scratch.buffer, i);
-  };
-  const scratch = (bytes: number): Ref | undefined => {
-    if (bytes <= 0) return undefined;
-    const name = `scratch${d.steps.length}`;
-    newBuffer(name, 'scratch', bytes);
-    return { buffer: name, offset: 0 };
-  };
+const requests = (d: Draft, alignment: number): BufferRequest[] =>
+  d.decls.map((b) => ({ name: b.name, size: b.size, firstUse: b.firstUse, lastUse: b.lastUse, alignment, live: b.live }));
 
-  touch(ref(model.input).buffer, 0);
-  const copied = new Set<string>();
-  const copyIntoConcat = (t: string, layer: string): void => {
-    const s = sliceOf.get(t);
-    if (!s || inPlace(t) || copied.has(t)) return;
-    copied.add(t);
-    const input = ref(t);
-    const output = ref(s.concat);
-    push({ op: 'concat', layer, input, inDims: dims(t), output, outC: dims(s.concat).c, offsetC: s.offsetC, note: `${t} -> channels ${s.offsetC}..${s.offsetC + dims(t).c - 1} of ${s.concat}` }, [input], [output]);
-  };
-
-  for (const l of model.layers) {
-    const inDims = dims(l.inputs[0]);
-    const outDims = dims(l.output);
-    switch (l.op) {
-      case 'conv': {
-        const input = ref(l.inputs[0]);
-        const output = ref(l.output);
-        const bytes = convScratchBytes({ inDims, kernel: l.kernel, stride: l.stride, padTop: l.pad.top, padLeft: l.pad.left, outDims }, path);
-        const s = scratch(bytes);
-        push({ op: 'conv', layer: l.name, input, inDims, output, outDims, padTop: l.pad.top, padLeft: l.pad.left, scratch: s, scratchSize: bytes }, [input], [output]);
-        copyIntoConcat(l.output, l.name);
-        break;
-      }
-      case 'maxpool':
-      case 'avgpool': {
-        const input = ref(l.inputs[0]);
-        const output = ref(l.output);
-        const bytes = l.op === 'avgpool' ? avgPoolScratchBytes(outDims.w, outDims.c, path) : 0;
-        const s = scratch(bytes);
-        push({ op: l.op, layer: l.name, input, inDims, output, outDims, padTop: l.pad.top, padLeft: l.pad.left, scratch: s, scratchSize: bytes }, [input], [output]);
-        copyIntoConcat(l.output, l.name);
-        break;
-      }
-      case 'concat':
-        // Slices were filled by their producers (in place or by a copy right after them); copy any others now.
-        for (const i of l.inputs) {
-          if (sliceOf.get(i)) copyIntoConcat(i, l.name);
-          else {
-            const input = ref(i);
-            const output = ref(l.output);
-            let off = 0;
-            for (const j of l.inputs) {
-              if (j === i) break;
-              off += dims(j).c;
-            }
-            push({ op: 'concat', layer: l.name, input, inDims: dims(i), output, outC: outDims.c, offsetC: off }, [input], [output]);
-          }
-        }
-        break;
-      case 'add': {
-        const in1 = ref(l.inputs[0]);
-        const in2 = ref(l.inputs[1]);
-        const output = ref(l.output);
-        push({ op: 'add', layer: l.name, input1: in1, input2: in2, output, size: size(outDims) }, [in1, in2], [output]);
-        copyIntoConcat(l.output, l.name);
-        break;
-      }
-      case 'softmax': {
-        const input = ref(l.inputs[0]);
-        const output = ref(l.output);
-        push({ op: 'softmax', layer: l.name, input, output, rows: outDims.h * outDims.w, rowSize: outDims.c }, [input], [output]);
-        break;
-      }
-    }
-  }
-  // Outputs stay live to the end: main() prints them after the last step.
-  for (const o of model.outputs) touch(ref(o).buffer, d.steps.length - 1);
-  return d;
-}
-
-/** Bytes live at each step, and the buffers that make up the worst one. */
-export function liveProfile(buffers: { name: string; size: number; firstUse: number; lastUse: number }[], steps: number): { perStep: number[]; peakStep: number } {
-  const perStep = Array.from({ length: steps }, (_, i) => buffers.filter((b) => b.firstUse <= i && i <= b.lastUse).reduce((s, b) => s + b.size, 0));
-  const peakStep = perStep.reduce((best, v, i) => (v > perStep[best] ? i : best), 0);
-  return { perStep, peakStep };
-}
-
-export function planModel(model: QModel, opts: PlanOptions): MemoryPlan {
-  const path = opts.path ?? 'scalar';
-  const alignment = opts.alignment ?? 8;
-  if (opts.regions.length === 0) throw new UserError('the board has no RAM region for the activation arena', 'add a RAM region with "arena": true to the board profile');
-  const d = buildSteps(model, path);
-  const reqs: BufferRequest[] = [...d.buffers].map(([name, b]) => ({ name, size: b.size, firstUse: b.first, lastUse: b.last, alignment }));
-  const placement = placeBest(reqs);
-  // Single-region plan: the largest region that holds the whole arena, preferring the order given.
-  const region = opts.regions.find((r) => r.capacity >= placement.size);
-  if (!region) {
-    const biggest = opts.regions.reduce((a, b) => (b.capacity > a.capacity ? b : a));
-    const { peakStep } = liveProfile(reqs, d.steps.length);
-    const step = d.steps[peakStep];
-    const live = reqs
-      .filter((b) => b.firstUse <= peakStep && peakStep <= b.lastUse)
-      .sort((a, b) => b.size - a.size)
-      .map((b) => `${b.name} ${kib(b.size)}`);
-    throw new UserError(
-      `${model.name} does not fit: its activation arena needs ${placement.size} bytes (${kib(placement.size)}) but the largest RAM region, ` +
-        `${biggest.name}, has ${biggest.capacity} bytes: ${placement.size - biggest.capacity} bytes short. ` +
-        `The peak is at layer ${step.layer} (step ${peakStep}), with ${live.join(', ')} live`,
-      'use a smaller --input-size, a board with more RAM, or the tiling planner once it supports this board',
-    );
-  }
-  checkPlacement(reqs, placement.offsets, region.capacity);
-  const buffers: PlannedBuffer[] = reqs.map((r) => {
-    const b = d.buffers.get(r.name)!;
-    return { name: r.name, kind: b.kind, tensor: b.tensor, size: r.size, firstUse: r.firstUse, lastUse: r.lastUse, region: region.name, offset: placement.offsets[r.name], alignment };
-  });
+function plainDraft(model: QModel, path: KernelPath): Draft {
+  const d = buildPlainSteps(model, path);
   let macs = 0;
+  let copyBytes = 0;
+  const layers = new Map(model.layers.map((l) => [l.name, l]));
   for (const s of d.steps) {
     if (s.op === 'conv') {
-      const l = model.layers.find((x) => x.name === s.layer);
+      const l = layers.get(s.layer);
       if (l?.op === 'conv') macs += convMacs(s.inDims.c, l.kernel, s.outDims);
-    }
+    } else if (s.op === 'concat') copyBytes += s.inDims.h * s.inDims.w * s.inDims.c;
   }
   const outputs: Record<string, Ref> = {};
   for (const o of model.outputs) outputs[o] = d.loc.get(o) ?? { buffer: o, offset: 0 };
   return {
-    model: model.name,
-    strategy: `layer-by-layer, ${placement.strategy}`,
-    buffers,
     steps: d.steps,
-    regions: opts.regions.map((r) => ({ name: r.name, used: r.name === region.name ? placement.size : 0, capacity: r.capacity })),
+    decls: [...d.buffers].map(([name, b]) => ({ name, kind: b.kind, tensor: b.tensor, size: b.size, firstUse: b.first, lastUse: b.last })),
     input: d.loc.get(model.input)!,
     outputs,
-    peakBytes: placement.size,
     macs,
-    baseMacs: macs,
+    copyBytes,
+    strategy: 'layer-by-layer',
   };
 }
 
-/** Invariants of a finished plan: placement, regions, and that every step only touches live buffers. */
+function tiledDraft(model: QModel, cut: Cut, path: KernelPath, opts: ReturnType<typeof chainOptions>): Draft {
+  return segmentsDraft(model, opts.net, cut.segs.map((s) => s.seg), path, cut.segs.map((s) => s.peak));
+}
+
+function segmentsDraft(model: QModel, net: Net, segs: Segment[], path: KernelPath, peaks?: number[]): Draft {
+  const built = buildCut(net, segs, path, peaks);
+  const prog = built.prog;
+  const decls: Decl[] = [];
+  for (const b of prog.buffers.values()) {
+    const live = prog.pieces(b.name);
+    if (live.length === 0) continue;
+    decls.push({ name: b.name, kind: b.kind, tensor: b.tensor, size: b.size, firstUse: Math.min(...live.map((p) => p.first)), lastUse: Math.max(...live.map((p) => p.last)), live });
+  }
+  const banded = built.chains.filter((c) => c.bands > 1);
+  const strategy =
+    banded.length === 0
+      ? 'chains of whole tensors'
+      : `row bands: ${banded.map((c) => `${c.first}..${c.last} x${c.bands}${c.halo === 'recompute' ? ' (recompute)' : ''}`).join(', ')}`;
+  return {
+    steps: prog.steps,
+    decls,
+    input: { buffer: model.input, offset: 0 },
+    outputs: Object.fromEntries(model.outputs.map((o) => [o, { buffer: o, offset: 0 }])),
+    macs: built.macs,
+    copyBytes: prog.copyBytes,
+    strategy,
+    chains: built.chains,
+  };
+}
+
+function assemble(model: QModel, d: Draft, p: RegionPlacement, regions: PlanRegion[], alignment: number): MemoryPlan {
+  const reqs = requests(d, alignment);
+  const buffers: PlannedBuffer[] = d.decls.map((b) => ({
+    name: b.name,
+    kind: b.kind,
+    tensor: b.tensor,
+    size: b.size,
+    firstUse: b.firstUse,
+    lastUse: b.lastUse,
+    region: p.region[b.name],
+    offset: p.offsets[b.name],
+    alignment,
+    ...(b.live ? { live: b.live } : {}),
+  }));
+  return {
+    model: model.name,
+    strategy: `${d.strategy}; placement ${p.strategy}`,
+    buffers,
+    steps: d.steps,
+    regions: regions.map((r) => ({ name: r.name, used: p.used[r.name] ?? 0, capacity: r.capacity })),
+    input: d.input,
+    outputs: d.outputs,
+    peakBytes: p.size,
+    macs: d.macs,
+    baseMacs: baseMacs(model),
+    copyBytes: d.copyBytes,
+    ...(d.chains ? { chains: d.chains } : {}),
+    lowerBound: liveLowerBound(reqs),
+  };
+}
+
+/** The arena a draft needs in one unbounded region, and its peak step. */
+function unboundedNeed(d: Draft, alignment: number, iterations: number | undefined): { size: number; peakStep: number; live: string[] } {
+  const reqs = requests(d, alignment);
+  const p = placeInRegions(reqs, [{ name: 'any', capacity: Infinity }], { iterations })!;
+  const { peakStep } = liveProfile(d.decls, d.steps.length);
+  const live = liveAt(d.decls, peakStep).map((b) => `${b.name} ${kib(b.bytes)}`);
+  return { size: p.size, peakStep, live };
+}
+
+function doesNotFit(model: QModel, d: Draft, need: { size: number; peakStep: number; live: string[] }, regions: PlanRegion[], what: string, hint: string): UserError {
+  const biggest = regions.reduce((a, b) => (b.capacity > a.capacity ? b : a));
+  const total = regions.reduce((s, r) => s + r.capacity, 0);
+  const step = d.steps[need.peakStep];
+  const short = need.size - biggest.capacity;
+  return new UserError(
+    `${model.name} does not fit: ${what} needs ${need.size} bytes (${kib(need.size)}) but the largest RAM region, ` +
+      `${biggest.name}, has ${biggest.capacity} bytes${short > 0 ? `: ${short} bytes short` : ''}` +
+      `${regions.length > 1 ? ` (all ${regions.length} arena regions together: ${total} bytes)` : ''}. ` +
+      `The peak is at layer ${step?.layer} (step ${need.peakStep}), with ${need.live.join(', ')} live`,
+    hint,
+  );
+}
+
+/** The plain layer-by-layer plan (throws a UserError naming the peak layer if it does not fit). */
+export function planLayerByLayer(model: QModel, opts: PlanOptions): MemoryPlan {
+  const r = tryPlain(model, opts);
+  if ('plan' in r) return r.plan;
+  throw r.error;
+}
+
+function tryPlain(model: QModel, opts: PlanOptions): { plan: MemoryPlan } | { error: UserError } {
+  const alignment = opts.alignment ?? 8;
+  const d = plainDraft(model, opts.path ?? 'scalar');
+  const p = placeInRegions(requests(d, alignment), opts.regions, { iterations: opts.searchIterations });
+  if (p) return { plan: assemble(model, d, p, opts.regions, alignment) };
+  const need = unboundedNeed(d, alignment, opts.searchIterations);
+  return { error: doesNotFit(model, d, need, opts.regions, 'its activation arena', 'use a smaller --input-size, a board with more RAM, or the row-band planner (--strategy tiled or auto)') };
+}
+
+/**
+ * Plans a model for a board's arena regions (in order of preference). See the file comment for the strategies;
+ * every plan returned has passed checkPlan.
+ */
+export function planForBoard(model: QModel, regions: PlanRegion[], opts: BoardPlanOptions = {}): MemoryPlan {
+  const path = opts.path ?? 'scalar';
+  const alignment = opts.alignment ?? 8;
+  const strategy = opts.strategy ?? 'auto';
+  const maxRecompute = opts.maxRecompute ?? DEFAULT_MAX_RECOMPUTE;
+  const iterations = opts.searchIterations;
+  if (regions.length === 0) throw new UserError('the board has no RAM region for the activation arena', 'add a RAM region with "arena": true to the board profile');
+  if (!(maxRecompute >= 0)) throw new UserError(`the recompute cap must be 0 or more, got ${maxRecompute}`);
+  const full = { ...opts, regions };
+  const finish = (plan: MemoryPlan): MemoryPlan => {
+    checkPlan(plan);
+    return plan;
+  };
+  if (strategy === 'plain') return finish(planLayerByLayer(model, full));
+  if (strategy === 'auto') {
+    const r = tryPlain(model, full);
+    if ('plan' in r) return finish(r.plan);
+  }
+  const options = chainOptions(model, path, { maxRecompute });
+  const place = (cut: Cut): { draft: Draft; placement?: RegionPlacement } => {
+    const draft = tiledDraft(model, cut, path, options);
+    const reqs = requests(draft, alignment);
+    // Greedy orders first; the (slower) search only when they do not reach the lower bound.
+    let placement = placeInRegions(reqs, regions, { iterations: 0 });
+    if (!placement || placement.size > liveLowerBound(reqs)) {
+      const searched = placeInRegions(reqs, regions, { iterations });
+      if (searched && (!placement || searched.size < placement.size)) placement = searched;
+    }
+    return { draft, placement };
+  };
+  const cuts = minMemoryCuts(options, maxRecompute, 6);
+  if (strategy === 'auto' && cuts.length > 0) {
+    // The cheapest cut whose real placement fits: bisect the bound on live bytes between the smallest one and
+    // all the RAM (fragmentation makes the real arena a little larger than the bound), keep the cheapest fit.
+    const total = regions.reduce((s, r) => s + r.capacity, 0);
+    const tried = new Map<string, { cut: Cut; fit?: { draft: Draft; placement: RegionPlacement } }>();
+    const fitsAt = (bound: number): boolean => {
+      let cut = cheapestCut(options, bound, 'cost');
+      if (cut && cut.macs - options.base > maxRecompute * options.base) cut = cheapestCut(options, bound, 'macs');
+      if (!cut) return false;
+      const key = cut.segs.map((e) => `${e.seg.start}-${e.seg.end}/${e.seg.rows}/${e.seg.halo}`).join(',');
+      let t = tried.get(key);
+      if (!t) {
+        const r = place(cut);
+        t = { cut, fit: r.placement ? { draft: r.draft, placement: r.placement } : undefined };
+        tried.set(key, t);
+      }
+      return !!t.fit;
+    };
+    let lo = cuts[0].peak;
+    let hi = Math.max(lo, total);
+    if (!fitsAt(hi)) {
+      while (hi - lo > Math.max(512, hi / 200)) {
+        const mid = Math.floor((lo + hi) / 2);
+        if (fitsAt(mid)) lo = mid;
+        else hi = mid;
+      }
+      fitsAt(lo);
+    }
+    const fits = [...tried.values()].filter((t) => t.fit).sort((a, b) => a.cut.cost - b.cut.cost);
+    if (fits.length) return finish(assemble(model, fits[0].fit!.draft, fits[0].fit!.placement, regions, alignment));
+  }
+  // Smallest peak under the recompute cap: try the few smallest bounds (greedy placement), search the best two.
+  // (Ranked by their greedy arena in one unbounded region, so the choice does not depend on the capacities.)
+  const tried = cuts
+    .map((cut) => ({ cut, size: placeInRegions(requests(tiledDraft(model, cut, path, options), alignment), [{ name: 'any', capacity: Infinity }], { iterations: 0 })!.size }))
+    .sort((a, b) => a.size - b.size);
+  let best: { draft: Draft; placement: RegionPlacement } | undefined;
+  let bestCost = Infinity;
+  for (const { cut } of tried.slice(0, 2)) {
+    const r = place(cut);
+    if (!r.placement) continue;
+    if (!best || r.placement.size < best.placement.size || (r.placement.size === best.placement.size && cut.cost < bestCost)) {
+      best = { draft: r.draft, placement: r.placement };
+      bestCost = cut.cost;
+    }
+  }
+  if (best) return finish(assemble(model, best.draft, best.placement, regions, alignment));
+  if (cuts.length === 0) throw new Error(`internal error: no row-band plan for ${model.name}`);
+  const d = tiledDraft(model, cuts[0], path, options);
+  const need = unboundedNeed(d, alignment, iterations);
+  throw doesNotFit(
+    model,
+    d,
+    need,
+    regions,
+    `the smallest plan found (row bands, at most ${Math.round(maxRecompute * 100)}% extra MACs)`,
+    'use a board with more RAM or a smaller --input-size (the first band needs the whole model input)',
+  );
+}
+
+/**
+ * A row-band plan for a given cut of the model into chains (layers [start, end), band rows, halo policy), e.g.
+ * from a test or a tool; chains must cover every layer in order. Throws if it does not fit the regions.
+ */
+export function planWithChains(model: QModel, regions: PlanRegion[], segs: Segment[], opts: BoardPlanOptions = {}): MemoryPlan {
+  const alignment = opts.alignment ?? 8;
+  const net = new Net(model);
+  let at = 0;
+  for (const s of segs) {
+    if (s.start !== at || s.end <= s.start || !net.validSegment(s.start, s.end)) throw new Error(`chain [${s.start}, ${s.end}) is not a valid next chain at layer ${at}`);
+    at = s.end;
+  }
+  if (at !== model.layers.length) throw new Error(`the chains end at layer ${at}, not at ${model.layers.length}`);
+  const d = segmentsDraft(model, net, segs, opts.path ?? 'scalar');
+  const p = placeInRegions(requests(d, alignment), regions, { iterations: opts.searchIterations });
+  if (!p) throw doesNotFit(model, d, unboundedNeed(d, alignment, 0), regions, 'this row-band plan', 'use bigger regions');
+  const plan = assemble(model, d, p, regions, alignment);
+  checkPlan(plan);
+  return plan;
+}
+
+/** planForBoard with the regions in the options (the default strategy is auto: the fastest plan that fits). */
+export function planModel(model: QModel, opts: PlanOptions): MemoryPlan {
+  return planForBoard(model, opts.regions, opts);
+}
+
+/**
+ * Invariants of a finished plan: no two buffers live at the same time overlap (live pieces included), every
+ * buffer stays in its region, every step touches only bytes that are live then, and nothing is read before it
+ * was written (the model input counts as written before step 0).
+ */
 export function checkPlan(plan: MemoryPlan): void {
   const byName = new Map(plan.buffers.map((b) => [b.name, b]));
+  for (const b of plan.buffers) if (!plan.regions.some((r) => r.name === b.region)) throw new Error(`buffer ${b.name} is in unknown region ${b.region}`);
   for (const r of plan.regions) {
     const inRegion = plan.buffers.filter((b) => b.region === r.name);
     const offsets = Object.fromEntries(inRegion.map((b) => [b.name, b.offset]));
     checkPlacement(
-      inRegion.map((b) => ({ name: b.name, size: b.size, firstUse: b.firstUse, lastUse: b.lastUse, alignment: b.alignment })),
+      inRegion.map((b) => ({ name: b.name, size: b.size, firstUse: b.firstUse, lastUse: b.lastUse, alignment: b.alignment, live: b.live })),
       offsets,
       r.capacity,
     );
+    const used = inRegion.reduce((m, b) => Math.max(m, b.offset + b.size), 0);
+    if (used > r.used) throw new Error(`region ${r.name} reports ${r.used} bytes used but its buffers reach ${used}`);
   }
-  for (const b of plan.buffers) if (!plan.regions.some((r) => r.name === b.region)) throw new Error(`buffer ${b.name} is in unknown region ${b.region}`);
-  plan.steps.forEach((s, i) => {
-    const refs: [Ref | undefined, number][] =
-      s.op === 'add'
-        ? [[s.input1, s.size], [s.input2, s.size], [s.output, s.size]]
-        : s.op === 'softmax'
-          ? [[s.input, s.rows * s.rowSize], [s.output, s.rows * s.rowSize]]
-          : s.op === 'concat'
-            ? [[s.input, size(s.inDims)], [s.output, s.inDims.h * s.inDims.w * s.outC - (s.outC - s.inDims.c - s.offsetC)]]
-            : [[s.input, size(s.inDims)], [s.output, size(s.outDims)], [s.scratch, s.scratchSize]];
-    for (const [ref, bytes] of refs) {
-      if (!ref) continue;
-      const b = byName.get(ref.buffer);
-      if (!b) throw new Error(`step ${i} (${s.layer}) uses unknown buffer ${ref.buffer}`);
-      if (i < b.firstUse || i > b.lastUse) throw new Error(`step ${i} (${s.layer}) uses ${b.name} outside its lifetime ${b.firstUse}-${b.lastUse}`);
-      if (ref.offset < 0 || ref.offset + bytes > b.size) throw new Error(`step ${i} (${s.layer}) accesses ${b.name} at [${ref.offset}, ${ref.offset + bytes}) beyond its ${b.size} bytes`);
+  const written = new Map<string, [number, number][]>();
+  for (const b of plan.buffers) written.set(b.name, b.kind === 'input' ? [[0, b.size]] : []);
+  const covered = (list: [number, number][], from: number, to: number): boolean => {
+    let at = from;
+    for (const [s, e] of [...list].sort((x, y) => x[0] - y[0])) {
+      if (s > at) break;
+      at = Math.max(at, e);
+      if (at >= to) return true;
     }
+    return at >= to;
+  };
+  plan.steps.forEach((s, i) => {
+    const accesses = stepAccesses(s);
+    for (const a of accesses) {
+      const b = byName.get(a.ref.buffer);
+      if (!b) throw new Error(`step ${i} (${s.layer}) uses unknown buffer ${a.ref.buffer}`);
+      if (i < b.firstUse || i > b.lastUse) throw new Error(`step ${i} (${s.layer}) uses ${b.name} outside its lifetime ${b.firstUse}-${b.lastUse}`);
+      const from = a.ref.offset;
+      const to = a.ref.offset + a.bytes;
+      if (from < 0 || to > b.size) throw new Error(`step ${i} (${s.layer}) accesses ${b.name} at [${from}, ${to}) beyond its ${b.size} bytes`);
+      const live = piecesOf(b).filter((p) => p.first <= i && i <= p.last).map((p): [number, number] => [p.start, p.end]);
+      if (to > from && !covered(live, from, to)) throw new Error(`step ${i} (${s.layer}) accesses ${b.name} at [${from}, ${to}), which is not all live at step ${i}`);
+      if (!a.write && b.kind !== 'scratch' && to > from && !covered(written.get(b.name)!, from, to)) {
+        throw new Error(`step ${i} (${s.layer}) reads ${b.name} at [${from}, ${to}) before all of it was written`);
+      }
+    }
+    for (const a of accesses) if (a.write) written.get(a.ref.buffer)!.push([a.ref.offset, a.ref.offset + a.bytes]);
   });
+  const last = plan.steps.length - 1;
+  for (const [name, ref] of [...Object.entries(plan.outputs), ['(input)', plan.input] as const]) {
+    const b = byName.get(ref.buffer);
+    if (!b) throw new Error(`${name} is in unknown buffer ${ref.buffer}`);
+    if (name !== '(input)' && b.lastUse < last) throw new Error(`output ${name} dies at step ${b.lastUse}, before the last step ${last}`);
+    if (name === '(input)' && b.firstUse > 0) throw new Error(`the model input is first live at step ${b.firstUse}, not before step 0`);
+  }
 }

@@ -3,7 +3,7 @@
  * one box per buffer, one band per region).
  */
 import type { MemoryPlan, Ref, Step } from './types.js';
-import { liveProfile } from './index.js';
+import { liveProfile } from './live.js';
 
 const dimsText = (d: { h: number; w: number; c: number }): string => `${d.h}x${d.w}x${d.c}`;
 
@@ -40,8 +40,13 @@ export function planTable(plan: MemoryPlan): string {
   out.push('');
   out.push(`peak: ${plan.peakBytes} bytes (${(plan.peakBytes / 1024).toFixed(1)} KiB) of arena; most live at step ${peakStep} (${plan.steps[peakStep]?.layer}), ${perStep[peakStep]} bytes`);
   for (const r of plan.regions) out.push(`region ${r.name}: ${r.used} of ${r.capacity} bytes`);
+  if (plan.lowerBound !== undefined) out.push(`live-bytes lower bound: ${plan.lowerBound} bytes (${(plan.lowerBound / 1024).toFixed(1)} KiB)`);
   const extra = plan.baseMacs ? (100 * (plan.macs - plan.baseMacs)) / plan.baseMacs : 0;
   out.push(`MACs: ${plan.macs.toLocaleString('en-US')} (${extra.toFixed(1)}% above the untiled ${plan.baseMacs.toLocaleString('en-US')}); strategy ${plan.strategy}`);
+  if (plan.copyBytes !== undefined) out.push(`bytes copied (concat slices, kept halo rows): ${plan.copyBytes.toLocaleString('en-US')}; ${plan.steps.length} kernel calls`);
+  for (const [i, c] of (plan.chains ?? []).entries()) {
+    if (c.bands > 1) out.push(`chain ${i}: ${c.first}..${c.last} in ${c.bands} bands of ${c.bandRows} rows, halo rows ${c.halo === 'keep' ? 'kept' : 'recomputed'}, ${c.liveBytes} bytes live at most`);
+  }
   return out.join('\n');
 }
 
@@ -59,28 +64,33 @@ export function planSvg(plan: MemoryPlan): string {
   const sx = (width - left - 20) / n;
   const parts: string[] = [];
   regions.forEach((r, ri) => {
-    const top = 30 + ri * (bandH + gap);
+    const top = 36 + ri * (bandH + gap);
     const sy = bandH / Math.max(1, r.used);
     parts.push(`<text x="4" y="${top + 12}" font-size="12">${esc(r.name)}</text>`);
     parts.push(`<text x="4" y="${top + 26}" font-size="10">${r.used} B</text>`);
     parts.push(`<rect x="${left}" y="${top}" width="${(n * sx).toFixed(1)}" height="${bandH}" fill="none" stroke="#999"/>`);
     for (const b of plan.buffers.filter((x) => x.region === r.name && x.size > 0)) {
-      const x = left + b.firstUse * sx;
-      const w = (b.lastUse - b.firstUse + 1) * sx;
-      const y = top + bandH - (b.offset + b.size) * sy;
-      const h = Math.max(0.5, b.size * sy);
-      parts.push(
-        `<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${w.toFixed(1)}" height="${h.toFixed(1)}" fill="${COLORS[b.kind]}" stroke="#333" stroke-width="0.3"><title>${esc(b.name)}: ${b.size} B at ${b.offset}, steps ${b.firstUse}-${b.lastUse}</title></rect>`,
-      );
+      // One box per buffer; a buffer whose rows live at different times is drawn as its live pieces.
+      const pieces = b.live ?? [{ first: b.firstUse, last: b.lastUse, start: 0, end: b.size }];
+      const title = `<title>${esc(b.name)}: ${b.size} B at ${b.offset}, steps ${b.firstUse}-${b.lastUse}</title>`;
+      const rects = pieces.map((p) => {
+        const x = left + p.first * sx;
+        const w = (p.last - p.first + 1) * sx;
+        const y = top + bandH - (b.offset + p.end) * sy;
+        const h = Math.max(0.5, (p.end - p.start) * sy);
+        return `<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${w.toFixed(1)}" height="${h.toFixed(1)}" fill="${COLORS[b.kind]}" stroke="#333" stroke-width="${pieces.length > 1 ? 0.1 : 0.3}"/>`;
+      });
+      parts.push(pieces.length === 1 ? rects[0].replace('/>', `>${title}</rect>`) : `<g>${title}${rects.join('')}</g>`);
     }
   });
-  const height = 30 + regions.length * (bandH + gap) + 20;
+  const height = 36 + regions.length * (bandH + gap) + 20;
   const legend = Object.entries(COLORS)
     .map(([k, c], i) => `<rect x="${left + i * 110}" y="${height - 18}" width="10" height="10" fill="${c}"/><text x="${left + i * 110 + 14}" y="${height - 9}" font-size="11">${k}</text>`)
     .join('');
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height + 10}" font-family="sans-serif">`,
-    `<text x="${left}" y="18" font-size="13">${esc(plan.model)}: ${esc(plan.strategy)}, peak ${plan.peakBytes} B (x: step, y: address)</text>`,
+    `<text x="${left}" y="14" font-size="13">${esc(plan.model)}: peak ${plan.peakBytes} B (x: step, y: address)</text>`,
+    `<text x="${left}" y="27" font-size="9">${esc(plan.strategy.length > 180 ? `${plan.strategy.slice(0, 177)}...` : plan.strategy)}</text>`,
     ...parts,
     legend,
     '</svg>',

@@ -11,6 +11,19 @@ export interface Ref {
   offset: number;
 }
 
+/**
+ * A part of a buffer that holds live data: bytes [start, end) of the buffer from step `first` to step `last`
+ * (inclusive). Row-band plans use them for tensors whose rows are born and die at different steps (the model
+ * input dies row by row as bands consume it; a chain's output is born band by band), so another buffer may use
+ * the dead rows. A buffer without pieces is live whole from firstUse to lastUse.
+ */
+export interface LivePiece {
+  first: number;
+  last: number;
+  start: number;
+  end: number;
+}
+
 export interface PlannedBuffer {
   name: string;
   /** What it holds: a whole activation tensor, a row band of one, or kernel scratch. */
@@ -25,6 +38,8 @@ export interface PlannedBuffer {
   /** Byte offset inside the region's arena. */
   offset: number;
   alignment: number;
+  /** When present, only these parts are live (firstUse/lastUse are their hull); absent: the whole buffer. */
+  live?: LivePiece[];
 }
 
 interface StepBase {
@@ -32,6 +47,8 @@ interface StepBase {
   layer: string;
   /** Human-readable note, e.g. "rows 0-13 of 111". */
   note?: string;
+  /** Row-band plans: the chain (index into MemoryPlan.chains) and band this call belongs to. */
+  band?: { chain: number; index: number; count: number };
 }
 
 export interface ConvStep extends StepBase {
@@ -108,4 +125,23 @@ export interface MemoryPlan {
   /** MACs executed by the steps, and by the untiled model, for recompute accounting. */
   macs: number;
   baseMacs: number;
+  /** Bytes moved by copy steps (concatenation slices and kept halo rows); absent in older plans. */
+  copyBytes?: number;
+  /** Row-band plans: the chains (runs of layers executed band by band) the planner chose. */
+  chains?: ChainSummary[];
+  /** Most bytes live at any one step: no placement can use less. */
+  lowerBound?: number;
+}
+
+/** One chain of a row-band plan: layers [first..last] run over `bands` row bands of the last layer's output. */
+export interface ChainSummary {
+  first: string;
+  last: string;
+  /** Rows of the last layer's output per band, and the number of bands (1 = layer by layer). */
+  bandRows: number;
+  bands: number;
+  /** Overlapping (halo) rows between bands: kept by copying them forward, or recomputed. */
+  halo: 'keep' | 'recompute';
+  /** Most bytes live during the chain (the lower bound of its placement). */
+  liveBytes: number;
 }

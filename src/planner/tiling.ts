@@ -1,0 +1,423 @@
+/**
+ * Row-band tiling. A chain is a run of consecutive layers whose intermediate tensors are used only inside the
+ * run; it executes band by band over the rows of its last layer's output (the sink), so its intermediates only
+ * ever exist as row bands. Each band is a sequence of ordinary CMSIS-NN calls on contiguous NHWC row bands:
+ *
+ *  - For band k, the rows each tensor must hold are found backwards from the sink's rows through every layer's
+ *    receptive field (kernel, stride, top padding), clipped to the tensor; a conv or pool call gets the band's
+ *    dims and top padding only where its input band starts above the true row 0. Bottom padding and the clipping
+ *    of pool windows follow from inDims, exactly as in the untiled call, so every band call is bit-exact.
+ *  - Rows two bands share (the halo) are either kept — copied from the previous band's buffer to the head of the
+ *    next one right after their last reader, so they are never computed twice — or recomputed.
+ *  - Fire concatenations: each expand conv writes a band-sized temporary that is copied into its channel slice at
+ *    once (arm_concatenation_s8_x), so only one temporary is live; at 1x1 spatial size it writes in place.
+ *  - The chain's inputs and its sink are whole tensors; their rows are born and die with the bands (live pieces),
+ *    so the sink can overwrite input rows no band needs any more.
+ *
+ * The plain layer-by-layer plan is the case of one band per chain.
+ */
+import type { Dims } from '../graph/ir.js';
+import type { QLayer, QModel } from '../quantize/types.js';
+import { Program } from './program.js';
+import { avgPoolScratchBytes, convScratchBytes, type KernelPath } from './scratch.js';
+import type { Ref, Step } from './types.js';
+
+export type Halo = 'keep' | 'recompute';
+
+export interface Segment {
+  /** Layers [start, end) of the model, in order. */
+  start: number;
+  end: number;
+  /** Sink rows per band. */
+  rows: number;
+  halo: Halo;
+}
+
+type Range = [number, number];
+
+/** The model as a graph: producers, consumers, shapes. */
+export class Net {
+  readonly layers: QLayer[];
+  readonly producer = new Map<string, number>();
+  readonly consumers = new Map<string, number[]>();
+  readonly outputs: Set<string>;
+  constructor(readonly model: QModel) {
+    this.layers = model.layers;
+    this.outputs = new Set(model.outputs);
+    this.producer.set(model.input, -1);
+    model.layers.forEach((l, i) => {
+      this.producer.set(l.output, i);
+      for (const t of new Set(l.inputs)) this.consumers.set(t, [...(this.consumers.get(t) ?? []), i]);
+    });
+  }
+  dims(t: string): Dims {
+    return this.model.tensors[t].dims;
+  }
+  rowBytes(t: string): number {
+    const d = this.dims(t);
+    return d.w * d.c;
+  }
+  bytes(t: string): number {
+    const d = this.dims(t);
+    return d.h * d.w * d.c;
+  }
+  /** Consumed after layer `end - 1` or printed at the end. */
+  usedAfter(t: string, end: number): boolean {
+    return this.outputs.has(t) || (this.consumers.get(t) ?? []).some((c) => c >= end);
+  }
+  /** A chain over [start, end) is valid when every tensor it produces, except the sink, stays inside it. */
+  validSegment(start: number, end: number): boolean {
+    for (let l = start; l < end - 1; l++) {
+      const t = this.layers[l].output;
+      if (this.outputs.has(t)) return false;
+      if ((this.consumers.get(t) ?? []).some((c) => c < start || c >= end)) return false;
+    }
+    return true;
+  }
+  /** Bytes of tensors that live through [start, end) without being touched by it. */
+  passThroughBytes(start: number, end: number): number {
+    let bytes = 0;
+    for (const [t, p] of this.producer) {
+      if (p >= start) continue;
+      const cons = this.consumers.get(t) ?? [];
+      if (cons.some((c) => c >= start && c < end)) continue;
+      if (this.usedAfter(t, end)) bytes += this.bytes(t);
+    }
+    return bytes;
+  }
+}
+
+export class NotBandable extends Error {}
+
+/** Input rows a conv/pool needs for output rows [c0, c1), and the top padding of that call. */
+export function inputRows(l: QLayer, c0: number, c1: number, inH: number): { r0: number; r1: number; padTop: number } {
+  if (l.op === 'conv' || l.op === 'maxpool' || l.op === 'avgpool') {
+    const kh = l.kernel[0];
+    const sh = l.stride[0];
+    const y0 = c0 * sh - l.pad.top;
+    if (y0 >= inH) throw new NotBandable(`${l.name}: output row ${c0} reads only bottom padding`);
+    const r0 = Math.max(0, y0);
+    let r1 = Math.min(inH, (c1 - 1) * sh - l.pad.top + kh);
+    if (r1 <= r0) r1 = r0 + 1; // a window made only of padding: pass one real row the kernel will not read
+    return { r0, r1, padTop: r0 - y0 };
+  }
+  return { r0: c0, r1: c1, padTop: 0 };
+}
+
+interface BandSchedule {
+  rows: Range;
+  need: Map<string, Range>;
+  comp: Map<string, Range>;
+  /** Rows taken from the previous holder: copied (when comp is non-empty) or read in place (alias). */
+  kept: Map<string, Range>;
+}
+
+const union = (a: Range | undefined, b: Range): Range => (a ? [Math.min(a[0], b[0]), Math.max(a[1], b[1])] : b);
+
+export interface SegmentInfo {
+  net: Net;
+  seg: Segment;
+  bands: BandSchedule[];
+  internal: Set<string>;
+  sink: string;
+  /** Tensors whose producer writes straight into their concat's channel slice (1x1 spatial). */
+  inPlace: Map<string, { concat: string; offsetC: number }>;
+  /** Single-consumer concat inputs: copied into the slice right after they are produced. */
+  temps: Map<string, { concat: string; offsetC: number }>;
+}
+
+function concatSlices(net: Net, start: number, end: number): { inPlace: SegmentInfo['inPlace']; temps: SegmentInfo['temps'] } {
+  const inPlace: SegmentInfo['inPlace'] = new Map();
+  const temps: SegmentInfo['temps'] = new Map();
+  for (let l = start; l < end; l++) {
+    const layer = net.layers[l];
+    if (layer.op !== 'concat') continue;
+    let off = 0;
+    for (const t of layer.inputs) {
+      const p = net.producer.get(t)!;
+      const only = (net.consumers.get(t) ?? []).length === 1 && layer.inputs.filter((x) => x === t).length === 1;
+      if (only && p >= start && p < end && !net.outputs.has(t)) {
+        const d = net.dims(layer.output);
+        if (d.h * d.w === 1 && net.layers[p].op === 'conv') inPlace.set(t, { concat: layer.output, offsetC: off });
+        else temps.set(t, { concat: layer.output, offsetC: off });
+      }
+      off += net.dims(t).c;
+    }
+  }
+  return { inPlace, temps };
+}
+
+/** Row ranges per band for a chain (throws NotBandable when a band would start inside bottom padding). */
+export function scheduleSegment(net: Net, seg: Segment): SegmentInfo {
+  const { start, end } = seg;
+  const sink = net.layers[end - 1].output;
+  const H = net.dims(sink).h;
+  const rows = Math.max(1, Math.min(seg.rows, H));
+  const internal = new Set<string>();
+  for (let l = start; l < end - 1; l++) internal.add(net.layers[l].output);
+  const { inPlace, temps } = concatSlices(net, start, end);
+  const held = new Map<string, Range>();
+  const bands: BandSchedule[] = [];
+  for (let a = 0; a < H; a += rows) {
+    const b = Math.min(H, a + rows);
+    const need = new Map<string, Range>([[sink, [a, b]]]);
+    const comp = new Map<string, Range>();
+    const kept = new Map<string, Range>();
+    for (let l = end - 1; l >= start; l--) {
+      const layer = net.layers[l];
+      const t = layer.output;
+      const n = need.get(t);
+      if (!n) continue;
+      let c: Range = n;
+      if (t !== sink && seg.halo === 'keep' && !inPlace.has(t)) {
+        const h = held.get(t);
+        if (h && n[0] >= h[0] && n[0] < h[1]) {
+          kept.set(t, [n[0], Math.min(n[1], h[1])]);
+          c = [Math.max(n[0], h[1]), n[1]];
+        }
+      }
+      if (c[1] <= c[0]) continue; // every needed row is already held
+      comp.set(t, c);
+      if (t !== sink && !inPlace.has(t)) held.set(t, n);
+      for (const i of new Set(layer.inputs)) {
+        const r = inputRows(layer, c[0], c[1], net.dims(i).h);
+        need.set(i, union(need.get(i), [r.r0, r.r1]));
+      }
+    }
+    bands.push({ rows: [a, b], need, comp, kept });
+  }
+  return { net, seg: { ...seg, rows }, bands, internal, sink, inPlace, temps };
+}
+
+interface Holder {
+  buffer: string;
+  lo: number;
+  hi: number;
+}
+
+/**
+ * Appends a chain's steps to a program. Whole tensors (the chain's inputs and sink) are declared on first use
+ * under their tensor name; band buffers are named tensor#band. Returns the MACs of the conv calls.
+ */
+export function emitSegment(prog: Program, info: SegmentInfo, opts: { path: KernelPath; chain: number }): number {
+  const { net, seg, bands, internal, inPlace, temps } = info;
+  const layers = net.layers;
+  const holders = new Map<string, Holder>();
+  const pending = new Map<string, Holder>(); // band k+1 buffers created early by a halo copy
+  let macs = 0;
+  const count = bands.length;
+  const whole = (t: string): void => {
+    if (prog.has(t)) return;
+    const kind = t === net.model.input ? 'input' : net.outputs.has(t) ? 'output' : 'tensor';
+    prog.declare(t, kind, net.bytes(t), t);
+  };
+  const loc = (t: string, row: number, rows: number): Ref => {
+    const s = inPlace.get(t);
+    if (s) {
+      const r = loc(s.concat, row, rows);
+      return { buffer: r.buffer, offset: r.offset + s.offsetC };
+    }
+    if (!internal.has(t)) {
+      whole(t);
+      return { buffer: t, offset: row * net.rowBytes(t) };
+    }
+    const h = holders.get(t);
+    if (!h || row < h.lo || row + rows > h.hi) throw new Error(`internal error: rows ${row}-${row + rows - 1} of ${t} are not held (${h ? `${h.lo}-${h.hi - 1} in ${h.buffer}` : 'no buffer'})`);
+    return { buffer: h.buffer, offset: (row - h.lo) * net.rowBytes(t) };
+  };
+  const band = (k: number) => ({ chain: opts.chain, index: k, count });
+  const bandNote = (k: number): string => (count > 1 ? `, band ${k + 1}/${count}` : '');
+  const producerName = (t: string): string => layers[net.producer.get(t)!]?.name ?? layers[seg.start].name;
+
+  const copyRows = (t: string, from: Ref, to: Ref, rows: number, k: number, what: string): void => {
+    const d = net.dims(t);
+    const rb = d.w * d.c;
+    const inDims = rb <= 65535 ? { h: 1, w: rows, c: rb } : { h: rows, w: d.w, c: d.c };
+    prog.push({ op: 'concat', layer: producerName(t), input: from, inDims, output: to, outC: inDims.c, offsetC: 0, note: what, band: band(k) });
+    prog.copyBytes += rows * rb;
+  };
+
+  /** A new band buffer for t in band k, with the kept rows copied from the current holder. */
+  const newHolder = (t: string, k: number): Holder => {
+    const s = bands[k];
+    const n = s.need.get(t)!;
+    const name = `${t}#${k}`;
+    prog.declare(name, 'band', (n[1] - n[0]) * net.rowBytes(t), t);
+    const h: Holder = { buffer: name, lo: n[0], hi: n[1] };
+    const kept = s.kept.get(t);
+    if (kept && kept[1] > kept[0]) {
+      const rows = kept[1] - kept[0];
+      copyRows(t, loc(t, kept[0], rows), { buffer: name, offset: 0 }, rows, k, `keep rows ${kept[0]}-${kept[1] - 1} of ${t} for band ${k + 1}`);
+    }
+    return h;
+  };
+  const holderBand = new Map<string, number>();
+  const ensureHolder = (t: string, k: number): void => {
+    if (holderBand.get(t) === k) return;
+    holderBand.set(t, k);
+    const p = pending.get(t);
+    if (p) {
+      holders.set(t, p);
+      pending.delete(t);
+      return;
+    }
+    holders.set(t, newHolder(t, k));
+  };
+
+  // The last layer of the chain that reads each internal tensor in band k.
+  const lastReader = (k: number): Map<string, number> => {
+    const m = new Map<string, number>();
+    for (let l = seg.start; l < seg.end; l++) {
+      if (!bands[k].comp.has(layers[l].output)) continue;
+      for (const i of layers[l].inputs) if (internal.has(i)) m.set(i, l);
+    }
+    return m;
+  };
+
+  for (let k = 0; k < count; k++) {
+    const s = bands[k];
+    const readers = lastReader(k);
+    for (let l = seg.start; l < seg.end; l++) {
+      const layer = layers[l];
+      const t = layer.output;
+      const c = s.comp.get(t);
+      if (!c) continue;
+      const H = net.dims(t).h;
+      const nrows = c[1] - c[0];
+      const note = `rows ${c[0]}-${c[1] - 1} of ${H}${bandNote(k)}`;
+      if (internal.has(t) && !inPlace.has(t)) ensureHolder(t, k);
+      else if (!internal.has(t)) whole(t);
+      const slot = inPlace.get(t);
+      if (slot && internal.has(slot.concat)) ensureHolder(slot.concat, k);
+      switch (layer.op) {
+        case 'conv':
+        case 'maxpool':
+        case 'avgpool': {
+          const inT = layer.inputs[0];
+          const id = net.dims(inT);
+          const od = net.dims(t);
+          const r = inputRows(layer, c[0], c[1], id.h);
+          const inDims = { h: r.r1 - r.r0, w: id.w, c: id.c };
+          const outDims = { h: nrows, w: od.w, c: od.c };
+          const input = loc(inT, r.r0, r.r1 - r.r0);
+          const output = loc(t, c[0], nrows);
+          const bytes =
+            layer.op === 'conv'
+              ? convScratchBytes({ inDims, kernel: layer.kernel, stride: layer.stride, padTop: r.padTop, padLeft: layer.pad.left, outDims }, opts.path)
+              : layer.op === 'avgpool'
+                ? avgPoolScratchBytes(outDims.w, outDims.c, opts.path)
+                : 0;
+          let scratch: Ref | undefined;
+          if (bytes > 0) {
+            const name = `scratch#${prog.steps.length}`;
+            prog.declare(name, 'scratch', bytes);
+            scratch = { buffer: name, offset: 0 };
+          }
+          prog.push({ op: layer.op, layer: layer.name, input, inDims, output, outDims, padTop: r.padTop, padLeft: layer.pad.left, scratch, scratchSize: bytes, note, band: band(k) } as Step);
+          if (layer.op === 'conv') {
+            const perPixel = outDims.c * layer.kernel[0] * layer.kernel[1] * inDims.c;
+            macs += outDims.h * outDims.w * perPixel;
+            if ((outDims.h * outDims.w) % 2 === 1) prog.oddPixelMacs += perPixel;
+            const fast1x1 = perPixel === outDims.c * inDims.c && r.padTop === 0 && layer.pad.left === 0 && layer.stride[0] === 1 && layer.stride[1] === 1;
+            if (fast1x1) prog.weightSumBytes += perPixel;
+          }
+          break;
+        }
+        case 'concat': {
+          let off = 0;
+          for (const i of layer.inputs) {
+            const di = net.dims(i);
+            if (!inPlace.has(i) && !temps.has(i)) {
+              const output = loc(t, c[0], nrows);
+              prog.push({ op: 'concat', layer: layer.name, input: loc(i, c[0], nrows), inDims: { h: nrows, w: di.w, c: di.c }, output: { buffer: output.buffer, offset: output.offset }, outC: net.dims(t).c, offsetC: off, note: `${i} -> channels ${off}..${off + di.c - 1}, ${note}`, band: band(k) });
+              prog.copyBytes += nrows * di.w * di.c;
+            }
+            off += di.c;
+          }
+          break;
+        }
+        case 'add': {
+          const size = nrows * net.rowBytes(t);
+          prog.push({ op: 'add', layer: layer.name, input1: loc(layer.inputs[0], c[0], nrows), input2: loc(layer.inputs[1], c[0], nrows), output: loc(t, c[0], nrows), size, note, band: band(k) });
+          break;
+        }
+        case 'softmax': {
+          const d = net.dims(t);
+          prog.push({ op: 'softmax', layer: layer.name, input: loc(layer.inputs[0], c[0], nrows), output: loc(t, c[0], nrows), rows: nrows * d.w, rowSize: d.c, note, band: band(k) });
+          break;
+        }
+      }
+      // An expand conv's band goes into its concat slice at once, so its temporary dies here.
+      const slice = temps.get(t);
+      if (slice) {
+        const cat = slice.concat;
+        if (internal.has(cat)) ensureHolder(cat, k);
+        else whole(cat);
+        const d = net.dims(t);
+        const to = loc(cat, c[0], nrows);
+        prog.push({ op: 'concat', layer: layer.name, input: loc(t, c[0], nrows), inDims: { h: nrows, w: d.w, c: d.c }, output: to, outC: net.dims(cat).c, offsetC: slice.offsetC, note: `${t} -> channels ${slice.offsetC}..${slice.offsetC + d.c - 1} of ${cat}${bandNote(k)}`, band: band(k) });
+        prog.copyBytes += nrows * d.w * d.c;
+      }
+      // Halo rows of tensors this layer was the last to read go to the next band's buffer now.
+      if (k + 1 < count) {
+        for (const i of new Set(layer.inputs)) {
+          if (readers.get(i) !== l || !internal.has(i) || inPlace.has(i)) continue;
+          const next = bands[k + 1];
+          const kept = next.kept.get(i);
+          if (next.comp.has(i) && kept && kept[1] > kept[0] && !pending.has(i)) pending.set(i, newHolder(i, k + 1));
+        }
+      }
+    }
+  }
+  return macs;
+}
+
+/** Extra facts about one chain option, measured on its own program. */
+export interface SegmentEval {
+  seg: Segment;
+  bands: number;
+  /** Most bytes live at one step, tensors living through included. */
+  peak: number;
+  macs: number;
+  copyBytes: number;
+  /** MACs of the last pixel of conv calls with an odd pixel count, and weight bytes summed per 1x1 call (see COST in search.ts). */
+  oddPixelMacs: number;
+  weightSumBytes: number;
+  steps: number;
+}
+
+/** MACs of a chain's conv calls, from its schedule alone (the same count emitSegment returns). */
+export function scheduleMacs(info: SegmentInfo): number {
+  const { net, seg, bands } = info;
+  let macs = 0;
+  for (let l = seg.start; l < seg.end; l++) {
+    const layer = net.layers[l];
+    if (layer.op !== 'conv') continue;
+    const od = net.dims(layer.output);
+    const inC = net.dims(layer.inputs[0]).c;
+    for (const b of bands) {
+      const c = b.comp.get(layer.output);
+      if (c) macs += (c[1] - c[0]) * od.w * od.c * layer.kernel[0] * layer.kernel[1] * inC;
+    }
+  }
+  return macs;
+}
+
+/** Builds a chain alone (its inputs whole and live from its start) and measures it. */
+export function evaluateSegment(net: Net, seg: Segment | SegmentInfo, path: KernelPath): SegmentEval {
+  const info = 'bands' in seg ? seg : scheduleSegment(net, seg);
+  seg = info.seg;
+  const prog = new Program();
+  const externals = new Set<string>();
+  for (let l = seg.start; l < seg.end; l++) for (const i of net.layers[l].inputs) if (!info.internal.has(i)) externals.add(i);
+  for (const t of externals) prog.declare(t, t === net.model.input ? 'input' : 'tensor', net.bytes(t), t);
+  const macs = emitSegment(prog, info, { path, chain: 0 });
+  const last = prog.steps.length - 1;
+  for (const t of externals) {
+    prog.pin(t, 0);
+    if (net.usedAfter(t, seg.end)) prog.pin(t, last);
+  }
+  if (net.usedAfter(info.sink, seg.end)) prog.pin(info.sink, last);
+  const profile = prog.liveProfile(net.passThroughBytes(seg.start, seg.end));
+  return { seg: info.seg, bands: info.bands.length, peak: Math.max(0, ...profile), macs, copyBytes: prog.copyBytes, oddPixelMacs: prog.oddPixelMacs, weightSumBytes: prog.weightSumBytes, steps: prog.steps.length };
+}

@@ -1,0 +1,160 @@
+/**
+ * Row-band plans in the firmware: generate -> build -> QEMU, every output byte compared with the untiled golden
+ * model. Full-size SqueezeNet on boards whose arena is capped at 256 KiB (v1.1, 224x224) and 384 KiB (v1.0,
+ * 227x227) through the normal flows, the smallest v1.1 plan, and random graphs cut into random chains on both
+ * kernel paths (band calls hit every conv/pool path of the kernels: 1x1, 1xN, generic, top padding only).
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { loadBoard, type Board } from '../src/boards/index.js';
+import { buildFirmware } from '../src/build/index.js';
+import { generate } from '../src/emit/index.js';
+import { arenaRegions, describeMismatch, emulateProject, generateProject, kernelPath, prepareSynthetic } from '../src/flows.js';
+import { runGolden } from '../src/golden/run.js';
+import { quantizeFloatModel, syntheticInputs } from '../src/pipeline.js';
+import { planForBoard, planWithChains } from '../src/planner/index.js';
+import { executePlan } from '../src/planner/execute.js';
+import { NotBandable } from '../src/planner/tiling.js';
+import type { MemoryPlan } from '../src/planner/types.js';
+import { MANIFEST, toHex, writeProject, type ProjectManifest } from '../src/project.js';
+import { quantizeInput } from '../src/quantize/quantize.js';
+import type { QModel } from '../src/quantize/types.js';
+import { mulberry32 } from '../src/util/random.js';
+import { syntheticImage, syntheticModel } from '../src/weights/synthetic.js';
+import { kernelPathGraph, randomChainGraph, randomCut } from './helpers/random-chain.js';
+
+const work = mkdtempSync(join(tmpdir(), 'sqzfw-planner-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** A copy of a board whose only arena region leaves exactly `arenaBytes` for the arena. */
+function cappedBoard(name: string, arenaBytes: number): Board {
+  const json = JSON.parse(readFileSync(new URL(`../boards/${name}.json`, import.meta.url), 'utf8'));
+  json.name = `${name}-arena-${arenaBytes}`;
+  const data = json.placement.data as string;
+  json.memory.find((m: { name: string }) => m.name === data).length = arenaBytes + 16 * 1024 + 8192; // + stack + reserve
+  json.placement.arena = [data];
+  const file = join(work, `${json.name}.json`);
+  writeFileSync(file, JSON.stringify(json));
+  const board = loadBoard(file);
+  expect(arenaRegions(board)).toEqual([{ name: data, capacity: arenaBytes }]);
+  return board;
+}
+
+async function buildAndRun(dir: string, board: Board, dsp: boolean, expectedBytes: number) {
+  await buildFirmware({ projectDir: dir, semihosting: true, dsp });
+  const run = await emulateProject({ projectDir: dir, board, timeoutMs: 240_000 });
+  expect(run.comparison.missing).toEqual([]);
+  expect(run.comparison.mismatches, describeMismatch(run.comparison)).toEqual([]);
+  expect(run.comparison.bytes).toBe(expectedBytes);
+  return run;
+}
+
+/** Generates a project for a given plan (what generateProject does with its own plan). */
+async function runPlan(model: QModel, plan: MemoryPlan, input: Int8Array, board: Board, dir: string, dsp: boolean) {
+  const golden = runGolden(model, input);
+  const expected = Object.fromEntries(model.outputs.map((o) => [o, golden[o]]));
+  const sim = executePlan(model, plan, input);
+  for (const o of model.outputs) expect(Array.from(sim[o])).toEqual(Array.from(expected[o]));
+  const files = generate({ model, plan, board, input, inputNote: 'planner test input', expected });
+  const manifest: ProjectManifest = {
+    generator: 'sqzfw planner test',
+    model: model.name,
+    board: board.name,
+    inputNote: 'planner test input',
+    expected: Object.fromEntries(Object.entries(expected).map(([k, v]) => [k, toHex(v)])),
+    outputs: model.outputs,
+    peakBytes: plan.peakBytes,
+    macs: plan.macs,
+  };
+  files[MANIFEST] = `${JSON.stringify(manifest, null, 1)}\n`;
+  writeProject(dir, files);
+  return buildAndRun(dir, board, dsp, model.outputs.reduce((s, o) => s + expected[o].length, 0));
+}
+
+const KIB = 1024;
+
+describe('full-size SqueezeNet in small SRAM, bit-exact in QEMU', () => {
+  test('v1.1 at 224x224, 1000 classes, on a board with a 256 KiB arena (input and scratch included)', async () => {
+    const board = cappedBoard('mps2-an500', 256 * KIB);
+    const p = prepareSynthetic({ variant: 'v1.1', inputSize: 224, classes: 1000, seed: 3 });
+    const dir = join(work, 'v1.1-224-256k');
+    const gen = generateProject(p, board, dir);
+    expect(gen.plan.peakBytes).toBeLessThanOrEqual(256 * KIB);
+    expect(gen.plan.peakBytes).toBeLessThanOrEqual((829.09 * KIB) / 3.2);
+    expect(gen.plan.macs - gen.plan.baseMacs).toBeLessThanOrEqual(0.25 * gen.plan.baseMacs);
+    expect(gen.plan.chains?.some((c) => c.bands > 1)).toBe(true);
+    const run = await buildAndRun(dir, board, true, 2000);
+    expect(run.instructions).toBeGreaterThan(0);
+  });
+
+  test('v1.0 at 227x227, 1000 classes, on a board with a 384 KiB arena', async () => {
+    const board = cappedBoard('mps2-an500', 384 * KIB);
+    const p = prepareSynthetic({ variant: 'v1.0', inputSize: 227, classes: 1000, seed: 4 });
+    const dir = join(work, 'v1.0-227-384k');
+    const gen = generateProject(p, board, dir);
+    expect(gen.plan.peakBytes).toBeLessThanOrEqual(384 * KIB);
+    expect(gen.plan.macs - gen.plan.baseMacs).toBeLessThanOrEqual(0.25 * gen.plan.baseMacs);
+    await buildAndRun(dir, board, true, 2000);
+  });
+
+  test('the smallest v1.1 plan (strategy tiled) on the Cortex-M4 board', async () => {
+    const board = loadBoard('mps2-an386');
+    const p = prepareSynthetic({ variant: 'v1.1', inputSize: 224, classes: 1000, seed: 5 });
+    const plan = planForBoard(p.model, arenaRegions(board), { strategy: 'tiled', path: kernelPath(board) });
+    expect(plan.peakBytes).toBeLessThanOrEqual(200 * KIB);
+    expect(plan.macs).toBe(plan.baseMacs);
+    await runPlan(p.model, plan, p.input, board, join(work, 'v1.1-224-min'), true);
+  });
+});
+
+describe('random graphs cut into random chains, bit-exact in QEMU', () => {
+  test.each([
+    ['mps2-an500', true],
+    ['mps2-an386', false],
+  ] as const)('every conv path of the kernels on one-row bands: %s, dsp=%s', async (boardName, dsp) => {
+    const board = loadBoard(boardName);
+    const g = kernelPathGraph();
+    const fm = syntheticModel(g, 3);
+    const q = quantizeFloatModel(fm, syntheticInputs(fm, 2, 3));
+    const d = g.input.dims;
+    const input = quantizeInput(syntheticImage(d.h, d.w, d.c, 8), q.tensors[q.input]);
+    // One chain over all layers, one row of the last layer per band: every call sees a row band.
+    const plan = planWithChains(q, arenaRegions(board), [{ start: 0, end: q.layers.length, rows: 1, halo: 'keep' }], { path: dsp ? 'dsp' : 'scalar' });
+    const oneRowIn1xN = plan.steps.filter((s) => s.op === 'conv' && s.inDims.h === 1 && q.layers.find((l) => l.name === s.layer)?.op === 'conv' && (q.layers.find((l) => l.name === s.layer) as { kernel: number[] }).kernel[0] === 1 && s.inDims.c % 4 === 0);
+    expect(oneRowIn1xN.length).toBeGreaterThan(10);
+    await runPlan(q, plan, input, board, join(work, `paths-${boardName}-${dsp}`), dsp);
+  });
+
+  test.each(
+    [11, 12, 13].flatMap((seed) => [
+      ['mps2-an500', true, seed] as const,
+      ['mps2-an500', false, seed + 10] as const,
+      ['mps2-an386', true, seed + 20] as const,
+      ['mps2-an386', false, seed + 30] as const,
+    ]),
+  )('%s, dsp=%s, seed %i', async (boardName, dsp, seed) => {
+    const board = loadBoard(boardName);
+    const rnd = mulberry32(seed);
+    // One firmware per seed: a random graph and a random cut with at least one chain of three or more bands.
+    for (let attempt = 0; ; attempt++) {
+      const g = randomChainGraph(rnd, `qemu${seed}_${attempt}`);
+      const fm = syntheticModel(g, seed);
+      const q = quantizeFloatModel(fm, syntheticInputs(fm, 2, seed));
+      const d = g.input.dims;
+      const input = quantizeInput(syntheticImage(d.h, d.w, d.c, seed + 7), q.tensors[q.input]);
+      let plan: MemoryPlan | undefined;
+      for (let k = 0; k < 6 && !plan?.chains?.some((c) => c.bands > 2); k++) {
+        try {
+          plan = planWithChains(q, arenaRegions(board), randomCut(rnd, q), { path: dsp ? 'dsp' : 'scalar' });
+        } catch (e) {
+          if (!(e instanceof NotBandable)) throw e;
+        }
+      }
+      if (!plan?.chains?.some((c) => c.bands > 2) && attempt < 20) continue;
+      await runPlan(q, plan!, input, board, join(work, `random-${boardName}-${dsp}-${seed}`), dsp);
+      break;
+    }
+  });
+});

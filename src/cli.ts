@@ -10,7 +10,7 @@ import { readManifest } from './project.js';
 import { buildFirmware } from './build/index.js';
 import { isUserError, UserError } from './errors.js';
 import { arenaRegions, describeMismatch, emulateProject, generateProject, kernelPath, prepareSynthetic, type PreparedModel } from './flows.js';
-import { checkPlan, planModel } from './planner/index.js';
+import { checkPlan, parseMaxRecompute, PLAN_STRATEGIES, planModel, type PlanStrategy } from './planner/index.js';
 import { planSvg, planTable } from './planner/report.js';
 import { planSummary } from './emit/index.js';
 import { writeFilesAtomically } from './project.js';
@@ -42,6 +42,20 @@ interface ModelOpts {
   card?: string;
   classNames?: string;
 }
+
+interface PlanFlags {
+  strategy: PlanStrategy;
+  maxRecompute: number;
+  dsp: boolean;
+}
+
+/** Memory-plan options: which planner, and how much recomputation row-band tiling may add. */
+const addPlanOptions = (cmd: Command): Command =>
+  cmd
+    .addOption(new Option('--strategy <s>', 'memory plan: plain (layer by layer), tiled (smallest peak), auto (plain if it fits, else the fastest tiled plan that fits)').choices([...PLAN_STRATEGIES]).default('auto'))
+    .addOption(new Option('--max-recompute <percent>', 'cap on extra MACs from recomputing halo rows').default(0.25, '25%').argParser(parseMaxRecompute));
+
+const planFlags = (o: PlanFlags) => ({ dsp: o.dsp, strategy: o.strategy, maxRecompute: o.maxRecompute });
 
 /** Model options of the firmware commands: a synthetic SqueezeNet by default, or a real ONNX model with an image. */
 const addFirmwareModelOptions = (cmd: Command): Command =>
@@ -128,27 +142,27 @@ export function buildProgram(): Command {
       }
     });
 
-  addFirmwareModelOptions(program.command('plan').description('plan memory for a board: per-step table, plan.json and a memory-timeline SVG'))
+  addPlanOptions(addFirmwareModelOptions(program.command('plan').description('plan memory for a board: per-step table, plan.json and a memory-timeline SVG')))
     .option('--board <name>', 'board profile name or JSON file', DEFAULT_BOARD)
     .option('--out <dir>', 'folder for plan.json and plan.svg', 'out/plan')
     .option('--no-dsp', 'size scratch for the scalar kernels')
-    .action((o: ModelOpts & { board: string; out: string; dsp: boolean }) => {
+    .action((o: ModelOpts & PlanFlags & { board: string; out: string }) => {
       const board = loadBoard(o.board);
       const { model } = prepare(o);
-      const plan = planModel(model, { regions: arenaRegions(board), path: kernelPath(board, o.dsp) });
+      const plan = planModel(model, { regions: arenaRegions(board), path: kernelPath(board, o.dsp), strategy: o.strategy, maxRecompute: o.maxRecompute });
       checkPlan(plan);
       console.log(planTable(plan));
       writeFilesAtomically(o.out, { 'plan.json': `${JSON.stringify(planSummary(plan), null, 1)}\n`, 'plan.svg': planSvg(plan) });
       console.log(`wrote ${o.out}/plan.json and ${o.out}/plan.svg`);
     });
 
-  addFirmwareModelOptions(program.command('generate').description('generate a firmware project for a board'))
+  addPlanOptions(addFirmwareModelOptions(program.command('generate').description('generate a firmware project for a board')))
     .option('--board <name>', 'board profile name or JSON file', DEFAULT_BOARD)
     .option('--out <dir>', 'output folder', 'out/firmware')
     .option('--no-dsp', 'plan scratch for the scalar kernels even on DSP cores')
-    .action((o: ModelOpts & { board: string; out: string; dsp: boolean }) => {
+    .action((o: ModelOpts & PlanFlags & { board: string; out: string }) => {
       const board = loadBoard(o.board);
-      const r = generateProject(prepare(o), board, o.out, { dsp: o.dsp });
+      const r = generateProject(prepare(o), board, o.out, planFlags(o));
       console.log(`generated ${o.out} for ${board.name}: ${r.plan.steps.length} kernel calls, activation arena ${r.plan.peakBytes} bytes (${kib(r.plan.peakBytes)}), ${r.plan.strategy}`);
     });
 
@@ -172,18 +186,18 @@ export function buildProgram(): Command {
       await doEmulate(o.project, o.timeout, o.emulator);
     });
 
-  addFirmwareModelOptions(program.command('demo').description('generate, build and emulate SqueezeNet for the default board'))
+  addPlanOptions(addFirmwareModelOptions(program.command('demo').description('generate, build and emulate SqueezeNet for the default board')))
     .option('--board <name>', 'board profile name or JSON file', DEFAULT_BOARD)
     .option('--out <dir>', 'output folder', 'out/demo')
     .option('--cmsis-nn <dir>', "build against Arm's CMSIS-NN at this path")
     .option('--no-dsp', 'force the scalar kernels')
     .addOption(new Option('--timeout <s>', 'emulation time limit in seconds').default(300).argParser(int('--timeout', 1, 3600)))
-    .action(async (o: ModelOpts & { board: string; out: string; cmsisNn?: string; dsp: boolean; timeout: number }) => {
+    .action(async (o: ModelOpts & PlanFlags & { board: string; out: string; cmsisNn?: string; timeout: number }) => {
       const board = loadBoard(o.board);
       if (!qemuTwin(board)) throw new UserError(`board ${board.name} has no QEMU twin to run the demo on`, 'use `sqzfw generate` + `sqzfw build` + `sqzfw flash`, or `sqzfw emulate --emulator renode` where Renode is installed');
       console.log(o.model ? `${o.model}, int8, board ${board.name}` : `SqueezeNet ${o.variant}, ${o.inputSize}x${o.inputSize}, ${o.classes} classes, int8, board ${board.name}`);
-      const r = generateProject(prepare(o), board, o.out, { dsp: o.dsp });
-      console.log(`generated ${o.out}: ${r.plan.steps.length} kernel calls, activation arena ${kib(r.plan.peakBytes)}`);
+      const r = generateProject(prepare(o), board, o.out, planFlags(o));
+      console.log(`generated ${o.out}: ${r.plan.steps.length} kernel calls, activation arena ${kib(r.plan.peakBytes)} (${r.plan.strategy})`);
       await doBuild(o.out, o);
       await doEmulate(o.out, o.timeout);
     });

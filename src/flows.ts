@@ -8,7 +8,7 @@ import { loadBoard, type Board } from './boards/index.js';
 import { buildFirmware } from './build/index.js';
 import { generate, type GeneratedFiles } from './emit/index.js';
 import { executePlan } from './planner/execute.js';
-import { checkPlan, planModel } from './planner/index.js';
+import { checkPlan, planModel, type PlanStrategy } from './planner/index.js';
 import type { MemoryPlan } from './planner/types.js';
 import type { KernelPath } from './planner/scratch.js';
 import { runGolden } from './golden/run.js';
@@ -63,8 +63,14 @@ export interface GenerateResult {
 }
 
 /** Plans and emits; verifies the plan by executing it on simulated memory against the golden model. */
-export function generateFiles(p: PreparedModel, board: Board, opts: { dsp?: boolean } = {}): GenerateResult {
-  const plan = planModel(p.model, { regions: arenaRegions(board), path: kernelPath(board, opts.dsp) });
+export interface GenerateOptions {
+  dsp?: boolean;
+  strategy?: PlanStrategy;
+  maxRecompute?: number;
+}
+
+export function generateFiles(p: PreparedModel, board: Board, opts: GenerateOptions = {}): GenerateResult {
+  const plan = planModel(p.model, { regions: arenaRegions(board), path: kernelPath(board, opts.dsp), strategy: opts.strategy, maxRecompute: opts.maxRecompute });
   checkPlan(plan);
   // Fails with the per-region shortfall before anything is written when the weights do not fit the board's flash.
   const weights = checkWeightsFit(p.model, board, { labels: p.labels });
@@ -97,7 +103,7 @@ export function generateFiles(p: PreparedModel, board: Board, opts: { dsp?: bool
   return { plan, files, expected };
 }
 
-export function generateProject(p: PreparedModel, board: Board, outDir: string, opts: { dsp?: boolean } = {}): GenerateResult {
+export function generateProject(p: PreparedModel, board: Board, outDir: string, opts: GenerateOptions = {}): GenerateResult {
   const r = generateFiles(p, board, opts);
   writeProject(outDir, r.files);
   return r;

@@ -5,9 +5,10 @@
 import { writeFileSync } from 'node:fs';
 import { benchFirmware } from './firmware.js';
 import { benchFloat } from './float.js';
+import { benchPlanner } from './planner.js';
 import type { Bench, BenchRow } from './types.js';
 
-const BENCHES: Record<string, Bench> = { firmware: benchFirmware, float: benchFloat };
+const BENCHES: Record<string, Bench> = { planner: benchPlanner, firmware: benchFirmware, float: benchFloat };
 
 const args = process.argv.slice(2);
 const jsonAt = args.indexOf('--json');

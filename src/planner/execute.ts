@@ -5,7 +5,8 @@
  * plan that reads a row after its lifetime, or before another band wrote it, produces wrong bytes here, before
  * any firmware is built.
  */
-import { addS8, avgPoolS8, concatS8X, convS8, maxPoolS8, softmaxS8 } from '../golden/kernels.js';
+import { concatS8X } from '../golden/kernels.js';
+import { addCall, convCall, poolCall, softmaxCall } from '../golden/run.js';
 import type { QModel } from '../quantize/types.js';
 import type { LivePiece, MemoryPlan, Ref } from './types.js';
 
@@ -70,31 +71,14 @@ export function executePlan(model: QModel, plan: MemoryPlan, input: Int8Array): 
     switch (s.op) {
       case 'conv': {
         if (l.op !== 'conv') throw new Error(`step for ${s.layer} is a conv but the layer is ${l.op}`);
-        const out = convS8({
-          input: view(s.input, s.inDims.h * s.inDims.w * s.inDims.c),
-          inDims: s.inDims,
-          filter: l.weights,
-          kernel: l.kernel,
-          bias: l.bias,
-          outDims: s.outDims,
-          inputOffset: l.inputOffset,
-          outputOffset: l.outputOffset,
-          stride: l.stride,
-          padTop: s.padTop,
-          padLeft: s.padLeft,
-          multiplier: l.multiplier,
-          shift: l.shift,
-          actMin: l.actMin,
-          actMax: l.actMax,
-        });
+        const out = convCall(l, view(s.input, s.inDims.h * s.inDims.w * s.inDims.c), s);
         view(s.output, out.length).set(out);
         break;
       }
       case 'maxpool':
       case 'avgpool': {
         if (l.op !== 'maxpool' && l.op !== 'avgpool') throw new Error(`step for ${s.layer} is a pool but the layer is ${l.op}`);
-        const args = { input: view(s.input, s.inDims.h * s.inDims.w * s.inDims.c), inDims: s.inDims, kernel: l.kernel, stride: l.stride, padTop: s.padTop, padLeft: s.padLeft, outDims: s.outDims, actMin: l.actMin, actMax: l.actMax };
-        const out = s.op === 'maxpool' ? maxPoolS8(args) : avgPoolS8(args);
+        const out = poolCall(l, view(s.input, s.inDims.h * s.inDims.w * s.inDims.c), s);
         view(s.output, out.length).set(out);
         break;
       }
@@ -106,28 +90,12 @@ export function executePlan(model: QModel, plan: MemoryPlan, input: Int8Array): 
       }
       case 'add': {
         if (l.op !== 'add') throw new Error(`step for ${s.layer} is an add but the layer is ${l.op}`);
-        const out = addS8({
-          in1: view(s.input1, s.size),
-          in2: view(s.input2, s.size),
-          in1Offset: l.input1Offset,
-          in1Mult: l.input1Mult,
-          in1Shift: l.input1Shift,
-          in2Offset: l.input2Offset,
-          in2Mult: l.input2Mult,
-          in2Shift: l.input2Shift,
-          leftShift: l.leftShift,
-          outOffset: l.outputOffset,
-          outMult: l.outputMult,
-          outShift: l.outputShift,
-          actMin: l.actMin,
-          actMax: l.actMax,
-        });
-        view(s.output, s.size).set(out);
+        view(s.output, s.size).set(addCall(l, view(s.input1, s.size), view(s.input2, s.size)));
         break;
       }
       case 'softmax': {
         if (l.op !== 'softmax') throw new Error(`step for ${s.layer} is a softmax but the layer is ${l.op}`);
-        const out = softmaxS8({ input: view(s.input, s.rows * s.rowSize), rows: s.rows, rowSize: s.rowSize, mult: l.mult, shift: l.shift, diffMin: l.diffMin });
+        const out = softmaxCall(l, view(s.input, s.rows * s.rowSize), s.rows, s.rowSize);
         view(s.output, out.length).set(out);
         break;
       }

@@ -18,6 +18,8 @@ import {
   quantizeMultiplier,
   requantize,
   softmaxS8,
+  type AddArgs,
+  type PoolArgs,
 } from '../../src/golden/kernels.js';
 import { mulberry32 } from '../../src/util/random.js';
 
@@ -58,40 +60,17 @@ export interface ConvCase {
   misalign: number;
 }
 
-export interface PoolCase {
+export interface PoolCase extends PoolArgs {
   op: 'maxpool' | 'avgpool';
   label: string;
   batch: number;
-  inDims: Dims;
-  kernel: [number, number];
-  stride: [number, number];
-  padTop: number;
-  padLeft: number;
-  outDims: Dims;
-  actMin: number;
-  actMax: number;
-  input: Int8Array;
   nullScratch: boolean;
   misalign: number;
 }
 
-export interface AddCase {
+export interface AddCase extends AddArgs {
   op: 'add';
   label: string;
-  in1: Int8Array;
-  in2: Int8Array;
-  in1Offset: number;
-  in1Mult: number;
-  in1Shift: number;
-  in2Offset: number;
-  in2Mult: number;
-  in2Shift: number;
-  leftShift: number;
-  outOffset: number;
-  outMult: number;
-  outShift: number;
-  actMin: number;
-  actMax: number;
   misalign: number;
 }
 

@@ -10,7 +10,13 @@ import { loadBoard } from '../src/boards/index.js';
 import { buildFirmware } from '../src/build/index.js';
 import { describeMismatch, emulateProject, generateFiles, generateProject, prepareSynthetic } from '../src/flows.js';
 import type { Variant } from '../src/pipeline.js';
+import { topK } from '../src/golden/run.js';
 import { hostModelBinary, runHostModel } from './helpers/host-model.js';
+import { existsSync } from 'node:fs';
+import { prepareImageModel } from '../src/eval/prepare.js';
+
+const SHARED = new URL('../../shared/', import.meta.url).pathname;
+const REAL_MODEL = join(SHARED, 'models', 'squeezenet1.0-imagenet.onnx');
 
 const work = mkdtempSync(join(tmpdir(), 'sqzfw-e2e-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -62,6 +68,23 @@ describe('full size', () => {
     const { run, built } = await roundTrip('v1.1', 224, 1000, 'mps2-an500');
     expect(run.comparison.bytes).toBe(2000);
     expect(built.flashBytes).toBeGreaterThan(1_235_496); // every weight is in flash
+  });
+});
+
+describe.runIf(existsSync(REAL_MODEL))('the real ImageNet SqueezeNet v1.0 (../shared)', () => {
+  test('a real JPEG through generate, build and QEMU: every output byte equals the golden model, labels printed', async () => {
+    const board = loadBoard('mps2-an500');
+    const prepared = prepareImageModel({ model: REAL_MODEL, image: join(SHARED, 'images', 'dev', 'n01530575_brambling.JPEG'), overrides: { labelsFile: join(SHARED, 'images', 'imagenet-classes.txt') } });
+    const dir = join(work, 'real-v1.0');
+    const gen = generateProject(prepared, board, dir);
+    await buildFirmware({ projectDir: dir, semihosting: true });
+    const run = await emulateProject({ projectDir: dir, board, timeoutMs: 240_000 });
+    expect(run.comparison.mismatches, describeMismatch(run.comparison)).toEqual([]);
+    expect(run.comparison.missing).toEqual([]);
+    expect(run.comparison.bytes).toBe(1000);
+    expect(run.top5.map((t) => t.index)).toEqual(topK(gen.expected[prepared.model.outputs[0]], 5));
+    expect(run.labels).toHaveLength(5);
+    expect(run.labels[0]).toBe(prepared.labels![run.top5[0].index]);
   });
 });
 

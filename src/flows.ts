@@ -73,7 +73,7 @@ export function generateFiles(p: PreparedModel, board: Board, opts: GenerateOpti
   const plan = planModel(p.model, { regions: arenaRegions(board), path: kernelPath(board, opts.dsp), strategy: opts.strategy, maxRecompute: opts.maxRecompute });
   checkPlan(plan);
   // Fails with the per-region shortfall before anything is written when the weights do not fit the board's flash.
-  const weights = checkWeightsFit(p.model, board, { labels: p.labels });
+  const weights = checkWeightsFit(p.model, board, { steps: plan.steps.length, labels: p.labels });
   const golden = runGolden(p.model, p.input);
   const expected = Object.fromEntries(p.model.outputs.map((o) => [o, golden[o]]));
   const viaPlan = executePlan(p.model, plan, p.input);

@@ -48,10 +48,15 @@ const ALIGN = 16;
 const up = (n: number, a = ALIGN): number => Math.ceil(n / a) * a;
 
 /**
- * Code, vectors, the runtime, the CMSIS-NN kernels and model.c's per-step argument structs, without the input image
- * and golden outputs: measured at 16-25 KiB for SqueezeNet builds; kept generous.
+ * Code, vectors, the runtime and the CMSIS-NN kernels (model.c's per-step calls are counted separately): measured
+ * at about 20 KiB for SqueezeNet builds; kept generous.
  */
-export const CODE_RESERVE_BYTES = 48 * 1024;
+export const CODE_RESERVE_BYTES = 24 * 1024;
+/**
+ * Flash per kernel call in model.c (the call plus its argument structs): measured 149 B per call on v1.1@224
+ * (871-call tiled plan vs 47-call plain plan: +70.9 KB .text, +51.8 KB .rodata); kept generous.
+ */
+export const STEP_CODE_BYTES = 160;
 
 /**
  * The weight arrays the emitter writes for a model, in source order: per conv layer, in layer order, its weights
@@ -71,15 +76,18 @@ export function weightArraysOf(model: QModel): WeightArray[] {
   return out;
 }
 
-/** Bytes the code region holds besides the weights for this model: code reserve, input image, golden outputs, labels. */
-export function codeRegionReserve(model: QModel, labels?: string[]): number {
+/**
+ * Bytes the code region holds besides the weights: code, one call per plan step, the input image, golden outputs
+ * and labels.
+ */
+export function codeRegionReserve(model: QModel, steps: number, labels?: string[]): number {
   const d = model.tensors[model.input].dims;
   const outputs = model.outputs.reduce((a, o) => {
     const t = model.tensors[o].dims;
     return a + t.h * t.w * t.c;
   }, 0);
   const labelBytes = (labels ?? []).reduce((a, l) => a + l.length + 1 + 4, 0);
-  return CODE_RESERVE_BYTES + up(d.h * d.w * d.c) + up(outputs) + labelBytes;
+  return CODE_RESERVE_BYTES + STEP_CODE_BYTES * steps + up(d.h * d.w * d.c) + up(outputs) + labelBytes;
 }
 
 /** Predict the linker's placement of `arrays` (in source order) for a board and layout. Never throws for size. */
@@ -150,8 +158,8 @@ export function placementReport(p: WeightsPlacement): string[] {
  * Place the weights of a model on a board and throw the clear error when they do not fit: what is needed, what
  * each weights region offers, and what to change.
  */
-export function checkWeightsFit(model: QModel, board: Board, opts: { labels?: string[]; layout?: BoardLayout } = {}): WeightsPlacement {
-  const p = placeWeights(weightArraysOf(model), board, { reserveBytes: codeRegionReserve(model, opts.labels), layout: opts.layout });
+export function checkWeightsFit(model: QModel, board: Board, opts: { steps: number; labels?: string[]; layout?: BoardLayout }): WeightsPlacement {
+  const p = placeWeights(weightArraysOf(model), board, { reserveBytes: codeRegionReserve(model, opts.steps, opts.labels), layout: opts.layout });
   if (p.fits) return p;
   const offered = p.regions.map((r) => `${r.region} ${r.capacity} bytes${r.region === board.placement.code ? ' after the code' : ''}`).join(', ');
   const biggest = p.unplaced.reduce((a, b) => (b.bytes > a.bytes ? b : a));

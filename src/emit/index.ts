@@ -143,6 +143,28 @@ function stepView(s: Step, index: number, layer: QLayer, id: string, ptr: (r: Re
     case 'maxpool':
     case 'avgpool': {
       if (layer.op !== 'maxpool' && layer.op !== 'avgpool') throw new Error(`step ${index} is a pool but ${layer.name} is ${layer.op}`);
+      if (layer.requant) {
+        // Requantizing global average pool (firmware/runtime/sqzfw_ops.c): whole tensor in, one pixel out, no scratch.
+        if (s.op !== 'avgpool' || s.outDims.h !== 1 || s.outDims.w !== 1 || s.padTop !== 0 || s.padLeft !== 0) {
+          throw new Error(`step ${index}: ${layer.name} requantizes, so it must be a whole-tensor global average pool`);
+        }
+        const r = layer.requant;
+        return {
+          ...base,
+          kind: 'gap',
+          h: s.inDims.h,
+          w: s.inDims.w,
+          c: s.inDims.c,
+          inputOffset: r.inputOffset,
+          outputOffset: r.outputOffset,
+          mult: r.mult,
+          shift: r.shift,
+          actMin: layer.actMin,
+          actMax: layer.actMax,
+          inPtr: ptr(s.input),
+          outPtr: ptr(s.output),
+        };
+      }
       return {
         ...base,
         kind: 'pool',

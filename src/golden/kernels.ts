@@ -202,6 +202,44 @@ export const maxPoolS8 = (a: PoolArgs): Int8Array => pool(a, 'max');
 /** arm_avgpool_s8: sum over the clipped window, divide by its size rounding half away from zero, clamp. */
 export const avgPoolS8 = (a: PoolArgs): Int8Array => pool(a, 'avg');
 
+/** Largest H*W a requantizing global average pool accepts: with inputOffset in -128..128 the sum fits an int32. */
+export const GAP_MAX_COUNT = 2 ** 23;
+
+export interface GlobalAvgPoolRequantArgs {
+  input: Int8Array; // NHWC, batch 1
+  h: number;
+  w: number;
+  c: number;
+  inputOffset: number; // -input zero point
+  outputOffset: number; // output zero point
+  mult: number;
+  shift: number;
+  actMin: number;
+  actMax: number;
+}
+
+/**
+ * sqzfw_global_avgpool_requant_s8 (firmware/runtime/sqzfw_ops.c), a TFLite-MEAN-like global average pool with its
+ * own output quantization. Per channel: acc = sum over all h*w pixels of (in + inputOffset), an exact int32 (h*w is
+ * 1..GAP_MAX_COUNT, inputOffset -128..128; otherwise the C returns ARM_CMSIS_NN_ARG_ERROR and this throws);
+ * out = clamp(requantize(acc, mult, shift) + outputOffset, actMin, actMax), the sum exact, requantize being
+ * arm_nn_requantize's default double rounding. The division by h*w is folded into (mult, shift) =
+ * quantizeMultiplier(in_scale / (h*w * out_scale)); no separate rounding step. Output: c bytes.
+ */
+export function globalAvgPoolRequantS8(a: GlobalAvgPoolRequantArgs): Int8Array {
+  const count = a.h * a.w;
+  if (!(a.h >= 1 && a.w >= 1 && count <= GAP_MAX_COUNT) || a.c < 1 || a.inputOffset < -128 || a.inputOffset > 128) {
+    throw new Error(`global average pool of ${a.h}x${a.w}x${a.c}, input offset ${a.inputOffset}, is out of range`);
+  }
+  const out = new Int8Array(a.c);
+  for (let ch = 0; ch < a.c; ch++) {
+    let acc = 0;
+    for (let p = 0; p < count; p++) acc += a.input[p * a.c + ch] + a.inputOffset;
+    out[ch] = clamp(requantize(acc, a.mult, a.shift) + a.outputOffset, a.actMin, a.actMax);
+  }
+  return out;
+}
+
 export interface AddArgs {
   in1: Int8Array;
   in2: Int8Array;

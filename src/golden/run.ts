@@ -5,7 +5,7 @@
  */
 import type { Dims } from '../graph/ir.js';
 import type { QAdd, QConv, QLayer, QModel, QPool, QSoftmax } from '../quantize/types.js';
-import { addS8, avgPoolS8, concatS8X, convS8, maxPoolS8, softmaxS8 } from './kernels.js';
+import { addS8, avgPoolS8, concatS8X, convS8, globalAvgPoolRequantS8, maxPoolS8, softmaxS8 } from './kernels.js';
 
 export type IntTensors = Record<string, Int8Array>;
 
@@ -36,6 +36,14 @@ export const convCall = (l: QConv, input: Int8Array, g: CallGeometry): Int8Array
   });
 
 export function poolCall(l: QPool, input: Int8Array, g: CallGeometry): Int8Array {
+  if (l.requant) {
+    const { inDims: id, outDims: od } = g;
+    if (l.op !== 'avgpool' || od.h !== 1 || od.w !== 1 || od.c !== id.c || l.kernel[0] !== id.h || l.kernel[1] !== id.w) {
+      throw new Error(`${l.name}: a requantizing pool must be a global average pool over the whole input`);
+    }
+    const r = l.requant;
+    return globalAvgPoolRequantS8({ input, h: id.h, w: id.w, c: id.c, inputOffset: r.inputOffset, outputOffset: r.outputOffset, mult: r.mult, shift: r.shift, actMin: l.actMin, actMax: l.actMax });
+  }
   const args = { input, inDims: g.inDims, kernel: l.kernel, stride: l.stride, padTop: g.padTop, padLeft: g.padLeft, outDims: g.outDims, actMin: l.actMin, actMax: l.actMax };
   return l.op === 'maxpool' ? maxPoolS8(args) : avgPoolS8(args);
 }

@@ -2,8 +2,9 @@
  * Float model + calibrated ranges -> QModel, per the TFLite int8 scheme:
  * weights int8 symmetric per output channel, bias int32 at input_scale * weight_scale, activations int8 asymmetric
  * per tensor, Q31 multiplier + shift, fused ReLU as a clamp at the output zero point.
- * Ops that only move or compare bytes (max pool, concat, average pool) need equal quantization on their inputs
- * and output, so those tensors are grouped and share one range.
+ * Ops that only move or compare bytes (max pool, concat, windowed average pool) need equal quantization on their
+ * inputs and output, so those tensors are grouped and share one range. A global average pool requantizes
+ * (sqzfw_global_avgpool_requant_s8), so its output keeps its own calibrated range.
  */
 import type { FloatModel, Graph } from '../graph/ir.js';
 import { quantizeMultiplier } from '../golden/kernels.js';
@@ -30,7 +31,8 @@ function shareGroups(graph: Graph): Map<string, string> {
     if (ra !== rb) parent.set(rb, ra);
   };
   for (const n of graph.nodes) {
-    if (n.op === 'maxpool' || n.op === 'avgpool' || n.op === 'concat') for (const i of n.inputs) union(n.output, i);
+    const passThrough = n.op === 'maxpool' || n.op === 'concat' || (n.op === 'avgpool' && !n.global);
+    if (passThrough) for (const i of n.inputs) union(n.output, i);
   }
   const groups = new Map<string, string>();
   for (const t of Object.keys(graph.tensors)) groups.set(t, find(t));
@@ -56,6 +58,14 @@ function softmaxParams(inputScale: number): { mult: number; shift: number; diffM
 
 const roundHalfAway = (x: number): number => Math.sign(x) * Math.round(Math.abs(x));
 
+/**
+ * A global average pool's output scale is at least its input scale / (H*W * 2^20): keeps the requantization
+ * multiplier in range (quantizeMultiplier allows shift <= 30) when the output range is degenerate (e.g. all zero).
+ */
+const GAP_MAX_GAIN = 2 ** 20;
+
+const poolCount = (graph: Graph, input: string): number => graph.tensors[input].h * graph.tensors[input].w;
+
 export function quantizeModel(model: FloatModel, ranges: Ranges): QModel {
   const { graph } = model;
   const groups = shareGroups(graph);
@@ -75,6 +85,16 @@ export function quantizeModel(model: FloatModel, ranges: Ranges): QModel {
     if (n.op === 'softmax') {
       if (groups.get(n.output) !== n.output) throw new Error(`softmax output ${n.output} cannot share quantization`);
       tensors[n.output] = { ...tensors[n.output], scale: SOFTMAX_SCALE, zeroPoint: SOFTMAX_ZERO_POINT };
+    }
+  }
+  for (const n of graph.nodes) {
+    if (n.op !== 'avgpool' || !n.global) continue;
+    const tin = tensors[n.inputs[0]];
+    const tout = tensors[n.output];
+    const floor = tin.scale / (poolCount(graph, n.inputs[0]) * GAP_MAX_GAIN);
+    if (tout.scale < floor) {
+      const lo = Math.min(0, groupRange.get(groups.get(n.output)!)!.min);
+      for (const [t, g] of groups) if (g === groups.get(n.output)) tensors[t] = { ...tensors[t], ...activationParams(lo, lo + 255 * floor) };
     }
   }
 
@@ -127,8 +147,12 @@ export function quantizeModel(model: FloatModel, ranges: Ranges): QModel {
         };
       }
       case 'maxpool':
-      case 'avgpool':
-        return { ...base, op: n.op, kernel: [...n.kernel], stride: [...n.stride], pad: { ...n.pad }, actMin: -128, actMax: 127 };
+      case 'avgpool': {
+        const l = { ...base, op: n.op, kernel: [...n.kernel] as [number, number], stride: [...n.stride] as [number, number], pad: { ...n.pad }, actMin: -128, actMax: 127 };
+        if (n.op !== 'avgpool' || !n.global) return l;
+        const q = quantizeMultiplier(tin.scale / (poolCount(graph, n.inputs[0]) * tout.scale));
+        return { ...l, requant: { inputOffset: -tin.zeroPoint, outputOffset: tout.zeroPoint, mult: q.mult, shift: q.shift } };
+      }
       case 'concat':
         return { ...base, op: 'concat' };
       case 'add': {

@@ -43,6 +43,21 @@ export interface QPool extends QBase {
   pad: Pad;
   actMin: number;
   actMax: number;
+  /**
+   * Present only on a global average pool whose output has its own quantization (sqzfw_global_avgpool_requant_s8,
+   * golden globalAvgPoolRequantS8): out = clamp(outputOffset + requantize(sum(in + inputOffset), mult, shift),
+   * actMin, actMax), (mult, shift) = quantizeMultiplier(in_scale / (H*W * out_scale)). Absent: arm_avgpool_s8,
+   * output quantized like the input.
+   */
+  requant?: QPoolRequant;
+}
+
+/** Requantization of a global average pool (see QPool.requant). */
+export interface QPoolRequant {
+  inputOffset: number; // -input zero point
+  outputOffset: number; // output zero point
+  mult: number;
+  shift: number;
 }
 
 export interface QConcat extends QBase {

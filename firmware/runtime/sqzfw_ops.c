@@ -1,0 +1,122 @@
+/* sqzfw: int8 operators that CMSIS-NN does not provide (see sqzfw_ops.h). */
+
+/* The runtime is also built without any CMSIS-NN on the include path (board bring-up projects, the runtime's own
+ * tests): then nothing here is needed and the file compiles to nothing. GCC and Clang have __has_include. */
+#ifdef __has_include
+#if __has_include("arm_nn_types.h")
+#define SQZFW_OPS_HAVE_NN_TYPES 1
+#endif
+#else
+#define SQZFW_OPS_HAVE_NN_TYPES 1
+#endif
+
+#ifndef SQZFW_OPS_HAVE_NN_TYPES
+typedef int sqzfw_ops_empty_unit; /* ISO C wants a non-empty translation unit */
+#else
+
+#include "sqzfw_ops.h"
+
+/* Arithmetic right shift (floor division by 2^s), s in 0..31, without implementation-defined >> of negatives. */
+static int32_t ops_asr(int32_t v, int32_t s)
+{
+    if (v >= 0)
+    {
+        return (int32_t)((uint32_t)v >> s);
+    }
+    return (int32_t)~(~(uint32_t)v >> s);
+}
+
+/* arm_nn_doubling_high_mult_no_sat: (a*b + 2^30) >> 31 on the exact 64-bit product, truncated to 32 bits. */
+static int32_t ops_doubling_high_mult_no_sat(int32_t a, int32_t b)
+{
+    const int64_t prod = (int64_t)a * (int64_t)b + ((int64_t)1 << 30);
+    int64_t q;
+    if (prod >= 0)
+    {
+        q = (int64_t)((uint64_t)prod >> 31);
+    }
+    else
+    {
+        q = (int64_t)~(~(uint64_t)prod >> 31); /* floor division, as an arithmetic shift */
+    }
+    return (int32_t)(uint32_t)(uint64_t)q;
+}
+
+/* arm_nn_divide_by_power_of_two: rounding right shift, ties away from zero; exponents >= 32 as on Cortex-M
+ * (mask of all ones, quotient 0 or -1). */
+static int32_t ops_divide_by_power_of_two(int32_t dividend, int32_t exponent)
+{
+    int32_t mask;
+    int32_t result;
+    int32_t threshold;
+    if (exponent >= 32)
+    {
+        mask = -1;
+        result = (dividend < 0) ? -1 : 0;
+    }
+    else
+    {
+        mask = (int32_t)((1U << exponent) - 1U);
+        result = ops_asr(dividend, exponent);
+    }
+    threshold = ops_asr(mask, 1);
+    if (result < 0)
+    {
+        threshold++;
+    }
+    if ((dividend & mask) > threshold)
+    {
+        result++;
+    }
+    return result;
+}
+
+/* arm_nn_requantize (default rounding): a positive shift scales up first (modulo 2^32), a negative one divides. */
+static int32_t ops_requantize(int32_t val, int32_t mult, int32_t shift)
+{
+    const int32_t left = (shift > 0) ? shift : 0;
+    const int32_t right = (shift > 0) ? 0 : -shift;
+    const int32_t scaled = (left >= 32) ? 0 : (int32_t)((uint32_t)val << left);
+    return ops_divide_by_power_of_two(ops_doubling_high_mult_no_sat(scaled, mult), right);
+}
+
+arm_cmsis_nn_status sqzfw_global_avgpool_requant_s8(const int8_t *in,
+                                                    int32_t h,
+                                                    int32_t w,
+                                                    int32_t c,
+                                                    int32_t input_offset,
+                                                    int32_t output_offset,
+                                                    int32_t mult,
+                                                    int32_t shift,
+                                                    int32_t act_min,
+                                                    int32_t act_max,
+                                                    int8_t *out)
+{
+    int32_t count;
+    int32_t ch;
+    if (h < 1 || w < 1 || c < 1 || (int64_t)h * w > SQZFW_GAP_MAX_COUNT || input_offset < -128 || input_offset > 128)
+    {
+        return ARM_CMSIS_NN_ARG_ERROR;
+    }
+    count = h * w;
+    for (ch = 0; ch < c; ch++)
+    {
+        const int8_t *p = in + ch;
+        int32_t acc = 0;
+        int64_t v;
+        int32_t i;
+        for (i = 0; i < count; i++)
+        {
+            acc += (int32_t)*p + input_offset;
+            p += c;
+        }
+        /* exact sum (no wrap), then clamp: the golden model's arithmetic */
+        v = (int64_t)ops_requantize(acc, mult, shift) + output_offset;
+        v = (v < act_min) ? act_min : v;
+        v = (v > act_max) ? act_max : v;
+        out[ch] = (int8_t)v;
+    }
+    return ARM_CMSIS_NN_SUCCESS;
+}
+
+#endif /* SQZFW_OPS_HAVE_NN_TYPES */

@@ -1,0 +1,38 @@
+/* sqzfw: int8 operators that CMSIS-NN does not provide. Self-contained: needs only arm_nn_types.h (for
+ * arm_cmsis_nn_status), so it builds with sqzfw's bundled CMSIS-NN and with Arm's (make CMSIS_NN=...);
+ * sqzfw_ops.c compiles to nothing when no arm_nn_types.h is on the include path. */
+#ifndef SQZFW_OPS_H
+#define SQZFW_OPS_H
+
+#include <stdint.h>
+#include "arm_nn_types.h"
+
+/* Largest h*w accepted: with input_offset in -128..128, |in + input_offset| <= 256 and -2^31 <= sum < 2^31, so the
+ * int32 channel sum never overflows. */
+#define SQZFW_GAP_MAX_COUNT (1L << 23)
+
+/*
+ * Requantizing global average pool (TFLite-MEAN-like), NHWC batch 1: in is h x w x c, out is c bytes.
+ * Per channel:
+ *   acc    = sum over the h*w pixels of (in + input_offset)        (exact int32; input_offset = -input zero point)
+ *   out[c] = clamp(requantize(acc, mult, shift) + output_offset, act_min, act_max)   (sum exact, not wrapped)
+ * requantize is arm_nn_requantize's default rounding (doubling high multiply with 2^30 nudge, then a rounding
+ * right shift by -shift, ties away from zero; a positive shift multiplies acc by 2^shift first, wrapping).
+ * The division by h*w is folded into (mult, shift) = QuantizeMultiplier(in_scale / (h*w * out_scale)).
+ * Golden model: globalAvgPoolRequantS8 in src/golden/kernels.ts.
+ * Returns ARM_CMSIS_NN_ARG_ERROR (writing nothing) if h, w or c < 1, h*w > SQZFW_GAP_MAX_COUNT or input_offset is
+ * outside -128..128; else ARM_CMSIS_NN_SUCCESS.
+ */
+arm_cmsis_nn_status sqzfw_global_avgpool_requant_s8(const int8_t *in,
+                                                    int32_t h,
+                                                    int32_t w,
+                                                    int32_t c,
+                                                    int32_t input_offset,
+                                                    int32_t output_offset,
+                                                    int32_t mult,
+                                                    int32_t shift,
+                                                    int32_t act_min,
+                                                    int32_t act_max,
+                                                    int8_t *out);
+
+#endif

@@ -9,7 +9,7 @@
  */
 import type { Dims } from '../graph/ir.js';
 import type { QLayer, QModel } from '../quantize/types.js';
-import { avgPoolScratchBytes, convScratchBytes, type KernelPath } from './scratch.js';
+import { convScratchBytes, poolScratchBytes, type KernelPath } from './scratch.js';
 import type { PlannedBuffer, Ref, Step } from './types.js';
 
 const size = (d: Dims): number => d.h * d.w * d.c;
@@ -104,7 +104,7 @@ export function buildPlainSteps(model: QModel, path: KernelPath): Draft {
       case 'avgpool': {
         const input = ref(l.inputs[0]);
         const output = ref(l.output);
-        const bytes = l.op === 'avgpool' ? avgPoolScratchBytes(outDims.w, outDims.c, path) : 0;
+        const bytes = poolScratchBytes(l, outDims.w, outDims.c, path);
         const s = scratch(bytes);
         push({ op: l.op, layer: l.name, input, inDims, output, outDims, padTop: l.pad.top, padLeft: l.pad.left, scratch: s, scratchSize: bytes }, [input], [output]);
         copyIntoConcat(l.output, l.name);

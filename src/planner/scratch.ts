@@ -81,3 +81,11 @@ export function avgPoolScratchBytes(outW: number, channels: number, path: Kernel
 export function maxPoolScratchBytes(): 0 {
   return 0;
 }
+
+/**
+ * Scratch of one pool layer's call: arm_avgpool_s8's rule for average pools; max pools and the requantizing global
+ * average pool (sqzfw_global_avgpool_requant_s8, which accumulates in registers) need none.
+ */
+export function poolScratchBytes(layer: { op: string; requant?: unknown }, outW: number, channels: number, path: KernelPath): number {
+  return layer.op === 'avgpool' && !layer.requant ? avgPoolScratchBytes(outW, channels, path) : 0;
+}

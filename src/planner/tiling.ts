@@ -19,7 +19,7 @@
 import type { Dims } from '../graph/ir.js';
 import type { QLayer, QModel } from '../quantize/types.js';
 import { Program } from './program.js';
-import { avgPoolScratchBytes, convScratchBytes, type KernelPath } from './scratch.js';
+import { convScratchBytes, poolScratchBytes, type KernelPath } from './scratch.js';
 import type { Ref, Step } from './types.js';
 
 export type Halo = 'keep' | 'recompute';
@@ -304,9 +304,7 @@ export function emitSegment(prog: Program, info: SegmentInfo, opts: { path: Kern
           const bytes =
             layer.op === 'conv'
               ? convScratchBytes({ inDims, kernel: layer.kernel, stride: layer.stride, padTop: r.padTop, padLeft: layer.pad.left, outDims }, opts.path)
-              : layer.op === 'avgpool'
-                ? avgPoolScratchBytes(outDims.w, outDims.c, opts.path)
-                : 0;
+              : poolScratchBytes(layer, outDims.w, outDims.c, opts.path);
           let scratch: Ref | undefined;
           if (bytes > 0) {
             const name = `scratch#${prog.steps.length}`;

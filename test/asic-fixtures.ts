@@ -3,19 +3,10 @@ import type { QConv, QModel, QTensor, QPool } from '../src/quantize/types.js';
 import type { AsicProfileInput } from '../src/asic/profile.js';
 import { parseProfile, type AsicProfile } from '../src/asic/profile.js';
 
-/** Deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG and integer helper: the project's own (src/util/random.ts). */
+import { mulberry32 as rng, randInt } from '../src/util/random.js';
 
-export const randInt = (r: () => number, lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
+export { rng, randInt };
 export const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
 
 interface ConvSpec {

@@ -3,6 +3,7 @@
  * byte, on random cases (host gcc, -Werror). The driver reads all cases from one file and writes every output.
  */
 import { execFileSync } from 'node:child_process';
+import { mulberry32 } from '../src/util/random.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,20 +60,8 @@ interface Case extends GlobalAvgPoolRequantArgs {
   ok: boolean;
 }
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function makeCases(count: number): Case[] {
-  const r = rng(20261125);
+  const r = mulberry32(20261125);
   const int = (lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
   const pick = <T>(xs: T[]): T => xs[int(0, xs.length - 1)];
   const cases: Case[] = [];

@@ -41,6 +41,25 @@ function render(template: string, data: object): string {
   return ejs.render(readFileSync(file, 'utf8'), data, { filename: file, rmWhitespace: false });
 }
 
+/**
+ * Kernel argument structs, deduplicated: band steps of one layer mostly share their parameters and dims, so each
+ * distinct initializer is emitted once (static const) and referenced by name.
+ */
+class StructPool {
+  readonly defs: { type: string; name: string; init: string }[] = [];
+  private readonly byKey = new Map<string, string>();
+  ref(type: string, prefix: string, init: string): string {
+    const key = `${type} ${init}`;
+    let name = this.byKey.get(key);
+    if (!name) {
+      name = `${prefix}_${this.defs.length}`;
+      this.byKey.set(key, name);
+      this.defs.push({ type, name, init });
+    }
+    return name;
+  }
+}
+
 interface ParamArray {
   name: string;
   type: 'int8_t' | 'int32_t';
@@ -71,7 +90,8 @@ export function generate(input: GenerateInput): GeneratedFiles {
     params.push({ name: `s_${id}`, type: 'int32_t', length: l.shift.length, body: formatArray(l.shift) });
   }
 
-  const steps = plan.steps.map((s, index) => stepView(s, index, layers.get(s.layer)!, ids.get(s.layer)!, ptr));
+  const structs = new StructPool();
+  const steps = plan.steps.map((s, index) => stepView(s, index, layers.get(s.layer)!, ids.get(s.layer)!, ptr, structs));
   const usedRegions = plan.regions.filter((r) => r.used > 0);
   const arenas = usedRegions.map((r) => ({ name: arenaName(r.name), region: r.name, size: r.used }));
   const outputs = model.outputs.map((name) => {
@@ -88,7 +108,7 @@ export function generate(input: GenerateInput): GeneratedFiles {
 
   const files: GeneratedFiles = {
     'src/model.h': render('model.h.ejs', { header, modelName: model.name, inputBytes, outputs, stepCount: steps.length }),
-    'src/model.c': render('model.c.ejs', { header, params, arenas, outputs, inputPtr: ptr(plan.input), steps }),
+    'src/model.c': render('model.c.ejs', { header, params, arenas, outputs, inputPtr: ptr(plan.input), structs: structs.defs, scratchChecks: uniqueScratchChecks(steps), steps }),
     'src/main.c': render('main.c.ejs', {
       header,
       boardName: board.name,
@@ -108,36 +128,37 @@ export function generate(input: GenerateInput): GeneratedFiles {
   return files;
 }
 
-function stepView(s: Step, index: number, layer: QLayer, id: string, ptr: (r: Ref) => string): Record<string, unknown> {
+function stepView(s: Step, index: number, layer: QLayer, id: string, ptr: (r: Ref) => string, structs: StructPool): Record<string, unknown> {
+  const dims = (n: number, h: number, w: number, c: number): string => structs.ref('cmsis_nn_dims', 'dims', dimsInit(n, h, w, c));
   const base = { index, comment: `${s.op} ${s.layer}${s.note ? ` (${s.note})` : ''}` };
   switch (s.op) {
     case 'conv': {
       const l = layer as QConv;
-      const scratchPtr = s.scratch ? ptr(s.scratch) : 'NULL';
+      const convParams = structs.ref(
+        'cmsis_nn_conv_params',
+        'conv_params',
+        `{ .input_offset = ${l.inputOffset}, .output_offset = ${l.outputOffset}, .stride = { .w = ${l.stride[1]}, .h = ${l.stride[0]} }, .padding = { .w = ${s.padLeft}, .h = ${s.padTop} }, .dilation = { .w = 1, .h = 1 }, .activation = { .min = ${l.actMin}, .max = ${l.actMax} } }`,
+      );
+      const quant = structs.ref('cmsis_nn_per_channel_quant_params', 'quant', `{ (int32_t *)m_${id}, (int32_t *)s_${id} }`);
+      const inDims = dims(1, s.inDims.h, s.inDims.w, s.inDims.c);
+      const filterDims = dims(s.outDims.c, l.kernel[0], l.kernel[1], s.inDims.c);
+      const outDims = dims(1, s.outDims.h, s.outDims.w, s.outDims.c);
       return {
         ...base,
         kind: 'conv',
-        inputOffset: l.inputOffset,
-        outputOffset: l.outputOffset,
-        strideH: l.stride[0],
-        strideW: l.stride[1],
-        padTop: s.padTop,
-        padLeft: s.padLeft,
-        actMin: l.actMin,
-        actMax: l.actMax,
-        mult: `m_${id}`,
-        shift: `s_${id}`,
+        convParams,
+        quant,
+        inDims,
+        filterDims,
+        biasDims: dims(1, 1, 1, s.outDims.c),
+        outDims,
         weights: `w_${id}`,
         bias: `b_${id}`,
-        inDims: dimsInit(1, s.inDims.h, s.inDims.w, s.inDims.c),
-        filterDims: dimsInit(s.outDims.c, l.kernel[0], l.kernel[1], s.inDims.c),
-        biasDims: dimsInit(1, 1, 1, s.outDims.c),
-        outDims: dimsInit(1, s.outDims.h, s.outDims.w, s.outDims.c),
         inPtr: ptr(s.input),
         outPtr: ptr(s.output),
-        scratchPtr,
+        scratchPtr: s.scratch ? ptr(s.scratch) : 'NULL',
         scratchSize: s.scratchSize,
-        scratchCheck: `arm_convolve_wrapper_s8_get_buffer_size(&conv_params_${index}, &in_dims_${index}, &filter_dims_${index}, &out_dims_${index})`,
+        scratchCheck: `arm_convolve_wrapper_s8_get_buffer_size(&${convParams}, &${inDims}, &${filterDims}, &${outDims})`,
       };
     }
     case 'maxpool':
@@ -169,15 +190,14 @@ function stepView(s: Step, index: number, layer: QLayer, id: string, ptr: (r: Re
         ...base,
         kind: 'pool',
         fn: s.op === 'maxpool' ? 'arm_max_pool_s8' : 'arm_avgpool_s8',
-        strideH: layer.stride[0],
-        strideW: layer.stride[1],
-        padTop: s.padTop,
-        padLeft: s.padLeft,
-        actMin: layer.actMin,
-        actMax: layer.actMax,
-        inDims: dimsInit(1, s.inDims.h, s.inDims.w, s.inDims.c),
-        filterDims: dimsInit(1, layer.kernel[0], layer.kernel[1], 1),
-        outDims: dimsInit(1, s.outDims.h, s.outDims.w, s.outDims.c),
+        poolParams: structs.ref(
+          'cmsis_nn_pool_params',
+          'pool_params',
+          `{ .stride = { .w = ${layer.stride[1]}, .h = ${layer.stride[0]} }, .padding = { .w = ${s.padLeft}, .h = ${s.padTop} }, .activation = { .min = ${layer.actMin}, .max = ${layer.actMax} } }`,
+        ),
+        inDims: dims(1, s.inDims.h, s.inDims.w, s.inDims.c),
+        filterDims: dims(1, layer.kernel[0], layer.kernel[1], 1),
+        outDims: dims(1, s.outDims.h, s.outDims.w, s.outDims.c),
         inPtr: ptr(s.input),
         outPtr: ptr(s.output),
         scratchPtr: s.scratch ? ptr(s.scratch) : 'NULL',
@@ -215,6 +235,20 @@ function stepView(s: Step, index: number, layer: QLayer, id: string, ptr: (r: Re
       return { ...base, kind: 'softmax', inPtr: ptr(s.input), outPtr: ptr(s.output), rows: s.rows, rowSize: s.rowSize, mult: layer.mult, shift: layer.shift, diffMin: layer.diffMin };
     }
   }
+}
+
+/** Each distinct (size query, planned size) once, with the first step that needs it (what the firmware reports). */
+function uniqueScratchChecks(steps: Record<string, unknown>[]): { check: string; size: number; index: number }[] {
+  const seen = new Set<string>();
+  const out: { check: string; size: number; index: number }[] = [];
+  for (const s of steps) {
+    if (typeof s.scratchCheck !== 'string') continue;
+    const key = `${s.scratchCheck} ${s.scratchSize}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({ check: s.scratchCheck, size: s.scratchSize as number, index: s.index as number });
+  }
+  return out;
 }
 
 /** The plan as JSON for people and tools (buffers, steps, regions); no weights. */

@@ -7,6 +7,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSy
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from './errors.js';
+import { swapIntoPlace } from './util/swap-dir.js';
 import type { GeneratedFiles } from './emit/index.js';
 
 export const FIRMWARE_DIR = fileURLToPath(new URL('../firmware/', import.meta.url));
@@ -34,8 +35,7 @@ export function writeProject(outDir: string, files: GeneratedFiles): void {
       cpSync(join(FIRMWARE_DIR, part), join(tmp, 'sqzfw', part), { recursive: true, preserveTimestamps: true });
     }
     if (existsSync(target)) keepBuildState(target, tmp, files);
-    rmSync(target, { recursive: true, force: true });
-    renameSync(tmp, target);
+    swapIntoPlace(tmp, target);
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
     throw e;

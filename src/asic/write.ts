@@ -3,9 +3,10 @@
  * then renamed into place. An existing output directory is replaced only if it is empty or was written by
  * `sqzfw asic` (it holds memory_map.json), so a mistyped --out never wipes unrelated files.
  */
-import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from '../errors.js';
+import { swapIntoPlace } from '../util/swap-dir.js';
 
 export function writeFilesAtomic(outDir: string, files: Record<string, string>, marker = 'memory_map.json'): void {
   const dir = resolve(outDir);
@@ -21,21 +22,14 @@ export function writeFilesAtomic(outDir: string, files: Record<string, string>, 
   }
   mkdirSync(parent, { recursive: true });
   const tmp = mkdtempSync(join(parent, `.${basename(dir)}.tmp-`));
-  let old: string | null = null;
   try {
     for (const name of Object.keys(files).sort()) {
       if (name.includes('/') || name.includes('\\') || name.startsWith('.')) throw new Error(`bad output file name ${name}`);
       writeFileSync(join(tmp, name), files[name]!);
     }
-    if (existsSync(dir)) {
-      old = `${tmp}.old`;
-      renameSync(dir, old);
-    }
-    renameSync(tmp, dir);
+    swapIntoPlace(tmp, dir);
   } catch (e) {
-    if (old !== null && !existsSync(dir) && existsSync(old)) renameSync(old, dir);
     rmSync(tmp, { recursive: true, force: true });
     throw e;
   }
-  if (old !== null) rmSync(old, { recursive: true, force: true });
 }

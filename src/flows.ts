@@ -8,7 +8,7 @@ import { loadBoard, type Board } from './boards/index.js';
 import { buildFirmware } from './build/index.js';
 import { generate, type GeneratedFiles } from './emit/index.js';
 import { executePlan } from './planner/execute.js';
-import { checkPlan, planModel, type PlanStrategy } from './planner/index.js';
+import { planModel, type PlanStrategy } from './planner/index.js';
 import type { MemoryPlan } from './planner/types.js';
 import type { KernelPath } from './planner/scratch.js';
 import { runGolden } from './golden/run.js';
@@ -70,8 +70,8 @@ export interface GenerateOptions {
 }
 
 export function generateFiles(p: PreparedModel, board: Board, opts: GenerateOptions = {}): GenerateResult {
+  // planModel returns only plans that passed checkPlan; executing it below checks the bytes too.
   const plan = planModel(p.model, { regions: arenaRegions(board), path: kernelPath(board, opts.dsp), strategy: opts.strategy, maxRecompute: opts.maxRecompute });
-  checkPlan(plan);
   // Fails with the per-region shortfall before anything is written when the weights do not fit the board's flash.
   const weights = checkWeightsFit(p.model, board, { steps: plan.steps.length, labels: p.labels });
   const golden = runGolden(p.model, p.input);

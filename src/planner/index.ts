@@ -325,7 +325,10 @@ export function planWithChains(model: QModel, regions: PlanRegion[], segs: Segme
   return plan;
 }
 
-/** planForBoard with the regions in the options (the default strategy is auto: the fastest plan that fits). */
+/**
+ * planForBoard with the regions in the options (the default strategy is auto: the fastest plan that fits).
+ * Every plan it returns has passed checkPlan.
+ */
 export function planModel(model: QModel, opts: PlanOptions): MemoryPlan {
   return planForBoard(model, opts.regions, opts);
 }

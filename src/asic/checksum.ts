@@ -10,4 +10,3 @@ export function fnv1a(bytes: ArrayLike<number>, h: number = FNV_OFFSET, start = 
   return h >>> 0;
 }
 
-export const hex32 = (v: number): string => (v >>> 0).toString(16).padStart(8, '0');

@@ -92,5 +92,4 @@ export interface FloatModel {
   weights: FloatWeights;
 }
 
-export const dimsSize = (d: Dims): number => d.h * d.w * d.c;
 export const samePad = (p: number): Pad => ({ top: p, left: p, bottom: p, right: p });

@@ -191,5 +191,3 @@ export function quantizeInput(x: Float32Array, t: QTensor): Int8Array {
   for (let i = 0; i < x.length; i++) q[i] = Math.max(-128, Math.min(127, roundHalfAway(x[i] / t.scale) + t.zeroPoint));
   return q;
 }
-
-export const dequantize = (q: Int8Array, t: QTensor): Float32Array => Float32Array.from(q, (v) => (v - t.zeroPoint) * t.scale);

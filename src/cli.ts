@@ -19,6 +19,7 @@ import { buildSqueezeNet, isVariant, VARIANTS, type Variant } from './graph/sque
 import { VERSION } from './version.js';
 import { registerExtraCommands } from './cli-extra.js';
 import { prepareImageModel } from './eval/prepare.js';
+import { APP_NAMES, APPS, DEFAULT_APP, type AppName } from './emit/apps.js';
 
 const int = (name: string, min: number, max: number) => (v: string): number => {
   const n = Number(v);
@@ -61,7 +62,7 @@ const planFlags = (o: PlanFlags) => ({ dsp: o.dsp, strategy: o.strategy, maxReco
 const addFirmwareModelOptions = (cmd: Command): Command =>
   addModelOptions(cmd)
     .option('--model <file>', 'ONNX model file (card: the .json beside it, or --card); default: synthetic weights')
-    .option('--image <file>', 'JPEG or PNG image to embed (with --model)')
+    .option('--image <file>', 'JPEG or PNG image the demo application runs on (with --model; default: a synthetic input generated at run time)')
     .option('--calib <dir>', 'calibration images (with --model; default: the embedded image alone)')
     .option('--card <file>', 'model card JSON (with --model)')
     .option('--class-names <file>', 'class names, one per line, printed with the top 5 (with --model)');
@@ -75,9 +76,9 @@ const addModelOptions = (cmd: Command): Command =>
 
 const kib = (b: number): string => `${(b / 1024).toFixed(1)} KiB`;
 
-function prepare(o: ModelOpts): PreparedModel {
+function prepare(o: ModelOpts, app: AppName = DEFAULT_APP): PreparedModel {
+  if (o.image && !APPS[app].takesImage) throw new UserError(`--image needs an application that runs the model on it: --app ${app} has none`, 'drop --image, or use --app demo');
   if (o.model) {
-    if (!o.image) throw new UserError('--model needs --image: the picture the firmware classifies', 'add --image photo.jpg (JPEG or PNG)');
     const overrides = o.classNames ? { labelsFile: o.classNames } : {};
     const p = prepareImageModel({ model: o.model, card: o.card, overrides, image: o.image, calib: o.calib });
     console.log(`calibrated on ${p.calibration.source} (${p.calibration.method}, ${p.calibration.seconds.toFixed(1)} s)`);
@@ -155,14 +156,15 @@ export function buildProgram(): Command {
       console.log(`wrote ${o.out}/plan.json and ${o.out}/plan.svg`);
     });
 
-  addPlanOptions(addFirmwareModelOptions(program.command('generate').description('generate a firmware project for a board')))
+  addPlanOptions(addFirmwareModelOptions(program.command('generate').description('generate a firmware project for a board: the model library (model/) and an application')))
     .option('--board <name>', 'board profile name or JSON file', DEFAULT_BOARD)
     .option('--out <dir>', 'output folder', 'out/firmware')
+    .addOption(new Option('--app <name>', `application: ${APP_NAMES.map((n) => `${n} (${APPS[n].description})`).join('; ')}`).choices(APP_NAMES).default(DEFAULT_APP))
     .option('--no-dsp', 'plan scratch for the scalar kernels even on DSP cores')
-    .action((o: ModelOpts & PlanFlags & { board: string; out: string }) => {
+    .action((o: ModelOpts & PlanFlags & { board: string; out: string; app: AppName }) => {
       const board = loadBoard(o.board);
-      const r = generateProject(prepare(o), board, o.out, planFlags(o));
-      console.log(`generated ${o.out} for ${board.name}: ${r.plan.steps.length} kernel calls, activation arena ${r.plan.peakBytes} bytes (${kib(r.plan.peakBytes)}), ${r.plan.strategy}`);
+      const r = generateProject(prepare(o, o.app), board, o.out, { ...planFlags(o), app: o.app });
+      console.log(`generated ${o.out} for ${board.name} (--app ${o.app}): ${r.plan.steps.length} kernel calls, activation arena ${r.plan.peakBytes} bytes (${kib(r.plan.peakBytes)}), ${r.plan.strategy}`);
     });
 
   program

@@ -1,7 +1,7 @@
 /**
  * Writing a generated firmware project to disk: all or nothing. Files go to a temporary sibling folder that is
- * renamed into place at the end, so a failure never leaves a half-written project. The firmware runtime and our
- * CMSIS-NN subset are copied in, so the project builds anywhere with `make`.
+ * renamed into place at the end, so a failure never leaves a half-written project. Our CMSIS-NN subset is copied
+ * in, so the project builds anywhere with `make`.
  */
 import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -14,8 +14,11 @@ export const FIRMWARE_DIR = fileURLToPath(new URL('../firmware/', import.meta.ur
 /** Marks a folder as ours: only such folders are replaced by a new generate. */
 export const MANIFEST = 'sqzfw.json';
 
-/** Firmware source folders copied into every project, as <project>/sqzfw/<name>. */
-const FIRMWARE_PARTS = ['runtime', 'cmsis-nn'];
+/**
+ * Firmware source folders copied into every project, as <project>/sqzfw/<name>: sqzfw's CMSIS-NN kernels. (The
+ * applications' runtime and the library's operators come in the generated files: src/emit/apps.ts, library.ts.)
+ */
+const FIRMWARE_PARTS = ['cmsis-nn'];
 
 export function writeProject(outDir: string, files: GeneratedFiles): void {
   const target = resolve(outDir);
@@ -76,6 +79,8 @@ export interface ProjectManifest {
   generator: string;
   model: string;
   board: string;
+  /** The application layer (src/emit/apps.ts); absent in projects of older versions: demo. */
+  app?: string;
   inputNote: string;
   /** Output name -> golden bytes as hex, what the firmware must print. */
   expected: Record<string, string>;

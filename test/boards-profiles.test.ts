@@ -201,13 +201,13 @@ describe('weights placement', () => {
     const total = arrays.reduce((s, a) => s + a.bytes, 0);
     expect(total).toBe(1_278_880);
     const p = checkWeightsFit(model, f746, { steps: 47 });
-    expect(p.regionOf.w_conv1).toBe('FLASH');
-    expect(p.regionOf.w_conv10).toBe('QSPI');
+    expect(p.regionOf.sqzfw_w_conv1).toBe('FLASH');
+    expect(p.regionOf.sqzfw_w_conv10).toBe('QSPI');
     const h743 = checkWeightsFit(model, loadBoard('nucleo-h743zi'), { steps: 47 });
     expect(h743.regions.map((r) => r.region)).toEqual(['FLASH']);
     // The nRF52840 has 1 MB of flash and no external flash here: a clear error, before anything is built.
     const e = userError(() => checkWeightsFit(model, loadBoard('nrf52840-dk'), { steps: 47 }));
-    expect(e.message).toMatch(/^squeezenet-v1\.1-64-1000 does not fit: its weights need 1278880 bytes \(1248\.9 KiB\) but the weights regions of nrf52840-dk offer FLASH \d+ bytes after the code: \d+ bytes in \d+ arrays are left over \(the largest, w_conv10, is 512000 bytes\)$/);
+    expect(e.message).toMatch(/^squeezenet-v1\.1-64-1000 does not fit: its weights need 1278880 bytes \(1248\.9 KiB\) but the weights regions of nrf52840-dk offer FLASH \d+ bytes after the code: \d+ bytes in \d+ arrays are left over \(the largest, sqzfw_w_conv10, is 512000 bytes\)$/);
     expect(e.hint).toMatch(/fewer --classes/);
   });
 });

@@ -73,7 +73,7 @@ describe.each([
     for (const w of real.weights) for (const a of w.arrays) expect(placement.regionOf[a.name], a.name).toBe(w.region);
     if (name === 'stm32f746g-disco' && classes === 1000) {
       expect(real.weights.map((w) => w.region)).toEqual(['FLASH', 'QSPI']);
-      expect(real.weights[1]!.arrays.map((a) => a.name)).toContain('w_conv10');
+      expect(real.weights[1]!.arrays.map((a) => a.name)).toContain('sqzfw_w_conv10');
     }
 
     const twin = await buildFirmware({ projectDir: dir, variant: 'qemu' });

@@ -46,7 +46,8 @@ export function checkFit(board: Board, o: FitOptions & { inputSize: number }, mo
     const plan = planModel(model, { regions: arenaRegions(board), path: kernelPath(board, o.dsp) });
     r.arenaBytes = plan.peakBytes;
     r.arenaRegions = plan.regions.filter((x) => x.used > 0);
-    r.weights = checkWeightsFit(model, board, { steps: plan.steps.length });
+    // As `sqzfw generate` without --image: the demo generates its synthetic input at run time (no flash).
+    r.weights = checkWeightsFit(model, board, { steps: plan.steps.length, storedInput: false });
     r.fits = true;
   } catch (e) {
     if (!isUserError(e)) throw e;

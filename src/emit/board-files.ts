@@ -132,6 +132,8 @@ export function boardFileModel(board: Board, layout: BoardLayout) {
       `.bss.sqzfw.arena.${region}.*`,
       `.sqzfw_arena_${region}`,
       `.sqzfw_arena_${region}.*`,
+      `.sqzfw_arena.${region}`,
+      `.sqzfw_arena.${region}.*`,
     ].join(' '),
   }));
   const defines = runtimeDefines(board).map((d) => makeShellWord(`-D${d}`));
@@ -219,11 +221,17 @@ export function renderBoardFiles(board: Board, layout: BoardLayout): Record<stri
   return files;
 }
 
-/** The firmware runtime sources, keyed by their path in a generated project (sqzfw/runtime/<file>). */
+/**
+ * firmware/runtime files that belong to the model library (copied into the project's model/ folder), not to the
+ * applications' runtime: the int8 operators CMSIS-NN lacks (sqzfw_ops*).
+ */
+export const isLibraryRuntimeFile = (f: string): boolean => /^sqzfw_ops.*\.(c|h)$/.test(f);
+
+/** The applications' firmware runtime sources, keyed by their path in a generated project (sqzfw/runtime/<file>). */
 export function runtimeFiles(): Record<string, string> {
   const out: Record<string, string> = {};
   for (const f of readdirSync(RUNTIME_DIR).sort()) {
-    if (/\.(c|h)$/.test(f)) out[`sqzfw/runtime/${f}`] = readFileSync(join(RUNTIME_DIR, f), 'utf8');
+    if (/\.(c|h)$/.test(f) && !isLibraryRuntimeFile(f)) out[`sqzfw/runtime/${f}`] = readFileSync(join(RUNTIME_DIR, f), 'utf8');
   }
   return out;
 }

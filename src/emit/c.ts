@@ -30,3 +30,23 @@ export function cIdentifiers(names: string[]): Map<string, string> {
   }
   return out;
 }
+
+/** A double as a C floating literal that parses back to the same double (shortest round-trip digits). */
+export function cDouble(x: number): string {
+  if (!Number.isFinite(x)) throw new Error(`cannot write ${x} as a C literal`);
+  const s = String(x);
+  return /[.eE]/.test(s) ? s : `${s}.0`;
+}
+
+/** Bytes packed little-endian into 32-bit hex words (the last word zero-padded), 8 words a line. */
+export function formatPackedWords(bytes: Int8Array | Uint8Array): string {
+  const u = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+  const words: string[] = [];
+  for (let i = 0; i < u.length; i += 4) {
+    const w = (u[i] | ((u[i + 1] ?? 0) << 8) | ((u[i + 2] ?? 0) << 16) | ((u[i + 3] ?? 0) << 24)) >>> 0;
+    words.push(`0x${w.toString(16).padStart(8, '0')}u`);
+  }
+  const lines: string[] = [];
+  for (let i = 0; i < words.length; i += 8) lines.push(`    ${words.slice(i, i + 8).join(', ')},`);
+  return lines.join('\n');
+}

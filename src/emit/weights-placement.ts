@@ -11,10 +11,11 @@ import { UserError } from '../errors.js';
 import { findRegion, type Board } from '../boards/index.js';
 import type { QModel } from '../quantize/types.js';
 import { cIdentifiers } from './c.js';
+import { weightNames } from './library.js';
 import { defaultLayout, weightsRegions, type BoardLayout } from './board-files.js';
 
 export interface WeightArray {
-  /** C name of the array (w_<layer>, b_<layer>, m_<layer>, s_<layer>). */
+  /** C name of the array (sqzfw_w_<layer>, sqzfw_b_<layer>, sqzfw_m_<layer>, sqzfw_s_<layer>). */
   name: string;
   bytes: number;
 }
@@ -60,34 +61,35 @@ export const STEP_CODE_BYTES = 96;
 
 /**
  * The weight arrays the emitter writes for a model, in source order: per conv layer, in layer order, its weights
- * (w_), bias (b_), requantization multipliers (m_) and shifts (s_). Mirrors src/emit/index.ts.
+ * (sqzfw_w_), bias (sqzfw_b_), requantization multipliers (sqzfw_m_) and shifts (sqzfw_s_). Mirrors
+ * src/emit/library.ts.
  */
 export function weightArraysOf(model: QModel): WeightArray[] {
   const ids = cIdentifiers(model.layers.map((l) => l.name));
   const out: WeightArray[] = [];
   for (const l of model.layers) {
     if (l.op !== 'conv') continue;
-    const id = ids.get(l.name)!;
-    out.push({ name: `w_${id}`, bytes: l.weights.length });
-    out.push({ name: `b_${id}`, bytes: 4 * l.bias.length });
-    out.push({ name: `m_${id}`, bytes: 4 * l.multiplier.length });
-    out.push({ name: `s_${id}`, bytes: 4 * l.shift.length });
+    const n = weightNames(ids.get(l.name)!);
+    out.push({ name: n.w, bytes: l.weights.length });
+    out.push({ name: n.b, bytes: 4 * l.bias.length });
+    out.push({ name: n.m, bytes: 4 * l.multiplier.length });
+    out.push({ name: n.s, bytes: 4 * l.shift.length });
   }
   return out;
 }
 
 /**
- * Bytes the code region holds besides the weights: code, one call per plan step, the input image, golden outputs
- * and labels.
+ * Bytes the code region holds besides the weights: code, one call per plan step, the input image when the
+ * application stores one (a synthetic input is generated at run time), golden outputs and labels.
  */
-export function codeRegionReserve(model: QModel, steps: number, labels?: string[]): number {
+export function codeRegionReserve(model: QModel, steps: number, labels?: string[], storedInput = true): number {
   const d = model.tensors[model.input].dims;
   const outputs = model.outputs.reduce((a, o) => {
     const t = model.tensors[o].dims;
     return a + t.h * t.w * t.c;
   }, 0);
   const labelBytes = (labels ?? []).reduce((a, l) => a + l.length + 1 + 4, 0);
-  return CODE_RESERVE_BYTES + STEP_CODE_BYTES * steps + up(d.h * d.w * d.c) + up(outputs) + labelBytes;
+  return CODE_RESERVE_BYTES + STEP_CODE_BYTES * steps + (storedInput ? up(d.h * d.w * d.c) : 0) + up(outputs) + labelBytes;
 }
 
 /** Predict the linker's placement of `arrays` (in source order) for a board and layout. Never throws for size. */
@@ -139,7 +141,7 @@ export function placeWeights(
 
 const kib = (b: number): string => `${(b / 1024).toFixed(1)} KiB`;
 
-/** One line per region: "FLASH: 754880 of 999424 bytes, 100 arrays (w_conv1 ... s_fire9_expand3x3)". */
+/** One line per region: "FLASH: 754880 of 999424 bytes, 100 arrays (sqzfw_w_conv1 ... sqzfw_s_fire9_expand3x3)". */
 export function placementReport(p: WeightsPlacement): string[] {
   const lines = p.regions
     .filter((r) => r.arrays.length > 0)
@@ -158,8 +160,8 @@ export function placementReport(p: WeightsPlacement): string[] {
  * Place the weights of a model on a board and throw the clear error when they do not fit: what is needed, what
  * each weights region offers, and what to change.
  */
-export function checkWeightsFit(model: QModel, board: Board, opts: { steps: number; labels?: string[]; layout?: BoardLayout }): WeightsPlacement {
-  const p = placeWeights(weightArraysOf(model), board, { reserveBytes: codeRegionReserve(model, opts.steps, opts.labels), layout: opts.layout });
+export function checkWeightsFit(model: QModel, board: Board, opts: { steps: number; labels?: string[]; storedInput?: boolean; layout?: BoardLayout }): WeightsPlacement {
+  const p = placeWeights(weightArraysOf(model), board, { reserveBytes: codeRegionReserve(model, opts.steps, opts.labels, opts.storedInput), layout: opts.layout });
   if (p.fits) return p;
   const offered = p.regions.map((r) => `${r.region} ${r.capacity} bytes${r.region === board.placement.code ? ' after the code' : ''}`).join(', ');
   const biggest = p.unplaced.reduce((a, b) => (b.bytes > a.bytes ? b : a));

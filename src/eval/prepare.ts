@@ -11,6 +11,9 @@ import { calibrationReport, Calibrator, formatCalibrationReport, type Calibratio
 import { quantizeInput, quantizeModel } from '../quantize/quantize.js';
 import type { QModel } from '../quantize/types.js';
 import { silentProgress, type ProgressSink } from './progress.js';
+import type { Preprocessing } from '../emit/index.js';
+import { syntheticInput } from '../flows.js';
+import { syntheticInputs } from '../pipeline.js';
 
 export interface ModelSource {
   model: string;
@@ -36,6 +39,14 @@ export interface CalibrationResult {
   images: number;
   seconds: number;
   report: CalibrationRow[];
+}
+
+/** Calibrates on float model inputs and quantizes. Deterministic. */
+function calibrateWithInputs(float: FloatModel, inputs: Float32Array[], o: { method?: CalibrationMethod; percentile?: number }): { qmodel: QModel; calibrator: Calibrator; seconds: number } {
+  const cal = new Calibrator(float, { method: o.method ?? 'mse', percentile: o.percentile });
+  const t0 = performance.now();
+  for (const x of inputs) cal.addInput(x);
+  return { qmodel: quantizeModel(float, cal.ranges()), calibrator: cal, seconds: (performance.now() - t0) / 1000 };
 }
 
 /** Calibrates on the first `count` images of a folder (name order) and quantizes. Deterministic. */
@@ -68,30 +79,39 @@ export interface PreparedImageModel {
   model: QModel;
   input: Int8Array;
   inputNote: string;
+  /** Set when there is no image: the input is the synthetic one the demo firmware generates from this seed. */
+  inputSeed?: number;
   labels?: string[];
   card: ModelCard;
+  preprocessing: Preprocessing;
   calibration: { method: CalibrationMethod; images: number; seconds: number; source: string };
 }
 
+/** Images calibration falls back to without --calib and --image (a real model deserves --calib DIR). */
+const SYNTHETIC_CALIBRATION_IMAGES = 4;
+/** Seed of the synthetic int8 input used when no image is given (the demo firmware generates it at run time). */
+export const SYNTHETIC_INPUT_SEED = 1001;
+
 /**
- * For `sqzfw generate --model M --image photo.jpg [--calib DIR]`: the int8 model (calibrated on DIR, or on the image
- * itself when no folder is given) and the photo as its int8 input, with the class names for the firmware's top-5.
+ * For `sqzfw generate --model M [--image photo.jpg] [--calib DIR]`: the int8 model (calibrated on DIR, else on the
+ * image itself, else on a few synthetic images) and the photo as its int8 input (without a photo, the synthetic
+ * input the demo generates at run time), with the class names and the card's preprocessing for model.h.
  * The result has the fields of flows.ts's PreparedModel.
  */
-export function prepareImageModel(o: ModelSource & { image: string; calib?: string; calibCount?: number; method?: CalibrationMethod; percentile?: number; progress?: ProgressSink }): PreparedImageModel {
+export function prepareImageModel(o: ModelSource & { image?: string; calib?: string; calibCount?: number; method?: CalibrationMethod; percentile?: number; progress?: ProgressSink }): PreparedImageModel {
   const { model: float, card } = loadModel(o.model, { cardPath: o.card, overrides: o.overrides, inputSize: o.inputSize });
   const dims = float.graph.input.dims;
+  const paths = o.calib ? listImages(o.calib).slice(0, o.calibCount ?? 100) : o.image ? [o.image] : [];
+  if (o.calib && paths.length === 0) throw new UserError(`no calibration images in ${o.calib}`, 'pass a folder of .jpg/.png images with --calib');
+  const r = paths.length ? calibrateWith(float, card, paths, o) : calibrateWithInputs(float, syntheticInputs(float, SYNTHETIC_CALIBRATION_IMAGES), o);
+  const source = o.calib ? `${paths.length} images from ${o.calib}` : o.image ? `the image itself (no --calib folder)` : `${SYNTHETIC_CALIBRATION_IMAGES} synthetic images (no --calib folder, no --image: pass --calib DIR for real accuracy)`;
+  const preprocessing: Preprocessing = { channelOrder: card.channelOrder, pixelRange: card.pixelRange, mean: card.mean, std: card.std, resize: card.resize, source: card.source };
+  const common = { model: r.qmodel, labels: card.labels?.names, card, preprocessing, calibration: { method: r.calibrator.method, images: paths.length || SYNTHETIC_CALIBRATION_IMAGES, seconds: r.seconds, source } };
+  if (!o.image) return { ...common, ...syntheticInput(r.qmodel, SYNTHETIC_INPUT_SEED) };
   const x = loadImageInput(o.image, card, dims);
-  const paths = o.calib ? listImages(o.calib).slice(0, o.calibCount ?? 100) : [o.image];
-  if (paths.length === 0) throw new UserError(`no calibration images in ${o.calib}`, 'pass a folder of .jpg/.png images with --calib');
-  const r = calibrateWith(float, card, paths, o);
-  const input = quantizeInput(x, r.qmodel.tensors[r.qmodel.input]);
   return {
-    model: r.qmodel,
-    input,
+    ...common,
+    input: quantizeInput(x, r.qmodel.tensors[r.qmodel.input]),
     inputNote: `${basename(o.image)}: ${card.resize.mode === 'none' ? 'no resize' : `${card.resize.mode} ${card.resize.size}`}, centre crop ${dims.w}x${dims.h}, ${card.channelOrder}, mean ${card.mean.join(',')}, std ${card.std.join(',')}`,
-    labels: card.labels?.names,
-    card,
-    calibration: { method: r.calibrator.method, images: paths.length, seconds: r.seconds, source: o.calib ? `${paths.length} images from ${o.calib}` : `the image itself (no --calib folder)` },
   };
 }

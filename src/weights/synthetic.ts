@@ -42,3 +42,22 @@ export function syntheticImage(h: number, w: number, c: number, seed = 7): Float
   }
   return img;
 }
+
+/**
+ * n int8 values from mulberry32(seed): value i = (top 8 bits of the i-th 32-bit output) - 128. The demo firmware
+ * generates the same bytes at run time (sqzfw_synthetic_input in firmware/runtime/sqzfw_synth.c), so a synthetic
+ * input costs no flash.
+ */
+export function syntheticInt8Input(n: number, seed: number): Int8Array {
+  const out = new Int8Array(n);
+  let a = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    t = (t ^ (t >>> 14)) >>> 0;
+    out[i] = (t >>> 24) - 128;
+  }
+  return out;
+}

@@ -4,9 +4,13 @@
 
 int main(void)
 {
+    int32_t failed = -1;
+    if (sqzfw_model_init(&failed) != ARM_CMSIS_NN_SUCCESS) {
+        fprintf(stderr, "scratch too small at step %d\n", (int)failed);
+        return 3;
+    }
     int8_t *in = sqzfw_model_input();
     if (fread(in, 1, SQZFW_INPUT_BYTES, stdin) != SQZFW_INPUT_BYTES) return 2;
-    int32_t failed = -1;
     if (sqzfw_model_run(&failed) != ARM_CMSIS_NN_SUCCESS) {
         fprintf(stderr, "step %d failed\n", (int)failed);
         return 1;

@@ -1,4 +1,4 @@
-/** Compiles a generated project's model.c (with sqzfw/runtime/sqzfw_ops.c) with the host gcc and runs it on an input: the host-C leg of bit-exactness. */
+/** Compiles a generated project's model library (model/*.c) with the host gcc and runs it on an input: the host-C leg of bit-exactness. */
 import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,8 +14,8 @@ export function hostModelBinary(projectDir: string, opts: { emulateDsp: boolean 
   execFileSync('gcc', [
     '-O2', '-std=c99', '-Wall', '-Wextra', '-Werror',
     ...(opts.emulateDsp ? ['-DSQZFW_EMULATE_DSP'] : []),
-    `-I${join(cn, 'Include')}`, `-I${join(projectDir, 'src')}`, `-I${join(projectDir, 'sqzfw', 'runtime')}`,
-    join(projectDir, 'src', 'model.c'), join(projectDir, 'sqzfw', 'runtime', 'sqzfw_ops.c'), join(here, 'host_model_main.c'), ...sources, '-o', exe,
+    `-I${join(cn, 'Include')}`, `-I${join(projectDir, 'model')}`,
+    ...['model.c', 'model_weights.c', 'sqzfw_ops.c'].map((f) => join(projectDir, 'model', f)), join(here, 'host_model_main.c'), ...sources, '-o', exe,
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
   return exe;
 }

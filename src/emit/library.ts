@@ -1,0 +1,288 @@
+/**
+ * The model library of a generated project (folder model/): model.h (the C API), model.c (arenas, named buffers,
+ * kernel argument structs, init and run), model_weights.c/.h (the weight arrays), sqzfw_ops.c/.h (operators
+ * CMSIS-NN lacks), the linker-script fragment sqzfw_model.ld, CMakeLists.txt and sqzfw_model.mk. Nothing in it is
+ * board-specific: no startup, vector table, interrupt handler or printing. All decisions are made here; the
+ * templates under templates/c only loop and substitute.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { QConv, QLayer, QModel } from '../quantize/types.js';
+import type { MemoryPlan, Ref, Step } from '../planner/types.js';
+import { cDouble, cIdentifiers, formatArray } from './c.js';
+import { renderC } from './render.js';
+import { isLibraryRuntimeFile, RUNTIME_DIR } from './board-files.js';
+
+/** The library's folder inside a project. */
+export const MODEL_DIR = 'model';
+
+
+/** What a caller must know to feed the model: the model card's preprocessing, as plain data. */
+export interface Preprocessing {
+  channelOrder: 'RGB' | 'BGR';
+  pixelRange: number;
+  /** Per input channel, in the model's channel order. */
+  mean: number[];
+  std: number[];
+  resize: { mode: 'shorter' | 'squash' | 'none'; size: number };
+  /** Where it came from (card file, defaults). */
+  source: string;
+}
+
+export interface LibraryInput {
+  model: QModel;
+  plan: MemoryPlan;
+  preprocessing: Preprocessing;
+  labels?: string[];
+  /** One-line stamp for the top of each file (generatedHeader). */
+  stamp: string;
+}
+
+/** The output holding the class scores: the first that is not a softmax, else the first. */
+export function scoresIndex(model: QModel): number {
+  return Math.max(0, model.outputs.findIndex((o) => model.layers.find((l) => l.output === o)?.op !== 'softmax'));
+}
+
+/** Names of the weight arrays of a conv layer (global symbols in model_weights.c). */
+export const weightNames = (id: string) => ({ w: `sqzfw_w_${id}`, b: `sqzfw_b_${id}`, m: `sqzfw_m_${id}`, s: `sqzfw_s_${id}` });
+
+/**
+ * Kernel argument structs, deduplicated: band steps of one layer mostly share their parameters and dims, so each
+ * distinct initializer is emitted once (static const), named after the first layer that uses it.
+ */
+class StructPool {
+  readonly defs: { type: string; name: string; init: string }[] = [];
+  private readonly byKey = new Map<string, string>();
+  private readonly used = new Set<string>();
+  ref(type: string, name: string, init: string): string {
+    const key = `${type} ${init}`;
+    let found = this.byKey.get(key);
+    if (!found) {
+      found = name;
+      for (let k = 2; this.used.has(found); k++) found = `${name}_${k}`;
+      this.used.add(found);
+      this.byKey.set(key, found);
+      this.defs.push({ type, name: found, init });
+    }
+    return found;
+  }
+}
+
+const dimsInit = (n: number, h: number, w: number, c: number): string => `{ .n = ${n}, .h = ${h}, .w = ${w}, .c = ${c} }`;
+
+export function renderLibrary(input: LibraryInput): Record<string, string> {
+  const { model, plan, stamp } = input;
+  const header = `/* ${stamp} */`;
+  const ids = cIdentifiers(model.layers.map((l) => l.name));
+  const layers = new Map(model.layers.map((l) => [l.name, l]));
+  const usedRegions = plan.regions.filter((r) => r.used > 0);
+  const arenas = usedRegions.map((r) => ({ name: `arena_${r.name}`, region: r.name, size: r.used }));
+
+  // Named buffers: one macro per plan buffer, a pointer into its region's arena.
+  const bufIds = cIdentifiers(plan.buffers.map((b) => `BUF_${b.name}`));
+  const buffers = new Map(plan.buffers.map((b) => [b.name, b]));
+  const bufferMacros = plan.buffers.map((b) => ({ macro: bufIds.get(`BUF_${b.name}`)!, arena: `arena_${b.region}`, offset: b.offset, note: `${b.kind}${b.tensor && b.tensor !== b.name ? ` ${b.tensor}` : ''}, ${b.size} bytes` }));
+  const ptr = (ref: Ref): string => {
+    const b = buffers.get(ref.buffer);
+    if (!b) throw new Error(`plan step refers to unknown buffer ${ref.buffer}`);
+    const m = bufIds.get(`BUF_${b.name}`)!;
+    return ref.offset ? `(${m} + ${ref.offset})` : m;
+  };
+
+  const params: { name: string; type: 'int8_t' | 'int32_t'; length: number; body: string }[] = [];
+  for (const l of model.layers) {
+    if (l.op !== 'conv') continue;
+    const n = weightNames(ids.get(l.name)!);
+    params.push({ name: n.w, type: 'int8_t', length: l.weights.length, body: formatArray(l.weights) });
+    params.push({ name: n.b, type: 'int32_t', length: l.bias.length, body: formatArray(l.bias) });
+    params.push({ name: n.m, type: 'int32_t', length: l.multiplier.length, body: formatArray(l.multiplier) });
+    params.push({ name: n.s, type: 'int32_t', length: l.shift.length, body: formatArray(l.shift) });
+  }
+  const weightsBytes = params.reduce((s, p) => s + p.length * (p.type === 'int8_t' ? 1 : 4), 0);
+
+  const structs = new StructPool();
+  const steps = plan.steps.map((s, index) => stepView(s, index, layers.get(s.layer)!, ids.get(s.layer)!, ptr, structs));
+  const outputs = model.outputs.map((name, index) => {
+    const t = model.tensors[name];
+    return { index, name, ptr: ptr(plan.outputs[name]), bytes: t.dims.h * t.dims.w * t.dims.c, scale: cDouble(t.scale), zeroPoint: t.zeroPoint };
+  });
+  const si = scoresIndex(model);
+  const inT = model.tensors[model.input];
+  const pre = input.preprocessing;
+  if (pre.mean.length !== inT.dims.c || pre.std.length !== inT.dims.c)
+    throw new Error(`preprocessing gives ${pre.mean.length} means and ${pre.std.length} stds for ${inT.dims.c} input channels`);
+  const labels = input.labels && input.labels.length === outputs[si]!.bytes ? input.labels : undefined;
+
+  const headerData = {
+    header,
+    modelName: model.name.replace(/["\\]/g, '_'),
+    stepCount: steps.length,
+    input: { h: inT.dims.h, w: inT.dims.w, c: inT.dims.c, bytes: inT.dims.h * inT.dims.w * inT.dims.c, scale: cDouble(inT.scale), zeroPoint: inT.zeroPoint },
+    pre: {
+      source: pre.source.replace(/\*\//g, '* /'),
+      channelOrder: pre.channelOrder,
+      bgr: pre.channelOrder === 'BGR' ? 1 : 0,
+      pixelRange: cDouble(pre.pixelRange),
+      mean: pre.mean.map(cDouble).join(', '),
+      std: pre.std.map(cDouble).join(', '),
+      resizeMode: pre.resize.mode,
+      resizeSize: pre.resize.mode === 'none' ? 0 : pre.resize.size,
+      resizeNote: pre.resize.mode === 'none' ? 'none' : pre.resize.mode === 'shorter' ? `the shorter side to ${pre.resize.size}` : `both sides to ${pre.resize.size}`,
+    },
+    outputs,
+    scores: outputs[si]!,
+    hasClassNames: !!labels,
+    arenas,
+    arenaBytes: arenas.reduce((s, a) => s + a.size, 0),
+    weightsBytes,
+  };
+
+  const files: Record<string, string> = {
+    [`${MODEL_DIR}/model.h`]: renderC('model.h.ejs', headerData),
+    [`${MODEL_DIR}/model_weights.h`]: renderC('model_weights.h.ejs', { header, params }),
+    [`${MODEL_DIR}/model_weights.c`]: renderC('model_weights.c.ejs', { header, params }),
+    [`${MODEL_DIR}/model.c`]: renderC('model.c.ejs', {
+      header,
+      arenas,
+      bufferMacros,
+      outputs,
+      inputPtr: ptr(plan.input),
+      labels: labels?.map((l) => JSON.stringify(l)),
+      structs: structs.defs,
+      scratchChecks: uniqueScratchChecks(steps),
+      steps,
+    }),
+    [`${MODEL_DIR}/sqzfw_model.ld`]: renderC('sqzfw_model.ld.ejs', { header, arenas, weightsBytes }),
+    [`${MODEL_DIR}/sqzfw_model.mk`]: renderC('sqzfw_model.mk.ejs', { stamp }),
+    [`${MODEL_DIR}/CMakeLists.txt`]: renderC('CMakeLists.txt.ejs', { stamp, modelName: model.name }),
+  };
+  for (const f of readdirSync(RUNTIME_DIR).sort()) {
+    if (isLibraryRuntimeFile(f)) files[`${MODEL_DIR}/${f}`] = readFileSync(join(RUNTIME_DIR, f), 'utf8');
+  }
+  return files;
+}
+
+function stepView(s: Step, index: number, layer: QLayer, id: string, ptr: (r: Ref) => string, structs: StructPool): Record<string, unknown> {
+  // Dims are shared by many layers: named after their shape (NHWC). Parameter structs are named after their layer.
+  const dims = (n: number, h: number, w: number, c: number): string => structs.ref('cmsis_nn_dims', `dims_${n}x${h}x${w}x${c}`, dimsInit(n, h, w, c));
+  const base = { index, comment: `${s.op} ${s.layer}${s.note ? ` (${s.note})` : ''}`.replace(/\*\//g, '* /') };
+  switch (s.op) {
+    case 'conv': {
+      const l = layer as QConv;
+      const n = weightNames(id);
+      const convParams = structs.ref(
+        'cmsis_nn_conv_params',
+        `${id}_conv_params`,
+        `{ .input_offset = ${l.inputOffset}, .output_offset = ${l.outputOffset}, .stride = { .w = ${l.stride[1]}, .h = ${l.stride[0]} }, .padding = { .w = ${s.padLeft}, .h = ${s.padTop} }, .dilation = { .w = 1, .h = 1 }, .activation = { .min = ${l.actMin}, .max = ${l.actMax} } }`,
+      );
+      const quant = structs.ref('cmsis_nn_per_channel_quant_params', `${id}_quant`, `{ (int32_t *)${n.m}, (int32_t *)${n.s} }`);
+      const inDims = dims(1, s.inDims.h, s.inDims.w, s.inDims.c);
+      const filterDims = dims(s.outDims.c, l.kernel[0], l.kernel[1], s.inDims.c);
+      const outDims = dims(1, s.outDims.h, s.outDims.w, s.outDims.c);
+      return {
+        ...base,
+        kind: 'conv',
+        convParams,
+        quant,
+        inDims,
+        filterDims,
+        biasDims: dims(1, 1, 1, s.outDims.c),
+        outDims,
+        weights: n.w,
+        bias: n.b,
+        inPtr: ptr(s.input),
+        outPtr: ptr(s.output),
+        scratchPtr: s.scratch ? ptr(s.scratch) : 'NULL',
+        scratchSize: s.scratchSize,
+        scratchCheck: `arm_convolve_wrapper_s8_get_buffer_size(&${convParams}, &${inDims}, &${filterDims}, &${outDims})`,
+      };
+    }
+    case 'maxpool':
+    case 'avgpool': {
+      if (layer.op !== 'maxpool' && layer.op !== 'avgpool') throw new Error(`step ${index} is a pool but ${layer.name} is ${layer.op}`);
+      if (layer.requant) {
+        // Requantizing global average pool (sqzfw_ops.c): whole tensor in, one pixel out, no scratch.
+        if (s.op !== 'avgpool' || s.outDims.h !== 1 || s.outDims.w !== 1 || s.padTop !== 0 || s.padLeft !== 0) {
+          throw new Error(`step ${index}: ${layer.name} requantizes, so it must be a whole-tensor global average pool`);
+        }
+        const r = layer.requant;
+        return {
+          ...base,
+          kind: 'gap',
+          h: s.inDims.h,
+          w: s.inDims.w,
+          c: s.inDims.c,
+          inputOffset: r.inputOffset,
+          outputOffset: r.outputOffset,
+          mult: r.mult,
+          shift: r.shift,
+          actMin: layer.actMin,
+          actMax: layer.actMax,
+          inPtr: ptr(s.input),
+          outPtr: ptr(s.output),
+        };
+      }
+      return {
+        ...base,
+        kind: 'pool',
+        fn: s.op === 'maxpool' ? 'arm_max_pool_s8' : 'arm_avgpool_s8',
+        poolParams: structs.ref(
+          'cmsis_nn_pool_params',
+          `${id}_pool_params`,
+          `{ .stride = { .w = ${layer.stride[1]}, .h = ${layer.stride[0]} }, .padding = { .w = ${s.padLeft}, .h = ${s.padTop} }, .activation = { .min = ${layer.actMin}, .max = ${layer.actMax} } }`,
+        ),
+        inDims: dims(1, s.inDims.h, s.inDims.w, s.inDims.c),
+        filterDims: dims(1, layer.kernel[0], layer.kernel[1], 1),
+        outDims: dims(1, s.outDims.h, s.outDims.w, s.outDims.c),
+        inPtr: ptr(s.input),
+        outPtr: ptr(s.output),
+        scratchPtr: s.scratch ? ptr(s.scratch) : 'NULL',
+        scratchSize: s.scratchSize,
+        scratchCheck: s.op === 'avgpool' ? `arm_avgpool_s8_get_buffer_size(${s.outDims.w}, ${s.inDims.c})` : undefined,
+      };
+    }
+    case 'concat':
+      return { ...base, kind: 'concat', inPtr: ptr(s.input), inC: s.inDims.c, inW: s.inDims.w, inH: s.inDims.h, outPtr: ptr(s.output), outC: s.outC, offsetC: s.offsetC };
+    case 'add': {
+      if (layer.op !== 'add') throw new Error(`step ${index} is an add but ${layer.name} is ${layer.op}`);
+      return {
+        ...base,
+        kind: 'add',
+        in1Ptr: ptr(s.input1),
+        in2Ptr: ptr(s.input2),
+        outPtr: ptr(s.output),
+        in1Offset: layer.input1Offset,
+        in1Mult: layer.input1Mult,
+        in1Shift: layer.input1Shift,
+        in2Offset: layer.input2Offset,
+        in2Mult: layer.input2Mult,
+        in2Shift: layer.input2Shift,
+        leftShift: layer.leftShift,
+        outOffset: layer.outputOffset,
+        outMult: layer.outputMult,
+        outShift: layer.outputShift,
+        actMin: layer.actMin,
+        actMax: layer.actMax,
+        size: s.size,
+      };
+    }
+    case 'softmax': {
+      if (layer.op !== 'softmax') throw new Error(`step ${index} is a softmax but ${layer.name} is ${layer.op}`);
+      return { ...base, kind: 'softmax', inPtr: ptr(s.input), outPtr: ptr(s.output), rows: s.rows, rowSize: s.rowSize, mult: layer.mult, shift: layer.shift, diffMin: layer.diffMin };
+    }
+  }
+}
+
+/** Each distinct (size query, planned size) once, with the first step that needs it (what init reports). */
+function uniqueScratchChecks(steps: Record<string, unknown>[]): { check: string; size: number; index: number }[] {
+  const seen = new Set<string>();
+  const out: { check: string; size: number; index: number }[] = [];
+  for (const s of steps) {
+    if (typeof s.scratchCheck !== 'string') continue;
+    const key = `${s.scratchCheck} ${s.scratchSize}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({ check: s.scratchCheck, size: s.scratchSize as number, index: s.index as number });
+  }
+  return out;
+}

@@ -4,7 +4,7 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_BOARD, listBoards, loadBoard, qemuTwin } from './boards/index.js';
-import { weightsReportLines } from './build/index.js';
+import { buildLibrary, weightsReportLines } from './build/index.js';
 import { defaultEmulator, emulateWithRenode, EMULATORS, type EmulatorName } from './emulate/targets.js';
 import { readManifest } from './project.js';
 import { buildFirmware } from './build/index.js';
@@ -89,7 +89,13 @@ function prepare(o: ModelOpts, app: AppName = DEFAULT_APP): PreparedModel {
 }
 
 async function doBuild(projectDir: string, o: { cmsisNn?: string; dsp: boolean }) {
-  const board = loadBoard(readManifest(projectDir).board);
+  const manifest = readManifest(projectDir);
+  if (manifest.app === 'none') {
+    const l = await buildLibrary({ projectDir, cmsisNnDir: o.cmsisNn, dsp: o.dsp });
+    console.log(`built ${l.lib}: code and weights ${l.text} bytes (${kib(l.text)}), data ${l.data} bytes, uninitialized ${l.bss} bytes (the activation arenas)`);
+    return;
+  }
+  const board = loadBoard(manifest.board);
   // Semihosting only where an emulator or debugger catches it: on a bare board it faults.
   const r = await buildFirmware({ projectDir, cmsisNnDir: o.cmsisNn, semihosting: !!board.qemu, dsp: o.dsp });
   console.log(`built ${r.elf}: flash ${r.flashBytes} bytes (${kib(r.flashBytes)}), RAM ${r.ramBytes} bytes (${kib(r.ramBytes)})`);

@@ -305,6 +305,53 @@ export function mapInputSections(map: string, outputSection: string): { name: st
   return out;
 }
 
+export interface LibraryBuildResult {
+  /** Absolute path of build/libsqzfw_model.a. */
+  lib: string;
+  /** Bytes of code and read-only data (weights included), initialized data and zeroed data over its objects. */
+  text: number;
+  data: number;
+  bss: number;
+}
+
+/** Build the model library of a project generated with --app none (its Makefile makes build/libsqzfw_model.a). */
+export async function buildLibrary(opts: Pick<BuildOptions, 'projectDir' | 'cmsisNnDir' | 'dsp' | 'jobs'>): Promise<LibraryBuildResult> {
+  const dir = resolve(opts.projectDir);
+  if (!existsSync(join(dir, 'Makefile')))
+    throw new UserError(`no Makefile in ${dir}`, 'generate the project first (sqzfw generate)');
+  await checkToolchain();
+  const args = ['-C', dir, `-j${Math.max(1, opts.jobs ?? availableParallelism())}`, ...makeCmsisNnArgs(opts.cmsisNnDir)];
+  if (opts.dsp !== undefined) args.push(`DSP=${opts.dsp ? 1 : 0}`);
+  const r = await run('make', args);
+  if (r.code !== 0)
+    throw new UserError(`model library build failed in ${dir}:\n${firstErrorLines(`${r.stderr}\n${r.stdout}`).join('\n')}`, `run \`make -C ${dir}\` to see the full log`);
+  const lib = join(dir, 'build', 'libsqzfw_model.a');
+  if (!existsSync(lib)) throw new UserError(`make did not produce ${lib}`, 'check the Makefile');
+  let size: RunResult;
+  try {
+    size = await run(`${CROSS}size`, ['-t', lib]);
+  } catch (e) {
+    if (isEnoent(e)) throw new UserError('arm-none-eabi-size not found', INSTALL_HINT);
+    throw e;
+  }
+  const total = /^\s*(\d+)\s+(\d+)\s+(\d+)\s+\d+\s+[0-9a-f]+\s+\(TOTALS\)/m.exec(size.stdout);
+  if (size.code !== 0 || !total) throw new UserError(`cannot read the sizes of ${lib}`, 'rebuild the library');
+  return { lib, text: Number(total[1]), data: Number(total[2]), bss: Number(total[3]) };
+}
+
+/** make's CMSIS_NN=<tree> argument, after checking the tree. */
+function makeCmsisNnArgs(cmsisNnDir: string | undefined): string[] {
+  if (cmsisNnDir === undefined) return [];
+  const nn = resolve(cmsisNnDir);
+  if (!existsSync(join(nn, 'Include', 'arm_nnfunctions.h')))
+    throw new UserError(
+      `${cmsisNnDir} is not a CMSIS-NN tree (no Include/arm_nnfunctions.h)`,
+      'pass the root of a checkout of github.com/ARM-software/CMSIS-NN',
+    );
+  if (/\s/.test(nn)) throw new UserError(`CMSIS-NN path contains spaces: ${nn}`, 'move or symlink it to a path without spaces');
+  return [`CMSIS_NN=${nn}`];
+}
+
 /** Run make in a generated project and measure the result. */
 export async function buildFirmware(opts: BuildOptions): Promise<BuildResult> {
   const dir = resolve(opts.projectDir);
@@ -314,17 +361,7 @@ export async function buildFirmware(opts: BuildOptions): Promise<BuildResult> {
   const variant = opts.variant ?? 'board';
   const twin = variant === 'qemu' && existsSync(join(dir, 'qemu', 'linker.ld'));
   const buildDir = twin ? join(dir, 'build', 'qemu') : join(dir, 'build');
-  const args = ['-C', dir, `-j${Math.max(1, opts.jobs ?? availableParallelism())}`];
-  if (opts.cmsisNnDir !== undefined) {
-    const nn = resolve(opts.cmsisNnDir);
-    if (!existsSync(join(nn, 'Include', 'arm_nnfunctions.h')))
-      throw new UserError(
-        `${opts.cmsisNnDir} is not a CMSIS-NN tree (no Include/arm_nnfunctions.h)`,
-        'pass the root of a checkout of github.com/ARM-software/CMSIS-NN',
-      );
-    if (/\s/.test(nn)) throw new UserError(`CMSIS-NN path contains spaces: ${nn}`, 'move or symlink it to a path without spaces');
-    args.push(`CMSIS_NN=${nn}`);
-  }
+  const args = ['-C', dir, `-j${Math.max(1, opts.jobs ?? availableParallelism())}`, ...makeCmsisNnArgs(opts.cmsisNnDir)];
   args.push(`SEMIHOSTING=${opts.semihosting || variant === 'qemu' ? 1 : 0}`);
   if (opts.dsp !== undefined) args.push(`DSP=${opts.dsp ? 1 : 0}`);
   if (twin) args.push('qemu');

@@ -1,0 +1,116 @@
+/**
+ * The model library inside someone else's firmware: test/fixtures/foreign-app is a vendor-style application (its
+ * own startup with Reset_Handler and SysTick_Handler, its own linker script that INCLUDEs model/sqzfw_model.ld, its
+ * own UART code and main) built with CMake around a project generated with --app none, linked with
+ * -Wl,--orphan-handling=error, run in QEMU (mps2-an500) and compared byte for byte with the golden model. Its main
+ * quantizes 8-bit pixels with model.h's preprocessing constants and helpers: those must give the golden input.
+ * Also: the --app none project's own Makefile (model/sqzfw_model.mk) builds the library.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { loadBoard } from '../src/boards/index.js';
+import { buildLibrary } from '../src/build/index.js';
+import { defaultPreprocessing } from '../src/emit/index.js';
+import { runQemu } from '../src/emulate/qemu.js';
+import { generateProject, prepareSynthetic } from '../src/flows.js';
+import { runGolden } from '../src/golden/run.js';
+import { normalize } from '../src/image/preprocess.js';
+import { quantizeInput } from '../src/quantize/quantize.js';
+
+const APP = fileURLToPath(new URL('./fixtures/foreign-app/', import.meta.url));
+const ARM_CMSIS_NN = process.env.SQZFW_TEST_CMSIS_NN;
+const hasCmake = spawnSync('cmake', ['--version']).status === 0;
+if (!hasCmake && process.env.CI) throw new Error('cmake is required in CI (scripts/setup.sh installs it)');
+
+const work = mkdtempSync(join(tmpdir(), 'sqzfw-foreign-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** The fixture's test image: main.c's pixel(y, x, c). */
+const pixel = (y: number, x: number, c: number): number => (y * 7 + x * 13 + c * 61 + ((y * x) >> 3)) & 0xff;
+
+describe.skipIf(!hasCmake)('a foreign application links the model library (CMake, vendor linker script, QEMU)', () => {
+  const board = loadBoard('mps2-an500');
+  const prepared = prepareSynthetic({ variant: 'v1.1', inputSize: 64, classes: 10, seed: 4 });
+  prepared.labels = Array.from({ length: 10 }, (_, i) => `class "${i}"`);
+  const model = prepared.model;
+  const project = join(work, 'lib');
+  let expected: Int8Array[];
+
+  beforeAll(() => {
+    generateProject(prepared, board, project, { app: 'none' });
+    // What main.c computes: pixels -> model.h's preprocessing -> sqzfw_quantize_input.
+    const d = model.tensors[model.input].dims;
+    const rgb = new Uint8Array(d.h * d.w * 3);
+    for (let y = 0; y < d.h; y++) for (let x = 0; x < d.w; x++) for (let c = 0; c < 3; c++) rgb[(y * d.w + x) * 3 + c] = pixel(y, x, c);
+    const x = normalize({ width: d.w, height: d.h, data: rgb }, defaultPreprocessing(d.h, d.c), d.c);
+    const golden = runGolden(model, quantizeInput(x, model.tensors[model.input]));
+    expected = model.outputs.map((o) => golden[o]);
+  });
+
+  test('the project holds the library and a Makefile, no application, no runtime', () => {
+    expect(existsSync(join(project, 'model', 'model.h'))).toBe(true);
+    expect(existsSync(join(project, 'src'))).toBe(false);
+    expect(existsSync(join(project, 'sqzfw', 'runtime'))).toBe(false);
+    expect(existsSync(join(project, 'linker.ld'))).toBe(false);
+  });
+
+  const variants = [{ name: "sqzfw's kernels", nn: undefined as string | undefined }, ...(ARM_CMSIS_NN ? [{ name: "Arm's CMSIS-NN", nn: ARM_CMSIS_NN }] : [])];
+  test.each(variants)('built with CMake against $name, run in QEMU: bit-exact, its own handlers, no orphan sections', async ({ nn }) => {
+    const build = join(work, `build-${nn ? 'arm' : 'sqzfw'}`);
+    execFileSync('cmake', [
+      '-S', APP, '-B', build, `-DCMAKE_TOOLCHAIN_FILE=${join(APP, 'arm-none-eabi.cmake')}`, '-DCMAKE_BUILD_TYPE=Release',
+      `-DSQZFW_MODEL_DIR=${join(project, 'model')}`, ...(nn ? [`-DSQZFW_CMSIS_NN=${nn}`, '-DSQZFW_WERROR=OFF'] : []),
+    ], { stdio: 'pipe' });
+    execFileSync('cmake', ['--build', build, '-j2'], { stdio: 'pipe' });
+    expect(readFileSync(join(build, 'CMakeFiles', 'foreign_app.elf.dir', 'link.txt'), 'utf8')).toContain('-Wl,--orphan-handling=error');
+    const elf = join(build, 'foreign_app.elf');
+
+    // One Reset_Handler and one SysTick_Handler, the application's; nothing of sqzfw's runtime.
+    const syms = execFileSync('arm-none-eabi-nm', [elf], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ').pop()!);
+    expect(syms.filter((s) => s === 'Reset_Handler')).toHaveLength(1);
+    expect(syms.filter((s) => s === 'SysTick_Handler')).toHaveLength(1);
+    expect(syms.filter((s) => /^sqzfw_(rt|uart|report|fault)_|^sqzfw_vector_table$/.test(s))).toEqual([]);
+    expect(syms).toContain('sqzfw_model_run');
+    const header = readFileSync(join(project, 'model', 'model.h'), 'utf8');
+    const weightsBytes = Number(/#define SQZFW_WEIGHTS_BYTES (\d+)/.exec(header)![1]);
+    const arenaBytes = Number(/#define SQZFW_ARENA_SSRAM23_BYTES (\d+)/.exec(header)![1]);
+    const sections = execFileSync('arm-none-eabi-objdump', ['-h', '-w', elf], { encoding: 'utf8' });
+    const size = (name: string) => parseInt(new RegExp(`\\s${name.replace(/\./g, '\\.')}\\s+([0-9a-f]+)`).exec(sections)![1]!, 16);
+    expect(size('.sqzfw_weights')).toBeGreaterThanOrEqual(weightsBytes);
+    expect(size('.sqzfw_weights')).toBeLessThan(weightsBytes + 16 * 104);
+    expect(size('.sqzfw_arena_SSRAM23')).toBe(arenaBytes);
+    expect(sections).toMatch(/\.sqzfw_arena_SSRAM23\s+\S+\s+20000000\s+\S+\s+\S+\s+\S+\s+ALLOC$/m); // NOLOAD, in RAM
+
+    const run = await runQemu({ elf, board, timeoutMs: 60_000 });
+    expect(run.timedOut).toBe(false);
+    expect(run.exitCode, run.stdout).toBe(0);
+    const lines = run.stdout.replace(/\r/g, '').split('\n');
+    expect(lines).toContain(`foreign begin ${model.name}`);
+    model.outputs.forEach((o, i) => {
+      const line = lines.find((l) => l.startsWith(`out ${o} `));
+      expect(line, run.stdout).toBeDefined();
+      const hex = line!.split(' ')[3]!;
+      expect(hex).toBe(Buffer.from(expected[i]!.buffer, expected[i]!.byteOffset, expected[i]!.length).toString('hex'));
+    });
+    // The top class, its name from model.h, and its score dequantized with SQZFW_OUTPUT_SCALE/ZERO_POINT in float.
+    const scores = expected[0]!;
+    const best = scores.indexOf(Math.max(...scores));
+    const t = model.tensors[model.outputs[0]!];
+    const milli = Math.trunc(Math.fround(Math.fround(Math.fround(t.scale) * (scores[best]! - t.zeroPoint)) * 1000));
+    expect(lines).toContain(`top1 ${best} class "${best}" milli ${milli}`);
+    expect(Number(/^ticks (\d+)$/m.exec(run.stdout)![1])).toBeGreaterThan(0); // the application's SysTick_Handler ran
+    expect(lines).toContain('foreign end 0');
+  });
+
+  test("the project's Makefile builds the library through model/sqzfw_model.mk", async () => {
+    const l = await buildLibrary({ projectDir: project });
+    expect(l.text).toBeGreaterThan(Number(/#define SQZFW_WEIGHTS_BYTES (\d+)/.exec(readFileSync(join(project, 'model', 'model.h'), 'utf8'))![1]));
+    const syms = execFileSync('arm-none-eabi-nm', [l.lib], { encoding: 'utf8' });
+    for (const s of ['sqzfw_model_init', 'sqzfw_model_run', 'sqzfw_model_input', 'sqzfw_outputs', 'sqzfw_class_names', 'arm_convolve_wrapper_s8']) expect(syms).toMatch(new RegExp(`\\b[TDR] ${s}$`, 'm'));
+    expect(syms).not.toMatch(/\bReset_Handler\b|\bSysTick_Handler\b/);
+  });
+});

@@ -1,11 +1,17 @@
 #!/usr/bin/env node
 // Runs the whole vitest suite and ends with the plain summary line "N passed, N failed[, N skipped]".
+// With Arm's CMSIS-NN beside the repository (../shared/cmsis-nn-v7.0.0), SQZFW_TEST_CMSIS_NN points at it, so the
+// tests that build against Arm's library run too.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
 
 const results = '.vitest-results.json';
 rmSync(results, { force: true });
-const r = spawnSync('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${results}`, ...process.argv.slice(2)], { stdio: 'inherit' });
+const armTree = resolve('..', 'shared', 'cmsis-nn-v7.0.0');
+const env = { ...process.env };
+if (!env.SQZFW_TEST_CMSIS_NN && existsSync(resolve(armTree, 'Include', 'arm_nnfunctions.h'))) env.SQZFW_TEST_CMSIS_NN = armTree;
+const r = spawnSync('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${results}`, ...process.argv.slice(2)], { stdio: 'inherit', env });
 let summary;
 try {
   const j = JSON.parse(readFileSync(results, 'utf8'));

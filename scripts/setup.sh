@@ -2,8 +2,8 @@
 # sqzfw setup: node modules and the system tools the tests and the demo need. Idempotent; prints nothing when
 # everything is present. Non-interactive (CI=true, no stdin).
 #   - npm ci (npm install without a lock file) when node_modules is missing or older than package.json / the lock
-#   - apt-get install of arm-none-eabi-gcc + newlib, qemu-system-arm, iverilog, openocd, stlink-tools, make when one
-#     is missing
+#   - apt-get install of arm-none-eabi-gcc + newlib, qemu-system-arm, iverilog, openocd, stlink-tools, make, cmake when
+#     one is missing (cmake: the test that links the model library into a CMake application)
 #     (as root, or through passwordless sudo; otherwise prints the command to run and exits 1)
 set -euo pipefail
 
@@ -31,7 +31,7 @@ fi
 
 # ---- system packages ----------------------------------------------------------------------------------------------
 # The whole set is installed at once when anything is missing (apt-get skips what is already there).
-PACKAGES=(gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm iverilog openocd stlink-tools make)
+PACKAGES=(gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm iverilog openocd stlink-tools make cmake)
 
 missing=()
 command -v arm-none-eabi-gcc >/dev/null 2>&1 || missing+=(arm-none-eabi-gcc)
@@ -42,6 +42,7 @@ fi
 command -v qemu-system-arm >/dev/null 2>&1 || missing+=(qemu-system-arm)
 command -v iverilog >/dev/null 2>&1 || missing+=(iverilog)
 command -v make >/dev/null 2>&1 || missing+=(make)
+command -v cmake >/dev/null 2>&1 || missing+=(cmake)
 command -v openocd >/dev/null 2>&1 || missing+=(openocd)
 command -v st-flash >/dev/null 2>&1 || missing+=(st-flash)
 
@@ -73,7 +74,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     log "apt-get install failed; the command was: $cmd"
     exit 1
   fi
-  for tool in arm-none-eabi-gcc qemu-system-arm iverilog openocd st-flash make; do
+  for tool in arm-none-eabi-gcc qemu-system-arm iverilog openocd st-flash make cmake; do
     command -v "$tool" >/dev/null 2>&1 || { log "$tool still missing after apt-get install"; exit 1; }
   done
   log "installed ${PACKAGES[*]}"

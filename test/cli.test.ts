@@ -3,7 +3,7 @@
  * no stack trace and no half-written output.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -95,6 +95,31 @@ describe('sqzfw CLI', () => {
   test('emulate without a built firmware, and on a folder that is no project, are clear errors', () => {
     expectUserError(sqzfw(['emulate', '--project', 'tc']), /firmware\.elf|not built|build/);
     expectUserError(sqzfw(['emulate', '--project', 'nowhere']), /not a sqzfw project/);
+  });
+
+  test('--app none: no image needed; --image needs the demo; a library-only project cannot be emulated', () => {
+    expectUserError(sqzfw(['generate', '--input-size', '64', '--classes', '10', '--app', 'none', '--image', 'x.jpg', '--out', 'img']), /--image needs an application/);
+    expect(existsSync(join(work, 'img'))).toBe(false);
+    const g = sqzfw(['generate', '--input-size', '64', '--classes', '10', '--app', 'none', '--out', 'lib']);
+    expect(g.code, g.err).toBe(0);
+    expect(g.out).toMatch(/\(--app none\)/);
+    expect(readdirSync(join(work, 'lib')).sort()).toEqual(['Makefile', 'model', 'plan.json', 'sqzfw', 'sqzfw.json']);
+    expectUserError(sqzfw(['emulate', '--project', 'lib']), /no application to run \(generated with --app none\)/);
+    expect(sqzfw(['generate', '--app', 'web', '--out', 'web']).err).toMatch(/--app.*Allowed choices are demo, none/);
+  });
+
+  const REAL_MODEL = join(root, '..', 'shared', 'models', 'squeezenet1.0-imagenet.onnx');
+  test.skipIf(!existsSync(REAL_MODEL) && !process.env.CI)('generate --model <real ONNX> --app none works without an image', () => {
+    expect(existsSync(REAL_MODEL), `${REAL_MODEL} is needed in CI`).toBe(true);
+    const r = sqzfw(['generate', '--model', REAL_MODEL, '--app', 'none', '--out', 'real']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/calibrated on 4 synthetic images/);
+    const h = readFileSync(join(work, 'real', 'model', 'model.h'), 'utf8');
+    expect(h).toContain('#define SQZFW_INPUT_HEIGHT 227');
+    expect(h).toContain('#define SQZFW_CLASS_COUNT 1000');
+    expect(h).toContain('#define SQZFW_HAS_CLASS_NAMES 1');
+    expect(h).toContain('#define SQZFW_PREPROC_CHANNEL_ORDER "BGR"');
+    expect(h).toMatch(/#define SQZFW_PREPROC_MEAN \{ 104(\.0)?, 117(\.0)?, 123(\.0)? \}/);
   });
 
   test('bad numbers are refused by the option parser', () => {

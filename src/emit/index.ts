@@ -12,7 +12,6 @@ import { renderLibrary, type Preprocessing } from './library.js';
 import { APPS, DEFAULT_APP, type AppName } from './apps.js';
 import { VERSION } from '../version.js';
 
-export { TEMPLATES_DIR } from './render.js';
 export type { Preprocessing } from './library.js';
 
 export interface GenerateInput {

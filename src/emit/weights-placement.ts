@@ -1,7 +1,7 @@
 /**
  * Where the weight arrays go, predicted before building. The linker script (templates/c/linker.ld.ejs) gives the
  * weights one output section per weights region of the board, in the board's order (e.g. FLASH, then QSPI), and
- * every array its own input section in source order (SQZFW_WEIGHTS in firmware/runtime/sqzfw_sections.h). Linked
+ * every array its own input section in source order (SQZFW_WEIGHTS in the generated model/model_weights.h). Linked
  * with --enable-non-contiguous-regions, ld fills the first region and, from the first array that does not fit,
  * puts the arrays in the next region (it never goes back). This module does the same arithmetic with an estimate of
  * the code and read-only data that share the code region, so that a model that cannot fit fails with a clear

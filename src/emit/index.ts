@@ -38,17 +38,15 @@ export interface GenerateInput {
 /** Path inside the project -> file content. */
 export type GeneratedFiles = Record<string, string>;
 
-/** torchvision's ImageNet preprocessing, the default of models without a card (src/import/card.ts defaultCard). */
+/**
+ * torchvision's ImageNet preprocessing, the default of models without a card (src/import/card.ts defaultCard); for
+ * inputs with neither 1 nor 3 channels, none (x = pixel / 255).
+ */
 export function defaultPreprocessing(inputSize: number, channels: number): Preprocessing {
-  const grey = channels === 1;
-  return {
-    channelOrder: 'RGB',
-    pixelRange: 1,
-    mean: grey ? [0.449] : [0.485, 0.456, 0.406],
-    std: grey ? [0.226] : [0.229, 0.224, 0.225],
-    resize: { mode: 'shorter', size: Math.round((inputSize * 256) / 224) },
-    source: 'defaults: torchvision ImageNet',
-  };
+  const resize = { mode: 'shorter' as const, size: Math.round((inputSize * 256) / 224) };
+  if (channels === 1) return { channelOrder: 'RGB', pixelRange: 1, mean: [0.449], std: [0.226], resize, source: 'defaults: torchvision ImageNet, grey' };
+  if (channels === 3) return { channelOrder: 'RGB', pixelRange: 1, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], resize, source: 'defaults: torchvision ImageNet' };
+  return { channelOrder: 'RGB', pixelRange: 1, mean: Array(channels).fill(0), std: Array(channels).fill(1), resize, source: `none (${channels} input channels)` };
 }
 
 export function generate(input: GenerateInput): GeneratedFiles {

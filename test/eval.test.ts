@@ -15,11 +15,11 @@ import { UserError } from '../src/errors.js';
 import { registerEvalCommand, registerFetchModelCommand } from '../src/eval/cli.js';
 import { formatEval, runEval, type FirmwareRunner } from '../src/eval/eval.js';
 import { CATALOG, fetchModel } from '../src/eval/fetch.js';
-import { requantizeFast, runInt8 } from '../src/eval/int8.js';
+import { requantizeFast } from '../src/golden/fast.js';
 import { requantize } from '../src/golden/kernels.js';
 import { groundTruth, parseLabelsCsv } from '../src/eval/labels.js';
 import { prepareImageModel } from '../src/eval/prepare.js';
-import { runGolden } from '../src/golden/run.js';
+import { runGolden, runReference } from '../src/golden/run.js';
 import { importOnnx, loadModel } from '../src/import/index.js';
 import { Calibrator, calibrate, calibrationReport, formatCalibrationReport } from '../src/quantize/calibrate.js';
 import { quantizeInput, quantizeModel } from '../src/quantize/quantize.js';
@@ -131,7 +131,7 @@ describe('calibration', () => {
   });
 });
 
-describe('int8 path of eval equals the golden model', () => {
+describe('the fast int8 engine equals the reference kernels', () => {
   test('requantizeFast equals the golden requantize (random and edge values)', () => {
     const rnd = mulberry32(99);
     const edges = [0, 1, -1, 2097152, -2097152, 2097153, -2097153, 2147483647, -2147483648, 1 << 20, -(1 << 20) - 1, 12345, -54321];
@@ -149,8 +149,8 @@ describe('int8 path of eval equals the golden model', () => {
     for (const variant of ['v1.0', 'v1.1-complex-bypass'] as const) {
       const q = buildQuantizedModel({ variant, inputSize: 48, classes: 12, seed: 4 });
       const x = quantizeInput(syntheticInputs(syntheticFloatModel({ variant, inputSize: 48, classes: 12, seed: 4 }), 1, 77)[0], q.tensors[q.input]);
-      const g = runGolden(q, x);
-      const f = runInt8(q, x);
+      const g = runReference(q, x);
+      const f = runGolden(q, x);
       for (const k of Object.keys(g)) expect(Buffer.from(f[k].buffer).equals(Buffer.from(g[k].buffer)), `${variant} ${k}`).toBe(true);
     }
   });
@@ -159,8 +159,8 @@ describe('int8 path of eval equals the golden model', () => {
     const m = importOnnx(ex.bytes);
     const q = quantizeModel(m, calibrate(m, syntheticInputs(m, 2, 5)));
     const x = quantizeInput(syntheticInputs(m, 1, 6)[0], q.tensors[q.input]);
-    const g = runGolden(q, x);
-    const f = runInt8(q, x);
+    const g = runReference(q, x);
+    const f = runGolden(q, x);
     for (const k of Object.keys(g)) expect(Array.from(f[k])).toEqual(Array.from(g[k]));
   });
 });

@@ -13,12 +13,11 @@ import { UserError } from '../errors.js';
 import type { FloatModel, Graph } from '../graph/ir.js';
 import { loadImageInput, listImages } from '../image/index.js';
 import { loadModel, type CardOverrides, type ModelCard } from '../import/index.js';
-import { runGolden, topK } from '../golden/run.js';
+import { runGolden, runReference, topK } from '../golden/run.js';
 import { Calibrator, type CalibrationMethod } from '../quantize/calibrate.js';
 import { quantizeInput, quantizeModel } from '../quantize/quantize.js';
 import type { QModel } from '../quantize/types.js';
 import { runFloat } from '../float/interp.js';
-import { runInt8 } from './int8.js';
 import { groundTruth } from './labels.js';
 import { silentProgress, type ProgressSink } from './progress.js';
 
@@ -203,7 +202,7 @@ export async function runEval(opts: EvalOptions): Promise<EvalResult> {
     const q = qmodels[foldOf(i)];
     const qi = quantizeInput(load(p), q.tensors[q.input]);
     const ts = performance.now();
-    const out = runInt8(q, qi)[target];
+    const out = runGolden(q, qi)[target];
     int8Ms.push(performance.now() - ts);
     int8Top[i] = topK(out, 5);
     if (i < nEmu) qInputs.set(i, qi);
@@ -227,10 +226,10 @@ export async function runEval(opts: EvalOptions): Promise<EvalResult> {
       const q = qmodels[foldOf(i)];
       const qi = qInputs.get(i)!;
       const golden = runGolden(q, qi);
-      // The fast int8 path must equal the golden model; a difference is a bug in sqzfw, not a firmware result.
-      const fast = runInt8(q, qi);
+      // The fast engine must equal the reference kernels; a difference is a bug in sqzfw, not a firmware result.
+      const reference = runReference(q, qi);
       for (const o of q.outputs) {
-        if (!golden[o].every((v, j) => v === fast[o][j])) throw new Error(`internal: fast int8 path differs from the golden model on ${o} for ${perImage[i].file}`);
+        if (!golden[o].every((v, j) => v === reference[o][j])) throw new Error(`internal: the fast int8 engine differs from the reference kernels on ${o} for ${perImage[i].file}`);
       }
       let fw: { outputs: Record<string, Int8Array>; ticks: number | undefined } | undefined;
       let failure: string | undefined;

@@ -186,7 +186,7 @@ describe('eval', () => {
   const fx = fixture();
 
   test('2-fold held-out calibration: every image scored by the model calibrated on the other fold; deterministic', async () => {
-    const r = await runEval({ model: fx.model, images: fx.images, calibMethod: 'mse' });
+    const r = await runEval({ model: fx.model, images: fx.images, jobs: 1, calibMethod: 'mse' });
     expect(r.images.count).toBe(8);
     expect(r.calibration.models).toBe(2);
     expect(r.calibration.imagesPerModel).toEqual([4, 4]);
@@ -195,15 +195,26 @@ describe('eval', () => {
     expect(r.float.top5).toBeGreaterThanOrEqual(r.float.top1);
     expect(r.perImage.every((p) => p.float.length === 5 && p.int8.length === 5)).toBe(true);
     expect(r.card.channelOrder).toBe('RGB');
-    const again = await runEval({ model: fx.model, images: fx.images, calibMethod: 'mse' });
+    const again = await runEval({ model: fx.model, images: fx.images, jobs: 1, calibMethod: 'mse' });
     expect(again.perImage).toEqual(r.perImage);
     const text = formatEval(r);
     expect(text).toMatch(/float\s+\d+\/8/);
     expect(text).toMatch(/int8 golden/);
   });
 
+  test('--jobs 1 and --jobs 2 give identical results (held-out folds and a calibration folder)', async () => {
+    for (const extra of [{ calibMethod: 'mse' as const }, { calib: fx.calib, calibCount: 3, calibMethod: 'percentile' as const }]) {
+      const one = await runEval({ model: fx.model, images: fx.images, jobs: 1, ...extra });
+      const two = await runEval({ model: fx.model, images: fx.images, jobs: 2, ...extra });
+      expect(two.perImage).toEqual(one.perImage);
+      expect(two.calibration.imagesPerModel).toEqual(one.calibration.imagesPerModel);
+      expect([two.float, two.int8, two.top1Flips]).toEqual([one.float, one.int8, one.top1Flips]);
+    }
+    await expect(runEval({ model: fx.model, images: fx.images, jobs: 0 })).rejects.toThrow(/--jobs 0/);
+  });
+
   test('separate calibration folder, calibration count and limit', async () => {
-    const r = await runEval({ model: fx.model, images: fx.images, calib: fx.calib, calibCount: 3, calibMethod: 'percentile', limit: 5 });
+    const r = await runEval({ model: fx.model, images: fx.images, jobs: 1, calib: fx.calib, calibCount: 3, calibMethod: 'percentile', limit: 5 });
     expect(r.calibration).toMatchObject({ models: 1, imagesPerModel: [3], method: 'percentile' });
     expect(r.images.count).toBe(5);
   });
@@ -214,7 +225,7 @@ describe('eval', () => {
       calls.push(workDir);
       return { outputs: runGolden(model, input), ticks: 1234 };
     };
-    const r = await runEval({ model: fx.model, images: fx.images, emulate: 3, runFirmware: exact, workDir: join(fx.dir, 'fw') });
+    const r = await runEval({ model: fx.model, images: fx.images, jobs: 1, emulate: 3, runFirmware: exact, workDir: join(fx.dir, 'fw') });
     expect(r.firmware).toMatchObject({ n: 3, bitExact: 3, mismatched: [] });
     expect(r.perImage[0].firmware).toMatchObject({ bitExact: true, ticks: 1234 });
     expect(r.perImage[0].firmware!.top5).toEqual(r.perImage[0].int8);
@@ -226,7 +237,7 @@ describe('eval', () => {
       out[o][2] ^= 1;
       return { outputs: out, ticks: undefined };
     };
-    const bad = await runEval({ model: fx.model, images: fx.images, emulate: 2, runFirmware: broken });
+    const bad = await runEval({ model: fx.model, images: fx.images, jobs: 1, emulate: 2, runFirmware: broken });
     expect(bad.firmware).toMatchObject({ n: 2, bitExact: 0 });
     expect(bad.firmware!.mismatched[0]).toMatch(/1 output bytes differ/);
     expect(formatEval(bad)).toMatch(/MISMATCH/);
@@ -258,7 +269,7 @@ describe('eval', () => {
   test('user errors: missing model, folder without images, too few images for folds', async () => {
     await expect(runEval({ model: join(fx.dir, 'nope.onnx'), images: fx.images })).rejects.toThrow(/cannot read model/);
     await expect(runEval({ model: fx.model, images: fx.dir })).rejects.toThrow(/no \.jpg/);
-    await expect(runEval({ model: fx.model, images: fx.images, limit: 1 })).rejects.toThrow(/cannot be split into 2/);
+    await expect(runEval({ model: fx.model, images: fx.images, jobs: 1, limit: 1 })).rejects.toThrow(/cannot be split into 2/);
   });
 
   test('generate input: a real image quantized with the model input parameters, class names for the firmware', () => {

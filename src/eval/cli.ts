@@ -9,6 +9,7 @@ import { CALIBRATION_METHODS, type CalibrationMethod } from '../quantize/calibra
 import { runEval, formatEval } from './eval.js';
 import { calibrateImages, formatCalibration } from './prepare.js';
 import { CATALOG, fetchModel } from './fetch.js';
+import { defaultJobs } from './parallel.js';
 import { stderrProgress, silentProgress } from './progress.js';
 
 const int = (name: string, min: number, max: number) => (v: string): number => {
@@ -78,6 +79,7 @@ interface EvalFlags extends ModelFlagValues {
   folds: number;
   limit?: number;
   workDir?: string;
+  jobs: number;
   progress: boolean;
 }
 
@@ -93,6 +95,7 @@ export function registerEvalCommand(program: Command): void {
     .addOption(new Option('--folds <k>', 'folds of the held-out calibration').default(2).argParser(int('--folds', 2, 100)))
     .addOption(new Option('--limit <n>', 'score only the first N images').argParser(int('--limit', 1, 1e7)))
     .option('--work-dir <dir>', 'folder for the --emulate firmware projects (default: a temporary folder)')
+    .addOption(new Option('--jobs <n>', 'worker threads for the float and int8 passes (results do not depend on it)').default(defaultJobs(), 'the cores').argParser(int('--jobs', 1, 256)))
     .option('--json', 'print the result as JSON on stdout')
     .option('--no-progress', 'no progress bar on stderr');
   evalCmd.action(async (o: EvalFlags) => {
@@ -113,6 +116,7 @@ export function registerEvalCommand(program: Command): void {
       emulate: o.emulate,
       board: o.board,
       workDir: o.workDir,
+      jobs: o.jobs,
       progress: o.progress ? stderrProgress() : silentProgress,
     });
     if (o.json) console.log(JSON.stringify(r, null, 1));

@@ -19,6 +19,7 @@ import { buildSqueezeNet, isVariant, VARIANTS, type Variant } from './graph/sque
 import { VERSION } from './version.js';
 import { registerExtraCommands } from './cli-extra.js';
 import { prepareImageModel } from './eval/prepare.js';
+import { stderrProgress } from './eval/progress.js';
 
 const int = (name: string, min: number, max: number) => (v: string): number => {
   const n = Number(v);
@@ -39,6 +40,8 @@ interface ModelOpts {
   model?: string;
   image?: string;
   calib?: string;
+  calibCount?: number;
+  ranges?: string;
   card?: string;
   classNames?: string;
 }
@@ -63,6 +66,8 @@ const addFirmwareModelOptions = (cmd: Command): Command =>
     .option('--model <file>', 'ONNX model file (card: the .json beside it, or --card); default: synthetic weights')
     .option('--image <file>', 'JPEG or PNG image to embed (with --model)')
     .option('--calib <dir>', 'calibration images (with --model; default: the embedded image alone)')
+    .addOption(new Option('--calib-count <n>', 'calibration images taken from --calib (first N by name)').default(100).argParser(int('--calib-count', 1, 100000)))
+    .option('--ranges <file>', 'reuse a saved calibration (sqzfw calibrate --out FILE) instead of calibrating (with --model)')
     .option('--card <file>', 'model card JSON (with --model)')
     .option('--class-names <file>', 'class names, one per line, printed with the top 5 (with --model)');
 
@@ -79,11 +84,12 @@ function prepare(o: ModelOpts): PreparedModel {
   if (o.model) {
     if (!o.image) throw new UserError('--model needs --image: the picture the firmware classifies', 'add --image photo.jpg (JPEG or PNG)');
     const overrides = o.classNames ? { labelsFile: o.classNames } : {};
-    const p = prepareImageModel({ model: o.model, card: o.card, overrides, image: o.image, calib: o.calib });
+    if (!o.calib && !o.ranges) console.error('warning: calibrating the real model on the embedded image alone gives poor int8 ranges; pass --calib DIR (or --ranges FILE from sqzfw calibrate --out)');
+    const p = prepareImageModel({ model: o.model, card: o.card, overrides, image: o.image, calib: o.calib, calibCount: o.calibCount, ranges: o.ranges, progress: process.stderr.isTTY ? stderrProgress() : undefined });
     console.log(`calibrated on ${p.calibration.source} (${p.calibration.method}, ${p.calibration.seconds.toFixed(1)} s)`);
     return p;
   }
-  if (o.image || o.calib) throw new UserError('--image and --calib need --model (an ONNX file)', 'pass --model model.onnx, or drop them for the synthetic demo model');
+  if (o.image || o.calib || o.ranges) throw new UserError('--image, --calib and --ranges need --model (an ONNX file)', 'pass --model model.onnx, or drop them for the synthetic demo model');
   return prepareSynthetic({ variant: o.variant, inputSize: o.inputSize, classes: o.classes, seed: o.seed });
 }
 

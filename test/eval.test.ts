@@ -266,6 +266,35 @@ describe('eval', () => {
     expect(out[2]).toMatch(/calibrated on 2 images/);
   });
 
+  test('calibration once, reused: calibrate --out, then eval --ranges and generate --ranges give the calibrated model', async () => {
+    const program = new Command().exitOverride();
+    registerEvalCommand(program);
+    const ranges = join(fx.dir, 'out', 'ranges.json');
+    const log = console.log;
+    console.log = () => undefined;
+    try {
+      await program.parseAsync(['node', 'sqzfw', 'calibrate', '--model', fx.model, '--images', fx.calib, '--no-progress', '--calib-count', '3', '--calib-method', 'percentile', '--out', ranges]);
+    } finally {
+      console.log = log;
+    }
+    const file = JSON.parse(readFileSync(ranges, 'utf8'));
+    expect(file.format).toBe('sqzfw-ranges/1');
+    expect(file.images).toBe(3);
+    const viaCalib = await runEval({ model: fx.model, images: fx.images, jobs: 1, calib: fx.calib, calibCount: 3, calibMethod: 'percentile' });
+    const viaRanges = await runEval({ model: fx.model, images: fx.images, jobs: 1, ranges });
+    expect(viaRanges.perImage.map((p) => p.int8)).toEqual(viaCalib.perImage.map((p) => p.int8));
+    expect(viaRanges.calibration.source).toMatch(/ranges in/);
+    const calibrated = prepareImageModel({ model: fx.model, image: join(fx.images, 'img0.jpg'), calib: fx.calib, calibCount: 3, method: 'percentile' });
+    const reused = prepareImageModel({ model: fx.model, image: join(fx.images, 'img0.jpg'), ranges });
+    expect(Array.from(reused.input)).toEqual(Array.from(calibrated.input));
+    expect(reused.model.tensors).toEqual(calibrated.model.tensors);
+    // Bad files: one-line user errors, and --ranges with --calib is refused.
+    writeFileSync(join(fx.dir, 'bad.json'), JSON.stringify({ ...file, ranges: { data: file.ranges.data } }));
+    expect(() => prepareImageModel({ model: fx.model, image: join(fx.images, 'img0.jpg'), ranges: join(fx.dir, 'bad.json') })).toThrow(UserError);
+    expect(() => prepareImageModel({ model: fx.model, image: join(fx.images, 'img0.jpg'), ranges: join(fx.dir, 'nope.json') })).toThrow(/cannot read ranges file/);
+    await expect(runEval({ model: fx.model, images: fx.images, jobs: 1, ranges, calib: fx.calib })).rejects.toThrow(/--ranges and --calib/);
+  });
+
   test('user errors: missing model, folder without images, too few images for folds', async () => {
     await expect(runEval({ model: join(fx.dir, 'nope.onnx'), images: fx.images })).rejects.toThrow(/cannot read model/);
     await expect(runEval({ model: fx.model, images: fx.dir })).rejects.toThrow(/no \.jpg/);

@@ -10,6 +10,7 @@ import { runEval, formatEval } from './eval.js';
 import { calibrateImages, formatCalibration } from './prepare.js';
 import { CATALOG, fetchModel } from './fetch.js';
 import { defaultJobs } from './parallel.js';
+import { writeRanges } from '../quantize/ranges-file.js';
 import { stderrProgress, silentProgress } from './progress.js';
 
 const int = (name: string, min: number, max: number) => (v: string): number => {
@@ -73,6 +74,7 @@ interface EvalFlags extends ModelFlagValues {
   board: string;
   json?: boolean;
   calib?: string;
+  ranges?: string;
   calibMethod: CalibrationMethod;
   percentile: number;
   calibCount: number;
@@ -92,6 +94,7 @@ export function registerEvalCommand(program: Command): void {
     .addOption(new Option('--emulate <n>', 'also run the first N images on the firmware in QEMU, bit-exact with the golden model').default(0).argParser(int('--emulate', 0, 100000)))
     .option('--board <name>', 'board for --emulate', 'mps2-an500')
     .option('--calib <dir>', 'calibration images (default: k-fold held-out calibration on the evaluation images)')
+    .option('--ranges <file>', 'reuse a saved calibration (sqzfw calibrate --out FILE) for every image')
     .addOption(new Option('--folds <k>', 'folds of the held-out calibration').default(2).argParser(int('--folds', 2, 100)))
     .addOption(new Option('--limit <n>', 'score only the first N images').argParser(int('--limit', 1, 1e7)))
     .option('--work-dir <dir>', 'folder for the --emulate firmware projects (default: a temporary folder)')
@@ -109,6 +112,7 @@ export function registerEvalCommand(program: Command): void {
       labels: o.labels,
       limit: o.limit,
       calib: o.calib,
+      ranges: o.ranges,
       calibCount: o.calibCount,
       calibMethod: o.calibMethod,
       percentile: o.percentile,
@@ -128,13 +132,17 @@ export function registerEvalCommand(program: Command): void {
 
   addCalibOptions(addModelFileOptions(program.command('calibrate').description('calibrate a model on a folder of images and print each tensor\'s range, scale and zero point')))
     .requiredOption('--images <dir>', 'folder of calibration images (the first --calib-count by name)')
+    .option('--out <file>', 'also write the chosen ranges for generate/eval --ranges')
     .option('--json', 'print the report as JSON on stdout')
     .option('--no-progress', 'no progress bar on stderr')
-    .action((o: ModelFlagValues & { images: string; calibMethod: CalibrationMethod; percentile: number; calibCount: number; json?: boolean; progress: boolean }) => {
+    .action((o: ModelFlagValues & { images: string; calibMethod: CalibrationMethod; percentile: number; calibCount: number; out?: string; json?: boolean; progress: boolean }) => {
       const m = modelFlags(o);
       const r = calibrateImages({ model: m.path, card: m.cardPath, overrides: m.overrides, inputSize: m.inputSize, images: o.images, count: o.calibCount, method: o.calibMethod, percentile: o.percentile, progress: o.progress ? stderrProgress() : silentProgress });
+      if (r.images === 1) console.error('warning: calibrating on one image gives poor int8 ranges; pass a folder of typical images');
+      if (o.out) writeRanges(o.out, r.float, r.calibrator.ranges(), { method: r.method, images: r.images });
       if (o.json) console.log(JSON.stringify({ model: o.model, method: r.method, images: r.images, seconds: r.seconds, tensors: r.report }, null, 1));
       else console.log(formatCalibration(r));
+      if (o.out) console.error(`wrote ${o.out}: reuse it with generate|eval --ranges ${o.out}`);
     });
 }
 

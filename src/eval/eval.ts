@@ -15,6 +15,7 @@ import { loadImageInput, listImages } from '../image/index.js';
 import { loadModel, type CardOverrides, type ModelCard } from '../import/index.js';
 import { runGolden, runReference, topK } from '../golden/run.js';
 import { Calibrator, type CalibrationMethod } from '../quantize/calibrate.js';
+import { readRanges, type RangesFile } from '../quantize/ranges-file.js';
 import { quantizeInput, quantizeModel } from '../quantize/quantize.js';
 import type { QModel } from '../quantize/types.js';
 import { defaultJobs, runTask, type FloatItem } from './parallel.js';
@@ -36,6 +37,8 @@ export interface EvalOptions {
   limit?: number;
   /** Folder of calibration images; default: k-fold held-out calibration on the evaluation images. */
   calib?: string;
+  /** A saved calibration (calibrate --out) used for every image instead of calibrating. */
+  ranges?: string;
   /** Calibration images per int8 model (default 100). */
   calibCount?: number;
   calibMethod?: CalibrationMethod;
@@ -134,7 +137,14 @@ export async function runEval(opts: EvalOptions): Promise<EvalResult> {
   let folds: number;
   // Float passes: every evaluation image is scored; calibration images feed the calibration of their folds.
   const items: FloatItem[] = images.map((path, i) => ({ i, path, folds: [], score: true }));
-  if (opts.calib) {
+  let fixed: RangesFile | undefined;
+  if (opts.ranges) {
+    if (opts.calib) throw new UserError('--ranges and --calib both choose the calibration', 'pass one of them: --ranges reuses a saved calibration, --calib calibrates now');
+    fixed = readRanges(opts.ranges, model);
+    folds = 0;
+    foldOf = () => 0;
+    calSource = `the ranges in ${opts.ranges} (${fixed.method}, ${fixed.images} images; not held out)`;
+  } else if (opts.calib) {
     const calPaths = listImages(opts.calib).slice(0, calibCount);
     items.unshift(...calPaths.map((path, i) => ({ i: -1 - i, path, folds: [0], score: false })));
     folds = 1;
@@ -169,9 +179,9 @@ export async function runEval(opts: EvalOptions): Promise<EvalResult> {
     part.cal.forEach((st, f) => cals[f].mergeState(st));
     part.calMs.forEach((ms, f) => (calTime[f] += ms));
   }
-  const qmodels = cals.map((c) => finishModel(model, c));
+  const qmodels = fixed ? [quantizeModel(model, fixed.ranges)] : cals.map((c) => finishModel(model, c));
   const calSeconds = calTime.map((ms) => ms / 1000);
-  const calImages = cals.map((c) => c.images);
+  const calImages = fixed ? [fixed.images] : cals.map((c) => c.images);
 
   // int8 golden model.
   const int8Top: number[][] = new Array(images.length);
@@ -240,7 +250,7 @@ export async function runEval(opts: EvalOptions): Promise<EvalResult> {
     model: { path: opts.model, graph: g.name, input: `${dims.h}x${dims.w}x${dims.c}`, classes, scoreTensor: target },
     card: describeCard(card),
     images: { dir: opts.images, count: images.length, labels: truth.source },
-    calibration: { method, source: calSource, models: qmodels.length, imagesPerModel: calImages, seconds: calSeconds },
+    calibration: { method: fixed?.method ?? method, source: calSource, models: qmodels.length, imagesPerModel: calImages, seconds: calSeconds },
     float: floatScore,
     int8: int8Score,
     top1Flips: perImage.filter((r) => r.float[0] !== r.int8[0]).length,

@@ -10,6 +10,7 @@ import { loadModel, type CardOverrides, type ModelCard } from '../import/index.j
 import { calibrationReport, Calibrator, formatCalibrationReport, type CalibrationMethod, type CalibrationRow } from '../quantize/calibrate.js';
 import { quantizeInput, quantizeModel } from '../quantize/quantize.js';
 import type { QModel } from '../quantize/types.js';
+import { readRanges } from '../quantize/ranges-file.js';
 import { silentProgress, type ProgressSink } from './progress.js';
 
 export interface ModelSource {
@@ -73,24 +74,36 @@ export interface PreparedImageModel {
   calibration: { method: CalibrationMethod; images: number; seconds: number; source: string };
 }
 
+/** The int8 model with the photo as its input, the note the firmware prints about it, and the class names. */
+function describeInput(image: string, card: ModelCard, dims: { h: number; w: number }, model: QModel, x: Float32Array): Pick<PreparedImageModel, 'model' | 'input' | 'inputNote' | 'labels'> {
+  return {
+    model,
+    input: quantizeInput(x, model.tensors[model.input]),
+    inputNote: `${basename(image)}: ${card.resize.mode === 'none' ? 'no resize' : `${card.resize.mode} ${card.resize.size}`}, centre crop ${dims.w}x${dims.h}, ${card.channelOrder}, mean ${card.mean.join(',')}, std ${card.std.join(',')}`,
+    labels: card.labels?.names,
+  };
+}
+
 /**
- * For `sqzfw generate --model M --image photo.jpg [--calib DIR]`: the int8 model (calibrated on DIR, or on the image
+ * For `sqzfw generate --model M --image photo.jpg [--calib DIR | --ranges FILE]`: the int8 model (calibrated on DIR, or on the image
  * itself when no folder is given) and the photo as its int8 input, with the class names for the firmware's top-5.
  * The result has the fields of flows.ts's PreparedModel.
  */
-export function prepareImageModel(o: ModelSource & { image: string; calib?: string; calibCount?: number; method?: CalibrationMethod; percentile?: number; progress?: ProgressSink }): PreparedImageModel {
+export function prepareImageModel(o: ModelSource & { image: string; calib?: string; calibCount?: number; ranges?: string; method?: CalibrationMethod; percentile?: number; progress?: ProgressSink }): PreparedImageModel {
   const { model: float, card } = loadModel(o.model, { cardPath: o.card, overrides: o.overrides, inputSize: o.inputSize });
   const dims = float.graph.input.dims;
   const x = loadImageInput(o.image, card, dims);
+  if (o.ranges) {
+    if (o.calib) throw new UserError('--ranges and --calib both choose the calibration', 'pass one of them: --ranges reuses a saved calibration, --calib calibrates now');
+    const file = readRanges(o.ranges, float);
+    const model = quantizeModel(float, file.ranges);
+    return { ...describeInput(o.image, card, dims, model, x), card, calibration: { method: file.method, images: file.images, seconds: 0, source: `the ranges in ${o.ranges}` } };
+  }
   const paths = o.calib ? listImages(o.calib).slice(0, o.calibCount ?? 100) : [o.image];
   if (paths.length === 0) throw new UserError(`no calibration images in ${o.calib}`, 'pass a folder of .jpg/.png images with --calib');
   const r = calibrateWith(float, card, paths, o);
-  const input = quantizeInput(x, r.qmodel.tensors[r.qmodel.input]);
   return {
-    model: r.qmodel,
-    input,
-    inputNote: `${basename(o.image)}: ${card.resize.mode === 'none' ? 'no resize' : `${card.resize.mode} ${card.resize.size}`}, centre crop ${dims.w}x${dims.h}, ${card.channelOrder}, mean ${card.mean.join(',')}, std ${card.std.join(',')}`,
-    labels: card.labels?.names,
+    ...describeInput(o.image, card, dims, r.qmodel, x),
     card,
     calibration: { method: r.calibrator.method, images: paths.length, seconds: r.seconds, source: o.calib ? `${paths.length} images from ${o.calib}` : `the image itself (no --calib folder)` },
   };

@@ -27,8 +27,10 @@ export interface Engine {
 }
 export const FAST: Engine = { conv: convS8Fast, maxPool: maxPoolS8Fast };
 export const REFERENCE: Engine = { conv: convS8, maxPool: maxPoolS8 };
+/** SQZFW_ENGINE=reference runs the reference kernels everywhere (the benchmark's whole-process baseline; debugging). */
+const DEFAULT: Engine = process.env.SQZFW_ENGINE === 'reference' ? REFERENCE : FAST;
 
-export const convCall = (l: QConv, input: Int8Array, g: CallGeometry, e: Engine = FAST): Int8Array =>
+export const convCall = (l: QConv, input: Int8Array, g: CallGeometry, e: Engine = DEFAULT): Int8Array =>
   e.conv({
     input,
     inDims: g.inDims,
@@ -47,7 +49,7 @@ export const convCall = (l: QConv, input: Int8Array, g: CallGeometry, e: Engine 
     actMax: l.actMax,
   });
 
-export function poolCall(l: QPool, input: Int8Array, g: CallGeometry, e: Engine = FAST): Int8Array {
+export function poolCall(l: QPool, input: Int8Array, g: CallGeometry, e: Engine = DEFAULT): Int8Array {
   if (l.requant) {
     const { inDims: id, outDims: od } = g;
     if (l.op !== 'avgpool' || od.h !== 1 || od.w !== 1 || od.c !== id.c || l.kernel[0] !== id.h || l.kernel[1] !== id.w) {
@@ -81,7 +83,7 @@ export const addCall = (l: QAdd, in1: Int8Array, in2: Int8Array): Int8Array =>
 export const softmaxCall = (l: QSoftmax, input: Int8Array, rows: number, rowSize: number): Int8Array =>
   softmaxS8({ input, rows, rowSize, mult: l.mult, shift: l.shift, diffMin: l.diffMin });
 
-export function runLayer(model: QModel, layer: QLayer, t: IntTensors, e: Engine = FAST): Int8Array {
+export function runLayer(model: QModel, layer: QLayer, t: IntTensors, e: Engine = DEFAULT): Int8Array {
   const inDims = model.tensors[layer.inputs[0]].dims;
   const outDims = model.tensors[layer.output].dims;
   const input = t[layer.inputs[0]];
@@ -109,7 +111,7 @@ export function runLayer(model: QModel, layer: QLayer, t: IntTensors, e: Engine 
 }
 
 /** Runs every layer with the fast engine; returns all tensors (the input included). */
-export function runGolden(model: QModel, input: Int8Array, e: Engine = FAST): IntTensors {
+export function runGolden(model: QModel, input: Int8Array, e: Engine = DEFAULT): IntTensors {
   const t: IntTensors = { [model.input]: input };
   for (const layer of model.layers) t[layer.output] = runLayer(model, layer, t, e);
   return t;

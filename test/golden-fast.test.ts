@@ -57,8 +57,8 @@ describe('fast int8 engine equals the reference kernels', () => {
   });
 
   test('whole synthetic networks, every tensor', () => {
-    for (const variant of ['v1.0', 'v1.1', 'v1.1-complex-bypass'] as const) {
-      const spec = { variant, inputSize: 64, classes: 10, seed: 5 };
+    for (const variant of ['v1.0', 'v1.1-complex-bypass'] as const) {
+      const spec = { variant, inputSize: 40, classes: 10, seed: 5 };
       const q = buildQuantizedModel(spec);
       const x = quantizeModelInput(q, syntheticInputs(syntheticFloatModel(spec), 1, 9)[0]);
       const fast = runGolden(q, x);

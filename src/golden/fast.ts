@@ -291,11 +291,15 @@ function convJs(a: ConvArgs, K: number, O: number, P: number): Int8Array {
   return out;
 }
 
-/** arm_max_pool_s8, bit for bit as the reference maxPoolS8: the window max per channel, in channel-inner loops. */
+/**
+ * arm_max_pool_s8, bit for bit as the reference maxPoolS8: per output pixel the running max of each channel over
+ * the window clipped to the input, kept in an int32 row (cheaper than int8 read-modify-write), then clamped.
+ */
 export function maxPoolS8Fast(a: PoolArgs): Int8Array {
   const { inDims: id, outDims: od, kernel: [kh, kw], stride: [sh, sw], input, actMin, actMax } = a;
   const c = id.c;
   const out = new Int8Array(od.h * od.w * c);
+  const m = new Int32Array(c);
   for (let oy = 0; oy < od.h; oy++) {
     const y0 = oy * sh - a.padTop;
     const ys = Math.max(0, y0);
@@ -304,20 +308,20 @@ export function maxPoolS8Fast(a: PoolArgs): Int8Array {
       const x0 = ox * sw - a.padLeft;
       const xs = Math.max(0, x0);
       const xe = Math.min(x0 + kw, id.w);
-      const ob = (oy * od.w + ox) * c;
-      out.fill(-128, ob, ob + c);
+      m.fill(-128);
       for (let y = ys; y < ye; y++) {
         for (let x = xs; x < xe; x++) {
           const ib = (y * id.w + x) * c;
           for (let ch = 0; ch < c; ch++) {
             const v = input[ib + ch];
-            if (v > out[ob + ch]) out[ob + ch] = v;
+            if (v > m[ch]) m[ch] = v;
           }
         }
       }
-      for (let ch = ob; ch < ob + c; ch++) {
-        const v = out[ch];
-        out[ch] = v < actMin ? actMin : v > actMax ? actMax : v;
+      const ob = (oy * od.w + ox) * c;
+      for (let ch = 0; ch < c; ch++) {
+        const v = m[ch];
+        out[ob + ch] = v < actMin ? actMin : v > actMax ? actMax : v;
       }
     }
   }

@@ -18,7 +18,7 @@ import { CATALOG, fetchModel } from '../src/eval/fetch.js';
 import { requantizeFast } from '../src/golden/fast.js';
 import { requantize } from '../src/golden/kernels.js';
 import { groundTruth, parseLabelsCsv } from '../src/eval/labels.js';
-import { prepareImageModel } from '../src/eval/prepare.js';
+import { calibrateImages, prepareImageModel } from '../src/eval/prepare.js';
 import { runGolden, runReference } from '../src/golden/run.js';
 import { importOnnx, loadModel } from '../src/import/index.js';
 import { Calibrator, calibrate, calibrationReport, formatCalibrationReport } from '../src/quantize/calibrate.js';
@@ -211,6 +211,10 @@ describe('eval', () => {
       expect([two.float, two.int8, two.top1Flips]).toEqual([one.float, one.int8, one.top1Flips]);
     }
     await expect(runEval({ model: fx.model, images: fx.images, jobs: 0 })).rejects.toThrow(/--jobs 0/);
+    const c1 = await calibrateImages({ model: fx.model, images: fx.calib, count: 5, jobs: 1 });
+    const c2 = await calibrateImages({ model: fx.model, images: fx.calib, count: 5, jobs: 2 });
+    expect(c2.calibrator.ranges()).toEqual(c1.calibrator.ranges());
+    expect(c2.images).toBe(5);
   });
 
   test('separate calibration folder, calibration count and limit', async () => {

@@ -133,11 +133,12 @@ export function registerEvalCommand(program: Command): void {
   addCalibOptions(addModelFileOptions(program.command('calibrate').description('calibrate a model on a folder of images and print each tensor\'s range, scale and zero point')))
     .requiredOption('--images <dir>', 'folder of calibration images (the first --calib-count by name)')
     .option('--out <file>', 'also write the chosen ranges for generate/eval --ranges')
+    .addOption(new Option('--jobs <n>', 'worker threads for the float passes (the ranges do not depend on it)').default(defaultJobs(), 'the cores').argParser(int('--jobs', 1, 256)))
     .option('--json', 'print the report as JSON on stdout')
     .option('--no-progress', 'no progress bar on stderr')
-    .action((o: ModelFlagValues & { images: string; calibMethod: CalibrationMethod; percentile: number; calibCount: number; out?: string; json?: boolean; progress: boolean }) => {
+    .action(async (o: ModelFlagValues & { images: string; calibMethod: CalibrationMethod; percentile: number; calibCount: number; out?: string; jobs: number; json?: boolean; progress: boolean }) => {
       const m = modelFlags(o);
-      const r = calibrateImages({ model: m.path, card: m.cardPath, overrides: m.overrides, inputSize: m.inputSize, images: o.images, count: o.calibCount, method: o.calibMethod, percentile: o.percentile, progress: o.progress ? stderrProgress() : silentProgress });
+      const r = await calibrateImages({ jobs: o.jobs, model: m.path, card: m.cardPath, overrides: m.overrides, inputSize: m.inputSize, images: o.images, count: o.calibCount, method: o.calibMethod, percentile: o.percentile, progress: o.progress ? stderrProgress() : silentProgress });
       if (r.images === 1) console.error('warning: calibrating on one image gives poor int8 ranges; pass a folder of typical images');
       if (o.out) writeRanges(o.out, r.float, r.calibrator.ranges(), { method: r.method, images: r.images });
       if (o.json) console.log(JSON.stringify({ model: o.model, method: r.method, images: r.images, seconds: r.seconds, tensors: r.report }, null, 1));

@@ -12,6 +12,7 @@ import { quantizeInput, quantizeModel } from '../quantize/quantize.js';
 import type { QModel } from '../quantize/types.js';
 import { readRanges } from '../quantize/ranges-file.js';
 import { silentProgress, type ProgressSink } from './progress.js';
+import { loadSpec, runTask } from './parallel.js';
 
 export interface ModelSource {
   model: string;
@@ -54,11 +55,22 @@ export function calibrateWith(float: FloatModel, card: ModelCard, paths: string[
   return { qmodel, calibrator: cal, seconds: (performance.now() - t0) / 1000 };
 }
 
-export function calibrateImages(o: CalibrateImagesOptions): CalibrationResult {
-  const { model: float, card } = loadModel(o.model, { cardPath: o.card, overrides: o.overrides, inputSize: o.inputSize });
+/** `sqzfw calibrate`: the float passes over `jobs` worker threads (the same ranges for any jobs: exact merges). */
+export async function calibrateImages(o: CalibrateImagesOptions & { jobs?: number }): Promise<CalibrationResult> {
+  const spec = { model: o.model, card: o.card, overrides: o.overrides, inputSize: o.inputSize };
+  const { model: float, card } = loadSpec(spec);
   const paths = listImages(o.images).slice(0, o.count ?? 100);
-  const r = calibrateWith(float, card, paths, o);
-  return { float, card, qmodel: r.qmodel, calibrator: r.calibrator, method: r.calibrator.method, images: paths.length, seconds: r.seconds, report: calibrationReport(r.qmodel, r.calibrator) };
+  const method = o.method ?? 'mse';
+  const progress = o.progress ?? silentProgress;
+  const t0 = performance.now();
+  progress.start(`calibrating (${method})`, paths.length);
+  const items = paths.map((path, i) => ({ i, path, folds: [0], score: false }));
+  const parts = await runTask(spec, { model: float, card }, { kind: 'float', target: float.graph.outputs[0], folds: 1, method, percentile: o.percentile, items }, o.jobs ?? 1, progress);
+  progress.end();
+  const calibrator = new Calibrator(float, { method, percentile: o.percentile });
+  for (const part of parts) calibrator.mergeState(part.cal[0]);
+  const qmodel = quantizeModel(float, calibrator.ranges());
+  return { float, card, qmodel, calibrator, method, images: paths.length, seconds: (performance.now() - t0) / 1000, report: calibrationReport(qmodel, calibrator) };
 }
 
 export function formatCalibration(r: CalibrationResult): string {

@@ -20,6 +20,7 @@ import { VERSION } from './version.js';
 import { registerExtraCommands } from './cli-extra.js';
 import { prepareImageModel } from './eval/prepare.js';
 import { APP_NAMES, APPS, DEFAULT_APP, type AppName } from './emit/apps.js';
+import { stderrProgress } from './eval/progress.js';
 
 const int = (name: string, min: number, max: number) => (v: string): number => {
   const n = Number(v);
@@ -40,6 +41,8 @@ interface ModelOpts {
   model?: string;
   image?: string;
   calib?: string;
+  calibCount?: number;
+  ranges?: string;
   card?: string;
   classNames?: string;
 }
@@ -64,6 +67,8 @@ const addFirmwareModelOptions = (cmd: Command): Command =>
     .option('--model <file>', 'ONNX model file (card: the .json beside it, or --card); default: synthetic weights')
     .option('--image <file>', 'JPEG or PNG image the demo application runs on (with --model; default: a synthetic input generated at run time)')
     .option('--calib <dir>', 'calibration images (with --model; default: the embedded image alone)')
+    .addOption(new Option('--calib-count <n>', 'calibration images taken from --calib (first N by name)').default(100).argParser(int('--calib-count', 1, 100000)))
+    .option('--ranges <file>', 'reuse a saved calibration (sqzfw calibrate --out FILE) instead of calibrating (with --model)')
     .option('--card <file>', 'model card JSON (with --model)')
     .option('--class-names <file>', 'class names, one per line, printed with the top 5 (with --model)');
 
@@ -80,11 +85,12 @@ function prepare(o: ModelOpts, app: AppName = DEFAULT_APP): PreparedModel {
   if (o.image && !APPS[app].takesImage) throw new UserError(`--image needs an application that runs the model on it: --app ${app} has none`, 'drop --image, or use --app demo');
   if (o.model) {
     const overrides = o.classNames ? { labelsFile: o.classNames } : {};
-    const p = prepareImageModel({ model: o.model, card: o.card, overrides, image: o.image, calib: o.calib });
+    if (!o.calib && !o.ranges) console.error(`warning: calibrating the real model on ${o.image ? 'the image alone' : 'a few synthetic images'} gives poor int8 ranges; pass --calib DIR (or --ranges FILE from sqzfw calibrate --out)`);
+    const p = prepareImageModel({ model: o.model, card: o.card, overrides, image: o.image, calib: o.calib, calibCount: o.calibCount, ranges: o.ranges, progress: process.stderr.isTTY ? stderrProgress() : undefined });
     console.log(`calibrated on ${p.calibration.source} (${p.calibration.method}, ${p.calibration.seconds.toFixed(1)} s)`);
     return p;
   }
-  if (o.image || o.calib) throw new UserError('--image and --calib need --model (an ONNX file)', 'pass --model model.onnx, or drop them for the synthetic demo model');
+  if (o.image || o.calib || o.ranges) throw new UserError('--image, --calib and --ranges need --model (an ONNX file)', 'pass --model model.onnx, or drop them for the synthetic demo model');
   return prepareSynthetic({ variant: o.variant, inputSize: o.inputSize, classes: o.classes, seed: o.seed });
 }
 

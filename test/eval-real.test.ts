@@ -7,8 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { runEval } from '../src/eval/eval.js';
-import { runInt8 } from '../src/eval/int8.js';
-import { runGolden } from '../src/golden/run.js';
+import { runGolden, runReference } from '../src/golden/run.js';
 import { loadImageInput } from '../src/image/index.js';
 import { loadModel } from '../src/import/index.js';
 import { calibrate } from '../src/quantize/calibrate.js';
@@ -27,13 +26,13 @@ describe.skipIf(!existsSync(ONNX))('eval on ../shared', () => {
     expect(r.calibration.imagesPerModel).toEqual([3, 3]);
   }, 60_000);
 
-  test('the fast int8 path equals runGolden on every tensor of the real network', () => {
+  test('the fast int8 engine (runGolden) equals the reference kernels (runReference) on every tensor of the real network', () => {
     const { model, card } = loadModel(ONNX);
     const x = loadImageInput(join(SHARED, 'images/dev/n01530575_brambling.JPEG'), card, model.graph.input.dims);
     const q = quantizeModel(model, calibrate(model, [x], { method: 'percentile' }));
     const qi = quantizeInput(x, q.tensors[q.input]);
-    const g = runGolden(q, qi);
-    const f = runInt8(q, qi);
+    const g = runReference(q, qi);
+    const f = runGolden(q, qi);
     for (const k of Object.keys(g)) expect(Buffer.from(f[k].buffer).equals(Buffer.from(g[k].buffer)), k).toBe(true);
   }, 60_000);
 });

@@ -15,11 +15,11 @@ import { UserError } from '../src/errors.js';
 import { registerEvalCommand, registerFetchModelCommand } from '../src/eval/cli.js';
 import { formatEval, runEval, type FirmwareRunner } from '../src/eval/eval.js';
 import { CATALOG, fetchModel } from '../src/eval/fetch.js';
-import { requantizeFast, runInt8 } from '../src/eval/int8.js';
+import { requantizeFast } from '../src/golden/fast.js';
 import { requantize } from '../src/golden/kernels.js';
 import { groundTruth, parseLabelsCsv } from '../src/eval/labels.js';
-import { prepareImageModel } from '../src/eval/prepare.js';
-import { runGolden } from '../src/golden/run.js';
+import { calibrateImages, prepareImageModel } from '../src/eval/prepare.js';
+import { runGolden, runReference } from '../src/golden/run.js';
 import { importOnnx, loadModel } from '../src/import/index.js';
 import { Calibrator, calibrate, calibrationReport, formatCalibrationReport } from '../src/quantize/calibrate.js';
 import { quantizeInput, quantizeModel } from '../src/quantize/quantize.js';
@@ -131,7 +131,7 @@ describe('calibration', () => {
   });
 });
 
-describe('int8 path of eval equals the golden model', () => {
+describe('the fast int8 engine equals the reference kernels', () => {
   test('requantizeFast equals the golden requantize (random and edge values)', () => {
     const rnd = mulberry32(99);
     const edges = [0, 1, -1, 2097152, -2097152, 2097153, -2097153, 2147483647, -2147483648, 1 << 20, -(1 << 20) - 1, 12345, -54321];
@@ -149,8 +149,8 @@ describe('int8 path of eval equals the golden model', () => {
     for (const variant of ['v1.0', 'v1.1-complex-bypass'] as const) {
       const q = buildQuantizedModel({ variant, inputSize: 48, classes: 12, seed: 4 });
       const x = quantizeInput(syntheticInputs(syntheticFloatModel({ variant, inputSize: 48, classes: 12, seed: 4 }), 1, 77)[0], q.tensors[q.input]);
-      const g = runGolden(q, x);
-      const f = runInt8(q, x);
+      const g = runReference(q, x);
+      const f = runGolden(q, x);
       for (const k of Object.keys(g)) expect(Buffer.from(f[k].buffer).equals(Buffer.from(g[k].buffer)), `${variant} ${k}`).toBe(true);
     }
   });
@@ -159,8 +159,8 @@ describe('int8 path of eval equals the golden model', () => {
     const m = importOnnx(ex.bytes);
     const q = quantizeModel(m, calibrate(m, syntheticInputs(m, 2, 5)));
     const x = quantizeInput(syntheticInputs(m, 1, 6)[0], q.tensors[q.input]);
-    const g = runGolden(q, x);
-    const f = runInt8(q, x);
+    const g = runReference(q, x);
+    const f = runGolden(q, x);
     for (const k of Object.keys(g)) expect(Array.from(f[k])).toEqual(Array.from(g[k]));
   });
 });
@@ -186,7 +186,7 @@ describe('eval', () => {
   const fx = fixture();
 
   test('2-fold held-out calibration: every image scored by the model calibrated on the other fold; deterministic', async () => {
-    const r = await runEval({ model: fx.model, images: fx.images, calibMethod: 'mse' });
+    const r = await runEval({ model: fx.model, images: fx.images, jobs: 1, calibMethod: 'mse' });
     expect(r.images.count).toBe(8);
     expect(r.calibration.models).toBe(2);
     expect(r.calibration.imagesPerModel).toEqual([4, 4]);
@@ -195,15 +195,30 @@ describe('eval', () => {
     expect(r.float.top5).toBeGreaterThanOrEqual(r.float.top1);
     expect(r.perImage.every((p) => p.float.length === 5 && p.int8.length === 5)).toBe(true);
     expect(r.card.channelOrder).toBe('RGB');
-    const again = await runEval({ model: fx.model, images: fx.images, calibMethod: 'mse' });
+    const again = await runEval({ model: fx.model, images: fx.images, jobs: 1, calibMethod: 'mse' });
     expect(again.perImage).toEqual(r.perImage);
     const text = formatEval(r);
     expect(text).toMatch(/float\s+\d+\/8/);
     expect(text).toMatch(/int8 golden/);
   });
 
+  test('--jobs 1 and --jobs 2 give identical results (held-out folds and a calibration folder)', async () => {
+    for (const extra of [{ calibMethod: 'mse' as const }, { calib: fx.calib, calibCount: 3, calibMethod: 'percentile' as const }]) {
+      const one = await runEval({ model: fx.model, images: fx.images, jobs: 1, ...extra });
+      const two = await runEval({ model: fx.model, images: fx.images, jobs: 2, ...extra });
+      expect(two.perImage).toEqual(one.perImage);
+      expect(two.calibration.imagesPerModel).toEqual(one.calibration.imagesPerModel);
+      expect([two.float, two.int8, two.top1Flips]).toEqual([one.float, one.int8, one.top1Flips]);
+    }
+    await expect(runEval({ model: fx.model, images: fx.images, jobs: 0 })).rejects.toThrow(/--jobs 0/);
+    const c1 = await calibrateImages({ model: fx.model, images: fx.calib, count: 5, jobs: 1 });
+    const c2 = await calibrateImages({ model: fx.model, images: fx.calib, count: 5, jobs: 2 });
+    expect(c2.calibrator.ranges()).toEqual(c1.calibrator.ranges());
+    expect(c2.images).toBe(5);
+  });
+
   test('separate calibration folder, calibration count and limit', async () => {
-    const r = await runEval({ model: fx.model, images: fx.images, calib: fx.calib, calibCount: 3, calibMethod: 'percentile', limit: 5 });
+    const r = await runEval({ model: fx.model, images: fx.images, jobs: 1, calib: fx.calib, calibCount: 3, calibMethod: 'percentile', limit: 5 });
     expect(r.calibration).toMatchObject({ models: 1, imagesPerModel: [3], method: 'percentile' });
     expect(r.images.count).toBe(5);
   });
@@ -214,7 +229,7 @@ describe('eval', () => {
       calls.push(workDir);
       return { outputs: runGolden(model, input), ticks: 1234 };
     };
-    const r = await runEval({ model: fx.model, images: fx.images, emulate: 3, runFirmware: exact, workDir: join(fx.dir, 'fw') });
+    const r = await runEval({ model: fx.model, images: fx.images, jobs: 1, emulate: 3, runFirmware: exact, workDir: join(fx.dir, 'fw') });
     expect(r.firmware).toMatchObject({ n: 3, bitExact: 3, mismatched: [] });
     expect(r.perImage[0].firmware).toMatchObject({ bitExact: true, ticks: 1234 });
     expect(r.perImage[0].firmware!.top5).toEqual(r.perImage[0].int8);
@@ -226,7 +241,7 @@ describe('eval', () => {
       out[o][2] ^= 1;
       return { outputs: out, ticks: undefined };
     };
-    const bad = await runEval({ model: fx.model, images: fx.images, emulate: 2, runFirmware: broken });
+    const bad = await runEval({ model: fx.model, images: fx.images, jobs: 1, emulate: 2, runFirmware: broken });
     expect(bad.firmware).toMatchObject({ n: 2, bitExact: 0 });
     expect(bad.firmware!.mismatched[0]).toMatch(/1 output bytes differ/);
     expect(formatEval(bad)).toMatch(/MISMATCH/);
@@ -255,10 +270,39 @@ describe('eval', () => {
     expect(out[2]).toMatch(/calibrated on 2 images/);
   });
 
+  test('calibration once, reused: calibrate --out, then eval --ranges and generate --ranges give the calibrated model', async () => {
+    const program = new Command().exitOverride();
+    registerEvalCommand(program);
+    const ranges = join(fx.dir, 'out', 'ranges.json');
+    const log = console.log;
+    console.log = () => undefined;
+    try {
+      await program.parseAsync(['node', 'sqzfw', 'calibrate', '--model', fx.model, '--images', fx.calib, '--no-progress', '--calib-count', '3', '--calib-method', 'percentile', '--out', ranges]);
+    } finally {
+      console.log = log;
+    }
+    const file = JSON.parse(readFileSync(ranges, 'utf8'));
+    expect(file.format).toBe('sqzfw-ranges/1');
+    expect(file.images).toBe(3);
+    const viaCalib = await runEval({ model: fx.model, images: fx.images, jobs: 1, calib: fx.calib, calibCount: 3, calibMethod: 'percentile' });
+    const viaRanges = await runEval({ model: fx.model, images: fx.images, jobs: 1, ranges });
+    expect(viaRanges.perImage.map((p) => p.int8)).toEqual(viaCalib.perImage.map((p) => p.int8));
+    expect(viaRanges.calibration.source).toMatch(/ranges in/);
+    const calibrated = prepareImageModel({ model: fx.model, image: join(fx.images, 'img0.jpg'), calib: fx.calib, calibCount: 3, method: 'percentile' });
+    const reused = prepareImageModel({ model: fx.model, image: join(fx.images, 'img0.jpg'), ranges });
+    expect(Array.from(reused.input)).toEqual(Array.from(calibrated.input));
+    expect(reused.model.tensors).toEqual(calibrated.model.tensors);
+    // Bad files: one-line user errors, and --ranges with --calib is refused.
+    writeFileSync(join(fx.dir, 'bad.json'), JSON.stringify({ ...file, ranges: { data: file.ranges.data } }));
+    expect(() => prepareImageModel({ model: fx.model, image: join(fx.images, 'img0.jpg'), ranges: join(fx.dir, 'bad.json') })).toThrow(UserError);
+    expect(() => prepareImageModel({ model: fx.model, image: join(fx.images, 'img0.jpg'), ranges: join(fx.dir, 'nope.json') })).toThrow(/cannot read ranges file/);
+    await expect(runEval({ model: fx.model, images: fx.images, jobs: 1, ranges, calib: fx.calib })).rejects.toThrow(/--ranges and --calib/);
+  });
+
   test('user errors: missing model, folder without images, too few images for folds', async () => {
     await expect(runEval({ model: join(fx.dir, 'nope.onnx'), images: fx.images })).rejects.toThrow(/cannot read model/);
     await expect(runEval({ model: fx.model, images: fx.dir })).rejects.toThrow(/no \.jpg/);
-    await expect(runEval({ model: fx.model, images: fx.images, limit: 1 })).rejects.toThrow(/cannot be split into 2/);
+    await expect(runEval({ model: fx.model, images: fx.images, jobs: 1, limit: 1 })).rejects.toThrow(/cannot be split into 2/);
   });
 
   test('generate input: a real image quantized with the model input parameters, class names for the firmware', () => {

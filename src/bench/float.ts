@@ -9,11 +9,12 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runFloat, runFloatNaive } from '../float/interp.js';
 import type { FloatModel } from '../graph/ir.js';
-import { runGolden } from '../golden/run.js';
+import type { QModel } from '../quantize/types.js';
+import { runGolden, runReference } from '../golden/run.js';
 import { loadModel } from '../import/index.js';
 import { loadImageInput } from '../image/index.js';
 import { quantizeFloatModel, quantizeModelInput, syntheticFloatModel, syntheticInputs } from '../pipeline.js';
-import { runInt8 } from '../eval/int8.js';
+import { runInt8Before } from './int8-before.js';
 import type { Bench, BenchRow } from './types.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -42,6 +43,20 @@ function floatRow(name: string, model: FloatModel, x: Float32Array, note: string
   return row(name, ['plain loops (runFloatNaive)', naive], ['blocked im2col kernels (runFloat)', fast], note);
 }
 
+/** The fast int8 engine against eval's previous int8 path and against the reference kernels (one thread). */
+function int8Rows(name: string, q: QModel, qi: Int8Array): BenchRow[] {
+  runGolden(q, qi); // warm up and pack the weights
+  runInt8Before(q, qi);
+  const fast = medianMs(() => runGolden(q, qi), 9);
+  const before = medianMs(() => runInt8Before(q, qi), 3);
+  const reference = medianMs(() => runReference(q, qi), 1);
+  const note = 'bit-identical outputs (property tests and the real network); one thread';
+  return [
+    row(`${name}, median`, ['previous eval int8 path (float-accumulate kernels)', before], ['fast int8 engine (runGolden: wasm SIMD gemm + requantize)', fast], `${note}; target <= 150 ms on one quiet core`),
+    row(`${name}: reference kernels, median`, ['reference kernels (runReference, the spec)', reference], ['fast int8 engine (runGolden)', fast], note),
+  ];
+}
+
 export const benchFloat: Bench = async () => {
   const rows: BenchRow[] = [];
   const onnx = join(SHARED, 'models/squeezenet1.0-imagenet.onnx');
@@ -57,11 +72,9 @@ export const benchFloat: Bench = async () => {
   rows.push(floatRow('float pass, SqueezeNet v1.0 227x227 (synthetic dense weights), median', dense, dx, 'dense 4x4 register-blocked kernel; bit-identical to the plain loops'));
   if (real) {
     const q = quantizeFloatModel(real.model, [real.x]);
-    const qi = quantizeModelInput(q, real.x);
-    runInt8(q, qi);
-    const fast = medianMs(() => runInt8(q, qi), 5);
-    const golden = medianMs(() => runGolden(q, qi), 1);
-    rows.push(row('int8 pass, SqueezeNet v1.0 227x227 (../shared ONNX), median', ['golden interpreter (runGolden)', golden], ['eval int8 path (runInt8)', fast], 'bit-identical outputs (tested layer by layer)'));
+    rows.push(...int8Rows('int8 pass, SqueezeNet v1.0 227x227 (../shared ONNX)', q, quantizeModelInput(q, real.x)));
   }
+  const dq = quantizeFloatModel(dense, [dx]);
+  rows.push(...int8Rows('int8 pass, SqueezeNet v1.0 227x227 (synthetic dense weights)', dq, quantizeModelInput(dq, dx)));
   return rows;
 };

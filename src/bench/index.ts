@@ -3,12 +3,13 @@
  * `npm run bench -- firmware float` runs a subset; `--json FILE` also writes the rows as JSON.
  */
 import { writeFileSync } from 'node:fs';
+import { benchCli } from './cli.js';
 import { benchFirmware } from './firmware.js';
 import { benchFloat } from './float.js';
 import { benchPlanner } from './planner.js';
 import type { Bench, BenchRow } from './types.js';
 
-const BENCHES: Record<string, Bench> = { planner: benchPlanner, firmware: benchFirmware, float: benchFloat };
+const BENCHES: Record<string, Bench> = { planner: benchPlanner, firmware: benchFirmware, float: benchFloat, cli: benchCli };
 
 const args = process.argv.slice(2);
 const jsonAt = args.indexOf('--json');

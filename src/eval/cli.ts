@@ -9,6 +9,8 @@ import { CALIBRATION_METHODS, type CalibrationMethod } from '../quantize/calibra
 import { runEval, formatEval } from './eval.js';
 import { calibrateImages, formatCalibration } from './prepare.js';
 import { CATALOG, fetchModel } from './fetch.js';
+import { defaultJobs } from './parallel.js';
+import { writeRanges } from '../quantize/ranges-file.js';
 import { stderrProgress, silentProgress } from './progress.js';
 
 const int = (name: string, min: number, max: number) => (v: string): number => {
@@ -72,12 +74,14 @@ interface EvalFlags extends ModelFlagValues {
   board: string;
   json?: boolean;
   calib?: string;
+  ranges?: string;
   calibMethod: CalibrationMethod;
   percentile: number;
   calibCount: number;
   folds: number;
   limit?: number;
   workDir?: string;
+  jobs: number;
   progress: boolean;
 }
 
@@ -90,9 +94,11 @@ export function registerEvalCommand(program: Command): void {
     .addOption(new Option('--emulate <n>', 'also run the first N images on the firmware in QEMU, bit-exact with the golden model').default(0).argParser(int('--emulate', 0, 100000)))
     .option('--board <name>', 'board for --emulate', 'mps2-an500')
     .option('--calib <dir>', 'calibration images (default: k-fold held-out calibration on the evaluation images)')
+    .option('--ranges <file>', 'reuse a saved calibration (sqzfw calibrate --out FILE) for every image')
     .addOption(new Option('--folds <k>', 'folds of the held-out calibration').default(2).argParser(int('--folds', 2, 100)))
     .addOption(new Option('--limit <n>', 'score only the first N images').argParser(int('--limit', 1, 1e7)))
     .option('--work-dir <dir>', 'folder for the --emulate firmware projects (default: a temporary folder)')
+    .addOption(new Option('--jobs <n>', 'worker threads for the float and int8 passes (results do not depend on it)').default(defaultJobs(), 'the cores').argParser(int('--jobs', 1, 256)))
     .option('--json', 'print the result as JSON on stdout')
     .option('--no-progress', 'no progress bar on stderr');
   evalCmd.action(async (o: EvalFlags) => {
@@ -106,6 +112,7 @@ export function registerEvalCommand(program: Command): void {
       labels: o.labels,
       limit: o.limit,
       calib: o.calib,
+      ranges: o.ranges,
       calibCount: o.calibCount,
       calibMethod: o.calibMethod,
       percentile: o.percentile,
@@ -113,6 +120,7 @@ export function registerEvalCommand(program: Command): void {
       emulate: o.emulate,
       board: o.board,
       workDir: o.workDir,
+      jobs: o.jobs,
       progress: o.progress ? stderrProgress() : silentProgress,
     });
     if (o.json) console.log(JSON.stringify(r, null, 1));
@@ -124,13 +132,18 @@ export function registerEvalCommand(program: Command): void {
 
   addCalibOptions(addModelFileOptions(program.command('calibrate').description('calibrate a model on a folder of images and print each tensor\'s range, scale and zero point')))
     .requiredOption('--images <dir>', 'folder of calibration images (the first --calib-count by name)')
+    .option('--out <file>', 'also write the chosen ranges for generate/eval --ranges')
+    .addOption(new Option('--jobs <n>', 'worker threads for the float passes (the ranges do not depend on it)').default(defaultJobs(), 'the cores').argParser(int('--jobs', 1, 256)))
     .option('--json', 'print the report as JSON on stdout')
     .option('--no-progress', 'no progress bar on stderr')
-    .action((o: ModelFlagValues & { images: string; calibMethod: CalibrationMethod; percentile: number; calibCount: number; json?: boolean; progress: boolean }) => {
+    .action(async (o: ModelFlagValues & { images: string; calibMethod: CalibrationMethod; percentile: number; calibCount: number; out?: string; jobs: number; json?: boolean; progress: boolean }) => {
       const m = modelFlags(o);
-      const r = calibrateImages({ model: m.path, card: m.cardPath, overrides: m.overrides, inputSize: m.inputSize, images: o.images, count: o.calibCount, method: o.calibMethod, percentile: o.percentile, progress: o.progress ? stderrProgress() : silentProgress });
+      const r = await calibrateImages({ jobs: o.jobs, model: m.path, card: m.cardPath, overrides: m.overrides, inputSize: m.inputSize, images: o.images, count: o.calibCount, method: o.calibMethod, percentile: o.percentile, progress: o.progress ? stderrProgress() : silentProgress });
+      if (r.images === 1) console.error('warning: calibrating on one image gives poor int8 ranges; pass a folder of typical images');
+      if (o.out) writeRanges(o.out, r.float, r.calibrator.ranges(), { method: r.method, images: r.images });
       if (o.json) console.log(JSON.stringify({ model: o.model, method: r.method, images: r.images, seconds: r.seconds, tensors: r.report }, null, 1));
       else console.log(formatCalibration(r));
+      if (o.out) console.error(`wrote ${o.out}: reuse it with generate|eval --ranges ${o.out}`);
     });
 }
 

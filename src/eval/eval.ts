@@ -13,12 +13,12 @@ import { UserError } from '../errors.js';
 import type { FloatModel, Graph } from '../graph/ir.js';
 import { loadImageInput, listImages } from '../image/index.js';
 import { loadModel, type CardOverrides, type ModelCard } from '../import/index.js';
-import { runGolden, topK } from '../golden/run.js';
+import { runGolden, runReference, topK } from '../golden/run.js';
 import { Calibrator, type CalibrationMethod } from '../quantize/calibrate.js';
+import { readRanges, type RangesFile } from '../quantize/ranges-file.js';
 import { quantizeInput, quantizeModel } from '../quantize/quantize.js';
 import type { QModel } from '../quantize/types.js';
-import { runFloat } from '../float/interp.js';
-import { runInt8 } from './int8.js';
+import { defaultJobs, runTask, type FloatItem } from './parallel.js';
 import { groundTruth } from './labels.js';
 import { silentProgress, type ProgressSink } from './progress.js';
 
@@ -37,11 +37,15 @@ export interface EvalOptions {
   limit?: number;
   /** Folder of calibration images; default: k-fold held-out calibration on the evaluation images. */
   calib?: string;
+  /** A saved calibration (calibrate --out) used for every image instead of calibrating. */
+  ranges?: string;
   /** Calibration images per int8 model (default 100). */
   calibCount?: number;
   calibMethod?: CalibrationMethod;
   percentile?: number;
   folds?: number;
+  /** Worker threads for the float and int8 passes (default: the cores); the results do not depend on it. */
+  jobs?: number;
   /** Run the first N images on the firmware in QEMU. */
   emulate?: number;
   board?: string;
@@ -122,94 +126,76 @@ export async function runEval(opts: EvalOptions): Promise<EvalResult> {
   const calibCount = opts.calibCount ?? 100;
   const calOpts = { method, percentile: opts.percentile };
   const load = (p: string): Float32Array => loadImageInput(p, card, dims);
-  const floatMs: number[] = [];
-  const int8Ms: number[] = [];
+  const jobs = opts.jobs ?? defaultJobs();
+  if (!Number.isInteger(jobs) || jobs < 1) throw new UserError(`--jobs ${jobs} must be a positive integer`, 'pass --jobs 1 for one thread, or leave it out to use every core');
+  const spec = { model: opts.model, card: opts.card, overrides: opts.overrides, inputSize: opts.inputSize };
+  const loaded = { model, card };
+  const floatMs = new Array<number>(images.length);
   const floatTop: number[][] = new Array(images.length);
-  const calSeconds: number[] = [];
-  const calImages: number[] = [];
-  let qmodels: QModel[];
-  let foldOf: (i: number) => number;
   let calSource: string;
-
-  if (opts.calib) {
+  let foldOf: (i: number) => number;
+  let folds: number;
+  // Float passes: every evaluation image is scored; calibration images feed the calibration of their folds.
+  const items: FloatItem[] = images.map((path, i) => ({ i, path, folds: [], score: true }));
+  let fixed: RangesFile | undefined;
+  if (opts.ranges) {
+    if (opts.calib) throw new UserError('--ranges and --calib both choose the calibration', 'pass one of them: --ranges reuses a saved calibration, --calib calibrates now');
+    fixed = readRanges(opts.ranges, model);
+    folds = 0;
+    foldOf = () => 0;
+    calSource = `the ranges in ${opts.ranges} (${fixed.method}, ${fixed.images} images; not held out)`;
+  } else if (opts.calib) {
     const calPaths = listImages(opts.calib).slice(0, calibCount);
-    const cal = new Calibrator(model, calOpts);
-    const tc = Date.now();
-    progress.start('calibrating', calPaths.length);
-    calPaths.forEach((p, k) => {
-      cal.addInput(load(p));
-      progress.tick(k + 1);
-    });
-    progress.end();
-    calSeconds.push((Date.now() - tc) / 1000);
-    calImages.push(calPaths.length);
-    qmodels = [finishModel(model, cal)];
+    items.unshift(...calPaths.map((path, i) => ({ i: -1 - i, path, folds: [0], score: false })));
+    folds = 1;
     foldOf = () => 0;
     calSource = `${calPaths.length} images from ${opts.calib}`;
-    progress.start('float model', images.length);
-    images.forEach((p, i) => {
-      const x = load(p);
-      const ts = performance.now();
-      const out = runFloatOutput(model, x, target);
-      floatMs.push(performance.now() - ts);
-      floatTop[i] = topK(out, 5);
-      progress.tick(i + 1);
-    });
-    progress.end();
   } else {
     const k = opts.folds ?? 2;
     if (!Number.isInteger(k) || k < 2) throw new UserError(`--folds ${k} must be an integer of at least 2`, 'or pass --calib DIR with separate calibration images');
     if (images.length < k) throw new UserError(`${images.length} image(s) cannot be split into ${k} calibration folds`, 'pass more images, or --calib DIR with separate calibration images');
+    folds = k;
     foldOf = (i) => i % k;
-    const cals = Array.from({ length: k }, () => new Calibrator(model, calOpts));
-    const calTime = new Array<number>(k).fill(0);
     // Model f is calibrated on up to calibCount images of the other folds, in name order.
-    progress.start('float + calibration', images.length);
-    images.forEach((p, i) => {
-      const x = load(p);
-      const ts = performance.now();
-      const wanted = cals.map((c, f) => f !== foldOf(i) && c.images < calibCount);
-      if (wanted.some(Boolean)) {
-        const tensors = runFloatAll(model, x);
-        const tf = performance.now();
-        floatMs.push(tf - ts);
-        floatTop[i] = topK(tensors[target], 5);
-        cals.forEach((c, f) => {
-          if (!wanted[f]) return;
-          const tt = performance.now();
-          c.addTensors(tensors);
-          calTime[f] += performance.now() - tt + (tf - ts);
-        });
-      } else {
-        const out = runFloatOutput(model, x, target);
-        floatMs.push(performance.now() - ts);
-        floatTop[i] = topK(out, 5);
+    const taken = new Array<number>(k).fill(0);
+    for (const it of items) {
+      for (let f = 0; f < k; f++) {
+        if (f !== foldOf(it.i) && taken[f] < calibCount) {
+          it.folds.push(f);
+          taken[f]++;
+        }
       }
-      progress.tick(i + 1);
-    });
-    progress.end();
-    qmodels = cals.map((c) => finishModel(model, c));
-    calSeconds.push(...calTime.map((ms) => ms / 1000));
-    calImages.push(...cals.map((c) => c.images));
+    }
     calSource = `${k}-fold held-out on the evaluation images (image i is scored by the model calibrated on the folds other than i mod ${k})`;
   }
+  progress.start(opts.calib ? 'calibration + float model' : 'float + calibration', items.length);
+  const floatParts = await runTask(spec, loaded, { kind: 'float', target, folds, method, percentile: opts.percentile, items }, jobs, progress);
+  progress.end();
+  const cals = Array.from({ length: folds }, () => new Calibrator(model, calOpts));
+  const calTime = new Array<number>(folds).fill(0);
+  for (const part of floatParts) {
+    for (const [i, top] of part.tops) floatTop[i] = top;
+    for (const [i, ms] of part.floatMs) floatMs[i] = ms;
+    part.cal.forEach((st, f) => cals[f].mergeState(st));
+    part.calMs.forEach((ms, f) => (calTime[f] += ms));
+  }
+  const qmodels = fixed ? [quantizeModel(model, fixed.ranges)] : cals.map((c) => finishModel(model, c));
+  const calSeconds = calTime.map((ms) => ms / 1000);
+  const calImages = fixed ? [fixed.images] : cals.map((c) => c.images);
 
   // int8 golden model.
   const int8Top: number[][] = new Array(images.length);
-  const qInputs = new Map<number, Int8Array>();
+  const int8Ms = new Array<number>(images.length);
   const nEmu = Math.min(opts.emulate ?? 0, images.length);
   progress.start('int8 golden model', images.length);
-  images.forEach((p, i) => {
-    const q = qmodels[foldOf(i)];
-    const qi = quantizeInput(load(p), q.tensors[q.input]);
-    const ts = performance.now();
-    const out = runInt8(q, qi)[target];
-    int8Ms.push(performance.now() - ts);
-    int8Top[i] = topK(out, 5);
-    if (i < nEmu) qInputs.set(i, qi);
-    progress.tick(i + 1);
-  });
+  const int8Parts = await runTask(spec, loaded, { kind: 'int8', target, qmodels, items: images.map((path, i) => ({ i, path, fold: foldOf(i) })) }, jobs, progress);
   progress.end();
+  for (const part of int8Parts) {
+    for (const [i, top] of part.tops) int8Top[i] = top;
+    for (const [i, ms] of part.int8Ms) int8Ms[i] = ms;
+  }
+  const qInputs = new Map<number, Int8Array>();
+  for (let i = 0; i < nEmu; i++) qInputs.set(i, quantizeInput(load(images[i]), qmodels[foldOf(i)].tensors[qmodels[foldOf(i)].input]));
 
   const perImage: ImageResult[] = images.map((p, i) => ({ file: basename(p), label: truth.labels[i], fold: foldOf(i), float: floatTop[i], int8: int8Top[i] }));
   const floatScore = score(perImage.map((r) => ({ label: r.label, top: r.float })));
@@ -227,10 +213,10 @@ export async function runEval(opts: EvalOptions): Promise<EvalResult> {
       const q = qmodels[foldOf(i)];
       const qi = qInputs.get(i)!;
       const golden = runGolden(q, qi);
-      // The fast int8 path must equal the golden model; a difference is a bug in sqzfw, not a firmware result.
-      const fast = runInt8(q, qi);
+      // The fast engine must equal the reference kernels; a difference is a bug in sqzfw, not a firmware result.
+      const reference = runReference(q, qi);
       for (const o of q.outputs) {
-        if (!golden[o].every((v, j) => v === fast[o][j])) throw new Error(`internal: fast int8 path differs from the golden model on ${o} for ${perImage[i].file}`);
+        if (!golden[o].every((v, j) => v === reference[o][j])) throw new Error(`internal: the fast int8 engine differs from the reference kernels on ${o} for ${perImage[i].file}`);
       }
       let fw: { outputs: Record<string, Int8Array>; ticks: number | undefined } | undefined;
       let failure: string | undefined;
@@ -264,7 +250,7 @@ export async function runEval(opts: EvalOptions): Promise<EvalResult> {
     model: { path: opts.model, graph: g.name, input: `${dims.h}x${dims.w}x${dims.c}`, classes, scoreTensor: target },
     card: describeCard(card),
     images: { dir: opts.images, count: images.length, labels: truth.source },
-    calibration: { method, source: calSource, models: qmodels.length, imagesPerModel: calImages, seconds: calSeconds },
+    calibration: { method: fixed?.method ?? method, source: calSource, models: qmodels.length, imagesPerModel: calImages, seconds: calSeconds },
     float: floatScore,
     int8: int8Score,
     top1Flips: perImage.filter((r) => r.float[0] !== r.int8[0]).length,
@@ -274,8 +260,6 @@ export async function runEval(opts: EvalOptions): Promise<EvalResult> {
   };
 }
 
-const runFloatAll = (m: FloatModel, x: Float32Array) => runFloat(m, x);
-const runFloatOutput = (m: FloatModel, x: Float32Array, t: string): Float32Array => runFloat(m, x)[t];
 
 export function describeCard(card: ModelCard): EvalResult['card'] {
   return {

@@ -10,10 +10,12 @@ import { loadModel, type CardOverrides, type ModelCard } from '../import/index.j
 import { calibrationReport, Calibrator, formatCalibrationReport, type CalibrationMethod, type CalibrationRow } from '../quantize/calibrate.js';
 import { quantizeInput, quantizeModel } from '../quantize/quantize.js';
 import type { QModel } from '../quantize/types.js';
+import { readRanges } from '../quantize/ranges-file.js';
 import { silentProgress, type ProgressSink } from './progress.js';
 import type { Preprocessing } from '../emit/index.js';
 import { syntheticInput } from '../flows.js';
 import { syntheticInputs } from '../pipeline.js';
+import { loadSpec, runTask } from './parallel.js';
 
 export interface ModelSource {
   model: string;
@@ -64,11 +66,22 @@ export function calibrateWith(float: FloatModel, card: ModelCard, paths: string[
   return { qmodel, calibrator: cal, seconds: (performance.now() - t0) / 1000 };
 }
 
-export function calibrateImages(o: CalibrateImagesOptions): CalibrationResult {
-  const { model: float, card } = loadModel(o.model, { cardPath: o.card, overrides: o.overrides, inputSize: o.inputSize });
+/** `sqzfw calibrate`: the float passes over `jobs` worker threads (the same ranges for any jobs: exact merges). */
+export async function calibrateImages(o: CalibrateImagesOptions & { jobs?: number }): Promise<CalibrationResult> {
+  const spec = { model: o.model, card: o.card, overrides: o.overrides, inputSize: o.inputSize };
+  const { model: float, card } = loadSpec(spec);
   const paths = listImages(o.images).slice(0, o.count ?? 100);
-  const r = calibrateWith(float, card, paths, o);
-  return { float, card, qmodel: r.qmodel, calibrator: r.calibrator, method: r.calibrator.method, images: paths.length, seconds: r.seconds, report: calibrationReport(r.qmodel, r.calibrator) };
+  const method = o.method ?? 'mse';
+  const progress = o.progress ?? silentProgress;
+  const t0 = performance.now();
+  progress.start(`calibrating (${method})`, paths.length);
+  const items = paths.map((path, i) => ({ i, path, folds: [0], score: false }));
+  const parts = await runTask(spec, { model: float, card }, { kind: 'float', target: float.graph.outputs[0], folds: 1, method, percentile: o.percentile, items }, o.jobs ?? 1, progress);
+  progress.end();
+  const calibrator = new Calibrator(float, { method, percentile: o.percentile });
+  for (const part of parts) calibrator.mergeState(part.cal[0]);
+  const qmodel = quantizeModel(float, calibrator.ranges());
+  return { float, card, qmodel, calibrator, method, images: paths.length, seconds: (performance.now() - t0) / 1000, report: calibrationReport(qmodel, calibrator) };
 }
 
 export function formatCalibration(r: CalibrationResult): string {
@@ -92,26 +105,37 @@ const SYNTHETIC_CALIBRATION_IMAGES = 4;
 /** Seed of the synthetic int8 input used when no image is given (the demo firmware generates it at run time). */
 export const SYNTHETIC_INPUT_SEED = 1001;
 
-/**
- * For `sqzfw generate --model M [--image photo.jpg] [--calib DIR]`: the int8 model (calibrated on DIR, else on the
- * image itself, else on a few synthetic images) and the photo as its int8 input (without a photo, the synthetic
- * input the demo generates at run time), with the class names and the card's preprocessing for model.h.
- * The result has the fields of flows.ts's PreparedModel.
- */
-export function prepareImageModel(o: ModelSource & { image?: string; calib?: string; calibCount?: number; method?: CalibrationMethod; percentile?: number; progress?: ProgressSink }): PreparedImageModel {
-  const { model: float, card } = loadModel(o.model, { cardPath: o.card, overrides: o.overrides, inputSize: o.inputSize });
-  const dims = float.graph.input.dims;
+/** The int8 model and where its ranges came from: a saved ranges file, a folder, the image itself, or synthetic images. */
+function quantizeFor(float: FloatModel, card: ModelCard, o: { image?: string; calib?: string; calibCount?: number; ranges?: string; method?: CalibrationMethod; percentile?: number; progress?: ProgressSink }): { model: QModel; calibration: PreparedImageModel['calibration'] } {
+  if (o.ranges) {
+    if (o.calib) throw new UserError('--ranges and --calib both choose the calibration', 'pass one of them: --ranges reuses a saved calibration, --calib calibrates now');
+    const file = readRanges(o.ranges, float);
+    return { model: quantizeModel(float, file.ranges), calibration: { method: file.method, images: file.images, seconds: 0, source: `the ranges in ${o.ranges}` } };
+  }
   const paths = o.calib ? listImages(o.calib).slice(0, o.calibCount ?? 100) : o.image ? [o.image] : [];
   if (o.calib && paths.length === 0) throw new UserError(`no calibration images in ${o.calib}`, 'pass a folder of .jpg/.png images with --calib');
   const r = paths.length ? calibrateWith(float, card, paths, o) : calibrateWithInputs(float, syntheticInputs(float, SYNTHETIC_CALIBRATION_IMAGES), o);
   const source = o.calib ? `${paths.length} images from ${o.calib}` : o.image ? `the image itself (no --calib folder)` : `${SYNTHETIC_CALIBRATION_IMAGES} synthetic images (no --calib folder, no --image: pass --calib DIR for real accuracy)`;
+  return { model: r.qmodel, calibration: { method: r.calibrator.method, images: paths.length || SYNTHETIC_CALIBRATION_IMAGES, seconds: r.seconds, source } };
+}
+
+/**
+ * For `sqzfw generate --model M [--image photo.jpg] [--calib DIR | --ranges FILE]`: the int8 model (from a saved
+ * ranges file, else calibrated on DIR, else on the image itself, else on a few synthetic images) and the photo as its
+ * int8 input (without a photo, the synthetic input the demo generates at run time), with the class names and the
+ * card's preprocessing for model.h. The result has the fields of flows.ts's PreparedModel.
+ */
+export function prepareImageModel(o: ModelSource & { image?: string; calib?: string; calibCount?: number; ranges?: string; method?: CalibrationMethod; percentile?: number; progress?: ProgressSink }): PreparedImageModel {
+  const { model: float, card } = loadModel(o.model, { cardPath: o.card, overrides: o.overrides, inputSize: o.inputSize });
+  const dims = float.graph.input.dims;
+  const { model, calibration } = quantizeFor(float, card, o);
   const preprocessing: Preprocessing = { channelOrder: card.channelOrder, pixelRange: card.pixelRange, mean: card.mean, std: card.std, resize: card.resize, source: card.source };
-  const common = { model: r.qmodel, labels: card.labels?.names, card, preprocessing, calibration: { method: r.calibrator.method, images: paths.length || SYNTHETIC_CALIBRATION_IMAGES, seconds: r.seconds, source } };
-  if (!o.image) return { ...common, ...syntheticInput(r.qmodel, SYNTHETIC_INPUT_SEED) };
+  const common = { model, labels: card.labels?.names, card, preprocessing, calibration };
+  if (!o.image) return { ...common, ...syntheticInput(model, SYNTHETIC_INPUT_SEED) };
   const x = loadImageInput(o.image, card, dims);
   return {
     ...common,
-    input: quantizeInput(x, r.qmodel.tensors[r.qmodel.input]),
+    input: quantizeInput(x, model.tensors[model.input]),
     inputNote: `${basename(o.image)}: ${card.resize.mode === 'none' ? 'no resize' : `${card.resize.mode} ${card.resize.size}`}, centre crop ${dims.w}x${dims.h}, ${card.channelOrder}, mean ${card.mean.join(',')}, std ${card.std.join(',')}`,
   };
 }

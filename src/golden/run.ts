@@ -5,7 +5,8 @@
  */
 import type { Dims } from '../graph/ir.js';
 import type { QAdd, QConv, QLayer, QModel, QPool, QSoftmax } from '../quantize/types.js';
-import { addS8, avgPoolS8, concatS8X, convS8, globalAvgPoolRequantS8, maxPoolS8, softmaxS8 } from './kernels.js';
+import { addS8, avgPoolS8, concatS8X, convS8, globalAvgPoolRequantS8, maxPoolS8, softmaxS8, type ConvArgs, type PoolArgs } from './kernels.js';
+import { convS8Fast, maxPoolS8Fast } from './fast.js';
 
 export type IntTensors = Record<string, Int8Array>;
 
@@ -16,8 +17,21 @@ export interface CallGeometry {
   padLeft: number;
 }
 
-export const convCall = (l: QConv, input: Int8Array, g: CallGeometry): Int8Array =>
-  convS8({
+/**
+ * The kernels with a fast twin: the fast engine (src/golden/fast.ts, the default everywhere the golden model runs) or
+ * the reference kernels of kernels.ts (the specification the fast one is tested and benchmarked against).
+ */
+export interface Engine {
+  conv: (a: ConvArgs) => Int8Array;
+  maxPool: (a: PoolArgs) => Int8Array;
+}
+export const FAST: Engine = { conv: convS8Fast, maxPool: maxPoolS8Fast };
+export const REFERENCE: Engine = { conv: convS8, maxPool: maxPoolS8 };
+/** SQZFW_ENGINE=reference runs the reference kernels everywhere (the benchmark's whole-process baseline; debugging). */
+const DEFAULT: Engine = process.env.SQZFW_ENGINE === 'reference' ? REFERENCE : FAST;
+
+export const convCall = (l: QConv, input: Int8Array, g: CallGeometry, e: Engine = DEFAULT): Int8Array =>
+  e.conv({
     input,
     inDims: g.inDims,
     filter: l.weights,
@@ -35,7 +49,7 @@ export const convCall = (l: QConv, input: Int8Array, g: CallGeometry): Int8Array
     actMax: l.actMax,
   });
 
-export function poolCall(l: QPool, input: Int8Array, g: CallGeometry): Int8Array {
+export function poolCall(l: QPool, input: Int8Array, g: CallGeometry, e: Engine = DEFAULT): Int8Array {
   if (l.requant) {
     const { inDims: id, outDims: od } = g;
     if (l.op !== 'avgpool' || od.h !== 1 || od.w !== 1 || od.c !== id.c || l.kernel[0] !== id.h || l.kernel[1] !== id.w) {
@@ -45,7 +59,7 @@ export function poolCall(l: QPool, input: Int8Array, g: CallGeometry): Int8Array
     return globalAvgPoolRequantS8({ input, h: id.h, w: id.w, c: id.c, inputOffset: r.inputOffset, outputOffset: r.outputOffset, mult: r.mult, shift: r.shift, actMin: l.actMin, actMax: l.actMax });
   }
   const args = { input, inDims: g.inDims, kernel: l.kernel, stride: l.stride, padTop: g.padTop, padLeft: g.padLeft, outDims: g.outDims, actMin: l.actMin, actMax: l.actMax };
-  return l.op === 'maxpool' ? maxPoolS8(args) : avgPoolS8(args);
+  return l.op === 'maxpool' ? e.maxPool(args) : avgPoolS8(args);
 }
 
 export const addCall = (l: QAdd, in1: Int8Array, in2: Int8Array): Int8Array =>
@@ -69,16 +83,16 @@ export const addCall = (l: QAdd, in1: Int8Array, in2: Int8Array): Int8Array =>
 export const softmaxCall = (l: QSoftmax, input: Int8Array, rows: number, rowSize: number): Int8Array =>
   softmaxS8({ input, rows, rowSize, mult: l.mult, shift: l.shift, diffMin: l.diffMin });
 
-export function runLayer(model: QModel, layer: QLayer, t: IntTensors): Int8Array {
+export function runLayer(model: QModel, layer: QLayer, t: IntTensors, e: Engine = DEFAULT): Int8Array {
   const inDims = model.tensors[layer.inputs[0]].dims;
   const outDims = model.tensors[layer.output].dims;
   const input = t[layer.inputs[0]];
   switch (layer.op) {
     case 'conv':
-      return convCall(layer, input, { inDims, outDims, padTop: layer.pad.top, padLeft: layer.pad.left });
+      return convCall(layer, input, { inDims, outDims, padTop: layer.pad.top, padLeft: layer.pad.left }, e);
     case 'maxpool':
     case 'avgpool':
-      return poolCall(layer, input, { inDims, outDims, padTop: layer.pad.top, padLeft: layer.pad.left });
+      return poolCall(layer, input, { inDims, outDims, padTop: layer.pad.top, padLeft: layer.pad.left }, e);
     case 'concat': {
       const out = new Int8Array(outDims.h * outDims.w * outDims.c);
       let offsetC = 0;
@@ -96,12 +110,15 @@ export function runLayer(model: QModel, layer: QLayer, t: IntTensors): Int8Array
   }
 }
 
-/** Runs every layer; returns all tensors (the input included). */
-export function runGolden(model: QModel, input: Int8Array): IntTensors {
+/** Runs every layer with the fast engine; returns all tensors (the input included). */
+export function runGolden(model: QModel, input: Int8Array, e: Engine = DEFAULT): IntTensors {
   const t: IntTensors = { [model.input]: input };
-  for (const layer of model.layers) t[layer.output] = runLayer(model, layer, t);
+  for (const layer of model.layers) t[layer.output] = runLayer(model, layer, t, e);
   return t;
 }
+
+/** The same with the reference kernels only: the specification the fast engine is tested and benchmarked against. */
+export const runReference = (model: QModel, input: Int8Array): IntTensors => runGolden(model, input, REFERENCE);
 
 /** Indices of the k largest values, ties to the lower index (the firmware uses the same rule). */
 export function topK(values: ArrayLike<number>, k: number): number[] {

@@ -104,6 +104,18 @@ class SideHistogram {
   }
 }
 
+interface SideState {
+  counts: Float64Array;
+  range: number;
+  total: number;
+  max: number;
+}
+
+export interface CalibratorState {
+  images: number;
+  stats: Record<string, { min: number; max: number; zeros: number; pos: SideState; neg: SideState }>;
+}
+
 /** Everything calibration keeps about one tensor. */
 export class TensorStats {
   min = Infinity;
@@ -245,6 +257,29 @@ export class Calibrator {
     const t = runFloat(this.model, input);
     this.addTensors(t);
     return t;
+  }
+
+  /** Plain data (structured-clonable: worker threads send their partial calibrations this way). */
+  state(): CalibratorState {
+    const side = (h: SideHistogram): SideState => ({ counts: h.counts, range: h.range, total: h.total, max: h.max });
+    const stats: CalibratorState['stats'] = {};
+    for (const [name, t] of Object.entries(this.stats)) stats[name] = { min: t.min, max: t.max, zeros: t.zeros, pos: side(t.pos), neg: side(t.neg) };
+    return { images: this.images, stats };
+  }
+
+  /** Merges a state() of a calibrator of the same model and method: exact, so any split gives the same ranges. */
+  mergeState(st: CalibratorState): void {
+    const o = new Calibrator(this.model, this.opts);
+    const side = (h: SideHistogram, s: SideState): void => void Object.assign(h, { counts: Float64Array.from(s.counts), range: s.range, total: s.total, max: s.max });
+    for (const [name, s] of Object.entries(st.stats)) {
+      const t = new TensorStats();
+      Object.assign(t, { min: s.min, max: s.max, zeros: s.zeros });
+      side(t.pos, s.pos);
+      side(t.neg, s.neg);
+      o.stats[name] = t;
+    }
+    o.images = st.images;
+    this.merge(o);
   }
 
   merge(o: Calibrator): void {

@@ -1,0 +1,73 @@
+/**
+ * The CLI timed as a whole process (node start, module loading and file writes included), wall clock, each beside
+ * the previous implementation in the same run:
+ * - generate of the synthetic v1.0 @227: SQZFW_ENGINE=reference (the reference kernels, as generate ran before the
+ *   fast engine) against the default fast engine;
+ * - generate of the real ImageNet v1.0 (../shared): the previous flow (reference kernels, calibration on the image
+ *   itself) against --ranges from a calibration saved once;
+ * - eval of the dev images (float + int8, 2-fold held-out calibration): --jobs 1 against --jobs 2. Set
+ *   SQZFW_BENCH_EVAL_IMAGES to score fewer images (default: all 200), or to 0 to skip.
+ * Wall-clock figures on a shared machine are noisy: compare the ratios of one run.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Bench, BenchRow } from './types.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const REPO = resolve(here, '../..');
+const SHARED = resolve(REPO, '../shared');
+const BIN = join(REPO, 'bin/sqzfw.js');
+
+/** Median wall-clock seconds of `runs` runs of the CLI. */
+function cliSeconds(args: string[], env: Record<string, string>, runs: number): number {
+  const t: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    execFileSync(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 });
+    t.push((performance.now() - t0) / 1000);
+  }
+  t.sort((a, b) => a - b);
+  return t[Math.floor(t.length / 2)];
+}
+
+function row(name: string, base: [string, number], res: [string, number], note: string): BenchRow {
+  return { name, baseline: { label: base[0], value: +base[1].toFixed(2) }, result: { label: res[0], value: +res[1].toFixed(2) }, unit: 's', ratio: +(res[1] / base[1]).toFixed(3), note };
+}
+
+export const benchCli: Bench = async () => {
+  const rows: BenchRow[] = [];
+  const work = mkdtempSync(join(tmpdir(), 'sqzfw-bench-cli-'));
+  const ref = { SQZFW_ENGINE: 'reference' };
+  try {
+    const gen = ['generate', '--variant', 'v1.0', '--input-size', '227', '--out', join(work, 'synthetic')];
+    const before = cliSeconds(gen, ref, 1);
+    const after = cliSeconds(gen, {}, 3);
+    rows.push(row('sqzfw generate, synthetic SqueezeNet v1.0 227x227, whole process', ['reference kernels (before)', before], ['fast int8 engine', after], `median of 1 / 3 runs; target < 1 s`));
+
+    const onnx = join(SHARED, 'models/squeezenet1.0-imagenet.onnx');
+    const dev = join(SHARED, 'images/dev');
+    if (existsSync(onnx) && existsSync(dev)) {
+      const image = join(dev, 'n01440764_tench.JPEG');
+      const ranges = join(work, 'ranges.json');
+      cliSeconds(['calibrate', '--model', onnx, '--images', dev, '--calib-count', '8', '--no-progress', '--out', ranges], {}, 1);
+      const real = ['generate', '--model', onnx, '--image', image, '--out', join(work, 'real')];
+      const oldFlow = cliSeconds(real, ref, 1);
+      const withRanges = cliSeconds([...real, '--ranges', ranges], {}, 3);
+      rows.push(row('sqzfw generate, ImageNet SqueezeNet v1.0 (../shared ONNX), whole process', ['reference kernels, calibrated on the image (before)', oldFlow], ['fast engine, --ranges (calibrated once on 8 images)', withRanges], 'median of 1 / 3 runs; target < 1.5 s'));
+
+      const n = Number(process.env.SQZFW_BENCH_EVAL_IMAGES ?? 200);
+      if (n > 0) {
+        const ev = (jobs: number): string[] => ['eval', '--model', onnx, '--images', dev, '--limit', String(n), '--jobs', String(jobs), '--no-progress'];
+        const one = cliSeconds(ev(1), {}, 1);
+        const two = cliSeconds(ev(2), {}, 1);
+        rows.push(row(`sqzfw eval, ${n} dev images, float + int8, 2-fold held-out calibration, whole process`, ['--jobs 1', one], ['--jobs 2', two], 'identical results for any --jobs (test/eval.test.ts); target < 60 s with --jobs 2 for 200 images'));
+      }
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  return rows;
+};

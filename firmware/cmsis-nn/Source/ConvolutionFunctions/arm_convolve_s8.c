@@ -10,6 +10,7 @@
 #include "arm_nnfunctions.h"
 #include "arm_nnsupportfunctions.h"
 #include "Internal/sqzfw_nn_dsp.h"
+#include "Internal/sqzfw_nn_requant.h"
 
 /* Where one group of one batch reads its input. */
 typedef struct
@@ -32,39 +33,16 @@ typedef struct
     int8_t pad8;          /* value of a padding element before it */
 } im2col_geom;
 
-/*
- * int8 -> int16 with the input offset added (modulo 2^16, as 16-bit SIMD lanes add).
- * DSP builds store each full group of four as elements (0, 2, 1, 3): the order in which the
- * filter bytes come out of sxtb16 and sxtb16-ror-8, so a column word pairs with a filter word.
- * The last n % 4 elements keep their natural order. Safe when dst overlaps src from above,
- * as long as dst + 2 * i <= src + i for the element i being converted (see fill_column).
- */
-static void widen_with_offset(const int8_t *src, int16_t *dst, int32_t n, int32_t offset)
+/* What turns one group's accumulators into outputs. */
+typedef struct
 {
-    int32_t i = 0;
-#if defined(ARM_MATH_DSP)
-    const int32_t offset_x2 = (int32_t)(((uint32_t)offset & 0xFFFFU) * 0x10001U);
-    for (; i + 4 <= n; i += 4)
-    {
-        const int32_t v = sqzfw_read_s8x4(src + i);
-        sqzfw_write_s16x2(dst + i, sqzfw_sxtab16(offset_x2, v));
-        sqzfw_write_s16x2(dst + i + 2, sqzfw_sxtab16_ror8(offset_x2, v));
-    }
-#endif
-    for (; i < n; i++)
-    {
-        dst[i] = (int16_t)(src[i] + offset);
-    }
-}
-
-static void fill_pad16(int16_t *dst, int32_t n, int16_t v)
-{
-    int32_t i;
-    for (i = 0; i < n; i++)
-    {
-        dst[i] = v;
-    }
-}
+    const int32_t *bias; /* may be NULL */
+    const int32_t *mult;
+    const int32_t *shift;
+    int32_t offset;
+    int32_t act_min;
+    int32_t act_max;
+} conv_out;
 
 /* Input element of filter tap (y, x) in virtual input coordinates, or NULL for padding. */
 static const int8_t *tap_source(const im2col_geom *g, int32_t y, int32_t x)
@@ -80,188 +58,402 @@ static const int8_t *tap_source(const im2col_geom *g, int32_t y, int32_t x)
     return g->input + ((y >> g->y_rshift) * g->data_w + (x >> g->x_rshift)) * g->data_c;
 }
 
-/*
- * The im2col column of the output position whose receptive field starts at (base_y, base_x).
- * When ker_c is a multiple of 4 (or in the plain C build) each tap is widened straight into the
- * column. Otherwise the DSP element order crosses tap boundaries, so the taps are first gathered
- * as int8 into `stage` (the last rhs_cols bytes of the scratch) and widened in one pass.
- */
-static void fill_column(const im2col_geom *g, int32_t base_y, int32_t base_x, int16_t *col, int8_t *stage)
+/* The whole filter row ky = y as one run of ker_w * ker_c input bytes, or NULL when it is not one. */
+static const int8_t *row_run(const im2col_geom *g, int32_t y, int32_t base_x)
 {
-    int32_t ky, kx;
-#if defined(ARM_MATH_DSP)
-    const int32_t direct = (g->ker_c & 3) == 0;
-#else
-    const int32_t direct = 1;
-    (void)stage;
-#endif
-    if (direct)
+    if (g->dil_x != 1 || g->x_rshift != 0 || g->data_c != g->ker_c || base_x < 0 || base_x + g->ker_w > g->bound_w)
     {
-        int16_t *dst = col;
-        for (ky = 0; ky < g->ker_h; ky++)
-        {
-            const int32_t y = base_y + ky * g->dil_y;
-            for (kx = 0; kx < g->ker_w; kx++)
-            {
-                const int8_t *src = tap_source(g, y, base_x + kx * g->dil_x);
-                if (src != NULL)
-                {
-                    widen_with_offset(src, dst, g->ker_c, g->input_offset);
-                }
-                else
-                {
-                    fill_pad16(dst, g->ker_c, g->pad16);
-                }
-                dst += g->ker_c;
-            }
-        }
+        return NULL;
     }
-#if defined(ARM_MATH_DSP)
-    else
-    {
-        int8_t *dst = stage;
-        for (ky = 0; ky < g->ker_h; ky++)
-        {
-            const int32_t y = base_y + ky * g->dil_y;
-            for (kx = 0; kx < g->ker_w; kx++)
-            {
-                const int8_t *src = tap_source(g, y, base_x + kx * g->dil_x);
-                if (src != NULL)
-                {
-                    SQZFW_MEMCPY(dst, src, (size_t)g->ker_c);
-                }
-                else
-                {
-                    memset(dst, g->pad8, (size_t)g->ker_c);
-                }
-                dst += g->ker_c;
-            }
-        }
-        widen_with_offset(stage, col, g->rhs_cols, g->input_offset);
-    }
-#endif
+    return tap_source(g, y, base_x);
 }
 
-/* Filter rows times two columns: out0[o] and out1[o] for o < out_ch. */
-static void mac_two_columns(const int8_t *w,
-                            const int32_t out_ch,
-                            const int32_t cols,
-                            const int16_t *col0,
-                            const int16_t *col1,
-                            const int32_t *bias,
-                            const int32_t *mult,
-                            const int32_t *shift,
-                            const int32_t out_offset,
-                            const int32_t act_min,
-                            const int32_t act_max,
-                            int8_t *out0,
-                            int8_t *out1)
-{
-    int32_t o = 0;
 #if defined(ARM_MATH_DSP)
-    const int32_t cols4 = cols & ~3;
+
+/*
+ * DSP column layout. The two columns of a pair are interleaved in groups of four int16: group j
+ * of column c is at int16 index 8 * j + 4 * c, so one pointer walks both. Each group holds its
+ * elements in the order (0, 2, 1, 3): the order in which a filter word's bytes come out of
+ * sxtb16 and sxtb16-ror-8, so a column word pairs with a filter word. A last partial group is
+ * padded with zeros, so every dot product runs over whole groups.
+ */
+
+/* n whole groups of int8 -> int16 with the input offset added (modulo 2^16, as 16-bit lanes add). */
+static void widen_groups(const int8_t *src, int32_t n, int16_t *dst, int32_t offset)
+{
+    const int32_t offset_x2 = (int32_t)(((uint32_t)offset & 0xFFFFU) * 0x10001U);
+    for (; n > 0; n--)
+    {
+        const int32_t v = sqzfw_read_s8x4(src);
+        sqzfw_write_s16x2(dst, sqzfw_sxtab16(offset_x2, v));
+        sqzfw_write_s16x2(dst + 2, sqzfw_sxtab16_ror8(offset_x2, v));
+        src += 4;
+        dst += 8;
+    }
+}
+
+static void pad_groups(int16_t *dst, int32_t n, int16_t v)
+{
+    const int32_t v2 = (int32_t)(((uint32_t)(uint16_t)v) * 0x10001U);
+    for (; n > 0; n--)
+    {
+        sqzfw_write_s16x2(dst, v2);
+        sqzfw_write_s16x2(dst + 2, v2);
+        dst += 8;
+    }
+}
+
+/* The last r (1..3) elements as one group, zeros after them. */
+static void widen_tail(const int8_t *src, int32_t r, int16_t *dst, int32_t offset)
+{
+    int16_t e[4] = {0, 0, 0, 0};
+    int32_t i;
+    for (i = 0; i < r; i++)
+    {
+        e[i] = (int16_t)(src[i] + offset);
+    }
+    dst[0] = e[0];
+    dst[1] = e[2];
+    dst[2] = e[1];
+    dst[3] = e[3];
+}
+
+/*
+ * The column of the output position whose receptive field starts at (base_y, base_x), written
+ * at col (the pair's base, plus 4 for the second column). When ker_c is a multiple of 4 taps are
+ * widened straight from the input (a whole filter row at once when it is one run of bytes).
+ * Otherwise groups cross tap boundaries: the bytes are gathered 64 at a time on the stack.
+ */
+static void fill_column(const im2col_geom *g, int32_t base_y, int32_t base_x, int16_t *col)
+{
+    int32_t ky, kx;
+    if ((g->ker_c & 3) == 0)
+    {
+        const int32_t per_tap = g->ker_c >> 2;
+        for (ky = 0; ky < g->ker_h; ky++)
+        {
+            const int32_t y = base_y + ky * g->dil_y;
+            const int8_t *run = row_run(g, y, base_x);
+            if (run != NULL)
+            {
+                widen_groups(run, per_tap * g->ker_w, col, g->input_offset);
+                col += 8 * per_tap * g->ker_w;
+                continue;
+            }
+            for (kx = 0; kx < g->ker_w; kx++)
+            {
+                const int8_t *src = tap_source(g, y, base_x + kx * g->dil_x);
+                if (src != NULL)
+                {
+                    widen_groups(src, per_tap, col, g->input_offset);
+                }
+                else
+                {
+                    pad_groups(col, per_tap, g->pad16);
+                }
+                col += 8 * per_tap;
+            }
+        }
+    }
+    else
+    {
+        int8_t chunk[64];
+        int32_t n = 0;
+        for (ky = 0; ky < g->ker_h; ky++)
+        {
+            const int32_t y = base_y + ky * g->dil_y;
+            for (kx = 0; kx < g->ker_w; kx++)
+            {
+                const int8_t *src = tap_source(g, y, base_x + kx * g->dil_x);
+                int32_t c;
+                for (c = 0; c < g->ker_c; c++)
+                {
+                    chunk[n++] = src != NULL ? src[c] : g->pad8;
+                    if (n == 64)
+                    {
+                        widen_groups(chunk, 16, col, g->input_offset);
+                        col += 8 * 16;
+                        n = 0;
+                    }
+                }
+            }
+        }
+        widen_groups(chunk, n >> 2, col, g->input_offset);
+        col += 8 * (n >> 2);
+        if ((n & 3) != 0)
+        {
+            widen_tail(chunk + (n & ~3), n & 3, col, g->input_offset);
+        }
+    }
+}
+
+/* Filter bytes 4 * (cols / 4) .. cols - 1 of a row in the low bytes of a word, zeros above. */
+static int32_t tail_word(const int8_t *row, int32_t cols)
+{
+    const int32_t r = cols & 3;
+    if (cols >= 4)
+    {
+        /* the word ending at the row's last byte, shifted down: no read past the row */
+        return (int32_t)((uint32_t)sqzfw_read_s8x4(row + cols - 4) >> (8 * (4 - r)));
+    }
+    return (int32_t)(((uint32_t)(uint8_t)row[0]) | (r > 1 ? (uint32_t)(uint8_t)row[1] << 8 : 0U) |
+                     (r > 2 ? (uint32_t)(uint8_t)row[2] << 16 : 0U));
+}
+
+/* acc[0..3] += (row w, column 0), (row w + cols, column 0), (row w, column 1), (row w + cols, column 1) over n groups. */
+SQZFW_INLINE void dot_pair(const int8_t *w, const int32_t cols, const int16_t *pair, int32_t n, int32_t acc[4])
+{
+    int32_t c00 = acc[0], c01 = acc[1], c10 = acc[2], c11 = acc[3];
+    #if defined(__GNUC__) && !defined(SQZFW_EMULATE_DSP)
+    /*
+     * Inline assembly because GCC 12 cannot be led to this loop from C: it needs 14 registers
+     * (4 accumulators, filter pointer, row step, column pointer, counter, 6 operands) and GCC
+     * spills a pointer and reloads the loop bound every iteration (28 instructions per 16 MACs
+     * on Cortex-M4). LDRD needs a word-aligned column pair, hence the alignment test.
+     */
+    if ((((uintptr_t)pair) & 3U) == 0U && n >= 2)
+    {
+        int32_t pairs = n >> 1;
+        const int32_t step4 = cols - 4;
+        int32_t t0, t1, t2, t3, t4, t5;
+        #define SQZFW_DOT_PAIR_GROUP                      \
+            "ldr    %[t0], [%[w]], #4\n\t"               \
+            "ldrd   %[t2], %[t3], [%[p]], #16\n\t"       \
+            "sxtb16 %[t1], %[t0]\n\t"                    \
+            "sxtb16 %[t0], %[t0], ror #8\n\t"            \
+            "smlad  %[c00], %[t2], %[t1], %[c00]\n\t"    \
+            "smlad  %[c00], %[t3], %[t0], %[c00]\n\t"    \
+            "ldrd   %[t4], %[t5], [%[p], #-8]\n\t"       \
+            "smlad  %[c10], %[t4], %[t1], %[c10]\n\t"    \
+            "smlad  %[c10], %[t5], %[t0], %[c10]\n\t"    \
+            "ldr    %[t0], [%[w], %[s4]]\n\t"            \
+            "sxtb16 %[t1], %[t0]\n\t"                    \
+            "sxtb16 %[t0], %[t0], ror #8\n\t"            \
+            "smlad  %[c01], %[t2], %[t1], %[c01]\n\t"    \
+            "smlad  %[c01], %[t3], %[t0], %[c01]\n\t"    \
+            "smlad  %[c11], %[t4], %[t1], %[c11]\n\t"    \
+            "smlad  %[c11], %[t5], %[t0], %[c11]\n\t"
+        __asm__("1:\n\t" SQZFW_DOT_PAIR_GROUP SQZFW_DOT_PAIR_GROUP "subs   %[n], %[n], #1\n\t"
+                "bne    1b\n\t"
+                : [c00] "+r"(c00), [c01] "+r"(c01), [c10] "+r"(c10), [c11] "+r"(c11), [w] "+r"(w), [p] "+r"(pair),
+                  [n] "+r"(pairs), [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), [t4] "=&r"(t4),
+                  [t5] "=&r"(t5)
+                : [s4] "r"(step4)
+                : "cc", "memory");
+        #undef SQZFW_DOT_PAIR_GROUP
+        n &= 1;
+    }
+    #endif
+    for (; n > 0; n--)
+    {
+        const int32_t va = sqzfw_read_s8x4(w);
+        const int32_t vb = sqzfw_read_s8x4(w + cols);
+        const int32_t wa02 = sqzfw_sxtb16(va), wa13 = sqzfw_sxtb16_ror8(va);
+        const int32_t wb02 = sqzfw_sxtb16(vb), wb13 = sqzfw_sxtb16_ror8(vb);
+        const int32_t x02 = sqzfw_read_s16x2(pair), x13 = sqzfw_read_s16x2(pair + 2);
+        const int32_t y02 = sqzfw_read_s16x2(pair + 4), y13 = sqzfw_read_s16x2(pair + 6);
+        c00 = sqzfw_smlad(x13, wa13, sqzfw_smlad(x02, wa02, c00));
+        c01 = sqzfw_smlad(x13, wb13, sqzfw_smlad(x02, wb02, c01));
+        c10 = sqzfw_smlad(y13, wa13, sqzfw_smlad(y02, wa02, c10));
+        c11 = sqzfw_smlad(y13, wb13, sqzfw_smlad(y02, wb02, c11));
+        w += 4;
+        pair += 8;
+    }
+    acc[0] = c00;
+    acc[1] = c01;
+    acc[2] = c10;
+    acc[3] = c11;
+}
+
+/* One filter row against one column (group stride 8) over cols elements, the tail included. */
+static int32_t dot_one(const int8_t *w, const int32_t cols, const int16_t *col, int32_t acc)
+{
+    int32_t n = cols >> 2;
+    for (; n > 0; n--)
+    {
+        const int32_t v = sqzfw_read_s8x4(w);
+        acc = sqzfw_smlad(sqzfw_sxtb16(v), sqzfw_read_s16x2(col), acc);
+        acc = sqzfw_smlad(sqzfw_sxtb16_ror8(v), sqzfw_read_s16x2(col + 2), acc);
+        w += 4;
+        col += 8;
+    }
+    if ((cols & 3) != 0)
+    {
+        const int32_t v = tail_word(w - 4 * (cols >> 2), cols);
+        acc = sqzfw_smlad(sqzfw_sxtb16(v), sqzfw_read_s16x2(col), acc);
+        acc = sqzfw_smlad(sqzfw_sxtb16_ror8(v), sqzfw_read_s16x2(col + 2), acc);
+    }
+    return acc;
+}
+
+/* Filter rows times the column pair: out0[o] (column 0) and out1[o] (column 1) for o < out_ch. */
+static void mac_two_columns(const int8_t *w, const int32_t out_ch, const int32_t cols, const int16_t *pair, const conv_out *q, int8_t *out0, int8_t *out1)
+{
+    const int32_t n = cols >> 2;
+    int32_t o = 0;
     for (; o + 1 < out_ch; o += 2)
     {
         const int8_t *wa = w + o * cols;
-        const int8_t *wb = wa + cols;
-        int32_t a0 = bias ? bias[o] : 0; /* channel o, column 0 */
-        int32_t a1 = a0;                 /* channel o, column 1 */
-        int32_t b0 = bias ? bias[o + 1] : 0;
-        int32_t b1 = b0;
-        int32_t k = 0;
-        for (; k < cols4; k += 4)
+        const sqzfw_rq qa = sqzfw_rq_make(q->mult[o], q->shift[o]);
+        const sqzfw_rq qb = sqzfw_rq_make(q->mult[o + 1], q->shift[o + 1]);
+        int32_t acc[4];
+        acc[0] = q->bias ? q->bias[o] : 0;
+        acc[1] = q->bias ? q->bias[o + 1] : 0;
+        acc[2] = acc[0];
+        acc[3] = acc[1];
+        dot_pair(wa, cols, pair, n, acc);
+        if ((cols & 3) != 0)
         {
-            const int32_t va = sqzfw_read_s8x4(wa + k);
-            const int32_t vb = sqzfw_read_s8x4(wb + k);
+            const int16_t *t = pair + 8 * n;
+            const int32_t va = tail_word(wa, cols), vb = tail_word(wa + cols, cols);
             const int32_t wa02 = sqzfw_sxtb16(va), wa13 = sqzfw_sxtb16_ror8(va);
             const int32_t wb02 = sqzfw_sxtb16(vb), wb13 = sqzfw_sxtb16_ror8(vb);
-            int32_t x02 = sqzfw_read_s16x2(col0 + k);
-            int32_t x13 = sqzfw_read_s16x2(col0 + k + 2);
-            a0 = sqzfw_smlad(wa02, x02, a0);
-            a0 = sqzfw_smlad(wa13, x13, a0);
-            b0 = sqzfw_smlad(wb02, x02, b0);
-            b0 = sqzfw_smlad(wb13, x13, b0);
-            x02 = sqzfw_read_s16x2(col1 + k);
-            x13 = sqzfw_read_s16x2(col1 + k + 2);
-            a1 = sqzfw_smlad(wa02, x02, a1);
-            a1 = sqzfw_smlad(wa13, x13, a1);
-            b1 = sqzfw_smlad(wb02, x02, b1);
-            b1 = sqzfw_smlad(wb13, x13, b1);
+            const int32_t x02 = sqzfw_read_s16x2(t), x13 = sqzfw_read_s16x2(t + 2);
+            const int32_t y02 = sqzfw_read_s16x2(t + 4), y13 = sqzfw_read_s16x2(t + 6);
+            acc[0] = sqzfw_smlad(x13, wa13, sqzfw_smlad(x02, wa02, acc[0]));
+            acc[1] = sqzfw_smlad(x13, wb13, sqzfw_smlad(x02, wb02, acc[1]));
+            acc[2] = sqzfw_smlad(y13, wa13, sqzfw_smlad(y02, wa02, acc[2]));
+            acc[3] = sqzfw_smlad(y13, wb13, sqzfw_smlad(y02, wb02, acc[3]));
         }
-        for (; k < cols; k++)
-        {
-            a0 += wa[k] * col0[k];
-            a1 += wa[k] * col1[k];
-            b0 += wb[k] * col0[k];
-            b1 += wb[k] * col1[k];
-        }
-        out0[o] = sqzfw_requantize_clamp(a0, mult[o], shift[o], out_offset, act_min, act_max);
-        out1[o] = sqzfw_requantize_clamp(a1, mult[o], shift[o], out_offset, act_min, act_max);
-        out0[o + 1] = sqzfw_requantize_clamp(b0, mult[o + 1], shift[o + 1], out_offset, act_min, act_max);
-        out1[o + 1] = sqzfw_requantize_clamp(b1, mult[o + 1], shift[o + 1], out_offset, act_min, act_max);
+        out0[o] = sqzfw_rq_apply(acc[0], &qa, q->offset, q->act_min, q->act_max);
+        out0[o + 1] = sqzfw_rq_apply(acc[1], &qb, q->offset, q->act_min, q->act_max);
+        out1[o] = sqzfw_rq_apply(acc[2], &qa, q->offset, q->act_min, q->act_max);
+        out1[o + 1] = sqzfw_rq_apply(acc[3], &qb, q->offset, q->act_min, q->act_max);
     }
-#endif
-    for (; o < out_ch; o++)
+    if (o < out_ch)
     {
         const int8_t *wr = w + o * cols;
-        int32_t a0 = bias ? bias[o] : 0;
-        int32_t a1 = a0;
-        int32_t k = 0;
-#if defined(ARM_MATH_DSP)
-        for (; k + 4 <= cols; k += 4)
-        {
-            const int32_t v = sqzfw_read_s8x4(wr + k);
-            const int32_t w02 = sqzfw_sxtb16(v), w13 = sqzfw_sxtb16_ror8(v);
-            a0 = sqzfw_smlad(w02, sqzfw_read_s16x2(col0 + k), a0);
-            a0 = sqzfw_smlad(w13, sqzfw_read_s16x2(col0 + k + 2), a0);
-            a1 = sqzfw_smlad(w02, sqzfw_read_s16x2(col1 + k), a1);
-            a1 = sqzfw_smlad(w13, sqzfw_read_s16x2(col1 + k + 2), a1);
-        }
-#endif
-        for (; k < cols; k++)
-        {
-            a0 += wr[k] * col0[k];
-            a1 += wr[k] * col1[k];
-        }
-        out0[o] = sqzfw_requantize_clamp(a0, mult[o], shift[o], out_offset, act_min, act_max);
-        out1[o] = sqzfw_requantize_clamp(a1, mult[o], shift[o], out_offset, act_min, act_max);
+        const sqzfw_rq qa = sqzfw_rq_make(q->mult[o], q->shift[o]);
+        const int32_t b = q->bias ? q->bias[o] : 0;
+        out0[o] = sqzfw_rq_apply(dot_one(wr, cols, pair, b), &qa, q->offset, q->act_min, q->act_max);
+        out1[o] = sqzfw_rq_apply(dot_one(wr, cols, pair + 4, b), &qa, q->offset, q->act_min, q->act_max);
     }
 }
 
-/* Filter rows times one column. */
-static void mac_one_column(const int8_t *w,
-                           const int32_t out_ch,
-                           const int32_t cols,
-                           const int16_t *col,
-                           const int32_t *bias,
-                           const int32_t *mult,
-                           const int32_t *shift,
-                           const int32_t out_offset,
-                           const int32_t act_min,
-                           const int32_t act_max,
-                           int8_t *out)
+/* Filter rows times the first column of the pair alone. */
+static void mac_one_column(const int8_t *w, const int32_t out_ch, const int32_t cols, const int16_t *pair, const conv_out *q, int8_t *out)
 {
     int32_t o;
     for (o = 0; o < out_ch; o++)
     {
-        const int8_t *wr = w + o * cols;
-        int32_t acc = bias ? bias[o] : 0;
-        int32_t k = 0;
-#if defined(ARM_MATH_DSP)
-        for (; k + 4 <= cols; k += 4)
+        const sqzfw_rq qa = sqzfw_rq_make(q->mult[o], q->shift[o]);
+        const int32_t b = q->bias ? q->bias[o] : 0;
+        out[o] = sqzfw_rq_apply(dot_one(w + o * cols, cols, pair, b), &qa, q->offset, q->act_min, q->act_max);
+    }
+}
+
+    #define SECOND_COLUMN(buf, aligned_cols) ((buf) + 4)
+
+#else /* plain C: columns one after the other, natural element order */
+
+/* int8 -> int16 with the input offset added (modulo 2^16). */
+static void widen_with_offset(const int8_t *src, int16_t *dst, int32_t n, int32_t offset)
+{
+    int32_t i;
+    for (i = 0; i < n; i++)
+    {
+        dst[i] = (int16_t)(src[i] + offset);
+    }
+}
+
+static void fill_column(const im2col_geom *g, int32_t base_y, int32_t base_x, int16_t *col)
+{
+    int32_t ky, kx, i;
+    for (ky = 0; ky < g->ker_h; ky++)
+    {
+        const int32_t y = base_y + ky * g->dil_y;
+        const int8_t *run = row_run(g, y, base_x);
+        if (run != NULL)
         {
-            const int32_t v = sqzfw_read_s8x4(wr + k);
-            acc = sqzfw_smlad(sqzfw_sxtb16(v), sqzfw_read_s16x2(col + k), acc);
-            acc = sqzfw_smlad(sqzfw_sxtb16_ror8(v), sqzfw_read_s16x2(col + k + 2), acc);
+            widen_with_offset(run, col, g->ker_w * g->ker_c, g->input_offset);
+            col += g->ker_w * g->ker_c;
+            continue;
         }
-#endif
-        for (; k < cols; k++)
+        for (kx = 0; kx < g->ker_w; kx++)
+        {
+            const int8_t *src = tap_source(g, y, base_x + kx * g->dil_x);
+            if (src != NULL)
+            {
+                widen_with_offset(src, col, g->ker_c, g->input_offset);
+            }
+            else
+            {
+                for (i = 0; i < g->ker_c; i++)
+                {
+                    col[i] = g->pad16;
+                }
+            }
+            col += g->ker_c;
+        }
+    }
+}
+
+/* Two filter rows by two columns, one element at a time: 4 loads and 4 MACs per element. */
+static void mac_two_columns(const int8_t *w, const int32_t out_ch, const int32_t cols, const int16_t *col0, const conv_out *q, int8_t *out0, int8_t *out1)
+{
+    const int16_t *col1 = col0 + ((cols + 3) & ~3);
+    int32_t o = 0;
+    for (; o + 1 < out_ch; o += 2)
+    {
+        const int8_t *wa = w + o * cols;
+        const int8_t *wb = wa + cols;
+        const int16_t *x = col0;
+        const int16_t *y = col1;
+        const sqzfw_rq qa = sqzfw_rq_make(q->mult[o], q->shift[o]);
+        const sqzfw_rq qb = sqzfw_rq_make(q->mult[o + 1], q->shift[o + 1]);
+        int32_t c00 = q->bias ? q->bias[o] : 0;
+        int32_t c01 = q->bias ? q->bias[o + 1] : 0;
+        int32_t c10 = c00, c11 = c01;
+        int32_t k;
+        for (k = cols; k > 0; k--)
+        {
+            const int32_t va = *wa++, vb = *wb++, vx = *x++, vy = *y++;
+            c00 += va * vx;
+            c01 += vb * vx;
+            c10 += va * vy;
+            c11 += vb * vy;
+        }
+        out0[o] = sqzfw_rq_apply(c00, &qa, q->offset, q->act_min, q->act_max);
+        out0[o + 1] = sqzfw_rq_apply(c01, &qb, q->offset, q->act_min, q->act_max);
+        out1[o] = sqzfw_rq_apply(c10, &qa, q->offset, q->act_min, q->act_max);
+        out1[o + 1] = sqzfw_rq_apply(c11, &qb, q->offset, q->act_min, q->act_max);
+    }
+    if (o < out_ch)
+    {
+        const int8_t *wa = w + o * cols;
+        const sqzfw_rq qa = sqzfw_rq_make(q->mult[o], q->shift[o]);
+        int32_t c0 = q->bias ? q->bias[o] : 0;
+        int32_t c1 = c0;
+        int32_t k;
+        for (k = 0; k < cols; k++)
+        {
+            c0 += wa[k] * col0[k];
+            c1 += wa[k] * col1[k];
+        }
+        out0[o] = sqzfw_rq_apply(c0, &qa, q->offset, q->act_min, q->act_max);
+        out1[o] = sqzfw_rq_apply(c1, &qa, q->offset, q->act_min, q->act_max);
+    }
+}
+
+static void mac_one_column(const int8_t *w, const int32_t out_ch, const int32_t cols, const int16_t *col, const conv_out *q, int8_t *out)
+{
+    int32_t o, k;
+    for (o = 0; o < out_ch; o++)
+    {
+        const int8_t *wr = w + o * cols;
+        const sqzfw_rq qa = sqzfw_rq_make(q->mult[o], q->shift[o]);
+        int32_t acc = q->bias ? q->bias[o] : 0;
+        for (k = 0; k < cols; k++)
         {
             acc += wr[k] * col[k];
         }
-        out[o] = sqzfw_requantize_clamp(acc, mult[o], shift[o], out_offset, act_min, act_max);
+        out[o] = sqzfw_rq_apply(acc, &qa, q->offset, q->act_min, q->act_max);
     }
 }
+
+    #define SECOND_COLUMN(buf, aligned_cols) ((buf) + (aligned_cols))
+
+#endif
 
 arm_cmsis_nn_status arm_convolve_s8(const cmsis_nn_context *ctx,
                                     const cmsis_nn_conv_params *conv_params,
@@ -289,7 +481,7 @@ arm_cmsis_nn_status arm_convolve_s8(const cmsis_nn_context *ctx,
     im2col_geom g;
     int16_t *col0;
     int16_t *col1;
-    int8_t *stage;
+    conv_out q;
 
     (void)bias_dims;
     if (ctx == NULL || ctx->buf == NULL)
@@ -331,11 +523,11 @@ arm_cmsis_nn_status arm_convolve_s8(const cmsis_nn_context *ctx,
     g.rhs_cols = rhs_cols;
     aligned_cols = (rhs_cols + 3) & ~3;
     col0 = (int16_t *)ctx->buf;
-    col1 = col0 + aligned_cols;
-    /* int8 gather area for fill_column: the end of the second column. Widening it into the
-     * second column is safe because that column starts 2 * aligned_cols - rhs_cols >= rhs_cols
-     * bytes below it, so element i is written (2 bytes) only after element i has been read. */
-    stage = (int8_t *)ctx->buf + 4 * aligned_cols - rhs_cols;
+    col1 = SECOND_COLUMN(col0, aligned_cols);
+    (void)aligned_cols;
+    q.offset = conv_params->output_offset;
+    q.act_min = conv_params->activation.min;
+    q.act_max = conv_params->activation.max;
 
     for (batch = 0; batch < input_dims->n; batch++)
     {
@@ -343,12 +535,12 @@ arm_cmsis_nn_status arm_convolve_s8(const cmsis_nn_context *ctx,
         {
             const int32_t ch0 = group * out_c_per_group;
             const int8_t *w = filter_data + ch0 * rhs_cols;
-            const int32_t *bias = bias_data ? bias_data + ch0 : NULL;
-            const int32_t *mult = quant_params->multiplier + ch0;
-            const int32_t *shift = quant_params->shift + ch0;
             int8_t *pending = NULL;
             int32_t oy, ox;
 
+            q.bias = bias_data ? bias_data + ch0 : NULL;
+            q.mult = quant_params->multiplier + ch0;
+            q.shift = quant_params->shift + ch0;
             g.input = input_data;
             /* With upscaling, CMSIS-NN v7.0.0 reads the first channels for every group. */
             if (g.x_rshift == 0 && g.y_rshift == 0)
@@ -360,22 +552,10 @@ arm_cmsis_nn_status arm_convolve_s8(const cmsis_nn_context *ctx,
                 for (ox = 0; ox < out_w; ox++)
                 {
                     int8_t *out = output_data + (oy * out_w + ox) * out_c + ch0;
-                    fill_column(&g, oy * stride_y - pad_y, ox * stride_x - pad_x, pending ? col1 : col0, stage);
+                    fill_column(&g, oy * stride_y - pad_y, ox * stride_x - pad_x, pending ? col1 : col0);
                     if (pending != NULL)
                     {
-                        mac_two_columns(w,
-                                        out_c_per_group,
-                                        rhs_cols,
-                                        col0,
-                                        col1,
-                                        bias,
-                                        mult,
-                                        shift,
-                                        conv_params->output_offset,
-                                        conv_params->activation.min,
-                                        conv_params->activation.max,
-                                        pending,
-                                        out);
+                        mac_two_columns(w, out_c_per_group, rhs_cols, col0, &q, pending, out);
                         pending = NULL;
                     }
                     else
@@ -386,17 +566,7 @@ arm_cmsis_nn_status arm_convolve_s8(const cmsis_nn_context *ctx,
             }
             if (pending != NULL)
             {
-                mac_one_column(w,
-                               out_c_per_group,
-                               rhs_cols,
-                               col0,
-                               bias,
-                               mult,
-                               shift,
-                               conv_params->output_offset,
-                               conv_params->activation.min,
-                               conv_params->activation.max,
-                               pending);
+                mac_one_column(w, out_c_per_group, rhs_cols, col0, &q, pending);
             }
         }
         input_data += (input_dims->h >> g.y_rshift) * g.data_w * in_c;

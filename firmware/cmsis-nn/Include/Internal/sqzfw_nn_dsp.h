@@ -94,6 +94,19 @@ SQZFW_INLINE int32_t sqzfw_smlad(int32_t a, int32_t b, int32_t acc)
     return __smlad(a, b, acc);
 }
 
+/** Bytewise signed maximum of a and b. */
+SQZFW_INLINE int32_t sqzfw_max_s8x4(int32_t a, int32_t b)
+{
+    #if defined(__GNUC__)
+    /* One asm block: SEL reads the GE flags SSUB8 sets, and nothing may come between them. */
+    int32_t r;
+    __asm__("ssub8 %0, %1, %2\n\tsel %0, %1, %2" : "=&r"(r) : "r"(a), "r"(b) : "cc");
+    return r;
+    #else
+    return __sel(a, b, __ssub8(a, b));
+    #endif
+}
+
 #else /* portable C versions */
 
 SQZFW_INLINE int32_t sqzfw_lo16(int32_t v)
@@ -134,6 +147,18 @@ SQZFW_INLINE int32_t sqzfw_sxtab16(int32_t acc, int32_t v)
 SQZFW_INLINE int32_t sqzfw_sxtab16_ror8(int32_t acc, int32_t v)
 {
     return sqzfw_pack16(sqzfw_lo16(acc) + sqzfw_byte(v, 1U), sqzfw_hi16(acc) + sqzfw_byte(v, 3U));
+}
+
+SQZFW_INLINE int32_t sqzfw_max_s8x4(int32_t a, int32_t b)
+{
+    uint32_t r = 0U;
+    uint32_t i;
+    for (i = 0U; i < 4U; i++)
+    {
+        const int32_t x = sqzfw_byte(a, i), y = sqzfw_byte(b, i);
+        r |= ((uint32_t)(uint8_t)(int8_t)(x > y ? x : y)) << (8U * i);
+    }
+    return (int32_t)r;
 }
 
 SQZFW_INLINE int32_t sqzfw_smlad(int32_t a, int32_t b, int32_t acc)

@@ -1,13 +1,15 @@
 /*
- * sqzfw portable int8 NN kernels - requantization with per-channel constants worked out once.
+ * sqzfw portable int8 NN kernels - requantization of output blocks.
  *
  * sqzfw_requantize_clamp() (arm_nnsupportfunctions.h) derives the left shift, the right shift,
  * the rounding mask and the threshold from `shift` for every output value, with branches for
- * shifts of 32 or more. The kernels call it tens of times per output pixel, so they first turn
- * each channel's (multiplier, shift) into an sqzfw_rq and then requantize with a straight-line
- * sequence (a 64-bit multiply, an arithmetic shift, a mask, a compare, the offset and the clamp).
- * Results are bit-exact with sqzfw_requantize_clamp for every int32 accumulator; shifts outside
- * -31..31 (never produced by the TFLite scheme) take that function instead.
+ * shifts of 32 or more, and multiplies in 64 bits. The kernels instead
+ *  - decide once per call how to requantize (sqzfw_rq_mode): when every accumulator of the call
+ *    provably stays below 2^30 after the left shift, the doubling high multiply is one SMMULR of
+ *    the doubled value ((2v * m + 2^31) >> 32 == (v * m + 2^30) >> 31 exactly);
+ *  - derive a channel's shifts and mask once for the two outputs of that channel in a block;
+ *  - requantize, add the output offset and clamp in straight-line code.
+ * Results are bit-exact with sqzfw_requantize_clamp for every int32 accumulator and argument.
  * Written from scratch for sqzfw (MIT).
  */
 #ifndef SQZFW_NN_REQUANT_H
@@ -15,56 +17,122 @@
 
 #include "../arm_nnsupportfunctions.h"
 
+/* How a call requantizes. */
+#define SQZFW_RQ_FAST 0 /* accumulators below 2^30 >> lsh: one SMMULR */
+#define SQZFW_RQ_WIDE 1 /* shifts in -31..31: 64-bit multiply */
+#define SQZFW_RQ_REF 2  /* some shift outside -31..31: sqzfw_requantize_clamp */
+
+/** Output offset and activation range of a call. */
 typedef struct
 {
-    int32_t mult;   /* Q31 multiplier */
-    int32_t lsh;    /* left shift before the multiply, 0..31 */
-    int32_t rsh;    /* rounding right shift after it, 0..31 */
-    int32_t mask;   /* (1 << rsh) - 1 */
-    int32_t half;   /* mask >> 1: the threshold for values >= 0 (one more for negative values) */
-    int32_t shift;  /* the original shift, for the fallback */
-    int32_t exact;  /* 1 when lsh and rsh are both in 0..31 */
-} sqzfw_rq;
+    int32_t offset;
+    int32_t act_min;
+    int32_t act_max;
+} sqzfw_rq_out;
 
-SQZFW_INLINE sqzfw_rq sqzfw_rq_make(const int32_t mult, const int32_t shift)
+/**
+ * The mode for n channels whose accumulators are bias[i] (0 when bias is NULL) plus at most
+ * max_mac_sum in magnitude (a bound on the sum of products, below 2^31).
+ */
+SQZFW_INLINE int32_t sqzfw_rq_mode(const int32_t *bias, const int32_t *shift, const int32_t n, const uint32_t max_mac_sum)
 {
-    sqzfw_rq q;
-    q.mult = mult;
-    q.shift = shift;
-    q.lsh = LEFT_SHIFT(shift);
-    q.rsh = RIGHT_SHIFT(shift);
-    q.exact = (shift >= -31 && shift <= 31) ? 1 : 0;
-    if (!q.exact)
+    uint32_t max_bias = 0U;
+    int32_t max_lsh = 0;
+    int32_t i;
+    for (i = 0; i < n; i++)
     {
-        q.lsh = 0;
-        q.rsh = 0;
+        const int32_t s = shift[i];
+        if (s < -31 || s > 31)
+        {
+            return SQZFW_RQ_REF;
+        }
+        max_lsh = MAX(max_lsh, s);
+        if (bias != NULL)
+        {
+            const uint32_t b = bias[i] < 0 ? 0U - (uint32_t)bias[i] : (uint32_t)bias[i];
+            max_bias = MAX(max_bias, b);
+        }
     }
-    q.mask = (int32_t)((1U << q.rsh) - 1U);
-    q.half = q.mask >> 1;
-    return q;
+    if (max_mac_sum >= 0x40000000U || max_bias >= 0x40000000U)
+    {
+        return SQZFW_RQ_WIDE;
+    }
+    return (max_bias + max_mac_sum < (0x40000000U >> max_lsh)) ? SQZFW_RQ_FAST : SQZFW_RQ_WIDE;
 }
 
-/** sqzfw_requantize_clamp(acc, q.mult, q.shift, out_offset, act_min, act_max), with q from sqzfw_rq_make. */
-SQZFW_INLINE int8_t sqzfw_rq_apply(const int32_t acc,
-                                   const sqzfw_rq *q,
-                                   const int32_t out_offset,
-                                   const int32_t act_min,
-                                   const int32_t act_max)
+/** A bound on |sum of cols products| of int8 weights by values in -255..255, saturated at 2^30. */
+SQZFW_INLINE uint32_t sqzfw_rq_mac_bound(const int32_t cols)
 {
-    int32_t x, r, v;
-    if (!q->exact)
+    return (cols >= 32768) ? 0x40000000U : (uint32_t)cols * 32640U;
+}
+
+/** (a * b + 2^31) >> 32, rounded high word of the product. */
+SQZFW_INLINE int32_t sqzfw_smmulr(const int32_t a, const int32_t b)
+{
+#if defined(__GNUC__) && defined(__ARM_FEATURE_DSP) && (__ARM_FEATURE_DSP == 1) && !defined(SQZFW_EMULATE_DSP)
+    /* Inline assembly: GCC 12 compiles the C expression below to MOV, MOVS, SMLAL (3 instructions). */
+    int32_t r;
+    __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+#else
+    const int64_t p = (int64_t)a * (int64_t)b + ((int64_t)1 << 31);
+    return (int32_t)(uint32_t)(uint64_t)(p >> 32);
+#endif
+}
+
+/*
+ * Two accumulators of one channel: *d0 and *d1 get sqzfw_requantize_clamp(acc, mult, shift, ...).
+ * mode must come from sqzfw_rq_mode for these accumulators.
+ */
+SQZFW_INLINE void sqzfw_rq_store2(const int32_t acc0,
+                                  const int32_t acc1,
+                                  const int32_t mult,
+                                  const int32_t shift,
+                                  const int32_t mode,
+                                  const sqzfw_rq_out *out,
+                                  int8_t *d0,
+                                  int8_t *d1)
+{
+    int32_t x0, x1, r0, r1, lsh, rsh, mask, half;
+    if (mode == SQZFW_RQ_REF)
     {
-        return sqzfw_requantize_clamp(acc, q->mult, q->shift, out_offset, act_min, act_max);
+        *d0 = sqzfw_requantize_clamp(acc0, mult, shift, out->offset, out->act_min, out->act_max);
+        *d1 = sqzfw_requantize_clamp(acc1, mult, shift, out->offset, out->act_min, out->act_max);
+        return;
     }
-    x = arm_nn_doubling_high_mult_no_sat((int32_t)((uint32_t)acc << q->lsh), q->mult);
+    lsh = LEFT_SHIFT(shift);
+    rsh = RIGHT_SHIFT(shift);
+    if (mode == SQZFW_RQ_FAST)
+    {
+        x0 = sqzfw_smmulr((int32_t)((uint32_t)acc0 << (lsh + 1)), mult);
+        x1 = sqzfw_smmulr((int32_t)((uint32_t)acc1 << (lsh + 1)), mult);
+    }
+    else
+    {
+        x0 = arm_nn_doubling_high_mult_no_sat((int32_t)((uint32_t)acc0 << lsh), mult);
+        x1 = arm_nn_doubling_high_mult_no_sat((int32_t)((uint32_t)acc1 << lsh), mult);
+    }
     /* arm_nn_divide_by_power_of_two for an exponent of 0..31: >> of a negative int32 is an
      * arithmetic shift with every compiler this code targets (as the int64 one in the header) */
-    r = x >> q->rsh;
-    r += ((x & q->mask) > q->half + (int32_t)((uint32_t)x >> 31)) ? 1 : 0;
-    v = sqzfw_add_wrap(r, out_offset);
-    v = MAX(v, act_min);
-    v = MIN(v, act_max);
-    return (int8_t)v;
+    mask = (int32_t)((1U << rsh) - 1U);
+    half = mask >> 1;
+    r0 = (x0 >> rsh) + (((x0 & mask) > half + (int32_t)((uint32_t)x0 >> 31)) ? 1 : 0);
+    r1 = (x1 >> rsh) + (((x1 & mask) > half + (int32_t)((uint32_t)x1 >> 31)) ? 1 : 0);
+    r0 = sqzfw_add_wrap(r0, out->offset);
+    r1 = sqzfw_add_wrap(r1, out->offset);
+    r0 = MAX(r0, out->act_min);
+    r1 = MAX(r1, out->act_min);
+    *d0 = (int8_t)MIN(r0, out->act_max);
+    *d1 = (int8_t)MIN(r1, out->act_max);
+}
+
+/** One accumulator (the same arithmetic as sqzfw_rq_store2). */
+SQZFW_INLINE int8_t sqzfw_rq_one(const int32_t acc, const int32_t mult, const int32_t shift, const int32_t mode, const sqzfw_rq_out *out)
+{
+    int8_t d0, d1;
+    sqzfw_rq_store2(acc, acc, mult, shift, mode, out, &d0, &d1);
+    (void)d1;
+    return d0;
 }
 
 #endif /* SQZFW_NN_REQUANT_H */

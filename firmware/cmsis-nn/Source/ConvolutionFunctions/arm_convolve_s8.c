@@ -39,9 +39,8 @@ typedef struct
     const int32_t *bias; /* may be NULL */
     const int32_t *mult;
     const int32_t *shift;
-    int32_t offset;
-    int32_t act_min;
-    int32_t act_max;
+    int32_t mode;        /* sqzfw_rq_mode of the group */
+    sqzfw_rq_out out;
 } conv_out;
 
 /* Input element of filter tap (y, x) in virtual input coordinates, or NULL for padding. */
@@ -294,8 +293,6 @@ static void mac_two_columns(const int8_t *w, const int32_t out_ch, const int32_t
     for (; o + 1 < out_ch; o += 2)
     {
         const int8_t *wa = w + o * cols;
-        const sqzfw_rq qa = sqzfw_rq_make(q->mult[o], q->shift[o]);
-        const sqzfw_rq qb = sqzfw_rq_make(q->mult[o + 1], q->shift[o + 1]);
         int32_t acc[4];
         acc[0] = q->bias ? q->bias[o] : 0;
         acc[1] = q->bias ? q->bias[o + 1] : 0;
@@ -315,18 +312,14 @@ static void mac_two_columns(const int8_t *w, const int32_t out_ch, const int32_t
             acc[2] = sqzfw_smlad(y13, wa13, sqzfw_smlad(y02, wa02, acc[2]));
             acc[3] = sqzfw_smlad(y13, wb13, sqzfw_smlad(y02, wb02, acc[3]));
         }
-        out0[o] = sqzfw_rq_apply(acc[0], &qa, q->offset, q->act_min, q->act_max);
-        out0[o + 1] = sqzfw_rq_apply(acc[1], &qb, q->offset, q->act_min, q->act_max);
-        out1[o] = sqzfw_rq_apply(acc[2], &qa, q->offset, q->act_min, q->act_max);
-        out1[o + 1] = sqzfw_rq_apply(acc[3], &qb, q->offset, q->act_min, q->act_max);
+        sqzfw_rq_store2(acc[0], acc[2], q->mult[o], q->shift[o], q->mode, &q->out, out0 + o, out1 + o);
+        sqzfw_rq_store2(acc[1], acc[3], q->mult[o + 1], q->shift[o + 1], q->mode, &q->out, out0 + o + 1, out1 + o + 1);
     }
     if (o < out_ch)
     {
         const int8_t *wr = w + o * cols;
-        const sqzfw_rq qa = sqzfw_rq_make(q->mult[o], q->shift[o]);
         const int32_t b = q->bias ? q->bias[o] : 0;
-        out0[o] = sqzfw_rq_apply(dot_one(wr, cols, pair, b), &qa, q->offset, q->act_min, q->act_max);
-        out1[o] = sqzfw_rq_apply(dot_one(wr, cols, pair + 4, b), &qa, q->offset, q->act_min, q->act_max);
+        sqzfw_rq_store2(dot_one(wr, cols, pair, b), dot_one(wr, cols, pair + 4, b), q->mult[o], q->shift[o], q->mode, &q->out, out0 + o, out1 + o);
     }
 }
 
@@ -336,9 +329,8 @@ static void mac_one_column(const int8_t *w, const int32_t out_ch, const int32_t 
     int32_t o;
     for (o = 0; o < out_ch; o++)
     {
-        const sqzfw_rq qa = sqzfw_rq_make(q->mult[o], q->shift[o]);
         const int32_t b = q->bias ? q->bias[o] : 0;
-        out[o] = sqzfw_rq_apply(dot_one(w + o * cols, cols, pair, b), &qa, q->offset, q->act_min, q->act_max);
+        out[o] = sqzfw_rq_one(dot_one(w + o * cols, cols, pair, b), q->mult[o], q->shift[o], q->mode, &q->out);
     }
 }
 
@@ -399,8 +391,6 @@ static void mac_two_columns(const int8_t *w, const int32_t out_ch, const int32_t
         const int8_t *wb = wa + cols;
         const int16_t *x = col0;
         const int16_t *y = col1;
-        const sqzfw_rq qa = sqzfw_rq_make(q->mult[o], q->shift[o]);
-        const sqzfw_rq qb = sqzfw_rq_make(q->mult[o + 1], q->shift[o + 1]);
         int32_t c00 = q->bias ? q->bias[o] : 0;
         int32_t c01 = q->bias ? q->bias[o + 1] : 0;
         int32_t c10 = c00, c11 = c01;
@@ -413,15 +403,12 @@ static void mac_two_columns(const int8_t *w, const int32_t out_ch, const int32_t
             c10 += va * vy;
             c11 += vb * vy;
         }
-        out0[o] = sqzfw_rq_apply(c00, &qa, q->offset, q->act_min, q->act_max);
-        out0[o + 1] = sqzfw_rq_apply(c01, &qb, q->offset, q->act_min, q->act_max);
-        out1[o] = sqzfw_rq_apply(c10, &qa, q->offset, q->act_min, q->act_max);
-        out1[o + 1] = sqzfw_rq_apply(c11, &qb, q->offset, q->act_min, q->act_max);
+        sqzfw_rq_store2(c00, c10, q->mult[o], q->shift[o], q->mode, &q->out, out0 + o, out1 + o);
+        sqzfw_rq_store2(c01, c11, q->mult[o + 1], q->shift[o + 1], q->mode, &q->out, out0 + o + 1, out1 + o + 1);
     }
     if (o < out_ch)
     {
         const int8_t *wa = w + o * cols;
-        const sqzfw_rq qa = sqzfw_rq_make(q->mult[o], q->shift[o]);
         int32_t c0 = q->bias ? q->bias[o] : 0;
         int32_t c1 = c0;
         int32_t k;
@@ -430,8 +417,7 @@ static void mac_two_columns(const int8_t *w, const int32_t out_ch, const int32_t
             c0 += wa[k] * col0[k];
             c1 += wa[k] * col1[k];
         }
-        out0[o] = sqzfw_rq_apply(c0, &qa, q->offset, q->act_min, q->act_max);
-        out1[o] = sqzfw_rq_apply(c1, &qa, q->offset, q->act_min, q->act_max);
+        sqzfw_rq_store2(c0, c1, q->mult[o], q->shift[o], q->mode, &q->out, out0 + o, out1 + o);
     }
 }
 
@@ -441,13 +427,12 @@ static void mac_one_column(const int8_t *w, const int32_t out_ch, const int32_t 
     for (o = 0; o < out_ch; o++)
     {
         const int8_t *wr = w + o * cols;
-        const sqzfw_rq qa = sqzfw_rq_make(q->mult[o], q->shift[o]);
         int32_t acc = q->bias ? q->bias[o] : 0;
         for (k = 0; k < cols; k++)
         {
             acc += wr[k] * col[k];
         }
-        out[o] = sqzfw_rq_apply(acc, &qa, q->offset, q->act_min, q->act_max);
+        out[o] = sqzfw_rq_one(acc, q->mult[o], q->shift[o], q->mode, &q->out);
     }
 }
 
@@ -525,9 +510,9 @@ arm_cmsis_nn_status arm_convolve_s8(const cmsis_nn_context *ctx,
     col0 = (int16_t *)ctx->buf;
     col1 = SECOND_COLUMN(col0, aligned_cols);
     (void)aligned_cols;
-    q.offset = conv_params->output_offset;
-    q.act_min = conv_params->activation.min;
-    q.act_max = conv_params->activation.max;
+    q.out.offset = conv_params->output_offset;
+    q.out.act_min = conv_params->activation.min;
+    q.out.act_max = conv_params->activation.max;
 
     for (batch = 0; batch < input_dims->n; batch++)
     {
@@ -541,6 +526,7 @@ arm_cmsis_nn_status arm_convolve_s8(const cmsis_nn_context *ctx,
             q.bias = bias_data ? bias_data + ch0 : NULL;
             q.mult = quant_params->multiplier + ch0;
             q.shift = quant_params->shift + ch0;
+            q.mode = sqzfw_rq_mode(q.bias, q.shift, out_c_per_group, sqzfw_rq_mac_bound(rhs_cols));
             g.input = input_data;
             /* With upscaling, CMSIS-NN v7.0.0 reads the first channels for every group. */
             if (g.x_rshift == 0 && g.y_rshift == 0)

@@ -205,7 +205,13 @@ void sqzfw_nn_mat_mult_nt_t_s8(const int8_t *lhs,
                                const int32_t dst_stride)
 {
     const int32_t vcols = VECTOR_COLS(cols);
+    const int32_t mode = sqzfw_rq_mode(bias, shifts, rhs_rows, sqzfw_rq_mac_bound(cols));
+    sqzfw_rq_out q;
     int32_t o = 0;
+
+    q.offset = dst_offset;
+    q.act_min = act_min;
+    q.act_max = act_max;
 
     /* two output channels at a time */
     for (; o + 1 < rhs_rows; o += 2)
@@ -214,8 +220,6 @@ void sqzfw_nn_mat_mult_nt_t_s8(const int8_t *lhs,
         const int8_t *w1 = w0 + cols;
         const int32_t base0 = folded_bias(bias, o, w0, cols, lhs_offset);
         const int32_t base1 = folded_bias(bias, o + 1, w1, cols, lhs_offset);
-        const sqzfw_rq q0 = sqzfw_rq_make(multipliers[o], shifts[o]);
-        const sqzfw_rq q1 = sqzfw_rq_make(multipliers[o + 1], shifts[o + 1]);
         const int8_t *a0 = lhs;
         int8_t *d = dst + o;
         int32_t r = 0;
@@ -239,12 +243,9 @@ void sqzfw_nn_mat_mult_nt_t_s8(const int8_t *lhs,
                 acc[2] += x1 * w0[k];
                 acc[3] += x1 * w1[k];
             }
-            d[0] = sqzfw_rq_apply(acc[0], &q0, dst_offset, act_min, act_max);
-            d[1] = sqzfw_rq_apply(acc[1], &q1, dst_offset, act_min, act_max);
-            d += dst_stride;
-            d[0] = sqzfw_rq_apply(acc[2], &q0, dst_offset, act_min, act_max);
-            d[1] = sqzfw_rq_apply(acc[3], &q1, dst_offset, act_min, act_max);
-            d += dst_stride;
+            sqzfw_rq_store2(acc[0], acc[2], multipliers[o], shifts[o], mode, &q, d, d + dst_stride);
+            sqzfw_rq_store2(acc[1], acc[3], multipliers[o + 1], shifts[o + 1], mode, &q, d + 1, d + dst_stride + 1);
+            d += 2 * dst_stride;
             a0 = a1 + lhs_stride;
         }
         if (r < lhs_rows)
@@ -257,8 +258,8 @@ void sqzfw_nn_mat_mult_nt_t_s8(const int8_t *lhs,
                 acc0 += a0[k] * w0[k];
                 acc1 += a0[k] * w1[k];
             }
-            d[0] = sqzfw_rq_apply(acc0, &q0, dst_offset, act_min, act_max);
-            d[1] = sqzfw_rq_apply(acc1, &q1, dst_offset, act_min, act_max);
+            d[0] = sqzfw_rq_one(acc0, multipliers[o], shifts[o], mode, &q);
+            d[1] = sqzfw_rq_one(acc1, multipliers[o + 1], shifts[o + 1], mode, &q);
         }
     }
 
@@ -267,7 +268,6 @@ void sqzfw_nn_mat_mult_nt_t_s8(const int8_t *lhs,
     {
         const int8_t *w0 = rhs + o * cols;
         const int32_t base0 = folded_bias(bias, o, w0, cols, lhs_offset);
-        const sqzfw_rq q0 = sqzfw_rq_make(multipliers[o], shifts[o]);
         const int8_t *a0 = lhs;
         int8_t *d = dst + o;
         int32_t r;
@@ -279,7 +279,7 @@ void sqzfw_nn_mat_mult_nt_t_s8(const int8_t *lhs,
             {
                 acc += a0[k] * w0[k];
             }
-            *d = sqzfw_rq_apply(acc, &q0, dst_offset, act_min, act_max);
+            *d = sqzfw_rq_one(acc, multipliers[o], shifts[o], mode, &q);
             d += dst_stride;
             a0 += lhs_stride;
         }

@@ -8,6 +8,43 @@
  */
 #include "arm_nnfunctions.h"
 #include "arm_nnsupportfunctions.h"
+#include "Internal/sqzfw_nn_dsp.h"
+
+/*
+ * DSP builds: the maximum over the window of 4 channels at a time in a register (SSUB8 + SEL),
+ * one store per 4 outputs. Returns the number of channels done (a multiple of 4).
+ */
+static int32_t max_window_x4(int8_t *out, const int8_t *in, int32_t row_step, int32_t ch, int32_t rows, int32_t cols)
+{
+    int32_t c = 0;
+#if defined(ARM_MATH_DSP)
+    for (; c + 4 <= ch; c += 4)
+    {
+        const int8_t *row = in + c;
+        int32_t m = sqzfw_read_s8x4(row);
+        int32_t y, x;
+        for (y = 0; y < rows; y++)
+        {
+            const int8_t *p = row;
+            for (x = 0; x < cols; x++)
+            {
+                m = sqzfw_max_s8x4(m, sqzfw_read_s8x4(p));
+                p += ch;
+            }
+            row += row_step;
+        }
+        SQZFW_MEMCPY(out + c, &m, 4);
+    }
+#else
+    (void)out;
+    (void)in;
+    (void)row_step;
+    (void)ch;
+    (void)rows;
+    (void)cols;
+#endif
+    return c;
+}
 
 static void max_into(int8_t *dst, const int8_t *src, int32_t n)
 {
@@ -70,30 +107,37 @@ arm_cmsis_nn_status arm_max_pool_s8(const cmsis_nn_context *ctx,
                 const int32_t x_begin = MAX(x0, 0);
                 const int32_t x_end = MIN(x0 + k_w, in_w);
                 int32_t first = 1;
-                int32_t y, x;
-                for (y = y_begin; y < y_end; y++)
+                int32_t y, x, done = 0;
+                if (y_end > y_begin && x_end > x_begin)
+                {
+                    done = max_window_x4(out, input_data + (y_begin * in_w + x_begin) * ch, in_w * ch, ch, y_end - y_begin, x_end - x_begin);
+                }
+                for (y = y_begin; y < y_end && done < ch; y++)
                 {
                     for (x = x_begin; x < x_end; x++)
                     {
-                        const int8_t *src = input_data + (y * in_w + x) * ch;
+                        const int8_t *src = input_data + (y * in_w + x) * ch + done;
                         if (first)
                         {
-                            memcpy(out, src, (size_t)ch);
+                            memcpy(out + done, src, (size_t)(ch - done));
                             first = 0;
                         }
                         else
                         {
-                            max_into(out, src, ch);
+                            max_into(out + done, src, ch - done);
                         }
                     }
                 }
                 out += ch;
             }
         }
-        clamp_all(output_data,
-                  out_w * out_h * ch,
-                  pool_params->activation.min,
-                  pool_params->activation.max);
+        if (pool_params->activation.min > NN_Q7_MIN || pool_params->activation.max < NN_Q7_MAX)
+        {
+            clamp_all(output_data,
+                      out_w * out_h * ch,
+                      pool_params->activation.min,
+                      pool_params->activation.max);
+        }
         input_data += in_w * in_h * ch;
         output_data += out_w * out_h * ch;
     }

@@ -570,7 +570,45 @@ export function convCases(seed: number, count: number, maxMacs = 120_000): ConvC
     c.label = `fixed conv#${i} in=${inDims.h}x${inDims.w}x${inDims.c} k=${kernel.join('x')} out=${outDims.h}x${outDims.w}x${outDims.c}`;
     out.push(c);
   });
+  out.push(...kernelPathCases(r));
   return out;
+}
+
+/**
+ * One case per code path of the blocked kernels (issue 15): 1 and 3 input channels, K not a multiple of 4 (zero-padded
+ * last group, tail words of rows shorter than 4 bytes, the 64-byte gather chunk), odd pixel and channel counts around
+ * the 2x2 blocks and the two-groups-per-iteration loops, and the three requantization modes (SMMULR when accumulators
+ * stay below 2^30, 64-bit for large biases, the reference helper for shifts below -31).
+ */
+function kernelPathCases(r: Rnd): ConvCase[] {
+  type Spec = [string, Dims, [number, number], [number, number], number, Dims, ConvFn?, ((c: ConvCase) => void)?];
+  const bigBias = (c: ConvCase): void => {
+    c.bias = Int32Array.from({ length: c.outDims.c }, (_, i) => (i % 2 ? -1 : 1) * (0x3fff0000 + 977 * i));
+    c.shift.fill(-20);
+  };
+  const tinyShift = (c: ConvCase): void => c.shift.forEach((_, i) => (c.shift[i] = i % 2 ? -33 - i : c.shift[i]!));
+  const specs: Spec[] = [
+    ['1 input channel 3x3 (K=9)', { h: 6, w: 7, c: 1 }, [3, 3], [1, 1], 1, { h: 6, w: 7, c: 5 }],
+    ['3 input channels 3x3/2 (K=27, conv1)', { h: 9, w: 8, c: 3 }, [3, 3], [2, 2], 1, { h: 5, w: 4, c: 7 }],
+    ['3 input channels 7x7 (K=147 > one gather chunk)', { h: 9, w: 9, c: 3 }, [7, 7], [2, 2], 3, { h: 5, w: 5, c: 9 }],
+    ['13 input channels 3x3 (K=117)', { h: 4, w: 9, c: 13 }, [3, 3], [1, 1], 1, { h: 4, w: 9, c: 9 }],
+    ['1x1 through arm_convolve_s8, 3 channels (rows of 3 bytes)', { h: 3, w: 5, c: 3 }, [1, 1], [1, 1], 0, { h: 3, w: 5, c: 5 }, CONV_FN.convolve],
+    ['1x1 through arm_convolve_s8, 1 channel', { h: 4, w: 3, c: 1 }, [1, 1], [1, 1], 0, { h: 4, w: 3, c: 3 }, CONV_FN.convolve],
+    ['1x1 fast, 3 channels (no whole word)', { h: 3, w: 3, c: 3 }, [1, 1], [1, 1], 0, { h: 3, w: 3, c: 5 }],
+    ['1x1 fast, 12 channels (odd group count), 9 pixels, 5 outputs', { h: 3, w: 3, c: 12 }, [1, 1], [1, 1], 0, { h: 3, w: 3, c: 5 }],
+    ['1x1 fast, 33 channels, 7 outputs', { h: 5, w: 3, c: 33 }, [1, 1], [1, 1], 0, { h: 5, w: 3, c: 7 }],
+    ['1x1 strided (rows and weights at unrelated steps)', { h: 5, w: 7, c: 16 }, [1, 1], [2, 2], 0, { h: 3, w: 4, c: 6 }],
+    ['3x3, biases near 2^30 (64-bit requantization)', { h: 5, w: 5, c: 8 }, [3, 3], [1, 1], 1, { h: 5, w: 5, c: 6 }, undefined, bigBias],
+    ['1x1, biases near 2^30 (64-bit requantization)', { h: 3, w: 4, c: 16 }, [1, 1], [1, 1], 0, { h: 3, w: 4, c: 6 }, undefined, bigBias],
+    ['3x3, shifts below -31 (reference requantization)', { h: 4, w: 5, c: 8 }, [3, 3], [1, 1], 1, { h: 4, w: 5, c: 6 }, undefined, tinyShift],
+    ['1x1, shifts below -31 (reference requantization)', { h: 3, w: 3, c: 8 }, [1, 1], [1, 1], 0, { h: 3, w: 3, c: 6 }, undefined, tinyShift],
+  ];
+  return specs.map(([what, inDims, kernel, stride, pad, outDims, fn, tweak]) => {
+    const c = fillConv(r, { inDims, kernel, stride, padTop: pad, padLeft: pad, outDims }, '', fn ?? CONV_FN.wrapper);
+    tweak?.(c);
+    c.label = `path case: ${what}, in=${inDims.h}x${inDims.w}x${inDims.c} k=${kernel.join('x')} out=${outDims.h}x${outDims.w}x${outDims.c}`;
+    return c;
+  });
 }
 
 /**

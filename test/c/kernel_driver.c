@@ -284,7 +284,9 @@ static void run_conv(const int32_t *prm, uint32_t np, reader *rd)
     out = (int8_t *)work_alloc(o_n, misalign);
     if (scratch_bytes > 0 && prm[22] == 0)
     {
-        scratch = work_alloc((uint32_t)scratch_bytes, 0);
+        /* int16-aligned but, for half the misaligned cases, not word-aligned: the DSP kernels' LDRD
+         * loops need a word-aligned column pair and must fall back to plain loads otherwise */
+        scratch = work_alloc((uint32_t)scratch_bytes, misalign & 2u);
     }
     if (in_copy == NULL || out == NULL || (scratch_bytes > 0 && prm[22] == 0 && scratch == NULL))
     {
@@ -399,7 +401,9 @@ static void run_pool(int avg, const int32_t *prm, uint32_t np, reader *rd)
     out = (int8_t *)work_alloc(o_n, misalign);
     if (scratch_bytes > 0 && prm[14] == 0)
     {
-        scratch = work_alloc((uint32_t)scratch_bytes, 0);
+        /* int16-aligned but, for half the misaligned cases, not word-aligned: the DSP kernels' LDRD
+         * loops need a word-aligned column pair and must fall back to plain loads otherwise */
+        scratch = work_alloc((uint32_t)scratch_bytes, misalign & 2u);
     }
     if (in_copy == NULL || out == NULL || (scratch_bytes > 0 && prm[14] == 0 && scratch == NULL))
     {

@@ -1,55 +1,162 @@
 /**
- * Firmware speed in QEMU: guest instructions per inference (exact and repeatable under -icount shift=0) for
- * SqueezeNet v1.1 at 224, the scalar kernels (baseline) against the DSP kernels, both built in this run.
- * With SQZFW_BENCH_CMSIS_NN=/path/to/CMSIS-NN, Arm's library (built with the same flags as ours: hosted, -O2) is
- * measured against ours on each board as well.
+ * Firmware speed in QEMU: guest instructions per inference (exact and repeatable under -icount shift=0), all measured
+ * in this run:
+ *  - SqueezeNet v1.1@224 on mps2-an500 (Cortex-M7) and mps2-an386 (Cortex-M4): this tree's kernels (firmware/cmsis-nn)
+ *    against the previous kernels (the same folder at git revision PREVIOUS_KERNELS, or SQZFW_BENCH_PREVIOUS), DSP and
+ *    scalar builds;
+ *  - with SQZFW_BENCH_CMSIS_NN=/path/to/CMSIS-NN, Arm's library against ours: v1.1@224 on both boards, v1.0@227 and
+ *    (when ../shared has it) the real ImageNet SqueezeNet v1.0 on the M7;
+ *  - per layer type (conv1, 1x1, 3x3, pools, concat, softmax) from the same builds: every kernel call is timed by a
+ *    bench-only wrapper file linked in with -Wl,--wrap (src/bench/profile-c.ts); its cost is a few dozen instructions
+ *    per call, ~0.001% of an inference.
+ * Every firmware run is checked bit-exact against the golden model.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { loadBoard } from '../boards/index.js';
+import type { Board } from '../boards/schema.js';
 import { buildFirmware } from '../build/index.js';
-import { emulateProject, generateProject, prepareSynthetic } from '../flows.js';
+import { ticksToInstructions } from '../emulate/qemu.js';
+import { prepareImageModel } from '../eval/prepare.js';
+import { emulateProject, generateProject, prepareSynthetic, type PreparedModel } from '../flows.js';
 import type { Bench, BenchRow } from './types.js';
+import { PROFILE_C, PROFILE_LDFLAGS, PROFILE_TYPES, parseProfile, type ProfileType } from './profile-c.js';
 
-async function instructions(dir: string, opts: { dsp: boolean; cmsisNnDir?: string }): Promise<{ instructions: number; flash: number }> {
-  const built = await buildFirmware({ projectDir: dir, semihosting: true, dsp: opts.dsp, cmsisNnDir: opts.cmsisNnDir });
-  const r = await emulateProject({ projectDir: dir, timeoutMs: 600_000 });
-  if (r.comparison.mismatches.length || r.comparison.missing.length || r.instructions === undefined) {
-    throw new Error(`benchmark firmware is not bit-exact or printed no ticks (${dir})`);
+/** main before issue 15's kernels: the "previous kernels" baseline. */
+const PREVIOUS_KERNELS = process.env.SQZFW_BENCH_PREVIOUS ?? '7c081d6';
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const SHARED = join(REPO, '..', 'shared');
+
+interface Kernels {
+  label: string;
+  dsp: boolean;
+  /** CMSIS-NN tree to build against; undefined: the project's own copy of this tree's firmware/cmsis-nn. */
+  nnDir?: string;
+}
+
+interface Measured {
+  instructions: number;
+  byType: Map<ProfileType, { calls: number; instructions: number; macs: number }>;
+}
+
+/** Build with the profiling wrappers, run in QEMU, check bit-exactness, return totals and per-type counts. */
+async function measure(dir: string, board: Board, k: Kernels): Promise<Measured> {
+  writeFileSync(join(dir, 'src', 'sqzfw_bench_profile.c'), PROFILE_C);
+  // The Makefile's EXTRA_LDFLAGS ?= takes the environment's value; make inherits it from this process.
+  const saved = process.env.EXTRA_LDFLAGS;
+  process.env.EXTRA_LDFLAGS = PROFILE_LDFLAGS;
+  try {
+    await buildFirmware({ projectDir: dir, semihosting: true, dsp: k.dsp, cmsisNnDir: k.nnDir });
+  } finally {
+    if (saved === undefined) delete process.env.EXTRA_LDFLAGS;
+    else process.env.EXTRA_LDFLAGS = saved;
   }
-  return { instructions: r.instructions, flash: built.flashBytes };
+  const r = await emulateProject({ projectDir: dir, board, timeoutMs: 900_000 });
+  if (r.comparison.mismatches.length || r.comparison.missing.length || r.instructions === undefined) {
+    throw new Error(`benchmark firmware (${k.label}) is not bit-exact or printed no ticks (${dir})`);
+  }
+  const prof = parseProfile(r.stdout);
+  const byType = new Map<ProfileType, { calls: number; instructions: number; macs: number }>();
+  for (const [t, p] of prof) byType.set(t, { calls: p.calls, instructions: ticksToInstructions(p.ticks, board), macs: p.macs });
+  return { instructions: r.instructions, byType };
+}
+
+/** firmware/cmsis-nn as it was at `rev`, extracted with git archive. */
+function previousKernels(rev: string, into: string): string {
+  mkdirSync(into, { recursive: true });
+  try {
+    const tar = execFileSync('git', ['-C', REPO, 'archive', rev, 'firmware/cmsis-nn'], { maxBuffer: 64 << 20 });
+    execFileSync('tar', ['-x', '-C', into], { input: tar });
+  } catch (e) {
+    throw new Error(`cannot extract the previous kernels (git archive ${rev} firmware/cmsis-nn): ${(e as Error).message.split('\n')[0]}`);
+  }
+  return join(into, 'firmware', 'cmsis-nn');
+}
+
+const perMac = (instr: number, macs: number): string => (instr / macs).toFixed(2);
+
+function totalRow(what: string, macs: number, base: Kernels, b: Measured, res: Kernels, r: Measured, note = ''): BenchRow {
+  return {
+    name: `${what} instructions/inference`,
+    baseline: { label: base.label, value: b.instructions },
+    result: { label: res.label, value: r.instructions },
+    unit: 'instructions',
+    ratio: +(r.instructions / b.instructions).toFixed(3),
+    note: `${perMac(b.instructions, macs)} and ${perMac(r.instructions, macs)} instructions per MAC; ${(b.instructions / r.instructions).toFixed(2)}x fewer${note}`,
+  };
+}
+
+/** One row per layer type: baseline and result instructions, instructions per MAC (per call for layers without MACs). */
+function typeRows(what: string, base: Kernels, b: Measured, res: Kernels, r: Measured, arm?: Measured): BenchRow[] {
+  const rows: BenchRow[] = [];
+  for (const t of PROFILE_TYPES) {
+    const x = b.byType.get(t);
+    const y = r.byType.get(t);
+    if (!x || !y || y.calls === 0) continue;
+    const a = arm?.byType.get(t);
+    const rate = (m: { instructions: number; macs: number; calls: number }): string =>
+      m.macs > 0 ? `${perMac(m.instructions, m.macs)}/MAC` : `${Math.round(m.instructions / m.calls).toLocaleString('en-US')}/call`;
+    const share = ((100 * y.instructions) / r.instructions).toFixed(1);
+    rows.push({
+      name: `${what} layer type ${t} (${y.calls} calls${y.macs ? `, ${(y.macs / 1e6).toFixed(1)}M MACs` : ''}; ${share}% of ${res.label})`,
+      baseline: { label: base.label, value: x.instructions },
+      result: { label: res.label, value: y.instructions },
+      unit: 'instructions',
+      ratio: +(y.instructions / Math.max(1, x.instructions)).toFixed(3),
+      note: `${rate(x)} -> ${rate(y)}${a ? `; Arm CMSIS-NN ${a.instructions.toLocaleString('en-US')} (${rate(a)})` : ''}`,
+    });
+  }
+  return rows;
 }
 
 export const benchFirmware: Bench = async () => {
   const rows: BenchRow[] = [];
   const work = mkdtempSync(join(tmpdir(), 'sqzfw-bench-fw-'));
+  const arm = process.env.SQZFW_BENCH_CMSIS_NN;
   try {
+    const prevDir = previousKernels(PREVIOUS_KERNELS, join(work, 'previous'));
+    const ours = (dsp: boolean): Kernels => ({ label: `sqzfw kernels${dsp ? ' (DSP)' : ' (scalar)'}`, dsp });
+    const prev = (dsp: boolean): Kernels => ({ label: `previous kernels ${PREVIOUS_KERNELS}${dsp ? ' (DSP)' : ' (scalar)'}`, dsp, nnDir: prevDir });
+    const armK: Kernels | undefined = arm ? { label: `Arm CMSIS-NN (${arm})`, dsp: true, nnDir: arm } : undefined;
+
     for (const boardName of ['mps2-an500', 'mps2-an386']) {
       const board = loadBoard(boardName);
       const dir = join(work, boardName);
       const { plan } = generateProject(prepareSynthetic({ variant: 'v1.1', inputSize: 224, classes: 1000, seed: 1 }), board, dir);
-      const scalar = await instructions(dir, { dsp: false });
-      const dsp = await instructions(dir, { dsp: true });
-      rows.push({
-        name: `v1.1@224 instructions/inference, ${boardName} (${board.cpu.core})`,
-        baseline: { label: 'scalar kernels', value: scalar.instructions },
-        result: { label: 'DSP kernels (__smlad)', value: dsp.instructions },
-        unit: 'instructions',
-        ratio: +(dsp.instructions / scalar.instructions).toFixed(3),
-        note: `${(scalar.instructions / plan.macs).toFixed(2)} and ${(dsp.instructions / plan.macs).toFixed(2)} instructions per MAC`,
-      });
-      const arm = process.env.SQZFW_BENCH_CMSIS_NN;
-      if (arm) {
-        const theirs = await instructions(dir, { dsp: true, cmsisNnDir: arm });
-        rows.push({
-          name: `v1.1@224 instructions/inference, ${boardName}: Arm CMSIS-NN vs sqzfw kernels`,
-          baseline: { label: `Arm CMSIS-NN (${arm})`, value: theirs.instructions },
-          result: { label: 'sqzfw kernels', value: dsp.instructions },
-          unit: 'instructions',
-          ratio: +(dsp.instructions / theirs.instructions).toFixed(3),
-          note: `both bit-exact with the golden model; same flags (-O2, hosted, newlib-nano); flash ${theirs.flash} vs ${dsp.flash} bytes`,
+      const what = `v1.1@224 ${boardName} (${board.cpu.core})`;
+      for (const dsp of [true, false]) {
+        const b = await measure(dir, board, prev(dsp));
+        const r = await measure(dir, board, ours(dsp));
+        const a = dsp && armK ? await measure(dir, board, armK) : undefined;
+        rows.push(totalRow(`${what} ${dsp ? 'DSP' : 'scalar'}`, plan.macs, prev(dsp), b, ours(dsp), r));
+        if (a && armK) rows.push(totalRow(`${what} DSP`, plan.macs, armK, a, ours(dsp), r, '; same flags'));
+        rows.push(...typeRows(`${what} ${dsp ? 'DSP' : 'scalar'}`, prev(dsp), b, ours(dsp), r, a));
+      }
+    }
+
+    if (armK) {
+      const board = loadBoard('mps2-an500');
+      const models: Array<{ what: string; prepare: () => PreparedModel }> = [
+        { what: 'v1.0@227 mps2-an500 (cortex-m7) DSP', prepare: () => prepareSynthetic({ variant: 'v1.0', inputSize: 227, classes: 1000, seed: 1 }) },
+      ];
+      const realModel = join(SHARED, 'models', 'squeezenet1.0-imagenet.onnx');
+      const realImage = join(SHARED, 'images', 'dev', 'n01530575_brambling.JPEG');
+      if (existsSync(realModel) && existsSync(realImage)) {
+        models.push({
+          what: 'real ImageNet SqueezeNet v1.0 mps2-an500 (cortex-m7) DSP',
+          prepare: () => prepareImageModel({ model: realModel, image: realImage }),
         });
+      }
+      for (const [i, m] of models.entries()) {
+        const dir = join(work, `model-${i}`);
+        const { plan } = generateProject(m.prepare(), board, dir);
+        const a = await measure(dir, board, armK);
+        const r = await measure(dir, board, ours(true));
+        rows.push(totalRow(m.what, plan.macs, armK, a, ours(true), r, '; same flags'));
+        rows.push(...typeRows(m.what, armK, a, ours(true), r));
       }
     }
   } finally {

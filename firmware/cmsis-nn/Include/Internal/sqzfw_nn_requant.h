@@ -93,7 +93,7 @@ SQZFW_INLINE void sqzfw_rq_store2(const int32_t acc0,
                                   int8_t *d0,
                                   int8_t *d1)
 {
-    int32_t x0, x1, r0, r1, lsh, rsh, mask, half;
+    int32_t x0, x1, r0, r1, lsh, rsh;
     if (mode == SQZFW_RQ_REF)
     {
         *d0 = sqzfw_requantize_clamp(acc0, mult, shift, out->offset, out->act_min, out->act_max);
@@ -104,20 +104,28 @@ SQZFW_INLINE void sqzfw_rq_store2(const int32_t acc0,
     rsh = RIGHT_SHIFT(shift);
     if (mode == SQZFW_RQ_FAST)
     {
+        /*
+         * |acc << lsh| < 2^30, so |x| < 2^30 and x + 2^(rsh-1) cannot overflow: rounding half away
+         * from zero is (x + 2^(rsh-1) - (x < 0)) >> rsh for rsh >= 1, and x for rsh = 0.
+         */
+        const int32_t rnd = (int32_t)((1U << rsh) >> 1);
+        const int32_t neg = (rsh != 0) ? -1 : 0;
         x0 = sqzfw_smmulr((int32_t)((uint32_t)acc0 << (lsh + 1)), mult);
         x1 = sqzfw_smmulr((int32_t)((uint32_t)acc1 << (lsh + 1)), mult);
+        r0 = (x0 + rnd + ((x0 >> 31) & neg)) >> rsh;
+        r1 = (x1 + rnd + ((x1 >> 31) & neg)) >> rsh;
     }
     else
     {
+        /* arm_nn_divide_by_power_of_two for an exponent of 0..31: >> of a negative int32 is an
+         * arithmetic shift with every compiler this code targets (as the int64 one in the header) */
+        const int32_t mask = (int32_t)((1U << rsh) - 1U);
+        const int32_t half = mask >> 1;
         x0 = arm_nn_doubling_high_mult_no_sat((int32_t)((uint32_t)acc0 << lsh), mult);
         x1 = arm_nn_doubling_high_mult_no_sat((int32_t)((uint32_t)acc1 << lsh), mult);
+        r0 = (x0 >> rsh) + (((x0 & mask) > half + (int32_t)((uint32_t)x0 >> 31)) ? 1 : 0);
+        r1 = (x1 >> rsh) + (((x1 & mask) > half + (int32_t)((uint32_t)x1 >> 31)) ? 1 : 0);
     }
-    /* arm_nn_divide_by_power_of_two for an exponent of 0..31: >> of a negative int32 is an
-     * arithmetic shift with every compiler this code targets (as the int64 one in the header) */
-    mask = (int32_t)((1U << rsh) - 1U);
-    half = mask >> 1;
-    r0 = (x0 >> rsh) + (((x0 & mask) > half + (int32_t)((uint32_t)x0 >> 31)) ? 1 : 0);
-    r1 = (x1 >> rsh) + (((x1 & mask) > half + (int32_t)((uint32_t)x1 >> 31)) ? 1 : 0);
     r0 = sqzfw_add_wrap(r0, out->offset);
     r1 = sqzfw_add_wrap(r1, out->offset);
     r0 = MAX(r0, out->act_min);

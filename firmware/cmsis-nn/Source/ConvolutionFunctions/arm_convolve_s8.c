@@ -187,7 +187,7 @@ static void fill_column(const im2col_geom *g, int32_t base_y, int32_t base_x, in
 }
 
 /* Filter bytes 4 * (cols / 4) .. cols - 1 of a row in the low bytes of a word, zeros above. */
-static int32_t tail_word(const int8_t *row, int32_t cols)
+SQZFW_INLINE int32_t tail_word(const int8_t *row, int32_t cols)
 {
     const int32_t r = cols & 3;
     if (cols >= 4)
@@ -239,8 +239,16 @@ SQZFW_INLINE void dot_pair(const int8_t *w, const int32_t cols, const int16_t *p
                   [t5] "=&r"(t5)
                 : [s4] "r"(step4)
                 : "cc", "memory");
+        if ((n & 1) != 0)
+        {
+            __asm__(SQZFW_DOT_PAIR_GROUP
+                    : [c00] "+r"(c00), [c01] "+r"(c01), [c10] "+r"(c10), [c11] "+r"(c11), [w] "+r"(w), [p] "+r"(pair),
+                      [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), [t4] "=&r"(t4), [t5] "=&r"(t5)
+                    : [s4] "r"(step4)
+                    : "memory");
+        }
         #undef SQZFW_DOT_PAIR_GROUP
-        n &= 1;
+        n = 0;
     }
     #endif
     for (; n > 0; n--)
@@ -286,7 +294,7 @@ static int32_t dot_one(const int8_t *w, const int32_t cols, const int16_t *col, 
 }
 
 /* Filter rows times the column pair: out0[o] (column 0) and out1[o] (column 1) for o < out_ch. */
-static void mac_two_columns(const int8_t *w, const int32_t out_ch, const int32_t cols, const int16_t *pair, const conv_out *q, int8_t *out0, int8_t *out1)
+SQZFW_INLINE void mac_pair_mode(const int8_t *w, const int32_t out_ch, const int32_t cols, const int16_t *pair, const conv_out *q, int8_t *out0, int8_t *out1, const int32_t mode)
 {
     const int32_t n = cols >> 2;
     int32_t o = 0;
@@ -298,8 +306,17 @@ static void mac_two_columns(const int8_t *w, const int32_t out_ch, const int32_t
         acc[1] = q->bias ? q->bias[o + 1] : 0;
         acc[2] = acc[0];
         acc[3] = acc[1];
-        dot_pair(wa, cols, pair, n, acc);
-        if ((cols & 3) != 0)
+        if ((cols & 3) != 0 && o + 2 < out_ch)
+        {
+            /* The last group's filter words run into the next rows, which exist: the extra bytes
+             * meet the column's zero padding. */
+            dot_pair(wa, cols, pair, n + 1, acc);
+        }
+        else
+        {
+            dot_pair(wa, cols, pair, n, acc);
+        }
+        if ((cols & 3) != 0 && o + 2 >= out_ch)
         {
             const int16_t *t = pair + 8 * n;
             const int32_t va = tail_word(wa, cols), vb = tail_word(wa + cols, cols);
@@ -312,14 +329,14 @@ static void mac_two_columns(const int8_t *w, const int32_t out_ch, const int32_t
             acc[2] = sqzfw_smlad(y13, wa13, sqzfw_smlad(y02, wa02, acc[2]));
             acc[3] = sqzfw_smlad(y13, wb13, sqzfw_smlad(y02, wb02, acc[3]));
         }
-        sqzfw_rq_store2(acc[0], acc[2], q->mult[o], q->shift[o], q->mode, &q->out, out0 + o, out1 + o);
-        sqzfw_rq_store2(acc[1], acc[3], q->mult[o + 1], q->shift[o + 1], q->mode, &q->out, out0 + o + 1, out1 + o + 1);
+        sqzfw_rq_store2(acc[0], acc[2], q->mult[o], q->shift[o], mode, &q->out, out0 + o, out1 + o);
+        sqzfw_rq_store2(acc[1], acc[3], q->mult[o + 1], q->shift[o + 1], mode, &q->out, out0 + o + 1, out1 + o + 1);
     }
     if (o < out_ch)
     {
         const int8_t *wr = w + o * cols;
         const int32_t b = q->bias ? q->bias[o] : 0;
-        sqzfw_rq_store2(dot_one(wr, cols, pair, b), dot_one(wr, cols, pair + 4, b), q->mult[o], q->shift[o], q->mode, &q->out, out0 + o, out1 + o);
+        sqzfw_rq_store2(dot_one(wr, cols, pair, b), dot_one(wr, cols, pair + 4, b), q->mult[o], q->shift[o], mode, &q->out, out0 + o, out1 + o);
     }
 }
 
@@ -381,7 +398,7 @@ static void fill_column(const im2col_geom *g, int32_t base_y, int32_t base_x, in
 }
 
 /* Two filter rows by two columns, one element at a time: 4 loads and 4 MACs per element. */
-static void mac_two_columns(const int8_t *w, const int32_t out_ch, const int32_t cols, const int16_t *col0, const conv_out *q, int8_t *out0, int8_t *out1)
+SQZFW_INLINE void mac_pair_mode(const int8_t *w, const int32_t out_ch, const int32_t cols, const int16_t *col0, const conv_out *q, int8_t *out0, int8_t *out1, const int32_t mode)
 {
     const int16_t *col1 = col0 + ((cols + 3) & ~3);
     int32_t o = 0;
@@ -403,8 +420,8 @@ static void mac_two_columns(const int8_t *w, const int32_t out_ch, const int32_t
             c10 += va * vy;
             c11 += vb * vy;
         }
-        sqzfw_rq_store2(c00, c10, q->mult[o], q->shift[o], q->mode, &q->out, out0 + o, out1 + o);
-        sqzfw_rq_store2(c01, c11, q->mult[o + 1], q->shift[o + 1], q->mode, &q->out, out0 + o + 1, out1 + o + 1);
+        sqzfw_rq_store2(c00, c10, q->mult[o], q->shift[o], mode, &q->out, out0 + o, out1 + o);
+        sqzfw_rq_store2(c01, c11, q->mult[o + 1], q->shift[o + 1], mode, &q->out, out0 + o + 1, out1 + o + 1);
     }
     if (o < out_ch)
     {
@@ -417,7 +434,7 @@ static void mac_two_columns(const int8_t *w, const int32_t out_ch, const int32_t
             c0 += wa[k] * col0[k];
             c1 += wa[k] * col1[k];
         }
-        sqzfw_rq_store2(c0, c1, q->mult[o], q->shift[o], q->mode, &q->out, out0 + o, out1 + o);
+        sqzfw_rq_store2(c0, c1, q->mult[o], q->shift[o], mode, &q->out, out0 + o, out1 + o);
     }
 }
 
@@ -439,6 +456,19 @@ static void mac_one_column(const int8_t *w, const int32_t out_ch, const int32_t 
     #define SECOND_COLUMN(buf, aligned_cols) ((buf) + (aligned_cols))
 
 #endif
+
+/* mac_pair_mode with the call's requantization mode; the common one gets its own code. */
+static void mac_two_columns(const int8_t *w, const int32_t out_ch, const int32_t cols, const int16_t *col0, const conv_out *q, int8_t *out0, int8_t *out1)
+{
+    if (q->mode == SQZFW_RQ_FAST)
+    {
+        mac_pair_mode(w, out_ch, cols, col0, q, out0, out1, SQZFW_RQ_FAST);
+    }
+    else
+    {
+        mac_pair_mode(w, out_ch, cols, col0, q, out0, out1, q->mode);
+    }
+}
 
 arm_cmsis_nn_status arm_convolve_s8(const cmsis_nn_context *ctx,
                                     const cmsis_nn_conv_params *conv_params,

@@ -188,24 +188,25 @@ static int32_t dot_1x1(const int8_t *a, const int8_t *w, int32_t n, int32_t acc)
 
 #endif
 
-void sqzfw_nn_mat_mult_nt_t_s8(const int8_t *lhs,
-                               const int32_t lhs_rows,
-                               const int32_t lhs_stride,
-                               const int8_t *rhs,
-                               const int32_t rhs_rows,
-                               const int32_t cols,
-                               const int32_t *bias,
-                               const int32_t *multipliers,
-                               const int32_t *shifts,
-                               const int32_t lhs_offset,
-                               const int32_t dst_offset,
-                               const int32_t act_min,
-                               const int32_t act_max,
-                               int8_t *dst,
-                               const int32_t dst_stride)
+/* The product for one requantization mode (a constant where it is inlined, so each mode gets its own code). */
+SQZFW_INLINE void mat_mult(const int8_t *lhs,
+                           const int32_t lhs_rows,
+                           const int32_t lhs_stride,
+                           const int8_t *rhs,
+                           const int32_t rhs_rows,
+                           const int32_t cols,
+                           const int32_t *bias,
+                           const int32_t *multipliers,
+                           const int32_t *shifts,
+                           const int32_t lhs_offset,
+                           const int32_t dst_offset,
+                           const int32_t act_min,
+                           const int32_t act_max,
+                           int8_t *dst,
+                           const int32_t dst_stride,
+                           const int32_t mode)
 {
     const int32_t vcols = VECTOR_COLS(cols);
-    const int32_t mode = sqzfw_rq_mode(bias, shifts, rhs_rows, sqzfw_rq_mac_bound(cols));
     sqzfw_rq_out q;
     int32_t o = 0;
 
@@ -283,5 +284,32 @@ void sqzfw_nn_mat_mult_nt_t_s8(const int8_t *lhs,
             d += dst_stride;
             a0 += lhs_stride;
         }
+    }
+}
+
+void sqzfw_nn_mat_mult_nt_t_s8(const int8_t *lhs,
+                               const int32_t lhs_rows,
+                               const int32_t lhs_stride,
+                               const int8_t *rhs,
+                               const int32_t rhs_rows,
+                               const int32_t cols,
+                               const int32_t *bias,
+                               const int32_t *multipliers,
+                               const int32_t *shifts,
+                               const int32_t lhs_offset,
+                               const int32_t dst_offset,
+                               const int32_t act_min,
+                               const int32_t act_max,
+                               int8_t *dst,
+                               const int32_t dst_stride)
+{
+    const int32_t mode = sqzfw_rq_mode(bias, shifts, rhs_rows, sqzfw_rq_mac_bound(cols));
+    if (mode == SQZFW_RQ_FAST)
+    {
+        mat_mult(lhs, lhs_rows, lhs_stride, rhs, rhs_rows, cols, bias, multipliers, shifts, lhs_offset, dst_offset, act_min, act_max, dst, dst_stride, SQZFW_RQ_FAST);
+    }
+    else
+    {
+        mat_mult(lhs, lhs_rows, lhs_stride, rhs, rhs_rows, cols, bias, multipliers, shifts, lhs_offset, dst_offset, act_min, act_max, dst, dst_stride, mode);
     }
 }

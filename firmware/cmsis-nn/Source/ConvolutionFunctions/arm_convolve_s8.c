@@ -44,7 +44,7 @@ typedef struct
 } conv_out;
 
 /* Input element of filter tap (y, x) in virtual input coordinates, or NULL for padding. */
-static const int8_t *tap_source(const im2col_geom *g, int32_t y, int32_t x)
+SQZFW_INLINE const int8_t *tap_source(const im2col_geom *g, int32_t y, int32_t x)
 {
     if (y < 0 || y >= g->bound_h || x < 0 || x >= g->bound_w)
     {
@@ -117,6 +117,49 @@ static void widen_tail(const int8_t *src, int32_t r, int16_t *dst, int32_t offse
     dst[3] = e[3];
 }
 
+/* Column bytes gathered on the stack 64 at a time, widened group by group into the column. */
+typedef struct
+{
+    int8_t chunk[64];
+    int32_t n;
+    int16_t *col;
+    int32_t offset;
+} gather;
+
+/* Appends len bytes from src, or len copies of pad when src is NULL. */
+static void gather_put(gather *ga, const int8_t *src, int32_t len, int8_t pad)
+{
+    int32_t n = ga->n;
+    while (len > 0)
+    {
+        int32_t take = MIN(64 - n, len);
+        int8_t *dst = ga->chunk + n;
+        n += take;
+        len -= take;
+        if (src != NULL)
+        {
+            for (; take > 0; take--)
+            {
+                *dst++ = *src++;
+            }
+        }
+        else
+        {
+            for (; take > 0; take--)
+            {
+                *dst++ = pad;
+            }
+        }
+        if (n == 64)
+        {
+            widen_groups(ga->chunk, 16, ga->col, ga->offset);
+            ga->col += 8 * 16;
+            n = 0;
+        }
+    }
+    ga->n = n;
+}
+
 /*
  * The column of the output position whose receptive field starts at (base_y, base_x), written
  * at col (the pair's base, plus 4 for the second column). When ker_c is a multiple of 4 taps are
@@ -156,32 +199,29 @@ static void fill_column(const im2col_geom *g, int32_t base_y, int32_t base_x, in
     }
     else
     {
-        int8_t chunk[64];
-        int32_t n = 0;
+        gather ga;
+        ga.n = 0;
+        ga.col = col;
+        ga.offset = g->input_offset;
         for (ky = 0; ky < g->ker_h; ky++)
         {
             const int32_t y = base_y + ky * g->dil_y;
+            const int8_t *run = row_run(g, y, base_x);
+            if (run != NULL)
+            {
+                gather_put(&ga, run, g->ker_w * g->ker_c, 0);
+                continue;
+            }
             for (kx = 0; kx < g->ker_w; kx++)
             {
                 const int8_t *src = tap_source(g, y, base_x + kx * g->dil_x);
-                int32_t c;
-                for (c = 0; c < g->ker_c; c++)
-                {
-                    chunk[n++] = src != NULL ? src[c] : g->pad8;
-                    if (n == 64)
-                    {
-                        widen_groups(chunk, 16, col, g->input_offset);
-                        col += 8 * 16;
-                        n = 0;
-                    }
-                }
+                gather_put(&ga, src, g->ker_c, g->pad8);
             }
         }
-        widen_groups(chunk, n >> 2, col, g->input_offset);
-        col += 8 * (n >> 2);
-        if ((n & 3) != 0)
+        widen_groups(ga.chunk, ga.n >> 2, ga.col, ga.offset);
+        if ((ga.n & 3) != 0)
         {
-            widen_tail(chunk + (n & ~3), n & 3, col, g->input_offset);
+            widen_tail(ga.chunk + (ga.n & ~3), ga.n & 3, ga.col + 8 * (ga.n >> 2), ga.offset);
         }
     }
 }

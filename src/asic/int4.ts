@@ -82,23 +82,4 @@ export function quantizeInt4(model: QModel): QModel {
   return { ...model, layers: model.layers.map((l: QLayer) => (l.op === 'conv' ? convToInt4(l) : l)) };
 }
 
-/** Two int4 values per byte, low nibble first (CMSIS-NN s4). Values must be in [-8, 7]. */
-export function packInt4(values: ArrayLike<number>): Uint8Array {
-  const out = new Uint8Array(Math.ceil(values.length / 2));
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (v < -8 || v > 7 || !Number.isInteger(v)) throw new RangeError(`int4 value out of range at ${i}: ${v}`);
-    out[i >> 1]! |= (v & 0xf) << ((i & 1) * 4);
-  }
-  return out;
-}
-
-/** Inverse of packInt4: `count` sign-extended nibbles. */
-export function unpackInt4(bytes: ArrayLike<number>, count: number): Int8Array {
-  const out = new Int8Array(count);
-  for (let i = 0; i < count; i++) {
-    const n = (bytes[i >> 1]! >> ((i & 1) * 4)) & 0xf;
-    out[i] = n >= 8 ? n - 16 : n;
-  }
-  return out;
-}
+export { packInt4, unpackInt4 } from '../golden/int4.js';

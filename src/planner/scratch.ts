@@ -89,3 +89,12 @@ export function maxPoolScratchBytes(): 0 {
 export function poolScratchBytes(layer: { op: string; requant?: unknown }, outW: number, channels: number, path: KernelPath): number {
   return layer.op === 'avgpool' && !layer.requant ? avgPoolScratchBytes(outW, channels, path) : 0;
 }
+
+/**
+ * arm_convolve_wrapper_s4_get_buffer_size (non-MVE; the same with and without DSP): 0 for an unpadded 1x1 filter,
+ * else arm_convolve_s4's two int16 columns of KH*KW*C_IN, not rounded up (unlike the s8 rule).
+ */
+export function convS4ScratchBytes(a: ConvScratchArgs): number {
+  if (is1x1(a)) return 0;
+  return 2 * a.kernel[0] * a.kernel[1] * a.inDims.c * 2;
+}

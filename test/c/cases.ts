@@ -19,8 +19,10 @@ import {
   requantize,
   softmaxS8,
   type AddArgs,
+  type ConvArgs,
   type PoolArgs,
 } from '../../src/golden/kernels.js';
+import { convS4, packInt4 } from '../../src/golden/int4.js';
 import { mulberry32 } from '../../src/util/random.js';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -58,6 +60,8 @@ export interface ConvCase {
   filter: Int8Array;
   nullScratch: boolean;
   misalign: number;
+  /** 4: the *_s4 functions; `filter` then holds int4 values (-8..7), packed when encoded. */
+  weightBits?: 4;
 }
 
 export interface PoolCase extends PoolArgs {
@@ -142,6 +146,7 @@ export const FLAGS = { scratchOverrun: 1, outputOverrun: 2, inputModified: 4, ba
 // ---------------------------------------------------------------------------------------------- encoding
 
 const OPS = { conv: 1, maxpool: 2, avgpool: 3, add: 4, softmax: 5, concat: 6, bufsize: 7, math: 8 } as const;
+const OP_CONV_S4 = 9;
 
 class Writer {
   private chunks: Buffer[] = [];
@@ -180,7 +185,8 @@ function caseParams(c: KernelCase): { params: number[]; data: Buffer[] } {
         c.dilation[0], c.dilation[1], c.inputOffset, c.outputOffset, c.actMin, c.actMax,
         c.bias ? 1 : 0, c.nullScratch ? 1 : 0, c.upscale[0], c.upscale[1], c.misalign,
       ];
-      const data = [...(c.bias ? [i32buf(c.bias)] : []), i32buf(c.multiplier), i32buf(c.shift), i8buf(c.input), i8buf(c.filter)];
+      const filter = c.weightBits === 4 ? Buffer.from(packInt4(c.filter)) : i8buf(c.filter);
+      const data = [...(c.bias ? [i32buf(c.bias)] : []), i32buf(c.multiplier), i32buf(c.shift), i8buf(c.input), filter];
       return { params, data };
     }
     case 'maxpool':
@@ -227,7 +233,7 @@ export function encodeCases(cases: KernelCase[]): Buffer {
   w.u32(cases.length);
   for (const c of cases) {
     const { params, data } = caseParams(c);
-    w.u32(OPS[c.op]);
+    w.u32(c.op === 'conv' && c.weightBits === 4 ? OP_CONV_S4 : OPS[c.op]);
     w.u32(params.length);
     for (const p of params) w.u32(p);
     const blob = Buffer.concat(data.map(padded));
@@ -352,10 +358,10 @@ export function runQemuDriver(elf: string, machine: QemuMachine, cases: KernelCa
 
 // ---------------------------------------------------------------------------------------------- generators
 
-type Rnd = () => number;
-const ri = (r: Rnd, lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
-const pick = <T>(r: Rnd, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
-const randI8 = (r: Rnd, n: number, lo = -128, hi = 127): Int8Array => {
+export type Rnd = () => number;
+export const ri = (r: Rnd, lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
+export const pick = <T>(r: Rnd, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
+export const randI8 = (r: Rnd, n: number, lo = -128, hi = 127): Int8Array => {
   const a = new Int8Array(n);
   for (let i = 0; i < n; i++) a[i] = ri(r, lo, hi);
   return a;
@@ -386,10 +392,10 @@ function requantPair(r: Rnd, accMagnitude: number): [number, number] {
   return [mult, Math.max(-31, shift)];
 }
 
-const convOutSize = (inSize: number, k: number, s: number, padBefore: number, padAfter: number, d = 1): number =>
+export const convOutSize = (inSize: number, k: number, s: number, padBefore: number, padAfter: number, d = 1): number =>
   Math.floor((inSize + padBefore + padAfter - (d * (k - 1) + 1)) / s) + 1;
 
-interface ConvShape {
+export interface ConvShape {
   inDims: Dims;
   kernel: [number, number];
   stride: [number, number];
@@ -398,7 +404,7 @@ interface ConvShape {
   outDims: Dims;
 }
 
-function convShape(r: Rnd, maxMacs: number): ConvShape {
+export function convShape(r: Rnd, maxMacs: number): ConvShape {
   for (;;) {
     const kind = r();
     let kh: number, kw: number, ih: number, iw: number;
@@ -442,7 +448,7 @@ function convShape(r: Rnd, maxMacs: number): ConvShape {
   }
 }
 
-function fillConv(r: Rnd, s: ConvShape, label: string, fn: ConvFn = 0): ConvCase {
+export function fillConv(r: Rnd, s: ConvShape, label: string, fn: ConvFn = 0): ConvCase {
   const { inDims: id, outDims: od, kernel } = s;
   const cols = kernel[0] * kernel[1] * id.c;
   const weightRange = r() < 0.8 ? 127 : 128;
@@ -877,29 +883,33 @@ export function bufSizeCases(seed: number, count: number): BufSizeCase[] {
 
 // ---------------------------------------------------------------------------------------------- expectations
 
+/** The golden kernels' arguments of a conv case (batch 1, no dilation). */
+const convArgsOf = (c: ConvCase): ConvArgs => ({
+  input: c.input,
+  inDims: c.inDims,
+  filter: c.filter,
+  kernel: c.kernel,
+  bias: c.bias,
+  outDims: c.outDims,
+  inputOffset: c.inputOffset,
+  outputOffset: c.outputOffset,
+  stride: c.stride,
+  padTop: c.padTop,
+  padLeft: c.padLeft,
+  multiplier: c.multiplier,
+  shift: c.shift,
+  actMin: c.actMin,
+  actMax: c.actMax,
+});
+
 /** The golden model's output for a case (null: no golden for it). */
 export function golden(c: KernelCase): Int8Array | null {
   switch (c.op) {
     case 'conv':
       if (c.batch !== 1 || c.dilation[0] !== 1 || c.dilation[1] !== 1 || c.filterC !== c.inDims.c) return null;
       if (c.upscale[0] > 1 || c.upscale[1] > 1 || c.nullScratch) return null;
-      return convS8({
-        input: c.input,
-        inDims: c.inDims,
-        filter: c.filter,
-        kernel: c.kernel,
-        bias: c.bias,
-        outDims: c.outDims,
-        inputOffset: c.inputOffset,
-        outputOffset: c.outputOffset,
-        stride: c.stride,
-        padTop: c.padTop,
-        padLeft: c.padLeft,
-        multiplier: c.multiplier,
-        shift: c.shift,
-        actMin: c.actMin,
-        actMax: c.actMax,
-      });
+      if (c.weightBits === 4) return convS4({ ...convArgsOf(c), packedFilter: packInt4(c.filter) });
+      return convS8(convArgsOf(c));
     case 'maxpool':
     case 'avgpool': {
       const f = c.op === 'maxpool' ? maxPoolS8 : avgPoolS8;

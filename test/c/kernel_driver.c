@@ -12,7 +12,8 @@
  * output is guarded the same way; inputs must not be modified; buffers can be misaligned.
  *
  * File format (little-endian 32-bit words):
- * Ops: 1 conv, 2 max pool, 3 avg pool, 4 add, 5 softmax, 6 concat x, 7 buffer sizes, 8 fixed-point helpers.
+ * Ops: 1 conv, 2 max pool, 3 avg pool, 4 add, 5 softmax, 6 concat x, 7 buffer sizes, 8 fixed-point helpers,
+ * 9 conv with packed int4 weights (the *_s4 functions; same parameters as 1, filter data ceil(n / 2) bytes).
  *
  *   cases:   'SQZK' version=1 count, then per case: op nparams params[nparams] nbytes data[nbytes] (padded to 4)
  *   results: 'SQZR' version=1 count, then per case: status flags scratch_bytes nbytes data[nbytes] (padded to 4)
@@ -32,6 +33,7 @@
 #define OP_CONCAT 6
 #define OP_BUFSIZE 7
 #define OP_MATH 8
+#define OP_CONV_S4 9
 
 #define FLAG_SCRATCH_OVERRUN 1u
 #define FLAG_OUTPUT_OVERRUN 2u
@@ -191,7 +193,42 @@ static const void *take(reader *r, uint32_t n)
     return p;
 }
 
-static void run_conv(const int32_t *prm, uint32_t np, reader *rd)
+typedef arm_cmsis_nn_status (*conv_s4_fn)(const cmsis_nn_context *,
+                                          const cmsis_nn_conv_params *,
+                                          const cmsis_nn_per_channel_quant_params *,
+                                          const cmsis_nn_dims *,
+                                          const int8_t *,
+                                          const cmsis_nn_dims *,
+                                          const int8_t *,
+                                          const cmsis_nn_dims *,
+                                          const int32_t *,
+                                          const cmsis_nn_dims *,
+                                          int8_t *);
+
+static int32_t run_conv_s4(int32_t fn,
+                           const cmsis_nn_context *ctx,
+                           const cmsis_nn_conv_params *cp,
+                           const cmsis_nn_per_channel_quant_params *qp,
+                           const cmsis_nn_dims *in_d,
+                           const int8_t *in,
+                           const cmsis_nn_dims *f_d,
+                           const int8_t *filter,
+                           const cmsis_nn_dims *b_d,
+                           const int32_t *bias,
+                           const cmsis_nn_dims *o_d,
+                           int8_t *out)
+{
+    static const conv_s4_fn fns[5] = {
+        arm_convolve_wrapper_s4, arm_convolve_s4, arm_convolve_1x1_s4_fast, arm_convolve_1x1_s4, arm_convolve_1_x_n_s4};
+    if (fn < 0 || fn > 4)
+    {
+        return -102;
+    }
+    return (int32_t)fns[fn](ctx, cp, qp, in_d, in, f_d, filter, b_d, bias, o_d, out);
+}
+
+/* s4: the *_s4 functions with a packed int4 filter (fn 0 wrapper, 1 general, 2 1x1 fast, 3 1x1, 4 1xN). */
+static void run_conv(const int32_t *prm, uint32_t np, reader *rd, int s4)
 {
     const int32_t fn = prm[0];
     cmsis_nn_dims in_d, f_d, b_d, o_d, up_d;
@@ -246,6 +283,10 @@ static void run_conv(const int32_t *prm, uint32_t np, reader *rd)
     /* with a 2x upscale, input_dims are the upscaled dims and the data holds half of them */
     in_n = (uint32_t)(in_d.n * (up_d.h == 2 ? in_d.h >> 1 : in_d.h) * (up_d.w == 2 ? in_d.w >> 1 : in_d.w) * in_d.c);
     f_n = (uint32_t)(o_d.c * f_d.h * f_d.w * f_d.c);
+    if (s4)
+    {
+        f_n = (f_n + 1u) / 2u;
+    }
     o_n = (uint32_t)(o_d.n * o_d.h * o_d.w * o_d.c);
     if (prm[21])
     {
@@ -261,7 +302,15 @@ static void run_conv(const int32_t *prm, uint32_t np, reader *rd)
         return;
     }
 
-    switch (fn)
+    if (s4)
+    {
+        scratch_bytes = fn == 0   ? arm_convolve_wrapper_s4_get_buffer_size(&cp, &in_d, &f_d, &o_d)
+                        : fn == 1 ? arm_convolve_s4_get_buffer_size(&in_d, &f_d)
+                        : fn == 2 ? arm_convolve_1x1_s4_fast_get_buffer_size(&in_d)
+                        : fn == 4 ? arm_convolve_1_x_n_s4_get_buffer_size(&cp, &in_d, &f_d, &o_d)
+                                  : 0;
+    }
+    else switch (fn)
     {
     case 0:
         scratch_bytes = arm_convolve_wrapper_s8_get_buffer_size(&cp, &in_d, &f_d, &o_d);
@@ -303,7 +352,11 @@ static void run_conv(const int32_t *prm, uint32_t np, reader *rd)
     ctx.buf = scratch;
     ctx.size = scratch != NULL ? scratch_bytes : 0;
 
-    switch (fn)
+    if (s4)
+    {
+        status = run_conv_s4(fn, &ctx, &cp, &qp, &in_d, in_copy, &f_d, filter, &b_d, bias, &o_d, out);
+    }
+    else switch (fn)
     {
     case 0:
         status = arm_convolve_wrapper_s8(&ctx, &cp, &qp, &in_d, in_copy, &f_d, filter, &b_d, bias, &o_d, out);
@@ -738,8 +791,11 @@ int sqzfw_driver_run(const char *in_name, const char *out_name)
         rng_state = 0x9E3779B9u ^ (i * 2654435761u);
         switch (op)
         {
+        case OP_CONV_S4:
+            run_conv(prm, np, &rd, 1);
+            break;
         case OP_CONV:
-            run_conv(prm, np, &rd);
+            run_conv(prm, np, &rd, 0);
             break;
         case OP_MAXPOOL:
             run_pool(0, prm, np, &rd);

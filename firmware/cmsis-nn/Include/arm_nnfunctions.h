@@ -226,6 +226,42 @@ void arm_concatenation_s8_x(const int8_t *input,
                             const uint16_t output_x,
                             const uint32_t offset_x);
 
+/* ---------------------------------------------------------------- convolution, packed int4 weights */
+
+/*
+ * The s4 functions take the same arguments as their s8 counterparts, with the filter packed two int4 values
+ * per byte (element 2i in the low nibble of byte i, rows not padded; see Internal/sqzfw_nn_s4.h). The
+ * wrapper picks arm_convolve_1x1_s4_fast / arm_convolve_1x1_s4 for an unpadded 1x1 filter with dilation 1
+ * (stride 1 / any), arm_convolve_1_x_n_s4 under the s8 wrapper's 1xN conditions, else arm_convolve_s4.
+ */
+#define SQZFW_S4_CONV_ARGS                                                                                         \
+    const cmsis_nn_context *ctx, const cmsis_nn_conv_params *conv_params,                                          \
+        const cmsis_nn_per_channel_quant_params *quant_params, const cmsis_nn_dims *input_dims,                    \
+        const int8_t *input_data, const cmsis_nn_dims *filter_dims, const int8_t *filter_data,                     \
+        const cmsis_nn_dims *bias_dims, const int32_t *bias_data, const cmsis_nn_dims *output_dims,                \
+        int8_t *output_data
+
+arm_cmsis_nn_status arm_convolve_wrapper_s4(SQZFW_S4_CONV_ARGS);
+arm_cmsis_nn_status arm_convolve_s4(SQZFW_S4_CONV_ARGS);
+arm_cmsis_nn_status arm_convolve_1x1_s4_fast(SQZFW_S4_CONV_ARGS);
+arm_cmsis_nn_status arm_convolve_1x1_s4(SQZFW_S4_CONV_ARGS);
+arm_cmsis_nn_status arm_convolve_1_x_n_s4(SQZFW_S4_CONV_ARGS);
+
+int32_t arm_convolve_wrapper_s4_get_buffer_size(const cmsis_nn_conv_params *conv_params,
+                                                const cmsis_nn_dims *input_dims,
+                                                const cmsis_nn_dims *filter_dims,
+                                                const cmsis_nn_dims *output_dims);
+int32_t arm_convolve_wrapper_s4_get_buffer_size_dsp(const cmsis_nn_conv_params *conv_params,
+                                                    const cmsis_nn_dims *input_dims,
+                                                    const cmsis_nn_dims *filter_dims,
+                                                    const cmsis_nn_dims *output_dims);
+int32_t arm_convolve_s4_get_buffer_size(const cmsis_nn_dims *input_dims, const cmsis_nn_dims *filter_dims);
+int32_t arm_convolve_1_x_n_s4_get_buffer_size(const cmsis_nn_conv_params *conv_params,
+                                              const cmsis_nn_dims *input_dims,
+                                              const cmsis_nn_dims *filter_dims,
+                                              const cmsis_nn_dims *output_dims);
+int32_t arm_convolve_1x1_s4_fast_get_buffer_size(const cmsis_nn_dims *input_dims);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,47 @@
+/**
+ * nrf52840-dk-qspi: the weights in the DK's 8 MB QSPI flash, read in place (XIP) at 0x12000000 once the init steps
+ * have set the QSPI peripheral up. The board build's ELF puts every weight array there; the QEMU twin (mps2-an386)
+ * maps the region to its PSRAM and runs bit-exact with the golden model.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadBoard } from '../src/boards/index.js';
+import { buildFirmware } from '../src/build/index.js';
+import { emulateProject, generateProject, prepareSynthetic } from '../src/flows.js';
+import { haveTool } from './c/cases.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'sqzfw-qspi-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const canRun = haveTool('arm-none-eabi-gcc') && haveTool('qemu-system-arm');
+if (process.env.CI && !canRun) throw new Error('arm-none-eabi-gcc and qemu-system-arm are required in CI (scripts/setup.sh)');
+
+describe('nrf52840-dk-qspi profile', () => {
+  const board = loadBoard('nrf52840-dk-qspi');
+
+  it('is the DK with an external QSPI region at 0x12000000 for the weights and the QSPI set-up in its init steps', () => {
+    const q = board.memory.find((m) => m.name === 'QSPI')!;
+    expect([q.origin, q.length, q.external]).toEqual([0x12000000, 8 << 20, true]);
+    expect(board.placement.weights).toEqual(['QSPI']);
+    const regs = board.init.map((s) => s.reg);
+    // PSEL of the DK's MX25R6435F pins, ENABLE, TASKS_ACTIVATE, then wait for EVENTS_READY
+    expect(regs.slice(-12)).toEqual([0x40029524, 0x40029528, 0x40029530, 0x40029534, 0x40029538, 0x4002953c, 0x40029540, 0x40029544, 0x40029500, 0x40029100, 0x40029000, 0x40029100]);
+    expect(board.init.at(-1)!.op).toBe('wait');
+  });
+
+  it.skipIf(!canRun)('weights link at the QSPI address; the twin runs bit-exact', async () => {
+    const p = prepareSynthetic({ variant: 'v1.1', inputSize: 48, classes: 10, seed: 2 });
+    const dir = join(tmp, 'fw');
+    generateProject(p, board, dir);
+    const real = await buildFirmware({ projectDir: dir });
+    expect(real.weights.map((w) => w.region)).toEqual(['QSPI']);
+    const addrs = real.weights[0]!.arrays.map((a) => a.address);
+    expect(Math.min(...addrs)).toBe(0x12000000);
+    expect(Math.max(...addrs)).toBeLessThan(0x12000000 + (8 << 20));
+    expect(readFileSync(join(dir, 'linker.ld'), 'utf8')).toMatch(/QSPI\s*\(r\w*\)\s*:\s*ORIGIN = 0x12000000/);
+    await buildFirmware({ projectDir: dir, variant: 'qemu' });
+    const e = await emulateProject({ projectDir: dir, timeoutMs: 120_000 });
+    expect(e.comparison.mismatches).toEqual([]);
+  }, 300_000);
+});

@@ -12,6 +12,7 @@ import { isUserError, UserError } from './errors.js';
 import { arenaRegions, describeMismatch, emulateProject, generateProject, kernelPath, prepareSynthetic, type PreparedModel } from './flows.js';
 import { parseMaxRecompute, PLAN_STRATEGIES, planModel, type PlanStrategy } from './planner/index.js';
 import { planSvg, planTable } from './planner/report.js';
+import { INPUT_IN, type InputIn } from './planner/types.js';
 import { planSummary } from './emit/index.js';
 import { writeFilesAtomically } from './project.js';
 import { graphInfo } from './graph/info.js';
@@ -50,6 +51,7 @@ interface ModelOpts {
 interface PlanFlags {
   strategy: PlanStrategy;
   maxRecompute: number;
+  inputIn: InputIn;
   dsp: boolean;
 }
 
@@ -57,9 +59,14 @@ interface PlanFlags {
 const addPlanOptions = (cmd: Command): Command =>
   cmd
     .addOption(new Option('--strategy <s>', 'memory plan: plain (layer by layer), tiled (smallest peak), auto (plain if it fits, else the fastest tiled plan that fits)').choices([...PLAN_STRATEGIES]).default('auto'))
-    .addOption(new Option('--max-recompute <percent>', 'cap on extra MACs from recomputing halo rows').default(0.25, '25%').argParser(parseMaxRecompute));
+    .addOption(new Option('--max-recompute <percent>', 'cap on extra MACs from recomputing halo rows').default(0.25, '25%').argParser(parseMaxRecompute))
+    .addOption(
+      new Option('--input-in <where>', 'model input: arena (copied in), caller (read in place from the caller\'s buffer, any memory), stream (rows asked from a callback)')
+        .choices([...INPUT_IN])
+        .default('arena'),
+    );
 
-const planFlags = (o: PlanFlags) => ({ dsp: o.dsp, strategy: o.strategy, maxRecompute: o.maxRecompute });
+const planFlags = (o: PlanFlags) => ({ dsp: o.dsp, strategy: o.strategy, maxRecompute: o.maxRecompute, inputIn: o.inputIn });
 
 /** Model options of the firmware commands: a synthetic SqueezeNet by default, or a real ONNX model with an image. */
 const addFirmwareModelOptions = (cmd: Command): Command =>
@@ -162,7 +169,7 @@ export function buildProgram(): Command {
     .action((o: ModelOpts & PlanFlags & { board: string; out: string }) => {
       const board = loadBoard(o.board);
       const { model } = prepare(o);
-      const plan = planModel(model, { regions: arenaRegions(board), path: kernelPath(board, o.dsp), strategy: o.strategy, maxRecompute: o.maxRecompute });
+      const plan = planModel(model, { regions: arenaRegions(board), path: kernelPath(board, o.dsp), strategy: o.strategy, maxRecompute: o.maxRecompute, inputIn: o.inputIn });
       console.log(planTable(plan));
       writeFilesAtomically(o.out, { 'plan.json': `${JSON.stringify(planSummary(plan), null, 1)}\n`, 'plan.svg': planSvg(plan) });
       console.log(`wrote ${o.out}/plan.json and ${o.out}/plan.svg`);

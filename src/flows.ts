@@ -10,6 +10,7 @@ import { generate, type GeneratedFiles, type Preprocessing } from './emit/index.
 import { APPS, DEFAULT_APP, type AppName } from './emit/apps.js';
 import { executePlan } from './planner/execute.js';
 import { planModel, type PlanStrategy } from './planner/index.js';
+import type { InputIn } from './planner/types.js';
 import type { MemoryPlan } from './planner/types.js';
 import type { KernelPath } from './planner/scratch.js';
 import { runGolden } from './golden/run.js';
@@ -79,11 +80,13 @@ export interface GenerateOptions {
   dsp?: boolean;
   strategy?: PlanStrategy;
   maxRecompute?: number;
+  /** Where the model input lives (default arena). */
+  inputIn?: InputIn;
 }
 
 export function generateFiles(p: PreparedModel, board: Board, opts: GenerateOptions = {}): GenerateResult {
   // planModel returns only plans that passed checkPlan; executing it below checks the bytes too.
-  const plan = planModel(p.model, { regions: arenaRegions(board), path: kernelPath(board, opts.dsp), strategy: opts.strategy, maxRecompute: opts.maxRecompute });
+  const plan = planModel(p.model, { regions: arenaRegions(board), path: kernelPath(board, opts.dsp), strategy: opts.strategy, maxRecompute: opts.maxRecompute, inputIn: opts.inputIn });
   // Fails with the per-region shortfall before anything is written when the weights do not fit the board's flash.
   const app = opts.app ?? DEFAULT_APP;
   const storedInput = APPS[app].takesImage && p.inputSeed === undefined;

@@ -71,8 +71,7 @@ static int32_t ops_divide_by_power_of_two(int32_t dividend, int32_t exponent)
     return result;
 }
 
-/* arm_nn_requantize (default rounding): a positive shift scales up first (modulo 2^32), a negative one divides. */
-static int32_t ops_requantize(int32_t val, int32_t mult, int32_t shift)
+int32_t sqzfw_requantize(int32_t val, int32_t mult, int32_t shift)
 {
     const int32_t left = (shift > 0) ? shift : 0;
     const int32_t right = (shift > 0) ? 0 : -shift;
@@ -111,7 +110,7 @@ arm_cmsis_nn_status sqzfw_global_avgpool_requant_s8(const int8_t *in,
             p += c;
         }
         /* exact sum (no wrap), then clamp: the golden model's arithmetic */
-        v = (int64_t)ops_requantize(acc, mult, shift) + output_offset;
+        v = (int64_t)sqzfw_requantize(acc, mult, shift) + output_offset;
         v = (v < act_min) ? act_min : v;
         v = (v > act_max) ? act_max : v;
         out[ch] = (int8_t)v;

@@ -11,6 +11,10 @@
  * int32 channel sum never overflows. */
 #define SQZFW_GAP_MAX_COUNT (1L << 23)
 
+/* arm_nn_requantize with CMSIS-NN's default rounding: a positive shift scales val up first (modulo 2^32), then the
+ * doubling high multiply with 2^30 nudge, then a rounding right shift by -shift (ties away from zero). */
+int32_t sqzfw_requantize(int32_t val, int32_t mult, int32_t shift);
+
 /*
  * Requantizing global average pool (TFLite-MEAN-like), NHWC batch 1: in is h x w x c, out is c bytes.
  * Per channel:

@@ -1,7 +1,8 @@
 /**
  * Planner benchmark: the plain layer-by-layer plan against the row-band plans, measured in the same run, for
- * SqueezeNet v1.1 at 224x224 and v1.0 at 227x227 (1000 classes, int8, model input and all kernel scratch in the
- * arena). Every plan is first run on simulated RAM against the golden model; when arm-none-eabi-gcc and QEMU are
+ * SqueezeNet v1.1 at 224x224 and v1.0 at 227x227 (1000 classes, int8, all kernel scratch in the arena): the row-band
+ * plan without the fused classifier pool and with the input in the arena (the tiled plan of before), and the
+ * smallest plans with the fused pool and the input in the arena, in a caller's buffer, or streamed. Every plan is first run on simulated RAM against the golden model; when arm-none-eabi-gcc and QEMU are
  * available (and SQZFW_BENCH_QEMU is not 0) each one is also built and run on mps2-an500, all output bytes
  * compared, and the guest instruction counts reported.
  */
@@ -28,11 +29,14 @@ interface Case {
   variant: Variant;
   size: number;
   targetKiB: number;
+  /** Issue 12's marks for the smallest arena: with the input in it, and without. */
+  markInKiB: number;
+  markOutKiB: number;
 }
 
 const CASES: Case[] = [
-  { variant: 'v1.1', size: 224, targetKiB: 256 },
-  { variant: 'v1.0', size: 227, targetKiB: 384 },
+  { variant: 'v1.1', size: 224, targetKiB: 256, markInKiB: 160, markOutKiB: 64 },
+  { variant: 'v1.0', size: 227, targetKiB: 384, markInKiB: 176, markOutKiB: 64 },
 ];
 
 const kib = (b: number): string => `${(b / KIB).toFixed(1)} KiB`;
@@ -51,7 +55,7 @@ function verify(p: PreparedModel, plan: MemoryPlan, expected: Record<string, Int
   }
 }
 
-async function qemuInstructions(p: PreparedModel, plan: MemoryPlan, expected: Record<string, Int8Array>, board: Board, dir: string): Promise<number> {
+async function qemuRun(p: PreparedModel, plan: MemoryPlan, expected: Record<string, Int8Array>, board: Board, dir: string): Promise<{ instructions: number; textBytes: number }> {
   const files = generate({ model: p.model, plan, board, input: p.input, inputNote: p.inputNote, expected });
   const manifest: ProjectManifest = {
     generator: 'sqzfw bench',
@@ -65,12 +69,13 @@ async function qemuInstructions(p: PreparedModel, plan: MemoryPlan, expected: Re
   };
   files[MANIFEST] = `${JSON.stringify(manifest, null, 1)}\n`;
   writeProject(dir, files);
-  await buildFirmware({ projectDir: dir, semihosting: true });
+  const built = await buildFirmware({ projectDir: dir, semihosting: true });
   const run = await emulateProject({ projectDir: dir, board, timeoutMs: 300_000 });
   const bad = run.comparison.mismatches.length + run.comparison.missing.length;
   if (bad || run.comparison.bytes === 0) throw new Error(`${p.model.name} (${plan.strategy}): firmware output differs from the golden model in QEMU`);
   if (run.instructions === undefined) throw new Error('QEMU printed no tick count');
-  return run.instructions;
+  // Code and constant data (the embedded input image included, the same in every plan); weights have their own sections.
+  return { instructions: run.instructions, textBytes: (built.sections['.text'] ?? 0) + (built.sections['.rodata'] ?? 0) };
 }
 
 async function qemuAvailable(): Promise<boolean> {
@@ -99,11 +104,15 @@ export const benchPlanner: Bench = async () => {
       const t0 = Date.now();
       const plain = planForBoard(p.model, regions, { strategy: 'plain', path: 'dsp' });
       const t1 = Date.now();
-      const tiled = planForBoard(p.model, regions, { strategy: 'tiled', path: 'dsp' });
+      const tiled = planForBoard(p.model, regions, { strategy: 'tiled', path: 'dsp', fusePool: false });
       const t2 = Date.now();
       const fit = planForBoard(p.model, [{ name: data, capacity: c.targetKiB * KIB }], { strategy: 'auto', path: 'dsp' });
       const t3 = Date.now();
-      for (const plan of [plain, tiled, fit]) verify(p, plan, expected);
+      const fused = planForBoard(p.model, regions, { strategy: 'tiled', path: 'dsp' });
+      const caller = planForBoard(p.model, regions, { strategy: 'tiled', path: 'dsp', inputIn: 'caller' });
+      const stream = planForBoard(p.model, regions, { strategy: 'tiled', path: 'dsp', inputIn: 'stream' });
+      const t4 = Date.now();
+      for (const plan of [plain, tiled, fit, fused, caller, stream]) verify(p, plan, expected);
       const bands = (plan: MemoryPlan): string => `${plan.steps.length} calls, ${(plan.chains ?? []).filter((x) => x.bands > 1).length} banded chains`;
       rows.push(
         row(`${name}: peak SRAM, input and scratch included (smallest plan)`, ['layer by layer', plain.peakBytes], ['row bands', tiled.peakBytes], 'bytes',
@@ -112,18 +121,37 @@ export const benchPlanner: Bench = async () => {
         row(`${name}: peak SRAM of the fastest plan within ${c.targetKiB} KiB`, ['layer by layer', plain.peakBytes], ['row bands', fit.peakBytes], 'bytes',
           `${kib(fit.peakBytes)} <= ${c.targetKiB} KiB: ${fit.peakBytes <= c.targetKiB * KIB ? 'yes' : 'NO'}; extra MACs ${pct(fit.macs, plain.macs)}; ${bands(fit)}; planned in ${t3 - t2} ms`),
       );
+      const mark = (plan: MemoryPlan, markKiB: number): string => `<= ${markKiB} KiB: ${plan.peakBytes <= markKiB * KIB ? 'yes' : 'NO'}`;
+      const inputBytes = fused.inputBytes ?? 0;
+      const fetches = stream.steps.filter((s) => s.op === 'fetch');
+      const fetchedRows = fetches.reduce((n, s) => n + (s.op === 'fetch' ? s.last - s.first + 1 : 0), 0);
+      const vs = (plan: MemoryPlan): string => `${kib(plan.peakBytes)}; ${(plain.peakBytes / plan.peakBytes).toFixed(1)}x below the plain plan; extra MACs ${pct(plan.macs, plain.macs)}; ${bands(plan)}`;
+      rows.push(
+        row(`${name}: arena of the smallest plan, fused classifier pool, input in the arena`, ['row bands, unfused (before)', tiled.peakBytes], ['fused pool', fused.peakBytes], 'bytes',
+          `${vs(fused)}; ${mark(fused, c.markInKiB)}; input ${inputBytes} B inside`),
+        row(`${name}: arena of the smallest plan, fused pool, input in a caller's buffer`, ['row bands, unfused (before)', tiled.peakBytes], ['fused pool, input outside', caller.peakBytes], 'bytes',
+          `${vs(caller)}; ${mark(caller, c.markOutKiB)}; with the input: ${kib(caller.peakBytes + inputBytes)}`),
+        row(`${name}: arena of the smallest plan, fused pool, streamed input`, ['row bands, unfused (before)', tiled.peakBytes], ['fused pool, input streamed', stream.peakBytes], 'bytes',
+          `${vs(stream)}; ${mark(stream, c.markOutKiB)}; the callback is asked ${fetches.length} times for ${fetchedRows} of ${p.model.tensors[p.model.input].dims.h} rows; the three plans planned in ${t4 - t3} ms`),
+      );
       if (c.variant === 'v1.1') {
         rows.push(row(`${name}: activation RAM against ST Edge AI Core 3.0`, ['ST Edge AI Core 3.0 (published)', ST_V11_224_BYTES], ['sqzfw row bands', tiled.peakBytes], 'bytes',
           `${(ST_V11_224_BYTES / tiled.peakBytes).toFixed(2)}x below (target: at least 3.2x, <= 256 KiB); ST's figure is from the stm32ai-modelzoo README, not measured here`));
       }
       if (qemu) {
         const dir = (what: string): string => join(work, `${c.variant}-${c.size}-${what}`);
-        const iPlain = await qemuInstructions(p, plain, expected, board, dir('plain'));
-        const iTiled = await qemuInstructions(p, tiled, expected, board, dir('tiled'));
-        const iFit = await qemuInstructions(p, fit, expected, board, dir('fit'));
+        const rPlain = await qemuRun(p, plain, expected, board, dir('plain'));
+        const rTiled = await qemuRun(p, tiled, expected, board, dir('tiled'));
+        const rFit = await qemuRun(p, fit, expected, board, dir('fit'));
+        const rCaller = await qemuRun(p, caller, expected, board, dir('caller'));
+        const rStream = await qemuRun(p, stream, expected, board, dir('stream'));
+        const [iPlain, iTiled, iFit] = [rPlain.instructions, rTiled.instructions, rFit.instructions];
         rows.push(
           row(`${name}: instructions per inference in QEMU mps2-an500, smallest plan (all 2000 output bytes bit-exact)`, ['layer by layer', iPlain], ['row bands', iTiled], 'instructions', `${pct(iTiled, iPlain)}`),
           row(`${name}: instructions per inference in QEMU mps2-an500, fastest plan within ${c.targetKiB} KiB (bit-exact)`, ['layer by layer', iPlain], ['row bands', iFit], 'instructions', `${pct(iFit, iPlain)}`),
+          row(`${name}: instructions per inference in QEMU mps2-an500, fused pool + caller's input (bit-exact)`, ['layer by layer', iPlain], ['fused, input outside', rCaller.instructions], 'instructions', `${pct(rCaller.instructions, iPlain)}; streamed input: ${rStream.instructions} (${pct(rStream.instructions, iPlain)}), bit-exact`),
+          row(`${name}: code and constants (.text + .rodata, weights excluded) of the smallest plan, fused pool + caller's input`, ['layer by layer', rPlain.textBytes], ['fused, input outside', rCaller.textBytes], 'bytes',
+            `${rCaller.textBytes - rPlain.textBytes} B more than the plain plan's (mark: within 15 KiB: ${rCaller.textBytes - rPlain.textBytes <= 15 * KIB ? 'yes' : 'NO'}); unfused row bands: ${rTiled.textBytes} B, streamed: ${rStream.textBytes} B; ${caller.steps.length} calls`),
         );
       }
     }

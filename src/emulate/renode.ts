@@ -119,11 +119,11 @@ export function defaultRegionsUsed(board: Board): string[] {
  */
 export function regionsUsedBy(
   board: Board,
-  plan: { regions: { name: string; used: number }[] },
+  plan: { regions: { name: string; used: number; external?: string }[] },
   weights?: { regions: { region: string; used: number }[] },
 ): string[] {
   const weightRegions = weights ? weights.regions.filter((r) => r.used > 0).map((r) => r.region) : board.placement.weights;
-  return [...new Set([board.placement.code, board.placement.data, ...plan.regions.filter((r) => r.used > 0).map((r) => r.name), ...weightRegions])];
+  return [...new Set([board.placement.code, board.placement.data, ...plan.regions.filter((r) => r.used > 0 && !r.external).map((r) => r.name), ...weightRegions])];
 }
 
 /** The memories a .resc must add: used regions the Renode platform does not map, as listed in the profile. */

@@ -5,6 +5,7 @@
  * plan that reads a row after its lifetime, or before another band wrote it, produces wrong bytes here, before
  * any firmware is built.
  */
+import { gapAccumulateS8, gapFinishS8 } from '../golden/gap-fused.js';
 import { concatS8X } from '../golden/kernels.js';
 import { addCall, convCall, poolCall, softmaxCall } from '../golden/run.js';
 import type { QModel } from '../quantize/types.js';
@@ -38,7 +39,22 @@ function liveRanges(plan: MemoryPlan): Map<string, [number, number][]>[] {
   return out;
 }
 
-export function executePlan(model: QModel, plan: MemoryPlan, input: Int8Array): Record<string, Int8Array> {
+/** int32 values in simulated RAM, little-endian as on Cortex-M. */
+function readI32(bytes: Int8Array, n: number): Int32Array {
+  const v = new DataView(bytes.buffer, bytes.byteOffset, 4 * n);
+  return Int32Array.from({ length: n }, (_, i) => v.getInt32(4 * i, true));
+}
+function writeI32(bytes: Int8Array, values: Int32Array): void {
+  const v = new DataView(bytes.buffer, bytes.byteOffset, 4 * values.length);
+  values.forEach((x, i) => v.setInt32(4 * i, x, true));
+}
+
+export interface ExecuteOptions {
+  /** Called for every fetch step of a streamed input (the rows the application is asked for). */
+  onFetch?: (step: number, first: number, last: number) => void;
+}
+
+export function executePlan(model: QModel, plan: MemoryPlan, input: Int8Array, opts: ExecuteOptions = {}): Record<string, Int8Array> {
   const mem: Record<string, Int8Array> = {};
   for (const r of plan.regions) mem[r.name] = new Int8Array(Math.max(r.used, 1)).fill(0x5a);
   const buf = new Map(plan.buffers.map((b) => [b.name, b]));
@@ -48,7 +64,7 @@ export function executePlan(model: QModel, plan: MemoryPlan, input: Int8Array): 
     return mem[b.region].subarray(start, start + bytes);
   };
   const layer = new Map(model.layers.map((l) => [l.name, l]));
-  view(plan.input, input.length).set(input);
+  if (plan.input) view(plan.input, input.length).set(input);
   let junk = 1;
   const ranges = liveRanges(plan);
   for (const [index, s] of plan.steps.entries()) {
@@ -97,6 +113,25 @@ export function executePlan(model: QModel, plan: MemoryPlan, input: Int8Array): 
         if (l.op !== 'softmax') throw new Error(`step for ${s.layer} is a softmax but the layer is ${l.op}`);
         const out = softmaxCall(l, view(s.input, s.rows * s.rowSize), s.rows, s.rowSize);
         view(s.output, out.length).set(out);
+        break;
+      }
+      case 'gapacc': {
+        if (l.op !== 'avgpool' || !l.requant) throw new Error(`step for ${s.layer} is a fused pool but the layer is no requantizing average pool`);
+        const sum = s.first ? new Int32Array(s.c) : readI32(view(s.sum, 4 * s.c), s.c);
+        gapAccumulateS8({ input: view(s.input, s.pixels * s.c), pixels: s.pixels, c: s.c, inputOffset: l.requant.inputOffset, sum, first: s.first });
+        writeI32(view(s.sum, 4 * s.c), sum);
+        break;
+      }
+      case 'gapfinish': {
+        if (l.op !== 'avgpool' || !l.requant) throw new Error(`step for ${s.layer} is a fused pool but the layer is no requantizing average pool`);
+        const r = l.requant;
+        const out = gapFinishS8({ sum: readI32(view(s.sum, 4 * s.c), s.c), c: s.c, outputOffset: r.outputOffset, mult: r.mult, shift: r.shift, actMin: l.actMin, actMax: l.actMax });
+        view(s.output, out.length).set(out);
+        break;
+      }
+      case 'fetch': {
+        opts.onFetch?.(index, s.first, s.last);
+        view(s.output, (s.last - s.first + 1) * s.rowBytes).set(input.subarray(s.first * s.rowBytes, (s.last + 1) * s.rowBytes));
         break;
       }
     }

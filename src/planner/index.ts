@@ -18,7 +18,7 @@ import { stepAccesses } from './program.js';
 import { baseMacs, buildCut, chainOptions, cheapestCut, minMemoryCuts, type Cut } from './search.js';
 import { Net, type Segment } from './tiling.js';
 import type { KernelPath } from './scratch.js';
-import type { ChainSummary, LivePiece, MemoryPlan, PlannedBuffer, Ref, Step } from './types.js';
+import type { ChainSummary, InputIn, LivePiece, MemoryPlan, PlannedBuffer, Ref, Step } from './types.js';
 
 export { liveProfile } from './live.js';
 
@@ -40,6 +40,10 @@ export interface BoardPlanOptions {
   maxRecompute?: number;
   /** Tries of the placement search per candidate plan (default: fewer for plans with many buffers). */
   searchIterations?: number;
+  /** Where the model input lives: arena (default), caller (a buffer outside the arena) or stream (rows by callback). */
+  inputIn?: InputIn;
+  /** Fuse a global average pool with the conv before it (default true; false gives the unfused plans of before). */
+  fusePool?: boolean;
 }
 
 export interface PlanOptions extends BoardPlanOptions {
@@ -74,7 +78,9 @@ interface Decl {
 interface Draft {
   steps: Step[];
   decls: Decl[];
-  input: Ref;
+  /** Absent when the input is streamed. */
+  input?: Ref;
+  inputIn: InputIn;
   outputs: Record<string, Ref>;
   macs: number;
   copyBytes: number;
@@ -82,11 +88,30 @@ interface Draft {
   chains?: ChainSummary[];
 }
 
-const requests = (d: Draft, alignment: number): BufferRequest[] =>
-  d.decls.map((b) => ({ name: b.name, size: b.size, firstUse: b.firstUse, lastUse: b.lastUse, alignment, live: b.live }));
+/** The caller's input buffer is no arena buffer. */
+const outside = (d: Draft, name: string): boolean => d.inputIn === 'caller' && name === d.input?.buffer;
 
-function plainDraft(model: QModel, path: KernelPath): Draft {
+const requests = (d: Draft, alignment: number): BufferRequest[] =>
+  d.decls.filter((b) => !outside(d, b.name)).map((b) => ({ name: b.name, size: b.size, firstUse: b.firstUse, lastUse: b.lastUse, alignment, live: b.live }));
+
+/** The plain schedule; a streamed input is fetched whole by a first step. */
+function plainSteps(model: QModel, path: KernelPath, inputIn: InputIn): ReturnType<typeof buildPlainSteps> {
   const d = buildPlainSteps(model, path);
+  if (inputIn !== 'stream') return d;
+  const id = model.tensors[model.input].dims;
+  d.steps.unshift({ op: 'fetch', layer: model.layers[0].name, first: 0, last: id.h - 1, rowBytes: id.w * id.c, output: d.loc.get(model.input)!, note: 'the whole input' });
+  for (const b of d.buffers.values()) {
+    b.first += 1;
+    b.last += 1;
+  }
+  const inBuf = d.buffers.get(d.loc.get(model.input)!.buffer)!;
+  inBuf.first = 0;
+  inBuf.kind = 'tensor';
+  return d;
+}
+
+function plainDraft(model: QModel, path: KernelPath, inputIn: InputIn): Draft {
+  const d = plainSteps(model, path, inputIn);
   let macs = 0;
   let copyBytes = 0;
   const layers = new Map(model.layers.map((l) => [l.name, l]));
@@ -101,7 +126,8 @@ function plainDraft(model: QModel, path: KernelPath): Draft {
   return {
     steps: d.steps,
     decls: [...d.buffers].map(([name, b]) => ({ name, kind: b.kind, tensor: b.tensor, size: b.size, firstUse: b.first, lastUse: b.last })),
-    input: d.loc.get(model.input)!,
+    ...(inputIn === 'stream' ? {} : { input: d.loc.get(model.input)! }),
+    inputIn,
     outputs,
     macs,
     copyBytes,
@@ -126,11 +152,12 @@ function segmentsDraft(model: QModel, net: Net, segs: Segment[], path: KernelPat
   const strategy =
     banded.length === 0
       ? 'chains of whole tensors'
-      : `row bands: ${banded.map((c) => `${c.first}..${c.last} x${c.bands}${c.halo === 'recompute' ? ' (recompute)' : ''}`).join(', ')}`;
+      : `row bands: ${banded.map((c) => `${c.first}..${c.last} x${c.bands}${c.halo === 'recompute' ? ' (recompute)' : ''}${c.fusedPool ? ' (fused pool)' : ''}`).join(', ')}`;
   return {
     steps: prog.steps,
     decls,
-    input: { buffer: model.input, offset: 0 },
+    ...(net.inputIn === 'stream' ? {} : { input: { buffer: model.input, offset: 0 } }),
+    inputIn: net.inputIn,
     outputs: Object.fromEntries(model.outputs.map((o) => [o, { buffer: o, offset: 0 }])),
     macs: built.macs,
     copyBytes: prog.copyBytes,
@@ -138,6 +165,9 @@ function segmentsDraft(model: QModel, net: Net, segs: Segment[], path: KernelPat
     chains: built.chains,
   };
 }
+
+/** The region holding the caller's input buffer (not arena memory). */
+export const CALLER_REGION = 'caller';
 
 function assemble(model: QModel, d: Draft, p: RegionPlacement, regions: PlanRegion[], alignment: number): MemoryPlan {
   const reqs = requests(d, alignment);
@@ -148,18 +178,23 @@ function assemble(model: QModel, d: Draft, p: RegionPlacement, regions: PlanRegi
     size: b.size,
     firstUse: b.firstUse,
     lastUse: b.lastUse,
-    region: p.region[b.name],
-    offset: p.offsets[b.name],
+    region: outside(d, b.name) ? CALLER_REGION : p.region[b.name],
+    offset: outside(d, b.name) ? 0 : p.offsets[b.name],
     alignment,
     ...(b.live ? { live: b.live } : {}),
   }));
+  const id = model.tensors[model.input].dims;
+  const inputBytes = id.h * id.w * id.c;
+  const caller = d.inputIn === 'caller' ? [{ name: CALLER_REGION, used: inputBytes, capacity: inputBytes, external: 'caller' as const }] : [];
   return {
     model: model.name,
     strategy: `${d.strategy}; placement ${p.strategy}`,
     buffers,
     steps: d.steps,
-    regions: regions.map((r) => ({ name: r.name, used: p.used[r.name] ?? 0, capacity: r.capacity })),
-    input: d.input,
+    regions: [...regions.map((r) => ({ name: r.name, used: p.used[r.name] ?? 0, capacity: r.capacity })), ...caller],
+    ...(d.input ? { input: d.input } : {}),
+    inputIn: d.inputIn,
+    inputBytes,
     outputs: d.outputs,
     peakBytes: p.size,
     macs: d.macs,
@@ -171,15 +206,33 @@ function assemble(model: QModel, d: Draft, p: RegionPlacement, regions: PlanRegi
 }
 
 /** The arena a draft needs in one unbounded region, and its peak step. */
-function unboundedNeed(d: Draft, alignment: number, iterations: number | undefined): { size: number; peakStep: number; live: string[] } {
-  const reqs = requests(d, alignment);
-  const p = placeInRegions(reqs, [{ name: 'any', capacity: Infinity }], { iterations })!;
-  const { peakStep } = liveProfile(d.decls, d.steps.length);
-  const live = liveAt(d.decls, peakStep).map((b) => `${b.name} ${kib(b.bytes)}`);
-  return { size: p.size, peakStep, live };
+interface Need {
+  size: number;
+  peakStep: number;
+  live: string[];
+  /** Bytes of the model input live in the arena at the peak. */
+  inputLive: number;
 }
 
-function doesNotFit(model: QModel, d: Draft, need: { size: number; peakStep: number; live: string[] }, regions: PlanRegion[], what: string, hint: string): UserError {
+function unboundedNeed(d: Draft, alignment: number, iterations: number | undefined): Need {
+  const reqs = requests(d, alignment);
+  const p = placeInRegions(reqs, [{ name: 'any', capacity: Infinity }], { iterations })!;
+  const inArena = d.decls.filter((b) => !outside(d, b.name));
+  const { peakStep } = liveProfile(inArena, d.steps.length);
+  const at = liveAt(inArena, peakStep);
+  const inputLive = at.find((b) => b.name === d.input?.buffer)?.bytes ?? 0;
+  return { size: p.size, peakStep, live: at.map((b) => `${b.name} ${kib(b.bytes)}`), inputLive };
+}
+
+/** What to do about a plan that does not fit, from what is live at its peak. */
+function peakHint(d: Draft, need: Need, otherwise: string): string {
+  if (need.inputLive > 0 && d.inputIn === 'arena') {
+    return `the model input holds ${kib(need.inputLive)} of the peak: --input-in caller reads it in place from the caller's buffer (flash, SDRAM), --input-in stream asks for its rows band by band; or ${otherwise}`;
+  }
+  return otherwise;
+}
+
+function doesNotFit(model: QModel, d: Draft, need: Need, regions: PlanRegion[], what: string, hint: string): UserError {
   const biggest = regions.reduce((a, b) => (b.capacity > a.capacity ? b : a));
   const total = regions.reduce((s, r) => s + r.capacity, 0);
   const step = d.steps[need.peakStep];
@@ -189,7 +242,7 @@ function doesNotFit(model: QModel, d: Draft, need: { size: number; peakStep: num
       `${biggest.name}, has ${biggest.capacity} bytes${short > 0 ? `: ${short} bytes short` : ''}` +
       `${regions.length > 1 ? ` (all ${regions.length} arena regions together: ${total} bytes)` : ''}. ` +
       `The peak is at layer ${step?.layer} (step ${need.peakStep}), with ${need.live.join(', ')} live`,
-    hint,
+    peakHint(d, need, hint),
   );
 }
 
@@ -202,7 +255,7 @@ export function planLayerByLayer(model: QModel, opts: PlanOptions): MemoryPlan {
 
 function tryPlain(model: QModel, opts: PlanOptions): { plan: MemoryPlan } | { error: UserError } {
   const alignment = opts.alignment ?? 8;
-  const d = plainDraft(model, opts.path ?? 'scalar');
+  const d = plainDraft(model, opts.path ?? 'scalar', opts.inputIn ?? 'arena');
   const p = placeInRegions(requests(d, alignment), opts.regions, { iterations: opts.searchIterations });
   if (p) return { plan: assemble(model, d, p, opts.regions, alignment) };
   const need = unboundedNeed(d, alignment, opts.searchIterations);
@@ -231,7 +284,7 @@ export function planForBoard(model: QModel, regions: PlanRegion[], opts: BoardPl
     const r = tryPlain(model, full);
     if ('plan' in r) return finish(r.plan);
   }
-  const options = chainOptions(model, path, { maxRecompute });
+  const options = chainOptions(model, path, { maxRecompute, inputIn: opts.inputIn, fusePool: opts.fusePool });
   const place = (cut: Cut): { draft: Draft; placement?: RegionPlacement } => {
     const draft = tiledDraft(model, cut, path, options);
     const reqs = requests(draft, alignment);
@@ -300,7 +353,7 @@ export function planForBoard(model: QModel, regions: PlanRegion[], opts: BoardPl
     need,
     regions,
     `the smallest plan found (row bands, at most ${Math.round(maxRecompute * 100)}% extra MACs)`,
-    'use a board with more RAM or a smaller --input-size (the first band needs the whole model input)',
+    'use a board with more RAM, or allow more recomputed rows (--max-recompute)',
   );
 }
 
@@ -310,7 +363,7 @@ export function planForBoard(model: QModel, regions: PlanRegion[], opts: BoardPl
  */
 export function planWithChains(model: QModel, regions: PlanRegion[], segs: Segment[], opts: BoardPlanOptions = {}): MemoryPlan {
   const alignment = opts.alignment ?? 8;
-  const net = new Net(model);
+  const net = new Net(model, opts.inputIn, opts.fusePool);
   let at = 0;
   for (const s of segs) {
     if (s.start !== at || s.end <= s.start || !net.validSegment(s.start, s.end)) throw new Error(`chain [${s.start}, ${s.end}) is not a valid next chain at layer ${at}`);
@@ -381,7 +434,7 @@ export function checkPlan(plan: MemoryPlan): void {
     for (const a of accesses) if (a.write) written.get(a.ref.buffer)!.push([a.ref.offset, a.ref.offset + a.bytes]);
   });
   const last = plan.steps.length - 1;
-  for (const [name, ref] of [...Object.entries(plan.outputs), ['(input)', plan.input] as const]) {
+  for (const [name, ref] of [...Object.entries(plan.outputs), ...(plan.input ? [['(input)', plan.input] as const] : [])]) {
     const b = byName.get(ref.buffer);
     if (!b) throw new Error(`${name} is in unknown buffer ${ref.buffer}`);
     if (name !== '(input)' && b.lastUse < last) throw new Error(`output ${name} dies at step ${b.lastUse}, before the last step ${last}`);

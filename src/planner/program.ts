@@ -44,6 +44,19 @@ export function stepAccesses(s: Step): StepAccess[] {
         { ref: s.input, bytes: s.rows * s.rowSize, write: false },
         { ref: s.output, bytes: s.rows * s.rowSize, write: true },
       ];
+    case 'gapacc':
+      return [
+        { ref: s.input, bytes: s.pixels * s.c, write: false },
+        ...(s.first ? [] : [{ ref: s.sum, bytes: 4 * s.c, write: false }]),
+        { ref: s.sum, bytes: 4 * s.c, write: true },
+      ];
+    case 'gapfinish':
+      return [
+        { ref: s.sum, bytes: 4 * s.c, write: false },
+        { ref: s.output, bytes: s.c, write: true },
+      ];
+    case 'fetch':
+      return [{ ref: s.output, bytes: (s.last - s.first + 1) * s.rowBytes, write: true }];
   }
 }
 
@@ -63,6 +76,8 @@ interface Touch {
 export class Program {
   readonly steps: Step[] = [];
   readonly buffers = new Map<string, BufferDecl>();
+  /** Buffers outside the arena (the caller's input buffer): not counted in liveProfile. */
+  readonly outside = new Set<string>();
   private readonly touches = new Map<string, Touch[]>();
   copyBytes = 0;
   /** MACs of the odd last pixel of conv calls with an odd pixel count (the kernels do two pixels at a time). */
@@ -141,6 +156,7 @@ export class Program {
   liveProfile(extra = 0): number[] {
     const delta = new Array<number>(this.steps.length + 1).fill(0);
     for (const name of this.buffers.keys()) {
+      if (this.outside.has(name)) continue;
       for (const p of this.pieces(name)) {
         delta[p.first] += p.end - p.start;
         delta[p.last + 1] -= p.end - p.start;

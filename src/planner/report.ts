@@ -19,6 +19,12 @@ function stepShapes(s: Step): { input: string; output: string; refs: Ref[] } {
       return { input: `${s.size}+${s.size}`, output: String(s.size), refs: [s.input1, s.input2, s.output] };
     case 'softmax':
       return { input: `${s.rows}x${s.rowSize}`, output: `${s.rows}x${s.rowSize}`, refs: [s.input, s.output] };
+    case 'gapacc':
+      return { input: `${s.pixels}x${s.c}`, output: `${s.c} sums`, refs: [s.input, s.sum] };
+    case 'gapfinish':
+      return { input: `${s.c} sums`, output: `1x1x${s.c}`, refs: [s.sum, s.output] };
+    case 'fetch':
+      return { input: `rows ${s.first}-${s.last}`, output: `${s.last - s.first + 1}x${s.rowBytes}`, refs: [s.output] };
   }
 }
 
@@ -39,7 +45,12 @@ export function planTable(plan: MemoryPlan): string {
   const out = [line(head), ...rows.map(line)];
   out.push('');
   out.push(`peak: ${plan.peakBytes} bytes (${(plan.peakBytes / 1024).toFixed(1)} KiB) of arena; most live at step ${peakStep} (${plan.steps[peakStep]?.layer}), ${perStep[peakStep]} bytes`);
-  for (const r of plan.regions) out.push(`region ${r.name}: ${r.used} of ${r.capacity} bytes`);
+  for (const r of plan.regions) out.push(r.external ? `input: ${r.used} bytes in the caller's buffer, outside the arena` : `region ${r.name}: ${r.used} of ${r.capacity} bytes`);
+  const inputBytes = plan.inputBytes ?? 0;
+  const fetches = plan.steps.filter((s) => s.op === 'fetch');
+  if (plan.inputIn === 'caller') out.push(`arena without the input: ${plan.peakBytes} bytes; with it: ${plan.peakBytes + inputBytes} bytes`);
+  else if (plan.inputIn === 'stream') out.push(`input streamed: ${fetches.length} callback calls ask for ${fetches.reduce((n, s) => n + (s.op === 'fetch' ? s.last - s.first + 1 : 0), 0)} rows (steps ${fetches.map((s) => plan.steps.indexOf(s)).join(', ')}); no whole input is held`);
+  else out.push(`arena with the input (${inputBytes} bytes) in it: ${plan.peakBytes} bytes`);
   if (plan.lowerBound !== undefined) out.push(`live-bytes lower bound: ${plan.lowerBound} bytes (${(plan.lowerBound / 1024).toFixed(1)} KiB)`);
   const extra = plan.baseMacs ? (100 * (plan.macs - plan.baseMacs)) / plan.baseMacs : 0;
   out.push(`MACs: ${plan.macs.toLocaleString('en-US')} (${extra.toFixed(1)}% above the untiled ${plan.baseMacs.toLocaleString('en-US')}); strategy ${plan.strategy}`);

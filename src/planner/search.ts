@@ -10,9 +10,9 @@
  */
 import type { QModel } from '../quantize/types.js';
 import { Program } from './program.js';
-import { emitSegment, evaluateSegment, Net, NotBandable, scheduleMacs, scheduleSegment, type Halo, type Segment, type SegmentEval, type SegmentInfo } from './tiling.js';
+import { bandHeight, emitSegment, evaluateSegment, Net, NotBandable, scheduleMacs, scheduleSegment, streamsInput, type Halo, type Segment, type SegmentEval, type SegmentInfo } from './tiling.js';
 import type { KernelPath } from './scratch.js';
-import type { ChainSummary } from './types.js';
+import type { ChainSummary, InputIn } from './types.js';
 
 /**
  * Estimated cost of a plan in guest instructions (for "fastest"), fitted on SqueezeNet v1.1 in QEMU (mps2-an500,
@@ -59,13 +59,17 @@ export interface SearchLimits {
   maxChainLayers?: number;
   /** Allowed extra MACs, as a fraction of the untiled model's MACs. */
   maxRecompute: number;
+  /** Where the model input lives (default arena). */
+  inputIn?: InputIn;
+  /** Fuse the classifier pool (default true). */
+  fusePool?: boolean;
 }
 
 const cache = new WeakMap<QModel, Map<string, OptionSet>>();
 
 /** Every valid chain option of a model, measured (cached per model object and settings). */
 export function chainOptions(model: QModel, path: KernelPath, limits: SearchLimits): OptionSet {
-  const key = `${path}/${limits.maxRecompute}/${limits.maxChainLayers ?? ''}`;
+  const key = `${path}/${limits.maxRecompute}/${limits.maxChainLayers ?? ''}/${limits.inputIn ?? 'arena'}/${limits.fusePool ?? true}`;
   const perModel = cache.get(model) ?? new Map<string, OptionSet>();
   cache.set(model, perModel);
   const hit = perModel.get(key);
@@ -76,7 +80,7 @@ export function chainOptions(model: QModel, path: KernelPath, limits: SearchLimi
 }
 
 function makeChainOptions(model: QModel, path: KernelPath, limits: SearchLimits): OptionSet {
-  const net = new Net(model);
+  const net = new Net(model, limits.inputIn, limits.fusePool);
   const base = baseMacs(model);
   const n = net.layers.length;
   const byEnd: SegmentEval[][] = Array.from({ length: n + 1 }, () => []);
@@ -95,7 +99,7 @@ function makeChainOptions(model: QModel, path: KernelPath, limits: SearchLimits)
   for (let start = 0; start < n; start++) {
     for (let end = start + 1; end <= Math.min(n, start + maxLen); end++) {
       if (!net.validSegment(start, end)) continue;
-      const h = net.dims(net.layers[end - 1].output).h;
+      const h = bandHeight(net, end);
       const segBase = baseOf(start, end);
       const seen = new Set<string>();
       for (const count of bandCounts(h)) {
@@ -202,15 +206,31 @@ export interface BuiltPlan {
 export function buildCut(net: Net, segs: Segment[], path: KernelPath, peaks?: number[]): BuiltPlan {
   const prog = new Program();
   const model = net.model;
-  prog.declare(model.input, 'input', net.bytes(model.input), model.input);
+  const input = model.input;
+  const d = net.dims(input);
+  const streamed = net.inputIn === 'stream';
+  if (!streamed || !streamsInput(net, segs[0].start, segs[0].end)) {
+    prog.declare(input, streamed ? 'tensor' : 'input', net.bytes(input), input);
+    if (net.inputIn === 'caller') prog.outside.add(input);
+    // A streamed input the first chain cannot band is fetched whole first.
+    if (streamed) prog.push({ op: 'fetch', layer: net.layers[0].name, first: 0, last: d.h - 1, rowBytes: net.rowBytes(input), output: { buffer: input, offset: 0 }, note: 'the whole input' });
+    else prog.pin(input, 0);
+  }
   let macs = 0;
   const chains: ChainSummary[] = [];
   segs.forEach((seg, chain) => {
     const info = scheduleSegment(net, seg);
     macs += emitSegment(prog, info, { path, chain });
-    chains.push({ first: net.layers[seg.start].name, last: net.layers[seg.end - 1].name, bandRows: info.seg.rows, bands: info.bands.length, halo: seg.halo, liveBytes: peaks?.[chain] ?? 0 });
+    chains.push({
+      first: net.layers[seg.start].name,
+      last: net.layers[seg.end - 1].name,
+      bandRows: info.seg.rows,
+      bands: info.bands.length,
+      halo: seg.halo,
+      liveBytes: peaks?.[chain] ?? 0,
+      ...(info.poolInput ? { fusedPool: true } : {}),
+    });
   });
-  prog.pin(model.input, 0);
   for (const o of model.outputs) prog.pin(o, prog.steps.length - 1);
   return { prog, macs, chains };
 }

@@ -14,13 +14,20 @@
  *  - The chain's inputs and its sink are whole tensors; their rows are born and die with the bands (live pieces),
  *    so the sink can overwrite input rows no band needs any more.
  *
+ *  - A chain that ends in a requantizing global average pool bands over the rows of the pool's input instead
+ *    (the fused classifier pool): each band of that input is added into per-channel int32 sums at once and the
+ *    sums are requantized after the last band, so the pool input (conv10's output) never exists whole.
+ *  - Input outside the arena: with --input-in caller the model input is the caller's buffer (read in place, not
+ *    counted); with --input-in stream the first chain asks the application for the input rows each band needs
+ *    (fetch steps), so the input exists only as bands; halo rows are kept like any band's.
+ *
  * The plain layer-by-layer plan is the case of one band per chain.
  */
 import type { Dims } from '../graph/ir.js';
 import type { QLayer, QModel } from '../quantize/types.js';
+import type { InputIn, Ref, Step } from './types.js';
 import { Program } from './program.js';
 import { convScratchBytes, poolScratchBytes, type KernelPath } from './scratch.js';
-import type { Ref, Step } from './types.js';
 
 export type Halo = 'keep' | 'recompute';
 
@@ -41,7 +48,12 @@ export class Net {
   readonly producer = new Map<string, number>();
   readonly consumers = new Map<string, number[]>();
   readonly outputs: Set<string>;
-  constructor(readonly model: QModel) {
+  constructor(
+    readonly model: QModel,
+    readonly inputIn: InputIn = 'arena',
+    /** Fuse a chain-ending global average pool with its input's producer (false: the unfused plans of before). */
+    readonly fusePool = true,
+  ) {
     this.layers = model.layers;
     this.outputs = new Set(model.outputs);
     this.producer.set(model.input, -1);
@@ -78,7 +90,7 @@ export class Net {
   passThroughBytes(start: number, end: number): number {
     let bytes = 0;
     for (const [t, p] of this.producer) {
-      if (p >= start) continue;
+      if (p >= start || (t === this.model.input && this.inputIn === 'caller')) continue;
       const cons = this.consumers.get(t) ?? [];
       if (cons.some((c) => c >= start && c < end)) continue;
       if (this.usedAfter(t, end)) bytes += this.bytes(t);
@@ -88,6 +100,23 @@ export class Net {
 }
 
 export class NotBandable extends Error {}
+
+/** The input of a requantizing global average pool ending a chain: the tensor a fused chain bands over. */
+export function fusedPoolInput(net: Net, end: number): string | undefined {
+  const l = net.layers[end - 1];
+  return net.fusePool && l.op === 'avgpool' && l.requant ? l.inputs[0] : undefined;
+}
+
+/** Height of the tensor a chain [start, end) can band over (the pool input for a fused classifier pool). */
+export function bandHeight(net: Net, end: number): number {
+  const gin = fusedPoolInput(net, end);
+  return net.dims(gin ?? net.layers[end - 1].output).h;
+}
+
+/** Streamed input: the first chain fetches the input band by band when it holds every reader of the input. */
+export function streamsInput(net: Net, start: number, end: number): boolean {
+  return net.inputIn === 'stream' && start === 0 && (net.consumers.get(net.model.input) ?? []).every((c) => c < end) && !net.outputs.has(net.model.input);
+}
 
 /** Input rows a conv/pool needs for output rows [c0, c1), and the top padding of that call. */
 export function inputRows(l: QLayer, c0: number, c1: number, inH: number): { r0: number; r1: number; padTop: number } {
@@ -124,6 +153,8 @@ export interface SegmentInfo {
   inPlace: Map<string, { concat: string; offsetC: number }>;
   /** Single-consumer concat inputs: copied into the slice right after they are produced. */
   temps: Map<string, { concat: string; offsetC: number }>;
+  /** Fused classifier pool: the pool's input, banded and summed (see the file comment). */
+  poolInput?: string;
 }
 
 function concatSlices(net: Net, start: number, end: number): { inPlace: SegmentInfo['inPlace']; temps: SegmentInfo['temps'] } {
@@ -151,23 +182,28 @@ function concatSlices(net: Net, start: number, end: number): { inPlace: SegmentI
 export function scheduleSegment(net: Net, seg: Segment): SegmentInfo {
   const { start, end } = seg;
   const sink = net.layers[end - 1].output;
-  const H = net.dims(sink).h;
-  const rows = Math.max(1, Math.min(seg.rows, H));
+  const gin = fusedPoolInput(net, end);
+  const poolInput = gin && seg.rows < net.dims(gin).h ? gin : undefined;
+  const banded = poolInput ?? sink;
+  const H = net.dims(banded).h;
+  // Rows stay within the banded tensor (an unfused pool keeps rows >= its input's height, so a rebuild agrees).
+  const rows = Math.max(1, Math.min(seg.rows, gin && !poolInput ? net.dims(gin).h : H));
   const internal = new Set<string>();
   for (let l = start; l < end - 1; l++) internal.add(net.layers[l].output);
+  const input = net.model.input;
+  if (streamsInput(net, start, end)) internal.add(input);
   const { inPlace, temps } = concatSlices(net, start, end);
   const held = new Map<string, Range>();
   const bands: BandSchedule[] = [];
   for (let a = 0; a < H; a += rows) {
     const b = Math.min(H, a + rows);
-    const need = new Map<string, Range>([[sink, [a, b]]]);
+    const need = new Map<string, Range>([[banded, [a, b]]]);
     const comp = new Map<string, Range>();
     const kept = new Map<string, Range>();
-    for (let l = end - 1; l >= start; l--) {
-      const layer = net.layers[l];
-      const t = layer.output;
+    /** The rows of t this band computes (or fetches): those it needs minus the kept halo. */
+    const settle = (t: string): Range | undefined => {
       const n = need.get(t);
-      if (!n) continue;
+      if (!n) return undefined;
       let c: Range = n;
       if (t !== sink && seg.halo === 'keep' && !inPlace.has(t)) {
         const h = held.get(t);
@@ -176,17 +212,24 @@ export function scheduleSegment(net: Net, seg: Segment): SegmentInfo {
           c = [Math.max(n[0], h[1]), n[1]];
         }
       }
-      if (c[1] <= c[0]) continue; // every needed row is already held
+      if (c[1] <= c[0]) return undefined; // every needed row is already held
       comp.set(t, c);
       if (t !== sink && !inPlace.has(t)) held.set(t, n);
+      return c;
+    };
+    for (let l = (poolInput ? end - 2 : end - 1); l >= start; l--) {
+      const layer = net.layers[l];
+      const c = settle(layer.output);
+      if (!c) continue;
       for (const i of new Set(layer.inputs)) {
         const r = inputRows(layer, c[0], c[1], net.dims(i).h);
         need.set(i, union(need.get(i), [r.r0, r.r1]));
       }
     }
+    if (internal.has(input)) settle(input);
     bands.push({ rows: [a, b], need, comp, kept });
   }
-  return { net, seg: { ...seg, rows }, bands, internal, sink, inPlace, temps };
+  return { net, seg: { ...seg, rows }, bands, internal, sink, inPlace, temps, ...(poolInput ? { poolInput } : {}) };
 }
 
 interface Holder {
@@ -206,9 +249,10 @@ export function emitSegment(prog: Program, info: SegmentInfo, opts: { path: Kern
   const pending = new Map<string, Holder>(); // band k+1 buffers created early by a halo copy
   let macs = 0;
   const count = bands.length;
+  const input = net.model.input;
   const whole = (t: string): void => {
     if (prog.has(t)) return;
-    const kind = t === net.model.input ? 'input' : net.outputs.has(t) ? 'output' : 'tensor';
+    const kind = t === input && net.inputIn !== 'stream' ? 'input' : net.outputs.has(t) ? 'output' : 'tensor';
     prog.declare(t, kind, net.bytes(t), t);
   };
   const loc = (t: string, row: number, rows: number): Ref => {
@@ -237,8 +281,8 @@ export function emitSegment(prog: Program, info: SegmentInfo, opts: { path: Kern
     prog.copyBytes += rows * rb;
   };
 
-  /** A new band buffer for t in band k, with the kept rows copied from the current holder. */
-  const newHolder = (t: string, k: number): Holder => {
+  /** A new band buffer for t in band k, with the kept rows copied from the current holder (during band `during`). */
+  const newHolder = (t: string, k: number, during = k): Holder => {
     const s = bands[k];
     const n = s.need.get(t)!;
     const name = `${t}#${k}`;
@@ -247,7 +291,7 @@ export function emitSegment(prog: Program, info: SegmentInfo, opts: { path: Kern
     const kept = s.kept.get(t);
     if (kept && kept[1] > kept[0]) {
       const rows = kept[1] - kept[0];
-      copyRows(t, loc(t, kept[0], rows), { buffer: name, offset: 0 }, rows, k, `keep rows ${kept[0]}-${kept[1] - 1} of ${t} for band ${k + 1}`);
+      copyRows(t, loc(t, kept[0], rows), { buffer: name, offset: 0 }, rows, during, `keep rows ${kept[0]}-${kept[1] - 1} of ${t} for band ${k + 1}`);
     }
     return h;
   };
@@ -277,6 +321,12 @@ export function emitSegment(prog: Program, info: SegmentInfo, opts: { path: Kern
   for (let k = 0; k < count; k++) {
     const s = bands[k];
     const readers = lastReader(k);
+    const fetch = s.comp.get(input);
+    if (fetch) {
+      ensureHolder(input, k);
+      const n = fetch[1] - fetch[0];
+      prog.push({ op: 'fetch', layer: layers[seg.start].name, first: fetch[0], last: fetch[1] - 1, rowBytes: net.rowBytes(input), output: loc(input, fetch[0], n), note: `input rows ${fetch[0]}-${fetch[1] - 1}${bandNote(k)}`, band: band(k) });
+    }
     for (let l = seg.start; l < seg.end; l++) {
       const layer = layers[l];
       const t = layer.output;
@@ -362,12 +412,29 @@ export function emitSegment(prog: Program, info: SegmentInfo, opts: { path: Kern
           if (readers.get(i) !== l || !internal.has(i) || inPlace.has(i)) continue;
           const next = bands[k + 1];
           const kept = next.kept.get(i);
-          if (next.comp.has(i) && kept && kept[1] > kept[0] && !pending.has(i)) pending.set(i, newHolder(i, k + 1));
+          if (next.comp.has(i) && kept && kept[1] > kept[0] && !pending.has(i)) pending.set(i, newHolder(i, k + 1, k));
         }
       }
     }
+    if (info.poolInput) emitPoolBand(prog, info, k, loc, band(k), bandNote(k), whole);
   }
   return macs;
+}
+
+/** A fused classifier pool's steps for band k: add the band into the sums; after the last band, requantize. */
+function emitPoolBand(prog: Program, info: SegmentInfo, k: number, loc: (t: string, row: number, rows: number) => Ref, band: Step['band'], note: string, whole: (t: string) => void): void {
+  const { net, bands, sink } = info;
+  const gin = info.poolInput!;
+  const pool = net.layers[info.seg.end - 1];
+  const d = net.dims(gin);
+  const [a, b] = bands[k].rows;
+  const sum = `${sink}#sum`;
+  if (k === 0) prog.declare(sum, 'band', 4 * d.c, sink);
+  prog.push({ op: 'gapacc', layer: pool.name, input: loc(gin, a, b - a), pixels: (b - a) * d.w, c: d.c, sum: { buffer: sum, offset: 0 }, first: k === 0, note: `sum rows ${a}-${b - 1} of ${d.h}${note}`, band });
+  if (k === bands.length - 1) {
+    whole(sink);
+    prog.push({ op: 'gapfinish', layer: pool.name, sum: { buffer: sum, offset: 0 }, c: d.c, output: loc(sink, 0, 1), note: 'requantize the sums', band });
+  }
 }
 
 /** Extra facts about one chain option, measured on its own program. */
@@ -409,6 +476,7 @@ export function evaluateSegment(net: Net, seg: Segment | SegmentInfo, path: Kern
   const externals = new Set<string>();
   for (let l = seg.start; l < seg.end; l++) for (const i of net.layers[l].inputs) if (!info.internal.has(i)) externals.add(i);
   for (const t of externals) prog.declare(t, t === net.model.input ? 'input' : 'tensor', net.bytes(t), t);
+  if (net.inputIn === 'caller') prog.outside.add(net.model.input);
   const macs = emitSegment(prog, info, { path, chain: 0 });
   const last = prog.steps.length - 1;
   for (const t of externals) {

@@ -102,10 +102,45 @@ export interface SoftmaxStep extends StepBase {
   rowSize: number;
 }
 
-export type Step = ConvStep | PoolStep | ConcatStep | AddStep | SoftmaxStep;
+/**
+ * Classifier conv fused with its requantizing global average pool: a band of the conv output (`pixels` x `c`
+ * int8) is added into `c` int32 sums (sqzfw_gap_accumulate_s8); the first band starts them from 0.
+ */
+export interface GapAccStep extends StepBase {
+  op: 'gapacc';
+  input: Ref;
+  pixels: number;
+  c: number;
+  sum: Ref;
+  first: boolean;
+}
+
+/** The fused pool's end: the `c` sums requantized into the pool output (sqzfw_gap_finish_s8). */
+export interface GapFinishStep extends StepBase {
+  op: 'gapfinish';
+  sum: Ref;
+  c: number;
+  output: Ref;
+}
+
+/**
+ * Streamed model input: the application's callback writes input rows [first, last] (inclusive) to `output`
+ * (sqzfw_input_rows_fn in the model API).
+ */
+export interface FetchStep extends StepBase {
+  op: 'fetch';
+  first: number;
+  last: number;
+  rowBytes: number;
+  output: Ref;
+}
+
+export type Step = ConvStep | PoolStep | ConcatStep | AddStep | SoftmaxStep | GapAccStep | GapFinishStep | FetchStep;
 
 export interface RegionUse {
   name: string;
+  /** 'caller': not arena memory but the caller's input buffer (--input-in caller), outside peakBytes. */
+  external?: 'caller';
   /** Bytes of this region used by the arena (peak, alignment included). */
   used: number;
   capacity: number;
@@ -117,11 +152,15 @@ export interface MemoryPlan {
   buffers: PlannedBuffer[];
   steps: Step[];
   regions: RegionUse[];
-  /** Where the model input and each output live. */
-  input: Ref;
+  /** Where the model input (absent when streamed) and each output live. */
+  input?: Ref;
   outputs: Record<string, Ref>;
-  /** Total arena bytes over all regions. */
+  /** Total arena bytes over all regions (the caller's input buffer not included). */
   peakBytes: number;
+  /** Where the model input lives: in the arena, in a caller-owned buffer, or streamed in rows by a callback. */
+  inputIn?: InputIn;
+  /** Bytes of the whole model input (with the arena: counted in peakBytes; caller: outside it; stream: never held). */
+  inputBytes?: number;
   /** MACs executed by the steps, and by the untiled model, for recompute accounting. */
   macs: number;
   baseMacs: number;
@@ -132,6 +171,9 @@ export interface MemoryPlan {
   /** Most bytes live at any one step: no placement can use less. */
   lowerBound?: number;
 }
+
+export type InputIn = 'arena' | 'caller' | 'stream';
+export const INPUT_IN: readonly InputIn[] = ['arena', 'caller', 'stream'];
 
 /** One chain of a row-band plan: layers [first..last] run over `bands` row bands of the last layer's output. */
 export interface ChainSummary {
@@ -144,4 +186,6 @@ export interface ChainSummary {
   halo: 'keep' | 'recompute';
   /** Most bytes live during the chain (the lower bound of its placement). */
   liveBytes: number;
+  /** The chain ends in a global average pool fused with the conv before it (sums accumulated band by band). */
+  fusedPool?: boolean;
 }

@@ -1,0 +1,143 @@
+/**
+ * The fused classifier pool and the input outside the arena in the firmware: generate -> build -> QEMU, every
+ * output byte compared with the golden model. Random graphs with a fused pool, the input in a caller's buffer or
+ * streamed (the firmware counts the stream callback's calls and rows and must report exactly the plan's), on both
+ * kernel paths; full-size SqueezeNet v1.1 at 224x224 with its smallest plan with the input in a caller's buffer; and
+ * the real ImageNet SqueezeNet v1.0 (../shared) on stm32f429i-disc1 (192 KiB SRAM + 64 KiB CCM), run on its twin.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { loadBoard, type Board } from '../src/boards/index.js';
+import { buildFirmware } from '../src/build/index.js';
+import { generate } from '../src/emit/index.js';
+import { prepareImageModel } from '../src/eval/prepare.js';
+import { arenaRegions, describeMismatch, emulateProject, generateFiles, generateProject, prepareSynthetic } from '../src/flows.js';
+import { runGolden } from '../src/golden/run.js';
+import { quantizeFloatModel, syntheticInputs } from '../src/pipeline.js';
+import { planForBoard, planWithChains } from '../src/planner/index.js';
+import { executePlan } from '../src/planner/execute.js';
+import { Net, NotBandable } from '../src/planner/tiling.js';
+import type { InputIn, MemoryPlan } from '../src/planner/types.js';
+import { MANIFEST, toHex, writeProject, type ProjectManifest } from '../src/project.js';
+import { quantizeInput } from '../src/quantize/quantize.js';
+import type { QModel } from '../src/quantize/types.js';
+import { mulberry32, randInt } from '../src/util/random.js';
+import { syntheticImage, syntheticModel } from '../src/weights/synthetic.js';
+import { randomChainGraph, randomCut } from './helpers/random-chain.js';
+
+const SHARED = new URL('../../shared/', import.meta.url).pathname;
+const REAL_MODEL = join(SHARED, 'models', 'squeezenet1.0-imagenet.onnx');
+if (!existsSync(REAL_MODEL) && process.env.CI === 'true') throw new Error(`the real model ${REAL_MODEL} is required in CI`);
+
+const work = mkdtempSync(join(tmpdir(), 'sqzfw-fused-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** Generates, builds and runs a plan; returns the run and the stream line the firmware printed, if any. */
+async function runPlan(model: QModel, plan: MemoryPlan, input: Int8Array, board: Board, dir: string, dsp: boolean) {
+  const golden = runGolden(model, input);
+  const expected = Object.fromEntries(model.outputs.map((o) => [o, golden[o]]));
+  const sim = executePlan(model, plan, input);
+  for (const o of model.outputs) expect(Array.from(sim[o])).toEqual(Array.from(expected[o]));
+  const files = generate({ model, plan, board, input, inputNote: 'fused test input', expected });
+  const manifest: ProjectManifest = {
+    generator: 'sqzfw fused test',
+    model: model.name,
+    board: board.name,
+    inputNote: 'fused test input',
+    expected: Object.fromEntries(Object.entries(expected).map(([k, v]) => [k, toHex(v)])),
+    outputs: model.outputs,
+    peakBytes: plan.peakBytes,
+    macs: plan.macs,
+  };
+  files[MANIFEST] = `${JSON.stringify(manifest, null, 1)}\n`;
+  writeProject(dir, files);
+  await buildFirmware({ projectDir: dir, semihosting: true, dsp });
+  const run = await emulateProject({ projectDir: dir, board, timeoutMs: 240_000 });
+  expect(run.comparison.missing).toEqual([]);
+  expect(run.comparison.mismatches, describeMismatch(run.comparison)).toEqual([]);
+  expect(run.comparison.bytes).toBe(model.outputs.reduce((s, o) => s + expected[o].length, 0));
+  return { run, files };
+}
+
+/** The plan's fetch steps as the firmware's stream line: calls and rows. */
+const planStreamLine = (plan: MemoryPlan): string => {
+  const fetches = plan.steps.filter((s) => s.op === 'fetch');
+  return `input rows ${fetches.length} calls ${fetches.reduce((n, s) => n + (s.op === 'fetch' ? s.last - s.first + 1 : 0), 0)} rows`;
+};
+
+describe('fused pool, caller and streamed input: random graphs bit-exact in QEMU', () => {
+  test.each([
+    ['mps2-an500', true, 'stream', 21],
+    ['mps2-an386', false, 'caller', 22],
+    ['mps2-an500', false, 'stream', 23],
+    ['mps2-an386', true, 'caller', 24],
+  ] as const)('%s, dsp=%s, input %s, seed %i', async (boardName, dsp, inputIn: InputIn, seed) => {
+    const board = loadBoard(boardName);
+    const rnd = mulberry32(seed);
+    for (let attempt = 0; ; attempt++) {
+      const g = randomChainGraph(rnd, `fq${seed}_${attempt}`);
+      const fm = syntheticModel(g, seed);
+      const q = quantizeFloatModel(fm, syntheticInputs(fm, 2, seed));
+      const gap = q.layers.findIndex((l) => l.op === 'avgpool' && l.requant);
+      const net = new Net(q);
+      if (gap < 0 || net.dims(q.layers[gap].inputs[0]).h < 3) continue;
+      const d = g.input.dims;
+      const input = quantizeInput(syntheticImage(d.h, d.w, d.c, seed + 7), q.tensors[q.input]);
+      let plan: MemoryPlan | undefined;
+      for (let k = 0; k < 6 && !plan; k++) {
+        const segs = randomCut(rnd, q).map((s) => (s.end === gap + 1 ? { ...s, rows: randInt(rnd, 1, 2) } : { ...s, halo: 'keep' as const }));
+        try {
+          plan = planWithChains(q, arenaRegions(board), segs, { path: dsp ? 'dsp' : 'scalar', inputIn });
+        } catch (e) {
+          if (!(e instanceof NotBandable)) throw e;
+        }
+      }
+      if (!plan || (inputIn === 'stream' && plan.steps.filter((s) => s.op === 'fetch').length < 2)) {
+        if (attempt < 30) continue;
+      }
+      expect(plan!.chains!.some((c) => c.fusedPool && c.bands > 1)).toBe(true);
+      const { run } = await runPlan(q, plan!, input, board, join(work, `random-${boardName}-${dsp}-${seed}`), dsp);
+      if (inputIn === 'stream') expect(run.stdout.split('\n')).toContain(planStreamLine(plan!));
+      break;
+    }
+  });
+});
+
+describe('full-size SqueezeNet with a fused classifier pool, bit-exact in QEMU', () => {
+  test('v1.1 at 224x224, 1000 classes, input in a caller buffer: the smallest plan', async () => {
+    const board = loadBoard('mps2-an500');
+    const p = prepareSynthetic({ variant: 'v1.1', inputSize: 224, classes: 1000, seed: 3 });
+    const plan = planForBoard(p.model, arenaRegions(board), { strategy: 'tiled', path: 'dsp', inputIn: 'caller' });
+    expect(plan.chains!.some((c) => c.fusedPool && c.bands > 1)).toBe(true);
+    expect(plan.buffers.some((b) => b.tensor === 'conv10' && b.kind !== 'band')).toBe(false);
+    expect(plan.peakBytes).toBeLessThanOrEqual(80 * 1024);
+    expect(plan.macs).toBe(plan.baseMacs);
+    await runPlan(p.model, plan, p.input, board, join(work, 'v1.1-224-caller'), true);
+  });
+});
+
+describe.runIf(existsSync(REAL_MODEL))('the real ImageNet SqueezeNet v1.0 on stm32f429i-disc1', () => {
+  const board = loadBoard('stm32f429i-disc1');
+  const prepared = existsSync(REAL_MODEL) ? prepareImageModel({ model: REAL_MODEL, image: join(SHARED, 'images', 'dev', 'n01530575_brambling.JPEG'), overrides: { labelsFile: join(SHARED, 'images', 'imagenet-classes.txt') } }) : undefined!;
+
+  test('with the input in the arena (the default) it fits: the fused pool removed the 15x15x1000 peak', () => {
+    // generateFiles plans for the board (a UserError if it does not fit) and runs the plan on simulated RAM.
+    const gen = generateFiles(prepared, board);
+    expect(gen.plan.chains!.some((c) => c.fusedPool)).toBe(true);
+    expect(gen.plan.buffers.some((b) => b.tensor === prepared.model.layers.find((l) => l.op === 'avgpool' && l.requant)!.inputs[0] && b.kind !== 'band')).toBe(false);
+  });
+
+  test('with the input read from flash (--input-in caller) it fits and runs bit-exact on the QEMU twin', async () => {
+    const dir = join(work, 'real-v1.0-f429');
+    const gen = generateProject(prepared, board, dir, { inputIn: 'caller' });
+    expect(gen.plan.chains!.some((c) => c.fusedPool)).toBe(true);
+    expect(gen.plan.peakBytes).toBeLessThanOrEqual(arenaRegions(board).reduce((s, r) => s + r.capacity, 0));
+    await buildFirmware({ projectDir: dir, variant: 'qemu' });
+    const run = await emulateProject({ projectDir: dir, board, timeoutMs: 300_000 });
+    expect(run.comparison.missing).toEqual([]);
+    expect(run.comparison.mismatches, describeMismatch(run.comparison)).toEqual([]);
+    expect(run.comparison.bytes).toBe(1000);
+  });
+});

@@ -52,6 +52,7 @@ const demo: AppSpec = {
         header,
         boardName: board.name,
         input: { synthetic, seed: a.inputSeed, note: a.inputNote.replace(/\*\//g, '* /'), words: synthetic ? '' : formatPackedWords(a.input), bytes },
+        inputIn: a.plan.inputIn ?? 'arena',
         expected: model.outputs.map((o, index) => {
           const e = a.expected[o];
           if (!e) throw new Error(`no expected bytes for output ${o}`);
@@ -59,7 +60,7 @@ const demo: AppSpec = {
         }),
       }),
       ...runtimeFiles(),
-      ...renderBoardFiles(board, { weightsRegion: a.weightsRegion ?? board.placement.weights[0]!, arenaRegions: a.plan.regions.filter((r) => r.used > 0).map((r) => r.name) }),
+      ...renderBoardFiles(board, { weightsRegion: a.weightsRegion ?? board.placement.weights[0]!, arenaRegions: a.plan.regions.filter((r) => r.used > 0 && !r.external).map((r) => r.name) }),
     };
   },
 };

@@ -75,6 +75,8 @@ export function planSummary(plan: MemoryPlan): object {
     model: plan.model,
     strategy: plan.strategy,
     peakBytes: plan.peakBytes,
+    inputIn: plan.inputIn ?? 'arena',
+    inputBytes: plan.inputBytes,
     macs: plan.macs,
     baseMacs: plan.baseMacs,
     lowerBound: plan.lowerBound,

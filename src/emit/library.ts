@@ -75,13 +75,16 @@ export function renderLibrary(input: LibraryInput): Record<string, string> {
   const header = `/* ${stamp} */`;
   const ids = cIdentifiers(model.layers.map((l) => l.name));
   const layers = new Map(model.layers.map((l) => [l.name, l]));
-  const usedRegions = plan.regions.filter((r) => r.used > 0);
+  // The caller's input buffer (--input-in caller) is no arena: it is read through the pointer given to the model.
+  const usedRegions = plan.regions.filter((r) => r.used > 0 && !r.external);
+  const external = new Set(plan.regions.filter((r) => r.external).map((r) => r.name));
+  const inputIn = plan.inputIn ?? 'arena';
   const arenas = usedRegions.map((r) => ({ name: `arena_${r.name}`, region: r.name, size: r.used }));
 
   // Named buffers: one macro per plan buffer, a pointer into its region's arena.
   const bufIds = cIdentifiers(plan.buffers.map((b) => `BUF_${b.name}`));
   const buffers = new Map(plan.buffers.map((b) => [b.name, b]));
-  const bufferMacros = plan.buffers.map((b) => ({ macro: bufIds.get(`BUF_${b.name}`)!, arena: `arena_${b.region}`, offset: b.offset, note: `${b.kind}${b.tensor && b.tensor !== b.name ? ` ${b.tensor}` : ''}, ${b.size} bytes` }));
+  const bufferMacros = plan.buffers.map((b) => ({ macro: bufIds.get(`BUF_${b.name}`)!, arena: external.has(b.region) ? 'model_input' : `arena_${b.region}`, offset: b.offset, note: `${b.kind}${b.tensor && b.tensor !== b.name ? ` ${b.tensor}` : ''}, ${b.size} bytes` }));
   const ptr = (ref: Ref): string => {
     const b = buffers.get(ref.buffer);
     if (!b) throw new Error(`plan step refers to unknown buffer ${ref.buffer}`);
@@ -117,6 +120,7 @@ export function renderLibrary(input: LibraryInput): Record<string, string> {
     header,
     modelName: model.name.replace(/["\\]/g, '_'),
     stepCount: steps.length,
+    inputIn,
     input: { h: inT.dims.h, w: inT.dims.w, c: inT.dims.c, bytes: inT.dims.h * inT.dims.w * inT.dims.c, scale: cDouble(inT.scale), zeroPoint: inT.zeroPoint },
     pre: {
       source: pre.source.replace(/\*\//g, '* /'),
@@ -146,7 +150,8 @@ export function renderLibrary(input: LibraryInput): Record<string, string> {
       arenas,
       bufferMacros,
       outputs,
-      inputPtr: ptr(plan.input),
+      inputIn,
+      inputPtr: plan.input && inputIn === 'arena' ? ptr(plan.input) : '',
       labels: labels?.map((l) => JSON.stringify(l)),
       structs: structs.defs,
       scratchChecks: uniqueScratchChecks(steps),
@@ -270,6 +275,18 @@ function stepView(s: Step, index: number, layer: QLayer, id: string, ptr: (r: Re
       if (layer.op !== 'softmax') throw new Error(`step ${index} is a softmax but ${layer.name} is ${layer.op}`);
       return { ...base, kind: 'softmax', inPtr: ptr(s.input), outPtr: ptr(s.output), rows: s.rows, rowSize: s.rowSize, mult: layer.mult, shift: layer.shift, diffMin: layer.diffMin };
     }
+    case 'gapacc':
+    case 'gapfinish': {
+      // The fused classifier pool (sqzfw_ops_gap.c): band sums, then one requantization.
+      if (layer.op !== 'avgpool' || !layer.requant) throw new Error(`step ${index} is a fused pool but ${layer.name} is no requantizing average pool`);
+      const sumPtr = `(int32_t *)(void *)(${ptr(s.sum)})`;
+      if (s.op === 'gapacc') return { ...base, kind: 'gapacc', inPtr: ptr(s.input), pixels: s.pixels, c: s.c, inputOffset: layer.requant.inputOffset, first: s.first ? 1 : 0, sumPtr };
+      const r = layer.requant;
+      const outParams = structs.ref('sqzfw_gap_out_params', `gap_out_${id}`, `{ .output_offset = ${r.outputOffset}, .mult = ${r.mult}, .shift = ${r.shift}, .act_min = ${layer.actMin}, .act_max = ${layer.actMax} }`);
+      return { ...base, kind: 'gapfinish', sumPtr, c: s.c, outParams, outPtr: ptr(s.output) };
+    }
+    case 'fetch':
+      return { ...base, kind: 'fetch', first: s.first, last: s.last, outPtr: ptr(s.output) };
   }
 }
 

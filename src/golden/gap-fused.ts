@@ -1,5 +1,5 @@
 /**
- * The classifier conv fused with its requantizing global average pool (sqzfw_gap_fused.c in firmware/runtime):
+ * The classifier conv fused with its requantizing global average pool (sqzfw_ops_gap.c in firmware/runtime):
  * the conv runs over row bands of its output and each band's int8 values are added into per-channel int32 sums at
  * once, so the conv output never exists whole; the sums are requantized once at the end. Exactly the unfused
  * conv -> int8 -> globalAvgPoolRequantS8 (kernels.ts): that function sums the same int8 values (plus the input

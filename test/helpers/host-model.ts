@@ -15,7 +15,7 @@ export function hostModelBinary(projectDir: string, opts: { emulateDsp: boolean 
     '-O2', '-std=c99', '-Wall', '-Wextra', '-Werror',
     ...(opts.emulateDsp ? ['-DSQZFW_EMULATE_DSP'] : []),
     `-I${join(cn, 'Include')}`, `-I${join(projectDir, 'model')}`,
-    ...['model.c', 'model_weights.c', 'sqzfw_ops.c'].map((f) => join(projectDir, 'model', f)), join(here, 'host_model_main.c'), ...sources, '-o', exe,
+    ...['model.c', 'model_weights.c', 'sqzfw_ops.c', 'sqzfw_ops_gap.c'].map((f) => join(projectDir, 'model', f)), join(here, 'host_model_main.c'), ...sources, '-o', exe,
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
   return exe;
 }

@@ -1,4 +1,4 @@
-/* sqzfw: fused classifier pool (see sqzfw_gap_fused.h). Built only with arm_nn_types.h on the include path, like
+/* sqzfw: fused classifier pool (see sqzfw_ops_gap.h). Built only with arm_nn_types.h on the include path, like
  * sqzfw_ops.c. */
 #ifdef __has_include
 #if __has_include("arm_nn_types.h")
@@ -9,10 +9,10 @@
 #endif
 
 #ifndef SQZFW_GAP_HAVE_NN_TYPES
-typedef int sqzfw_gap_fused_empty_unit; /* ISO C wants a non-empty translation unit */
+typedef int sqzfw_ops_gap_empty_unit; /* ISO C wants a non-empty translation unit */
 #else
 
-#include "sqzfw_gap_fused.h"
+#include "sqzfw_ops_gap.h"
 #include "sqzfw_ops.h"
 
 arm_cmsis_nn_status sqzfw_gap_accumulate_s8(const int8_t *in, int32_t pixels, int32_t c, int32_t input_offset, int32_t first, int32_t *sum)

@@ -3,8 +3,8 @@
  * requantized after the last band, so the conv output never exists whole. Bit-exact with the unfused
  * conv -> int8 -> sqzfw_global_avgpool_requant_s8 (the same exact int32 sums, the same requantization).
  * Golden model: src/golden/gap-fused.ts. */
-#ifndef SQZFW_GAP_FUSED_H
-#define SQZFW_GAP_FUSED_H
+#ifndef SQZFW_OPS_GAP_H
+#define SQZFW_OPS_GAP_H
 
 #include <stdint.h>
 #include "arm_nn_types.h"

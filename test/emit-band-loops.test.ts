@@ -25,7 +25,7 @@ function modelC(size: number): { c: string; calls: number } {
   const plan = planWithChains(p.model, arenaRegions(board), segs, { path: 'dsp', inputIn: 'caller' });
   const g = runGolden(p.model, p.input);
   const files = generate({ model: p.model, plan, board, input: p.input, inputNote: 'loops', expected: Object.fromEntries(p.model.outputs.map((o) => [o, g[o]])) });
-  return { c: files['src/model.c'], calls: plan.steps.length };
+  return { c: files['model/model.c'], calls: plan.steps.length };
 }
 
 /** Every call site sets st once. */
@@ -58,12 +58,15 @@ describe('band loops', () => {
           const here = rnd() < 0.2 ? [...shape, randInt(rnd, 0, kinds.length - 1)] : shape;
           for (const k of here) {
             const text = kinds[k];
-            const slots = Array.from({ length: (text.match(/@/g) ?? []).length / 2 }, () => randInt(rnd, 0, 5000));
+            const slots = Array.from({ length: (text.match(/@/g) ?? []).length / 2 }, () => {
+              const value = randInt(rnd, 0, 5000);
+              return { value, single: String(value) };
+            });
             steps.push({ index: steps.length, comment: `step ${steps.length}`, what: `kind ${k}`, text, slots, band: { chain, index: b, count } });
           }
         }
       }
-      const expected = steps.map((s) => ({ index: s.index, text: s.text.replace(/@(\d+)@/g, (_, k) => String(s.slots[Number(k)])) }));
+      const expected = steps.map((s) => ({ index: s.index, text: s.text.replace(/@(\d+)@/g, (_, k) => s.slots[Number(k)].single) }));
       const unrolled: { index: number; text: string }[] = [];
       for (const b of bandBlocks(steps)) {
         if (b.kind === 'step') unrolled.push({ index: b.index, text: b.text });

@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import type { QConv, QLayer, QModel } from '../quantize/types.js';
 import type { MemoryPlan, Ref, Step } from '../planner/types.js';
 import { cDouble, cIdentifiers, formatArray } from './c.js';
-import { renderC } from './render.js';
+import ejs from 'ejs';
+import { bandBlocks, type Slot } from './band-loops.js';
+import { renderC, TEMPLATES_DIR } from './render.js';
 import { isLibraryRuntimeFile, RUNTIME_DIR } from './board-files.js';
 
 /** The library's folder inside a project. */
@@ -104,7 +106,21 @@ export function renderLibrary(input: LibraryInput): Record<string, string> {
   const weightsBytes = params.reduce((s, p) => s + p.length * (p.type === 'int8_t' ? 1 : 4), 0);
 
   const structs = new StructPool();
-  const steps = plan.steps.map((s, index) => stepView(s, index, layers.get(s.layer)!, ids.get(s.layer)!, ptr, structs));
+  // Each step rendered with slots, so that bands repeating the same calls become loops (band-loops.ts).
+  const rendered = plan.steps.map((s, index) => {
+    const slots: Slot[] = [];
+    const slot = (x: Slot): string => {
+      slots.push(x);
+      return `@${slots.length - 1}@`;
+    };
+    const slotPtr = (ref: Ref): string => {
+      const b = buffers.get(ref.buffer)!;
+      return slot({ value: b.offset + ref.offset, base: external.has(b.region) ? 'model_input' : `arena_${b.region}`, single: ptr(ref) });
+    };
+    const view = stepView(s, index, layers.get(s.layer)!, ids.get(s.layer)!, slotPtr, structs, (n) => slot({ value: n, single: String(n) }));
+    return { index, comment: view.comment as string, what: `${s.op} ${s.layer}`, text: renderStep(view), slots, band: s.band, view };
+  });
+  const steps = rendered.map((r) => r.view);
   const outputs = model.outputs.map((name, index) => {
     const t = model.tensors[name];
     return { index, name, ptr: ptr(plan.outputs[name]), bytes: t.dims.h * t.dims.w * t.dims.c, scale: cDouble(t.scale), zeroPoint: t.zeroPoint };
@@ -155,7 +171,7 @@ export function renderLibrary(input: LibraryInput): Record<string, string> {
       labels: labels?.map((l) => JSON.stringify(l)),
       structs: structs.defs,
       scratchChecks: uniqueScratchChecks(steps),
-      steps,
+      blocks: bandBlocks(rendered),
     }),
     [`${MODEL_DIR}/sqzfw_model.ld`]: renderC('sqzfw_model.ld.ejs', { header, arenas, weightsBytes }),
     [`${MODEL_DIR}/sqzfw_model.mk`]: renderC('sqzfw_model.mk.ejs', { stamp }),
@@ -167,7 +183,20 @@ export function renderLibrary(input: LibraryInput): Record<string, string> {
   return files;
 }
 
-function stepView(s: Step, index: number, layer: QLayer, id: string, ptr: (r: Ref) => string, structs: StructPool): Record<string, unknown> {
+const stepTemplates = new Map<string, ejs.TemplateFunction>();
+
+/** One step's call (templates/c/steps/<kind>-call.c.ejs), without its trailing newline. */
+function renderStep(s: Record<string, unknown>): string {
+  const file = `${TEMPLATES_DIR}steps/${s.kind}-call.c.ejs`;
+  let t = stepTemplates.get(file);
+  if (!t) {
+    t = ejs.compile(readFileSync(file, 'utf8'), { filename: file, escape: (x: unknown) => String(x) });
+    stepTemplates.set(file, t);
+  }
+  return t({ s }).replace(/\n+$/, '');
+}
+
+function stepView(s: Step, index: number, layer: QLayer, id: string, ptr: (r: Ref) => string, structs: StructPool, num: (n: number) => string): Record<string, unknown> {
   // Dims are shared by many layers: named after their shape (NHWC). Parameter structs are named after their layer.
   const dims = (n: number, h: number, w: number, c: number): string => structs.ref('cmsis_nn_dims', `dims_${n}x${h}x${w}x${c}`, dimsInit(n, h, w, c));
   const base = { index, comment: `${s.op} ${s.layer}${s.note ? ` (${s.note})` : ''}`.replace(/\*\//g, '* /') };
@@ -286,7 +315,8 @@ function stepView(s: Step, index: number, layer: QLayer, id: string, ptr: (r: Re
       return { ...base, kind: 'gapfinish', sumPtr, c: s.c, outParams, outPtr: ptr(s.output) };
     }
     case 'fetch':
-      return { ...base, kind: 'fetch', first: s.first, last: s.last, outPtr: ptr(s.output) };
+      // Rows move from band to band like offsets: slots, so a streamed chain still becomes a loop.
+      return { ...base, kind: 'fetch', first: num(s.first), last: num(s.last), outPtr: ptr(s.output) };
   }
 }
 

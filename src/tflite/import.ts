@@ -12,7 +12,7 @@ import { GAP_MAX_COUNT } from '../golden/kernels.js';
 import { activationRange, addParams, convMultiplier, meanMultiplier, softmaxParams } from '../quantize/tflite-params.js';
 import type { QLayer, QModel, QTensor } from '../quantize/types.js';
 import { tflitePadding } from './padding.js';
-import { readTflite, TfliteFormatError } from './read.js';
+import { printable, readTflite, TfliteFormatError } from './read.js';
 import { ACTIVATION_NAMES, Activation, Op, opName, TENSOR_TYPE_NAMES, TensorType } from './schema.js';
 import type { TflModel, TflOperator, TflTensor } from './types.js';
 
@@ -51,7 +51,7 @@ export function tfliteToQModel(m: TflModel, what: string, name: string): TfliteI
   const alias = new Map<number, string>();
   const layers: QLayer[] = [];
 
-  const describe = (i: number): string => `tensor ${i} "${names[i]}"`;
+  const describe = (i: number): string => `tensor ${i} "${printable(names[i])}"`;
 
   /** An int8 activation tensor, registered on first use. */
   const activation = (i: number, where: string): QTensor => {
@@ -99,7 +99,7 @@ export function tfliteToQModel(m: TflModel, what: string, name: string): TfliteI
   const dequantized = new Map<number, number>(); // float output index -> int8 tensor index
 
   m.operators.forEach((op, k) => {
-    const where = `operator ${k} (${op.builtin < 0 ? `custom "${op.custom}"` : opName(op.builtin)})`;
+    const where = `operator ${k} (${op.builtin < 0 ? `custom "${printable(op.custom ?? '')}"` : opName(op.builtin)})`;
     for (const o of op.outputs) if (produced.has(o)) ctx.fail(`${where}, ${describe(o)}`, 'is written twice');
     try {
       const layer = convertOp(op, k, where);
@@ -266,7 +266,7 @@ export function tfliteToQModel(m: TflModel, what: string, name: string): TfliteI
         if (o.activation !== Activation.NONE) ctx.fail(`${where}.fused_activation_function`, 'must be NONE');
         for (const t of ins) {
           sameQuant(t, out, 'CONCATENATION');
-          if (t.dims.h !== out.dims.h || t.dims.w !== out.dims.w) ctx.fail(where, `input ${t.name} is ${fmt(t.dims)}, the output ${fmt(out.dims)}`);
+          if (t.dims.h !== out.dims.h || t.dims.w !== out.dims.w) ctx.fail(where, `input ${printable(t.name)} is ${fmt(t.dims)}, the output ${fmt(out.dims)}`);
         }
         if (ins.reduce((s, t) => s + t.dims.c, 0) !== out.dims.c) ctx.fail(where, `input channels add up to ${ins.reduce((s, t) => s + t.dims.c, 0)}, the output has ${out.dims.c}`);
         return { ...base, op: 'concat', inputs: ins.map((t) => t.name), output: out.name };
@@ -309,7 +309,7 @@ export function tfliteToQModel(m: TflModel, what: string, name: string): TfliteI
         return { ...base, op: 'softmax', inputs: [tin.name], output: out.name, ...sp };
       }
       default:
-        return ctx.fail(where, `operator ${op.builtin < 0 ? `custom "${op.custom}"` : opName(op.builtin)} is not supported`);
+        return ctx.fail(where, `operator ${op.builtin < 0 ? `custom "${printable(op.custom ?? '')}"` : opName(op.builtin)} is not supported`);
     }
   }
 

@@ -8,6 +8,9 @@ import { UserError } from '../errors.js';
 import { loadImageInput } from '../image/index.js';
 import { applyOverrides, defaultCard, parseCardJson, validateCard, type CardOverrides, type ModelCard } from '../import/card.js';
 import { MAX_MODEL_BYTES } from '../import/index.js';
+import type { Preprocessing } from '../emit/index.js';
+import { SYNTHETIC_INPUT_SEED } from '../eval/prepare.js';
+import { syntheticInput, type PreparedModel } from '../flows.js';
 import { quantizeInput } from '../quantize/quantize.js';
 import type { QModel } from '../quantize/types.js';
 import { importTflite, type TfliteImport } from './import.js';
@@ -51,16 +54,22 @@ export function tfliteCard(model: QModel, o: { cardPath?: string; overrides?: Ca
   return card;
 }
 
-/** For `--model m.tflite --image photo.jpg`: the stored int8 model and the photo quantized with its input parameters. */
-export function prepareTfliteImage(o: { model: string; image: string; card?: string; overrides?: CardOverrides }): { model: QModel; input: Int8Array; inputNote: string; labels?: string[] } {
+/**
+ * For `--model m.tflite [--image photo.jpg]`: the stored int8 model and the photo quantized with its input
+ * parameters (without a photo, the synthetic input the demo generates at run time), with the card's class names
+ * and preprocessing. The result has the fields of flows.ts's PreparedModel.
+ */
+export function prepareTfliteImage(o: { model: string; image?: string; card?: string; overrides?: CardOverrides }): PreparedModel {
   const { model } = loadTflite(o.model);
   const card = tfliteCard(model, { cardPath: o.card, overrides: o.overrides });
+  const preprocessing: Preprocessing = { channelOrder: card.channelOrder, pixelRange: card.pixelRange, mean: card.mean, std: card.std, resize: card.resize, source: card.source };
+  const common = { model, labels: card.labels?.names, preprocessing };
+  if (!o.image) return { ...common, ...syntheticInput(model, SYNTHETIC_INPUT_SEED) };
   const dims = model.tensors[model.input].dims;
   const x = loadImageInput(o.image, card, dims);
   return {
-    model,
+    ...common,
     input: quantizeInput(x, model.tensors[model.input]),
     inputNote: `${basename(o.image)}: centre crop ${dims.w}x${dims.h}, ${card.channelOrder}, mean ${card.mean.join(',')}, std ${card.std.join(',')}; quantization as stored in ${basename(o.model)}`,
-    labels: card.labels?.names,
   };
 }

@@ -10,6 +10,9 @@ import type { TflModel, TflOperator, TflOptions, TflQuant, TflTensor } from './t
 
 export class TfliteFormatError extends Error {}
 
+/** A name from the file as it may appear in a one-line message: printable ASCII, at most 60 characters. */
+export const printable = (s: string): string => (s.length > 60 ? `${s.slice(0, 57)}...` : s).replace(/[^\x20-\x7e]/g, '?');
+
 /** Bounds that no SqueezeNet-family file comes near. */
 export const READ_LIMITS = { rank: 8, opIO: 1024, nameBytes: 1 << 16, quantChannels: 1 << 16 };
 
@@ -237,13 +240,14 @@ export function readTflite(bytes: Uint8Array): TflModel {
     const w = `tensor ${i}`;
     const f = F.tensor;
     const name = r.string(t, f.name, `${w}.name`);
-    const shape = r.ints(t, f.shape, `${w} "${name}".shape`, READ_LIMITS.rank);
+    const shown = `${w} "${printable(name)}"`;
+    const shape = r.ints(t, f.shape, `${shown}.shape`, READ_LIMITS.rank);
     const type = r.int(t, f.type, 0, `${w}.type`, 1);
     const bufferIndex = r.int(t, f.buffer, 0, `${w}.buffer`, 4, false);
-    if (bufferIndex >= Math.max(buffers.length, 1)) r.fail(`tensor ${i} "${name}".buffer`, `buffer ${bufferIndex} does not exist (the model has ${buffers.length})`);
-    if (r.field(t, f.sparsity, 4, w)) r.fail(`tensor ${i} "${name}".sparsity`, 'sparse tensors are not supported');
+    if (bufferIndex >= Math.max(buffers.length, 1)) r.fail(`${shown}.buffer`, `buffer ${bufferIndex} does not exist (the model has ${buffers.length})`);
+    if (r.field(t, f.sparsity, 4, w)) r.fail(`${shown}.sparsity`, 'sparse tensors are not supported');
     const data = bufferIndex > 0 ? buffers[bufferIndex] : undefined;
-    const quant = readQuant(r, t, `tensor ${i} "${name}".quantization`);
+    const quant = readQuant(r, t, `${shown}.quantization`);
     return { name, shape, type, ...(data && data.length ? { data } : {}), ...(quant ? { quant } : {}) };
   });
 

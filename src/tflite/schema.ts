@@ -46,7 +46,9 @@ export const Op = {
   QUANTIZE: 114,
 } as const;
 
-export const OP_NAMES: Record<number, string> = Object.fromEntries(Object.entries(Op).map(([k, v]) => [v, k]));
+/** Names of common operators sqzfw does not run, for error messages. */
+const OTHER_OPS: Record<number, string> = { 4: 'DEPTHWISE_CONV_2D', 9: 'FULLY_CONNECTED', 14: 'LOGISTIC', 18: 'MUL', 19: 'RELU', 21: 'RELU6', 28: 'TANH', 34: 'PAD', 41: 'SUB', 49: 'SPLIT', 65: 'SLICE', 82: 'REDUCE_MAX', 117: 'HARD_SWISH' };
+export const OP_NAMES: Record<number, string> = { ...OTHER_OPS, ...Object.fromEntries(Object.entries(Op).map(([k, v]) => [v, k])) };
 export const opName = (code: number): string => OP_NAMES[code] ?? `builtin operator ${code}`;
 
 /** BuiltinOptions union member types. */

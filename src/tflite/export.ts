@@ -9,7 +9,7 @@ import type { QLayer, QModel, QTensor } from '../quantize/types.js';
 import { activationRange } from '../quantize/tflite-params.js';
 import { importTflite } from './import.js';
 import { matchPadding } from './padding.js';
-import { Activation, Op, TensorType } from './schema.js';
+import { Activation, Op, Padding, TensorType } from './schema.js';
 import type { TflModel, TflOperator, TflTensor } from './types.js';
 import { writeTflite } from './write.js';
 
@@ -37,16 +37,27 @@ function activationOf(l: QLayer & { actMin: number; actMax: number }, out: QTens
   throw new UserError(`layer ${l.name}: activation range [${l.actMin}, ${l.actMax}] is not NONE, RELU or RELU6 in TFLite`, 'only fused NONE/RELU/RELU6 activations can be exported');
 }
 
-function padding(l: QLayer & { kernel: [number, number]; stride: [number, number]; pad: { top: number; left: number } }, m: QModel): number {
+type Windowed = QLayer & { kernel: [number, number]; stride: [number, number]; pad: { top: number; left: number } };
+
+/** The SAME/VALID padding that reproduces the layer's, or undefined. */
+function tflitePaddingOf(l: Windowed, m: QModel): number | undefined {
   const i = m.tensors[l.inputs[0]].dims;
   const o = m.tensors[l.output].dims;
-  const p = matchPadding([
+  return matchPadding([
     { input: i.h, kernel: l.kernel[0], stride: l.stride[0], out: o.h, before: l.pad.top },
     { input: i.w, kernel: l.kernel[1], stride: l.stride[1], out: o.w, before: l.pad.left },
   ]);
-  if (p === undefined) throw new UserError(`layer ${l.name}: padding top ${l.pad.top} left ${l.pad.left} with output ${o.h}x${o.w} is neither SAME nor VALID in TFLite`, 'TFLite has no explicit padding: use SAME/VALID-compatible pads');
+}
+
+function padding(l: Windowed, m: QModel): number {
+  const p = tflitePaddingOf(l, m);
+  const o = m.tensors[l.output].dims;
+  if (p === undefined) throw new UserError(`layer ${l.name}: padding top ${l.pad.top} left ${l.pad.left} with output ${o.h}x${o.w} is neither SAME nor VALID in TFLite`, 'TFLite pools have no explicit padding: use SAME/VALID-compatible pads');
   return p;
 }
+
+/** Rows/columns a VALID window needs after the input (and its leading pad) to give `out` outputs. */
+const trailing = (input: number, before: number, kernel: number, stride: number, out: number): number => Math.max(0, (out - 1) * stride + kernel - input - before);
 
 /** The QModel as a TflModel (no checks of the derived numbers; exportTflite does those). */
 export function qmodelToTflite(m: QModel, o: ExportOptions = {}): TflModel {
@@ -81,13 +92,25 @@ export function qmodelToTflite(m: QModel, o: ExportOptions = {}): TflModel {
     const ins = () => l.inputs.map(activation);
     switch (l.op) {
       case 'conv': {
-        const x = ins();
+        let x = ins();
         const tin = m.tensors[l.inputs[0]];
         const tout = m.tensors[l.output];
         const oc = l.bias.length;
         const filter = add({ name: `${l.name}/filter`, shape: [oc, l.kernel[0], l.kernel[1], tin.dims.c], type: TensorType.INT8, data: bytesOf(l.weights), quant: { scale: Array.from(l.weightScales), zeroPoint: new Array(oc).fill(0), quantizedDimension: 0 } });
         const bias = add({ name: `${l.name}/bias`, shape: [oc], type: TensorType.INT32, data: bytesOf(l.bias), quant: { scale: Array.from(l.weightScales, (s) => Math.fround(tin.scale * s)), zeroPoint: new Array(oc).fill(0), quantizedDimension: 0 } });
-        const options = { kind: 'conv2d' as const, padding: padding(l, m), strideW: l.stride[1], strideH: l.stride[0], activation: activationOf(l, tout), dilationW: 1, dilationH: 1 };
+        let pad = tflitePaddingOf(l, m);
+        if (pad === undefined) {
+          // Explicit padding (e.g. Caffe's 1x1 conv10 with pad 1): PAD with the input zero point, then a VALID conv.
+          const o = m.tensors[l.output].dims;
+          const bottom = trailing(tin.dims.h, l.pad.top, l.kernel[0], l.stride[0], o.h);
+          const right = trailing(tin.dims.w, l.pad.left, l.kernel[1], l.stride[1], o.w);
+          const paddings = add({ name: `${l.name}/paddings`, shape: [4, 2], type: TensorType.INT32, data: bytesOf(Int32Array.from([0, 0, l.pad.top, bottom, l.pad.left, right, 0, 0])) });
+          const padded = add({ name: `${l.name}/pad`, shape: [1, tin.dims.h + l.pad.top + bottom, tin.dims.w + l.pad.left + right, tin.dims.c], type: TensorType.INT8, quant: { scale: [tin.scale], zeroPoint: [tin.zeroPoint], quantizedDimension: 0 } });
+          operators.push({ builtin: Op.PAD, version: 2, inputs: [...x, paddings], outputs: [padded], options: { kind: 'none' } });
+          x = [padded];
+          pad = Padding.VALID;
+        }
+        const options = { kind: 'conv2d' as const, padding: pad, strideW: l.stride[1], strideH: l.stride[0], activation: activationOf(l, tout), dilationW: 1, dilationH: 1 };
         operators.push({ builtin: Op.CONV_2D, version: 3, inputs: [...x, filter, bias], outputs: [activation(l.output)], options });
         break;
       }

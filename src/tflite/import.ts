@@ -3,7 +3,7 @@
  * file's float32 scales the way TensorFlow Lite Micro derives it (quantize/tflite-params.ts), so the golden model
  * and the firmware compute what TFLM computes. Supported: int8 SqueezeNet-family graphs as TFLite writes them
  * (CONV_2D, MAX_POOL_2D, AVERAGE_POOL_2D, MEAN over H and W, CONCATENATION, ADD, SOFTMAX, RESHAPE between equal
- * shapes, QUANTIZE uint8/float32 -> int8 at the input, DEQUANTIZE at the outputs). Anything else is a UserError
+ * shapes, PAD into a CONV_2D, QUANTIZE uint8/float32 -> int8 at the input, DEQUANTIZE at the outputs). Anything else is a UserError
  * naming the operator, the tensor and the field.
  */
 import { UserError } from '../errors.js';
@@ -75,8 +75,11 @@ export function tfliteToQModel(m: TflModel, what: string, name: string): TfliteI
     return tensors[n];
   };
   const produced = new Set<number>();
+  /** Outputs of PAD operators: folded into the explicit padding of the CONV_2D that reads them. */
+  const padded = new Map<number, { src: QTensor; top: number; bottom: number; left: number; right: number }>();
   const use = (i: number, where: string): QTensor => {
     if (i < 0 || !produced.has(i)) ctx.fail(where, `${i < 0 ? 'a required input is omitted' : `${describe(i)} is read before any operator writes it`}`);
+    if (padded.has(i)) ctx.fail(`${where}, ${describe(i)}`, 'the output of a PAD is supported only as the input of a CONV_2D');
     return activation(i, where);
   };
   const constant = (i: number | undefined, where: string, type: number, shape: number[] | undefined): TflTensor => {
@@ -160,10 +163,25 @@ export function tfliteToQModel(m: TflModel, what: string, name: string): TfliteI
         alias.set(oi, tin.name);
         return undefined;
       }
+      case Op.PAD: {
+        const tin = use(op.inputs[0], where);
+        if (op.inputs.length !== 2 || op.outputs.length !== 1) ctx.fail(where, 'PAD needs an input and constant paddings (no constant value)');
+        const p = int32s(constant(op.inputs[1], `${where}, paddings`, TensorType.INT32, [4, 2]));
+        if (p[0] || p[1] || p[6] || p[7] || p.some((v) => v < 0 || v > TFLITE_LIMITS.kernel)) ctx.fail(`${where}, paddings`, `[${Array.from(p)}]: only non-negative height and width padding is supported`);
+        const oi = op.outputs[0];
+        const t = m.tensors[oi];
+        const want = [1, tin.dims.h + p[2] + p[3], tin.dims.w + p[4] + p[5], tin.dims.c];
+        if (t.type !== TensorType.INT8 || t.data || t.shape.join() !== want.join()) ctx.fail(`${where}, ${describe(oi)}`, `must be an int8 activation of shape [${want}]`);
+        if (t.quant?.scale[0] !== tin.scale || (t.quant?.zeroPoint[0] ?? 0) !== tin.zeroPoint) ctx.fail(`${where}, ${describe(oi)}.quantization`, 'PAD must keep the quantization of its input');
+        padded.set(oi, { src: tin, top: p[2], bottom: p[3], left: p[4], right: p[5] });
+        return undefined;
+      }
       case Op.CONV_2D: {
         const o = op.options;
         if (o.kind !== 'conv2d') return ctx.fail(`${where}.builtin_options`, 'missing Conv2DOptions');
-        const tin = use(op.inputs[0], where);
+        const pin = padded.get(op.inputs[0]);
+        const pre = pin ?? { top: 0, bottom: 0, left: 0, right: 0 };
+        const tin = pin ? pin.src : use(op.inputs[0], where);
         const [, out] = out1();
         if (o.dilationW !== 1 || o.dilationH !== 1) ctx.fail(`${where}.dilation`, `dilation ${o.dilationH}x${o.dilationW} is not supported (1 only)`);
         const fi = op.inputs[1];
@@ -189,8 +207,12 @@ export function tfliteToQModel(m: TflModel, what: string, name: string): TfliteI
           multiplier[c] = q.mult;
           shift[c] = q.shift;
         });
-        const ph = axis(o.padding, tin.dims.h, kh, o.strideH, out.dims.h, where, 'height');
-        const pw = axis(o.padding, tin.dims.w, kw, o.strideW, out.dims.w, where, 'width');
+        const ph = axis(o.padding, tin.dims.h + pre.top + pre.bottom, kh, o.strideH, out.dims.h, where, 'height');
+        const pw = axis(o.padding, tin.dims.w + pre.left + pre.right, kw, o.strideW, out.dims.w, where, 'width');
+        ph.before += pre.top;
+        ph.after += pre.bottom;
+        pw.before += pre.left;
+        pw.after += pre.right;
         return {
           ...base,
           op: 'conv',

@@ -188,6 +188,7 @@ function readOptions(r: Reader, op: Table, where: string): TflOptions {
     case Options.QuantizeOptions:
     case Options.DequantizeOptions:
     case Options.ReshapeOptions:
+    case Options.PadOptions:
       return { kind: 'none' };
     default:
       return { kind: 'other', type };

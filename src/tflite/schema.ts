@@ -40,6 +40,7 @@ export const Op = {
   CONV_2D: 3,
   DEQUANTIZE: 6,
   MAX_POOL_2D: 17,
+  PAD: 34,
   RESHAPE: 22,
   SOFTMAX: 25,
   MEAN: 40,
@@ -47,7 +48,7 @@ export const Op = {
 } as const;
 
 /** Names of common operators sqzfw does not run, for error messages. */
-const OTHER_OPS: Record<number, string> = { 4: 'DEPTHWISE_CONV_2D', 9: 'FULLY_CONNECTED', 14: 'LOGISTIC', 18: 'MUL', 19: 'RELU', 21: 'RELU6', 28: 'TANH', 34: 'PAD', 41: 'SUB', 49: 'SPLIT', 65: 'SLICE', 82: 'REDUCE_MAX', 117: 'HARD_SWISH' };
+const OTHER_OPS: Record<number, string> = { 4: 'DEPTHWISE_CONV_2D', 9: 'FULLY_CONNECTED', 14: 'LOGISTIC', 18: 'MUL', 19: 'RELU', 21: 'RELU6', 28: 'TANH', 41: 'SUB', 49: 'SPLIT', 65: 'SLICE', 82: 'REDUCE_MAX', 117: 'HARD_SWISH' };
 export const OP_NAMES: Record<number, string> = { ...OTHER_OPS, ...Object.fromEntries(Object.entries(Op).map(([k, v]) => [v, k])) };
 export const opName = (code: number): string => OP_NAMES[code] ?? `builtin operator ${code}`;
 
@@ -59,6 +60,7 @@ export const Options = {
   SoftmaxOptions: 9,
   ConcatenationOptions: 10,
   AddOptions: 11,
+  PadOptions: 22,
   ReshapeOptions: 17,
   ReducerOptions: 27,
   DequantizeOptions: 38,

@@ -3,7 +3,7 @@
  * bit-exact with CMSIS-NN) through scripts/tflm_run.py, in the venv scripts/setup.sh creates (.venv/).
  * Used by the TFLite tests and `npm run bench -- planner`; never by the CLI.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -36,7 +36,8 @@ export interface TflmRequest {
   allocations?: boolean;
 }
 
-export function runTflm(req: TflmRequest): { runs: TflmRun[]; allocations: string } {
+/** Runs TFLM in a child process (asynchronous: a long run does not block the caller's event loop). */
+export async function runTflm(req: TflmRequest): Promise<{ runs: TflmRun[]; allocations: string }> {
   const py = tflmPython();
   if (!py) throw new Error('TFLite Micro is not installed: run scripts/setup.sh (creates .venv with tflite-micro)');
   const body = JSON.stringify({
@@ -46,7 +47,16 @@ export function runTflm(req: TflmRequest): { runs: TflmRun[]; allocations: strin
     arena: req.arenaBytes ?? 64 << 20,
     allocations: !!req.allocations,
   });
-  const r = spawnSync(py, [join(root, 'scripts', 'tflm_run.py'), req.model], { input: body, maxBuffer: 1 << 30, encoding: 'utf8' });
+  const r = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    const child = spawn(py, [join(root, 'scripts', 'tflm_run.py'), req.model], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => err.push(d));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
+    child.stdin.end(body);
+  });
   if (r.status !== 0) throw new Error(`TFLite Micro failed on ${req.model} (exit ${r.status}): ${r.stderr.trim().split('\n').slice(-5).join(' | ')}`);
   const reply = JSON.parse(r.stdout) as { runs: { outputs: string[]; tensors: Record<string, string> }[] };
   const b = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'base64'));

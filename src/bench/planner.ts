@@ -3,7 +3,8 @@
  * SqueezeNet v1.1 at 224x224 and v1.0 at 227x227 (1000 classes, int8, model input and all kernel scratch in the
  * arena). Every plan is first run on simulated RAM against the golden model; when arm-none-eabi-gcc and QEMU are
  * available (and SQZFW_BENCH_QEMU is not 0) each one is also built and run on mps2-an500, all output bytes
- * compared, and the guest instruction counts reported.
+ * compared, and the guest instruction counts reported. The same model exported as .tflite gives TFLite Micro's arena
+ * beside ours (tflm-arena.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +19,7 @@ import { executePlan } from '../planner/execute.js';
 import { planForBoard } from '../planner/index.js';
 import type { MemoryPlan } from '../planner/types.js';
 import { MANIFEST, toHex, writeProject, type ProjectManifest } from '../project.js';
+import { tflmArenaRows } from './tflm-arena.js';
 import type { Bench, BenchRow } from './types.js';
 
 const KIB = 1024;
@@ -112,6 +114,7 @@ export const benchPlanner: Bench = async () => {
         row(`${name}: peak SRAM of the fastest plan within ${c.targetKiB} KiB`, ['layer by layer', plain.peakBytes], ['row bands', fit.peakBytes], 'bytes',
           `${kib(fit.peakBytes)} <= ${c.targetKiB} KiB: ${fit.peakBytes <= c.targetKiB * KIB ? 'yes' : 'NO'}; extra MACs ${pct(fit.macs, plain.macs)}; ${bands(fit)}; planned in ${t3 - t2} ms`),
       );
+      rows.push(...(await tflmArenaRows(name, p.model, p.input, plain, tiled)));
       if (c.variant === 'v1.1') {
         rows.push(row(`${name}: activation RAM against ST Edge AI Core 3.0`, ['ST Edge AI Core 3.0 (published)', ST_V11_224_BYTES], ['sqzfw row bands', tiled.peakBytes], 'bytes',
           `${(ST_V11_224_BYTES / tiled.peakBytes).toFixed(2)}x below (target: at least 3.2x, <= 256 KiB); ST's figure is from the stm32ai-modelzoo README, not measured here`));

@@ -11,6 +11,7 @@ import { exportTflite, importTflite } from '../src/tflite/index.js';
 import { mulberry32, randInt } from '../src/util/random.js';
 import { syntheticModel } from '../src/weights/synthetic.js';
 import { randomGraph } from './helpers/random-graph.js';
+import { settle } from './helpers/settle.js';
 
 const HOSTILE = [0, 1, 3, 4, 0x7fffffff, 0x80000000, 0xffffffff, 0xfffffffc, 0x10000, 0x00ffffff];
 
@@ -59,7 +60,7 @@ function mutate(rnd: () => number, src: Uint8Array, kind: number): Uint8Array {
 }
 
 describe('fuzzed .tflite files', () => {
-  test('4000 mutated files: a clear error or a valid model, never a crash, hang or unbounded allocation', () => {
+  test('4000 mutated files: a clear error or a valid model, never a crash, hang or unbounded allocation', async () => {
     const base = seeds();
     const rnd = mulberry32(99);
     const counts = { error: 0, valid: 0 };
@@ -67,6 +68,7 @@ describe('fuzzed .tflite files', () => {
     let slowest = 0;
     const heap0 = process.memoryUsage().heapUsed;
     for (let i = 0; i < 4000; i++) {
+      if (i % 200 === 0) await settle();
       const src = base[i % base.length];
       const bytes = mutate(rnd, src, i % 5);
       const t0 = performance.now();

@@ -13,7 +13,7 @@ import { runOnFirmware } from '../src/flows.js';
 import { loadTflite } from '../src/tflite/index.js';
 import { tflmPython } from '../src/tflite/tflm.js';
 import { haveTool } from './c/cases.js';
-import { compareWithTflm, devImages, haveTflm, imageInput } from './helpers/tflm.js';
+import { compareWithTflm, devImages, haveTflm, imageInput, settle } from './helpers/tflm.js';
 
 const work = mkdtempSync(join(tmpdir(), 'sqzfw-tflite-ind-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -28,6 +28,7 @@ describe.skipIf(!haveTflm)('a .tflite from an independent writer', () => {
   ] as const)('%s head @%i, %i classes: golden == TFLM on every tensor for real photos; firmware in QEMU == TFLM', async (head, size, classes, seed) => {
     const file = join(work, `${head}.tflite`);
     execFileSync(tflmPython()!, [WRITER, file, '--size', String(size), '--classes', String(classes), '--head', head, '--seed', String(seed)]);
+    await settle();
     const imp = loadTflite(file);
     expect(imp.inputType).toBe('uint8');
     expect(imp.model.layers.map((l) => l.op).filter((o) => o === 'conv')).toHaveLength(26);

@@ -13,7 +13,7 @@ import { prepareSynthetic, runOnFirmware } from '../src/flows.js';
 import type { Variant } from '../src/pipeline.js';
 import type { QModel } from '../src/quantize/types.js';
 import { exportTflite, loadTflite, type ExportOptions } from '../src/tflite/index.js';
-import { compareWithTflm, devImages, haveTflm, imageInput, SHARED } from './helpers/tflm.js';
+import { compareWithTflm, devImages, haveTflm, imageInput, settle, SHARED } from './helpers/tflm.js';
 import { haveTool } from './c/cases.js';
 
 const work = mkdtempSync(join(tmpdir(), 'sqzfw-tflm-'));
@@ -30,7 +30,9 @@ function exportTo(model: QModel, name: string, o: ExportOptions): string {
 
 /** Export -> TFLM on `images` photos, every tensor compared with the golden model of the file read back. */
 async function oracle(model: QModel, name: string, o: ExportOptions, images: string[]) {
+  await settle();
   const file = exportTo(model, name, o);
+  await settle();
   const imp = loadTflite(file);
   expect(images.length).toBeGreaterThan(0);
   const inputs = images.map((p) => imageInput(imp.model, p));
@@ -62,6 +64,7 @@ const CASES: [Variant, number, number, ExportOptions][] = [
 
 describe.skipIf(!haveTflm)('exported synthetic models in TFLite Micro', () => {
   test.each(CASES)('%s @%i, %i classes (%o): every tensor equals the golden model on real photos; firmware equals TFLM', async (variant, size, classes, o) => {
+    await settle();
     const p = prepareSynthetic({ variant, inputSize: size, classes, seed: 5 });
     const { file, inputs, r } = await oracle(p.model, `${variant}-${size}-${classes}`, o, devImages(3, (size * 7) % 190));
     if (canRunQemu && size <= 160) {
@@ -73,6 +76,7 @@ describe.skipIf(!haveTflm)('exported synthetic models in TFLite Micro', () => {
 
 describe.skipIf(!haveTflm || !existsSync(REAL_MODEL))('the real ImageNet SqueezeNet v1.0, exported', () => {
   test('TFLM == golden on every tensor for real photos, and the firmware in QEMU == TFLM', async () => {
+    await settle();
     const photos = devImages(3, 20);
     const p = prepareImageModel({ model: REAL_MODEL, image: photos[0], calib: join(SHARED, 'images', 'dev'), calibCount: 4 });
     const { file, inputs, r } = await oracle(p.model, 'squeezenet1.0-imagenet', { input: 'uint8', output: 'float32' }, photos);

@@ -20,6 +20,9 @@ export const haveTflm = !!tflmPython();
 if (!haveTflm && process.env.CI) throw new Error('TFLite Micro is required in CI: scripts/setup.sh creates .venv with tflite-micro');
 if (!haveTflm) console.warn('skipping the TFLite Micro oracle tests: .venv with tflite-micro is missing (run scripts/setup.sh)');
 
+export { settle } from './settle.js';
+import { settle } from './settle.js';
+
 export const devImages = (n: number, from = 0): string[] =>
   readdirSync(DEV_IMAGES).filter((f) => /\.jpe?g$/i.test(f)).sort().slice(from, from + n).map((f) => join(DEV_IMAGES, f));
 
@@ -45,7 +48,8 @@ export async function compareWithTflm(file: string, imp: TfliteImport, inputs: I
   const fileInputs = inputs.map((x) => (imp.inputType === 'uint8' ? Uint8Array.from(x, (v) => v + 128) : new Uint8Array(x.buffer, x.byteOffset, x.length)));
   const { runs } = await runTflm({ model: file, inputs: fileInputs, tensors: names.map((n) => imp.tensorIndex[n]), outputCount: model.outputs.length });
   const res: OracleResult = { runs: runs.length, tensorsPerRun: names.length, bytes: 0, mismatches: [], outputs: [] };
-  runs.forEach((run, k) => {
+  for (const [k, run] of runs.entries()) {
+    await settle();
     const golden = runGolden(model, inputs[k]);
     const outs: Record<string, Int8Array> = {};
     for (const n of names) {
@@ -63,6 +67,6 @@ export async function compareWithTflm(file: string, imp: TfliteImport, inputs: I
       res.bytes += want.length;
     }
     res.outputs.push(outs);
-  });
+  }
   return res;
 }

@@ -106,7 +106,7 @@ export function registerEvalCommand(program: Command): void {
   evalCmd.action(async (o: EvalFlags) => {
     const m = modelFlags(o);
     if (isTflitePath(m.path)) {
-      if (o.calib) throw new UserError('--calib does not apply to a .tflite model: its quantization is used as stored', 'drop --calib');
+      if (o.calib || o.ranges) throw new UserError(`${o.calib ? '--calib' : '--ranges'} does not apply to a .tflite model: its quantization is used as stored`, `drop ${o.calib ? '--calib' : '--ranges'}`);
       const progress = o.progress ? stderrProgress() : silentProgress;
       const r = await runTfliteEval({ model: m.path, card: m.cardPath, overrides: m.overrides, images: o.images, labels: o.labels, limit: o.limit, emulate: o.emulate, board: o.board, workDir: o.workDir, progress });
       console.log(o.json ? JSON.stringify(r, null, 1) : formatTfliteEval(r));

@@ -96,3 +96,19 @@ if command -v python3 >/dev/null 2>&1; then
 else
   log "python3 not found: the Renode test checks need python3 with robotframework==$ROBOT_VERSION"
 fi
+
+# ---- TensorFlow Lite Micro (the oracle of the TFLite tests) -------------------------------------------------------
+# A venv in .venv (git-ignored) with the pip tflite-micro interpreter (a pre-release build: --pre) and numpy; the
+# schema classes it ships also serve the independent .tflite writer (scripts/tflite_independent_writer.py).
+# Without python3 -m venv the TFLite tests fail in CI (CI=true) and skip with a reason elsewhere.
+if ! [ -x .venv/bin/python ] || ! .venv/bin/python -c "import tflite_micro, numpy" >/dev/null 2>&1; then
+  if command -v python3 >/dev/null 2>&1; then
+    log "creating .venv with tflite-micro and numpy (pip)"
+    if ! out=$( { python3 -m venv .venv && .venv/bin/python -m pip install --quiet --disable-pip-version-check --pre tflite-micro numpy; } 2>&1 </dev/null); then
+      printf '%s\n' "$out" | tail -n 5 >&2
+      log "could not set up .venv with tflite-micro: the TFLite Micro oracle tests will fail until it is installed (python3-venv is needed)"
+    fi
+  else
+    log "python3 not found: the TFLite Micro oracle tests need python3 with venv"
+  fi
+fi

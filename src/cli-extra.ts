@@ -3,10 +3,11 @@ import type { Command } from 'commander';
 import { registerAsicCommand } from './asic/cli.js';
 import { registerEvalCommand, registerFetchModelCommand } from './eval/cli.js';
 import { registerBoardCommands } from './flash/cli.js';
+import { isTflitePath, loadTflite } from './tflite/index.js';
 
 export function registerExtraCommands(program: Command): void {
   registerEvalCommand(program);
   registerFetchModelCommand(program);
-  registerAsicCommand(program);
+  registerAsicCommand(program, { loadModel: (req) => (isTflitePath(req.model) ? loadTflite(req.model).model : null) });
   registerBoardCommands(program);
 }

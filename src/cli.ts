@@ -22,6 +22,8 @@ import { registerExtraCommands } from './cli-extra.js';
 import { prepareImageModel } from './eval/prepare.js';
 import { APP_NAMES, APPS, DEFAULT_APP, type AppName } from './emit/apps.js';
 import { stderrProgress } from './eval/progress.js';
+import { registerExportCommand } from './tflite/cli.js';
+import { isTflitePath, prepareTfliteImage } from './tflite/index.js';
 
 const int = (name: string, min: number, max: number) => (v: string): number => {
   const n = Number(v);
@@ -71,7 +73,7 @@ const planFlags = (o: PlanFlags) => ({ dsp: o.dsp, strategy: o.strategy, maxReco
 /** Model options of the firmware commands: a synthetic SqueezeNet by default, or a real ONNX model with an image. */
 const addFirmwareModelOptions = (cmd: Command): Command =>
   addModelOptions(cmd)
-    .option('--model <file>', 'ONNX model file (card: the .json beside it, or --card); default: synthetic weights')
+    .option('--model <file>', 'ONNX model (card: the .json beside it, or --card) or int8 .tflite (quantization as stored); default: synthetic weights')
     .option('--image <file>', 'JPEG or PNG image the demo application runs on (with --model; default: a synthetic input generated at run time)')
     .option('--calib <dir>', 'calibration images (with --model; default: the embedded image alone)')
     .addOption(new Option('--calib-count <n>', 'calibration images taken from --calib (first N by name)').default(100).argParser(int('--calib-count', 1, 100000)))
@@ -92,6 +94,10 @@ function prepare(o: ModelOpts, app: AppName = DEFAULT_APP): PreparedModel {
   if (o.image && !APPS[app].takesImage) throw new UserError(`--image needs an application that runs the model on it: --app ${app} has none`, 'drop --image, or use --app demo');
   if (o.model) {
     const overrides = o.classNames ? { labelsFile: o.classNames } : {};
+    if (isTflitePath(o.model)) {
+      if (o.calib || o.ranges) throw new UserError(`${o.calib ? '--calib' : '--ranges'} does not apply to a .tflite model: its quantization is used as stored`, `drop ${o.calib ? '--calib' : '--ranges'}`);
+      return prepareTfliteImage({ model: o.model, image: o.image, card: o.card, overrides });
+    }
     if (!o.calib && !o.ranges) console.error(`warning: calibrating the real model on ${o.image ? 'the image alone' : 'a few synthetic images'} gives poor int8 ranges; pass --calib DIR (or --ranges FILE from sqzfw calibrate --out)`);
     const p = prepareImageModel({ model: o.model, card: o.card, overrides, image: o.image, calib: o.calib, calibCount: o.calibCount, ranges: o.ranges, progress: process.stderr.isTTY ? stderrProgress() : undefined });
     console.log(`calibrated on ${p.calibration.source} (${p.calibration.method}, ${p.calibration.seconds.toFixed(1)} s)`);
@@ -222,6 +228,7 @@ export function buildProgram(): Command {
       await doEmulate(o.out, o.timeout);
     });
 
+  registerExportCommand(program, { addOptions: addFirmwareModelOptions, prepare });
   registerExtraCommands(program);
   return program;
 }

@@ -42,7 +42,7 @@ export function loadAsicModel(req: ModelRequest, opts: AsicCommandOptions = {}):
   if (m) return m;
   throw new UserError(
     `unknown model "${req.model}"`,
-    `use a SqueezeNet variant (${VARIANTS.join(', ')}); ONNX models are accepted once the importer is wired into sqzfw asic`,
+    `use a SqueezeNet variant (${VARIANTS.join(', ')}) or an int8 .tflite file; ONNX models are accepted once the importer is wired into sqzfw asic`,
   );
 }
 
@@ -87,7 +87,7 @@ export function registerAsicCommand(program: Command, cmdOpts: AsicCommandOption
     .command('asic')
     .description('lay the int8/int4 weights out in on-die ROM/SRAM macros: memory_map.json, C header, SV package, $readmemh files, report')
     .requiredOption('--profile <profile>', `ASIC profile: a JSON file or a built-in name (${listBuiltinProfiles().join(', ') || 'see asic-profiles/'})`)
-    .requiredOption('--model <model>', `model: a SqueezeNet variant (${VARIANTS.join(', ')})`)
+    .requiredOption('--model <model>', `model: a SqueezeNet variant (${VARIANTS.join(', ')}) or an int8 .tflite file`)
     .addOption(new Option('--precision <p>', 'weight precision (default: the profile\'s weightPrecision)').choices(['int8', 'int4']))
     .addOption(new Option('--input-size <n>', 'input height and width in pixels (sizes the arena)').default(224).argParser(int('--input-size', 16, 1024)))
     .addOption(new Option('--classes <n>', 'number of output classes').default(1000).argParser(int('--classes', 1, 100000)))

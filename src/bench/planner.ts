@@ -4,7 +4,8 @@
  * plan without the fused classifier pool and with the input in the arena (the tiled plan of before), and the
  * smallest plans with the fused pool and the input in the arena, in a caller's buffer, or streamed. Every plan is first run on simulated RAM against the golden model; when arm-none-eabi-gcc and QEMU are
  * available (and SQZFW_BENCH_QEMU is not 0) each one is also built and run on mps2-an500, all output bytes
- * compared, and the guest instruction counts reported.
+ * compared, and the guest instruction counts reported. The same model exported as .tflite gives TFLite Micro's arena
+ * beside ours (tflm-arena.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +20,7 @@ import { executePlan } from '../planner/execute.js';
 import { planForBoard } from '../planner/index.js';
 import type { MemoryPlan } from '../planner/types.js';
 import { MANIFEST, toHex, writeProject, type ProjectManifest } from '../project.js';
+import { tflmArenaRows } from './tflm-arena.js';
 import type { Bench, BenchRow } from './types.js';
 
 const KIB = 1024;
@@ -134,6 +136,7 @@ export const benchPlanner: Bench = async () => {
         row(`${name}: arena of the smallest plan, fused pool, streamed input`, ['row bands, unfused (before)', tiled.peakBytes], ['fused pool, input streamed', stream.peakBytes], 'bytes',
           `${vs(stream)}; ${mark(stream, c.markOutKiB)}; the callback is asked ${fetches.length} times for ${fetchedRows} of ${p.model.tensors[p.model.input].dims.h} rows; the three plans planned in ${t4 - t3} ms`),
       );
+      rows.push(...(await tflmArenaRows(name, p.model, p.input, plain, fused)));
       if (c.variant === 'v1.1') {
         rows.push(row(`${name}: activation RAM against ST Edge AI Core 3.0`, ['ST Edge AI Core 3.0 (published)', ST_V11_224_BYTES], ['sqzfw row bands', tiled.peakBytes], 'bytes',
           `${(ST_V11_224_BYTES / tiled.peakBytes).toFixed(2)}x below (target: at least 3.2x, <= 256 KiB); ST's figure is from the stm32ai-modelzoo README, not measured here`));

@@ -12,6 +12,8 @@ import { CATALOG, fetchModel } from './fetch.js';
 import { defaultJobs } from './parallel.js';
 import { writeRanges } from '../quantize/ranges-file.js';
 import { stderrProgress, silentProgress } from './progress.js';
+import { isTflitePath } from '../tflite/index.js';
+import { formatTfliteEval, runTfliteEval } from '../tflite/eval.js';
 
 const int = (name: string, min: number, max: number) => (v: string): number => {
   const n = Number(v);
@@ -103,6 +105,13 @@ export function registerEvalCommand(program: Command): void {
     .option('--no-progress', 'no progress bar on stderr');
   evalCmd.action(async (o: EvalFlags) => {
     const m = modelFlags(o);
+    if (isTflitePath(m.path)) {
+      if (o.calib || o.ranges) throw new UserError(`${o.calib ? '--calib' : '--ranges'} does not apply to a .tflite model: its quantization is used as stored`, `drop ${o.calib ? '--calib' : '--ranges'}`);
+      const progress = o.progress ? stderrProgress() : silentProgress;
+      const r = await runTfliteEval({ model: m.path, card: m.cardPath, overrides: m.overrides, images: o.images, labels: o.labels, limit: o.limit, emulate: o.emulate, board: o.board, workDir: o.workDir, progress });
+      console.log(o.json ? JSON.stringify(r, null, 1) : formatTfliteEval(r));
+      return;
+    }
     const r = await runEval({
       model: m.path,
       card: m.cardPath,

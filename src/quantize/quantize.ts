@@ -5,17 +5,18 @@
  * Ops that only move or compare bytes (max pool, concat, windowed average pool) need equal quantization on their
  * inputs and output, so those tensors are grouped and share one range. A global average pool requantizes
  * (sqzfw_global_avgpool_requant_s8), so its output keeps its own calibrated range.
+ * Scales are float32 and every multiplier is derived from them as TFLite Micro does (tflite-params.ts): the QModel
+ * is exactly what its .tflite export (src/tflite) means, and TFLM runs that file bit-exactly like the golden model.
  */
 import type { FloatModel, Graph } from '../graph/ir.js';
-import { quantizeMultiplier } from '../golden/kernels.js';
 import type { Ranges } from './calibrate.js';
+import { ADD_LEFT_SHIFT, addParams, convMultiplier, f32, meanMultiplier, softmaxParams } from './tflite-params.js';
 import type { QLayer, QModel, QTensor } from './types.js';
+
+export { ADD_LEFT_SHIFT } from './tflite-params.js';
 
 const SOFTMAX_SCALE = 1 / 256;
 const SOFTMAX_ZERO_POINT = -128;
-/** TFLite's kScaledDiffIntegerBits for int8 softmax, and the elementwise-add input left shift. */
-const SCALED_DIFF_INTEGER_BITS = 5;
-export const ADD_LEFT_SHIFT = 20;
 
 /** Tensors that must share quantization parameters (union-find over pass-through ops). */
 function shareGroups(graph: Graph): Map<string, string> {
@@ -43,24 +44,17 @@ export function activationParams(min: number, max: number): { scale: number; zer
   const lo = Math.min(0, min);
   let hi = Math.max(0, max);
   if (hi - lo < 1e-6) hi = lo + 1e-6;
-  const scale = (hi - lo) / 255;
+  const scale = f32((hi - lo) / 255);
   const zeroPoint = Math.max(-128, Math.min(127, Math.round(-128 - lo / scale)));
   return { scale, zeroPoint };
 }
 
-/** TFLite PreprocessSoftmaxScaling + CalculateInputRadius for beta = 1. */
-function softmaxParams(inputScale: number): { mult: number; shift: number; diffMin: number } {
-  const real = Math.min(inputScale * 2 ** (31 - SCALED_DIFF_INTEGER_BITS), 2 ** 31 - 1);
-  const { mult, shift } = quantizeMultiplier(real);
-  const maxInputRescaled = ((2 ** SCALED_DIFF_INTEGER_BITS - 1) * 2 ** (31 - SCALED_DIFF_INTEGER_BITS)) / 2 ** shift;
-  return { mult, shift, diffMin: -Math.floor(maxInputRescaled) };
-}
 
 const roundHalfAway = (x: number): number => Math.sign(x) * Math.round(Math.abs(x));
 
 /**
- * A global average pool's output scale is at least its input scale / (H*W * 2^20): keeps the requantization
- * multiplier in range (quantizeMultiplier allows shift <= 30) when the output range is degenerate (e.g. all zero).
+ * A global average pool's output scale is at least its input scale / 2^20: keeps TFLite MEAN's multiplier
+ * in_scale / out_scale in range (quantizeMultiplier allows shift <= 30) when the output range is degenerate.
  */
 const GAP_MAX_GAIN = 2 ** 20;
 
@@ -91,7 +85,7 @@ export function quantizeModel(model: FloatModel, ranges: Ranges): QModel {
     if (n.op !== 'avgpool' || !n.global) continue;
     const tin = tensors[n.inputs[0]];
     const tout = tensors[n.output];
-    const floor = tin.scale / (poolCount(graph, n.inputs[0]) * GAP_MAX_GAIN);
+    const floor = tin.scale / GAP_MAX_GAIN;
     if (tout.scale < floor) {
       const lo = Math.min(0, groupRange.get(groups.get(n.output)!)!.min);
       for (const [t, g] of groups) if (g === groups.get(n.output)) tensors[t] = { ...tensors[t], ...activationParams(lo, lo + 255 * floor) };
@@ -118,14 +112,14 @@ export function quantizeModel(model: FloatModel, ranges: Ranges): QModel {
         for (let oc = 0; oc < n.outChannels; oc++) {
           let amax = 0;
           for (let i = 0; i < per; i++) amax = Math.max(amax, Math.abs(p.weights[oc * per + i]));
-          const ws = amax > 0 ? amax / 127 : 1;
+          const ws = amax > 0 ? f32(amax / 127) : 1;
           weightScales[oc] = ws;
           for (let i = 0; i < per; i++) {
             weights[oc * per + i] = Math.max(-127, Math.min(127, roundHalfAway(p.weights[oc * per + i] / ws)));
           }
           const b = roundHalfAway(p.bias[oc] / (tin.scale * ws));
           bias[oc] = Math.max(-2147483648, Math.min(2147483647, b));
-          const q = quantizeMultiplier((tin.scale * ws) / tout.scale);
+          const q = convMultiplier(tin.scale, ws, tout.scale);
           multiplier[oc] = q.mult;
           shift[oc] = q.shift;
         }
@@ -150,17 +144,14 @@ export function quantizeModel(model: FloatModel, ranges: Ranges): QModel {
       case 'avgpool': {
         const l = { ...base, op: n.op, kernel: [...n.kernel] as [number, number], stride: [...n.stride] as [number, number], pad: { ...n.pad }, actMin: -128, actMax: 127 };
         if (n.op !== 'avgpool' || !n.global) return l;
-        const q = quantizeMultiplier(tin.scale / (poolCount(graph, n.inputs[0]) * tout.scale));
+        const q = meanMultiplier(tin.scale, tout.scale, poolCount(graph, n.inputs[0]));
         return { ...l, requant: { inputOffset: -tin.zeroPoint, outputOffset: tout.zeroPoint, mult: q.mult, shift: q.shift } };
       }
       case 'concat':
         return { ...base, op: 'concat' };
       case 'add': {
         const t2 = tensors[n.inputs[1]];
-        const twiceMax = 2 * Math.max(tin.scale, t2.scale);
-        const m1 = quantizeMultiplier(tin.scale / twiceMax);
-        const m2 = quantizeMultiplier(t2.scale / twiceMax);
-        const mo = quantizeMultiplier(twiceMax / (2 ** ADD_LEFT_SHIFT * tout.scale));
+        const { m1, m2, mo } = addParams(tin.scale, t2.scale, tout.scale);
         return {
           ...base,
           op: 'add',

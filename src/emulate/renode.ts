@@ -14,6 +14,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { hashComment } from '../util/text.js';
 import ejs from 'ejs';
 import { UserError } from '../errors.js';
 import { findRegion, loadBoard, type Board } from '../boards/index.js';
@@ -163,8 +164,8 @@ export function renderRenodeFiles(input: RenodeFilesInput): Record<string, strin
   const perMac = board.cpu.dsp ? 3 : 10;
   const timeout = Math.ceil((2 * input.macs * perMac) / (mips * 1e6)) + 30;
   const header = generatedHeader(`Renode files for board ${board.name}`);
-  const name = `sqzfw ${input.model} on ${board.name}`;
-  const description = `${input.model} int8 firmware on ${board.name} (${renode.platform}), UART ${renode.uart}`;
+  const name = hashComment(`sqzfw ${input.model} on ${board.name}`);
+  const description = hashComment(`${input.model} int8 firmware on ${board.name} (${renode.platform}), UART ${renode.uart}`);
   const boardName = input.boardName ?? board.name;
 
   const lines: { name: string; value: string }[] = [

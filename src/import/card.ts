@@ -4,7 +4,8 @@
  * ../shared/models/squeezenet1.0-imagenet.json) and overridden by CLI flags; defaults are torchvision's ImageNet
  * convention, which is what torch.onnx exports of torchvision models expect.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readInputText } from '../util/input-file.js';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../errors.js';
@@ -67,14 +68,12 @@ export function defaultCard(name: string, inputSize: number, channels = 3): Mode
 
 // ---------- labels ----------
 
+/** Class lists are tens of KB (ImageNet: 31 KB); anything beyond this is refused before it is read. */
+export const MAX_LABELS_BYTES = 8 << 20;
+
 /** Reads class names: "0 n01440764 tench" lines (imagenet-classes.txt), "n01440764 tench, Tinca tinca" (synset.txt), or one name per line. */
 export function readLabelsFile(path: string): Labels {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new UserError(`cannot read labels file ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, 'pass a text file with one class per line');
-  }
+  const text = readInputText(path, { what: 'labels file', maxBytes: MAX_LABELS_BYTES, hint: 'pass a text file with one class per line' });
   return parseLabels(text, path);
 }
 

@@ -6,14 +6,14 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_BOARD, listBoards, loadBoard, qemuTwin } from './boards/index.js';
 import { buildLibrary, weightsReportLines } from './build/index.js';
 import { defaultEmulator, emulateWithRenode, EMULATORS, type EmulatorName } from './emulate/targets.js';
-import { readManifest } from './project.js';
+import { projectBoard, readManifest } from './project.js';
 import { buildFirmware } from './build/index.js';
-import { isUserError, UserError } from './errors.js';
+import { EXIT, isUserError, UserError } from './errors.js';
 import { arenaRegions, describeMismatch, emulateProject, generateProject, kernelPath, prepareSynthetic, type PreparedModel } from './flows.js';
 import { parseMaxRecompute, PLAN_STRATEGIES, planModel, type PlanStrategy } from './planner/index.js';
 import { planSvg, planTable } from './planner/report.js';
 import { planSummary } from './emit/index.js';
-import { writeFilesAtomically } from './project.js';
+import { fsError, writeOutputDir } from './util/out-dir.js';
 import { graphInfo } from './graph/info.js';
 import { buildSqueezeNet, isVariant, VARIANTS, type Variant } from './graph/squeezenet.js';
 import { VERSION } from './version.js';
@@ -101,7 +101,7 @@ async function doBuild(projectDir: string, o: { cmsisNn?: string; dsp: boolean }
     console.log(`built ${l.lib}: code and weights ${l.text} bytes (${kib(l.text)}), data ${l.data} bytes, uninitialized ${l.bss} bytes (the activation arenas)`);
     return;
   }
-  const board = loadBoard(manifest.board);
+  const board = projectBoard(projectDir, manifest);
   // Semihosting only where an emulator or debugger catches it: on a bare board it faults.
   const r = await buildFirmware({ projectDir, cmsisNnDir: o.cmsisNn, semihosting: !!board.qemu, dsp: o.dsp });
   console.log(`built ${r.elf}: flash ${r.flashBytes} bytes (${kib(r.flashBytes)}), RAM ${r.ramBytes} bytes (${kib(r.ramBytes)})`);
@@ -115,7 +115,7 @@ async function doBuild(projectDir: string, o: { cmsisNn?: string; dsp: boolean }
 }
 
 async function doEmulate(projectDir: string, timeoutS: number, emulator?: EmulatorName): Promise<void> {
-  const board = loadBoard(readManifest(projectDir).board);
+  const board = projectBoard(projectDir);
   if ((emulator ?? defaultEmulator(board)) === 'renode') return emulateWithRenode(projectDir, timeoutS);
   const r = await emulateProject({ projectDir, timeoutMs: timeoutS * 1000 });
   const names = r.labels.length ? r.labels : [];
@@ -123,7 +123,7 @@ async function doEmulate(projectDir: string, timeoutS: number, emulator?: Emulat
   if (r.instructions !== undefined) console.log(`instructions per inference: ${r.instructions.toLocaleString('en-US')} (QEMU -icount, SysTick ticks ${r.ticks})`);
   if (r.cyclesNote) console.log(`cycles: unavailable (${r.cyclesNote})`);
   if (r.comparison.mismatches.length || r.comparison.missing.length) {
-    throw new UserError(`${describeMismatch(r.comparison)} (board ${r.board})`, 'this is a bug in sqzfw or in the linked CMSIS-NN: please report it with the project folder', 1);
+    throw new UserError(`${describeMismatch(r.comparison)} (board ${r.board})`, 'this is a bug in sqzfw or in the linked CMSIS-NN: please report it with the project folder', EXIT.mismatch);
   }
   console.log(`compared ${r.comparison.bytes} output bytes with the golden model: bit-exact`);
 }
@@ -164,7 +164,7 @@ export function buildProgram(): Command {
       const { model } = prepare(o);
       const plan = planModel(model, { regions: arenaRegions(board), path: kernelPath(board, o.dsp), strategy: o.strategy, maxRecompute: o.maxRecompute });
       console.log(planTable(plan));
-      writeFilesAtomically(o.out, { 'plan.json': `${JSON.stringify(planSummary(plan), null, 1)}\n`, 'plan.svg': planSvg(plan) });
+      writeOutputDir(o.out, { 'plan.json': `${JSON.stringify(planSummary(plan), null, 1)}\n`, 'plan.svg': planSvg(plan) }, { flag: '--out', marker: 'plan.json', writer: 'sqzfw plan' });
       console.log(`wrote ${o.out}/plan.json and ${o.out}/plan.svg`);
     });
 
@@ -175,7 +175,7 @@ export function buildProgram(): Command {
     .option('--no-dsp', 'plan scratch for the scalar kernels even on DSP cores')
     .action((o: ModelOpts & PlanFlags & { board: string; out: string; app: AppName }) => {
       const board = loadBoard(o.board);
-      const r = generateProject(prepare(o, o.app), board, o.out, { ...planFlags(o), app: o.app });
+      const r = generateProject(prepare(o, o.app), board, o.out, { ...planFlags(o), app: o.app, boardSource: o.board });
       console.log(`generated ${o.out} for ${board.name} (--app ${o.app}): ${r.plan.steps.length} kernel calls, activation arena ${r.plan.peakBytes} bytes (${kib(r.plan.peakBytes)}), ${r.plan.strategy}`);
     });
 
@@ -209,7 +209,7 @@ export function buildProgram(): Command {
       const board = loadBoard(o.board);
       if (!qemuTwin(board)) throw new UserError(`board ${board.name} has no QEMU twin to run the demo on`, 'use `sqzfw generate` + `sqzfw build` + `sqzfw flash`, or `sqzfw emulate --emulator renode` where Renode is installed');
       console.log(o.model ? `${o.model}, int8, board ${board.name}` : `SqueezeNet ${o.variant}, ${o.inputSize}x${o.inputSize}, ${o.classes} classes, int8, board ${board.name}`);
-      const r = generateProject(prepare(o), board, o.out, planFlags(o));
+      const r = generateProject(prepare(o), board, o.out, { ...planFlags(o), boardSource: o.board });
       console.log(`generated ${o.out}: ${r.plan.steps.length} kernel calls, activation arena ${kib(r.plan.peakBytes)} (${r.plan.strategy})`);
       await doBuild(o.out, o);
       await doEmulate(o.out, o.timeout);
@@ -224,7 +224,7 @@ export async function main(argv: string[]): Promise<number> {
   program.exitOverride();
   try {
     await program.parseAsync(argv);
-    return 0;
+    return EXIT.ok;
   } catch (e) {
     if (isUserError(e)) {
       console.error(`error: ${e.message}`);
@@ -232,7 +232,23 @@ export async function main(argv: string[]): Promise<number> {
       return e.exitCode;
     }
     const code = (e as { code?: string; exitCode?: number }).code;
-    if (typeof code === 'string' && code.startsWith('commander.')) return (e as { exitCode: number }).exitCode;
+    // Commander has printed its message; help and --version exit 0, every other parse error is a usage error.
+    if (typeof code === 'string' && code.startsWith('commander.')) return (e as { exitCode: number }).exitCode === 0 ? EXIT.ok : EXIT.usage;
+    // A file-system failure outside the places that name their file (a full disk, a read-only folder): one line.
+    const fsErr = fileSystemError(e);
+    if (fsErr) {
+      console.error(`error: ${fsErr.message}`);
+      if (fsErr.hint) console.error(`hint: ${fsErr.hint}`);
+      return fsErr.exitCode;
+    }
     throw e;
   }
+}
+
+/** Node's errno errors (they carry `syscall` and `path`) as a UserError; anything else is left alone. */
+function fileSystemError(e: unknown): UserError | undefined {
+  const err = e as NodeJS.ErrnoException;
+  if (!(e instanceof Error) || typeof err.code !== 'string' || typeof err.syscall !== 'string' || !/^E[A-Z]+$/.test(err.code)) return undefined;
+  const r = fsError(e, err.path ?? err.syscall);
+  return isUserError(r) ? r : undefined;
 }

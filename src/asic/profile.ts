@@ -17,7 +17,7 @@ import { readInputText } from '../util/input-file.js';
 
 /** One line of free text: no control characters, bounded length. */
 const text = z.string().superRefine((s, ctx) => {
-  const p = textProblem(s, 200);
+  const p = textProblem(s, 1000);
   if (p) ctx.addIssue({ code: 'custom', message: `expected one line of text: it ${p}` });
 });
 

@@ -115,7 +115,7 @@ const LD_KEYWORDS = new Set(
 const regionName = ident('a region name').refine((n) => !LD_KEYWORDS.has(n), (n) => ({ message: `"${n}" is a linker-script keyword: expected another region name` }));
 
 /** One line of free text (descriptions, notes): no control characters, bounded length. */
-const text = (max = 200) =>
+const text = (max = 1000) =>
   z.string().superRefine((s, ctx) => {
     const p = textProblem(s, max);
     if (p) ctx.addIssue({ code: 'custom', message: `expected one line of text: it ${p}` });

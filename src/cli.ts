@@ -75,7 +75,7 @@ const addFirmwareModelOptions = (cmd: Command): Command =>
 const addModelOptions = (cmd: Command): Command =>
   cmd
     .addOption(new Option('--variant <v>', `SqueezeNet variant (${VARIANTS.join(', ')})`).default('v1.1').argParser(variantArg))
-    .addOption(new Option('--input-size <n>', 'input height and width in pixels').default(224).argParser(int('--input-size', 16, 1024)))
+    .addOption(new Option('--input-size <n>', 'input height and width in pixels (at least 25 for v1.1, 29 for v1.0)').default(224).argParser(int('--input-size', 16, 1024)))
     .addOption(new Option('--classes <n>', 'number of output classes').default(1000).argParser(int('--classes', 1, 100000)))
     .addOption(new Option('--seed <n>', 'seed of the synthetic weights and input image').default(1).argParser(int('--seed', 0, 2 ** 31 - 1)));
 
@@ -128,10 +128,33 @@ async function doEmulate(projectDir: string, timeoutS: number, emulator?: Emulat
   console.log(`compared ${r.comparison.bytes} output bytes with the golden model: bit-exact`);
 }
 
+/** The smallest --input-size a synthetic variant takes (its pools need at least a 3x3 input at the end). */
+export function minInputSize(variant: Variant): number {
+  for (let s = 16; s <= 1024; s++) {
+    try {
+      buildSqueezeNet({ variant, inputSize: s, classes: 10 });
+      return s;
+    } catch (e) {
+      if (!isUserError(e)) throw e;
+    }
+  }
+  return 1025;
+}
+
+/** --input-size against the variant, before any work: a usage error, not a failure half way through. */
+function checkInputSize(o: { variant?: Variant; inputSize?: number; model?: string }): void {
+  if (o.model || o.variant === undefined || o.inputSize === undefined) return;
+  const min = minInputSize(o.variant);
+  if (o.inputSize < min) throw new UserError(`--input-size ${o.inputSize} is too small for SqueezeNet ${o.variant}: the smallest is ${min}`, `pass --input-size ${min} or more`, EXIT.usage);
+}
+
 export function buildProgram(): Command {
   const program = new Command();
   program.name('sqzfw').description('SqueezeNet int8 firmware: generate, build, emulate, flash; ASIC memory maps').version(VERSION);
   program.showHelpAfterError('(run with --help for usage)');
+  // Before any command is added, so that every subcommand inherits it: main() maps parse errors to EXIT.usage.
+  program.exitOverride();
+  program.hook('preAction', (_program, action) => checkInputSize(action.opts()));
 
   addModelOptions(program.command('info').description('print layers, shapes, parameters and MACs')).action((o: ModelOpts) => {
     const g = buildSqueezeNet({ variant: o.variant, inputSize: o.inputSize, classes: o.classes });

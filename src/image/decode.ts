@@ -18,6 +18,9 @@ export interface RgbImage {
 
 /** Decoders refuse anything larger: keeps a hostile header from asking for gigabytes (checked before decoding). */
 export const MAX_IMAGE_MEGAPIXELS = 40;
+/** A PNG whose pixel data is larger than BOMB_MIN_BYTES and expands more than BOMB_RATIO times is refused. */
+const BOMB_MIN_BYTES = 8 << 20;
+const BOMB_RATIO = 250;
 /** Image files larger than this are refused before they are read. */
 export const MAX_IMAGE_BYTES = 64 << 20;
 
@@ -142,6 +145,10 @@ function checkPngData(bytes: Uint8Array): void {
     if (type === 0x49454e44) break;
     pos += 12 + len;
   }
+  const compressed = idat.reduce((n, c) => n + c.length, 0);
+  // Photos compress a few to one; a large image expanding hundreds of times is a decompression bomb (or a blank).
+  if (expected > BOMB_MIN_BYTES && expected > compressed * BOMB_RATIO)
+    throw new UserError(`PNG expands ${compressed} bytes of pixel data to ${expected} (${Math.round(expected / Math.max(1, compressed))}:1): refusing a likely decompression bomb`, 'pass a photo, or re-save the image at a smaller size');
   let raw: Buffer;
   try {
     raw = inflateSync(Buffer.concat(idat), { maxOutputLength: expected + 1, finishFlush: 2 /* Z_SYNC_FLUSH: a cut stream yields what it has */ });

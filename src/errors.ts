@@ -24,13 +24,25 @@ export const EXIT = {
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
+/** Longest message printed: an error quoting a hostile value stays readable. */
+const MAX_MESSAGE = 2000;
+
+/**
+ * Messages quote untrusted values (profile fields, file names): control characters other than newline and tab (an
+ * escape sequence could rewrite the terminal) become "?", and the text is cut at MAX_MESSAGE characters.
+ */
+export function printable(s: string): string {
+  const t = s.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '?');
+  return t.length > MAX_MESSAGE ? `${t.slice(0, MAX_MESSAGE)}... (${t.length - MAX_MESSAGE} more characters)` : t;
+}
+
 export class UserError extends Error {
   readonly hint: string | undefined;
   readonly exitCode: number;
   constructor(message: string, hint?: string, exitCode: number = EXIT.input) {
-    super(message);
+    super(printable(message));
     this.name = 'UserError';
-    this.hint = hint;
+    this.hint = hint === undefined ? undefined : printable(hint);
     this.exitCode = exitCode;
   }
 }

@@ -12,7 +12,7 @@ import { join, basename } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../errors.js';
 import { packageRoot } from './version.js';
-import { textProblem } from '../util/text.js';
+import { escapeControls, textProblem } from '../util/text.js';
 import { readInputText } from '../util/input-file.js';
 
 /** One line of free text: no control characters, bounded length. */
@@ -189,7 +189,7 @@ export function parseProfile(value: unknown, source = '(inline)'): AsicProfile {
   const issues = r.error.issues.slice(0, 3).map((i) => {
     let msg = i.message;
     if (i.code === 'unrecognized_keys') msg = `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}`;
-    return `${formatPath(i.path)}: ${msg}`;
+    return escapeControls(`${formatPath(i.path)}: ${msg}`);
   });
   const more = r.error.issues.length > 3 ? ` (+${r.error.issues.length - 3} more)` : '';
   throw new UserError(

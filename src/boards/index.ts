@@ -4,6 +4,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { readInputText } from '../util/input-file.js';
+import { escapeControls } from '../util/text.js';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors.js';
@@ -35,8 +36,8 @@ const boardNames = (): string[] =>
 export function parseBoard(json: unknown, source: string): Board {
   const r = boardSchema.safeParse(json);
   if (r.success) return r.data;
-  const issues = r.error.issues.map((i) => `${formatIssuePath(i.path)}: ${i.message}`);
-  const more = issues.length > 1 ? ` (and ${issues.length - 1} more: ${issues.slice(1).join('; ')})` : '';
+  const issues = r.error.issues.map((i) => escapeControls(`${formatIssuePath(i.path)}: ${i.message}`));
+  const more = issues.length > 1 ? ` (and ${issues.length - 1} more: ${issues.slice(1, 4).join('; ')}${issues.length > 4 ? '; ...' : ''})` : '';
   throw new UserError(
     `invalid board profile ${source}: ${issues[0]}${more}`,
     `fix the field in ${source}; boards/${DEFAULT_BOARD}.json is a complete example`,

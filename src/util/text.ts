@@ -66,3 +66,6 @@ export function svString(s: string): string {
 
 /** Renode/Robot double-quoted string content: no line breaks, `"` and `\` escaped. */
 export const quotedText = (s: string): string => oneLine(s).replace(/[\\"]/g, (c) => `\\${c}`);
+
+/** For error messages quoting untrusted values: control characters written as JSON escapes (`\n`, `\u0000`), one line. */
+export const escapeControls = (s: string): string => s.replace(new RegExp(CONTROL.source, 'g'), (c) => JSON.stringify(c).slice(1, -1));

@@ -35,13 +35,13 @@ export function cString(s: string): string {
 }
 
 /** Text safe inside a one-line C (or linker-script) block comment: no line breaks, no `*\/`, no trigraphs. */
-export const cComment = (s: string): string => oneLine(s).replace(/\*\//g, '* /').replace(/\/\*/g, '/ *').replace(/\?\?/g, '? ?');
+export const cComment = (s: string): string => oneLine(s).replace(/\*\//g, '* /').replace(/\/\*/g, '/ *').replace(/\?(?=\?)/g, '? ');
 
 /** Text safe in a one-line `#` comment of a Makefile, Renode script or shell: no line breaks, no trailing `\`. */
 export const hashComment = (s: string): string => oneLine(s).replace(/\\/g, '/');
 
 /** Text safe in a one-line `//` comment of SystemVerilog or C: no line breaks, no trailing `\`. */
-export const lineComment = (s: string): string => oneLine(s).replace(/\\/g, '/').replace(/\?\?/g, '? ?');
+export const lineComment = (s: string): string => oneLine(s).replace(/\\/g, '/').replace(/\?(?=\?)/g, '? ');
 
 /**
  * One shell word inside a Makefile recipe or variable: single-quoted for the shell unless it is plainly safe, with

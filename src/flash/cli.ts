@@ -10,7 +10,7 @@ import { listBoards, loadBoard, type Board } from '../boards/index.js';
 import { largestInputSize } from '../boards/fit.js';
 import { placementReport } from '../emit/weights-placement.js';
 import { isVariant, VARIANTS, type Variant } from '../graph/squeezenet.js';
-import { MANIFEST, projectBoard, readManifest } from '../project.js';
+import { checkBuildIsCurrent, MANIFEST, projectBoard, readManifest } from '../project.js';
 import { flashFirmware, PROBES, type Probe } from './index.js';
 
 const kib = (b: number): string => `${(b / 1024).toFixed(1)} KiB`;
@@ -39,6 +39,9 @@ export function registerBoardCommands(program: Command): void {
     .option('--dry-run', 'print the exact commands instead of running them')
     .action(async (o: { board?: string; project: string; elf?: string; probe?: Probe; dryRun?: boolean }) => {
       const board = flashBoard(o);
+      // The project's own build must match its sources (regenerated since? rebuild first).
+      const elf = join(o.project, 'build', 'firmware.elf');
+      if (!o.elf && existsSync(join(o.project, MANIFEST)) && existsSync(elf)) checkBuildIsCurrent(o.project, elf, readManifest(o.project));
       await flashFirmware({ board, projectDir: o.project, elf: o.elf, probe: o.probe, dryRun: o.dryRun });
     });
 

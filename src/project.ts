@@ -59,7 +59,7 @@ function keepBuildState(oldDir: string, newDir: string, files: GeneratedFiles): 
 
 const manifestSchema = z
   .object({
-    generator: z.string(),
+    generator: z.string().optional(),
     model: z.string(),
     board: z.string(),
     /** The application layer (src/emit/apps.ts); absent in projects of older versions: demo. */
@@ -70,13 +70,13 @@ const manifestSchema = z
     boardSource: z.string().optional(),
     /** sha256 of the project's sources as generated (every file but sqzfw.json and build/): see projectSourcesHash. */
     sourcesHash: z.string().optional(),
-    inputNote: z.string(),
+    inputNote: z.string().optional(),
     /** Output name -> golden bytes as hex, what the firmware must print. */
     expected: z.record(z.string().regex(/^([0-9a-f]{2})*$/)),
     /** Model output names in firmware order. */
     outputs: z.array(z.string()),
     labels: z.array(z.string()).optional(),
-    peakBytes: z.number(),
+    peakBytes: z.number().optional(),
     macs: z.number(),
   })
   .passthrough();

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { QConv, QLayer, QModel } from '../quantize/types.js';
 import type { MemoryPlan, Ref, Step } from '../planner/types.js';
 import { cDouble, cIdentifiers, formatArray } from './c.js';
+import { cComment, cString, hashComment } from '../util/text.js';
 import { renderC } from './render.js';
 import { isLibraryRuntimeFile, RUNTIME_DIR } from './board-files.js';
 
@@ -72,7 +73,7 @@ const dimsInit = (n: number, h: number, w: number, c: number): string => `{ .n =
 
 export function renderLibrary(input: LibraryInput): Record<string, string> {
   const { model, plan, stamp } = input;
-  const header = `/* ${stamp} */`;
+  const header = `/* ${cComment(stamp)} */`;
   const ids = cIdentifiers(model.layers.map((l) => l.name));
   const layers = new Map(model.layers.map((l) => [l.name, l]));
   const usedRegions = plan.regions.filter((r) => r.used > 0);
@@ -81,7 +82,7 @@ export function renderLibrary(input: LibraryInput): Record<string, string> {
   // Named buffers: one macro per plan buffer, a pointer into its region's arena.
   const bufIds = cIdentifiers(plan.buffers.map((b) => `BUF_${b.name}`));
   const buffers = new Map(plan.buffers.map((b) => [b.name, b]));
-  const bufferMacros = plan.buffers.map((b) => ({ macro: bufIds.get(`BUF_${b.name}`)!, arena: `arena_${b.region}`, offset: b.offset, note: `${b.kind}${b.tensor && b.tensor !== b.name ? ` ${b.tensor}` : ''}, ${b.size} bytes` }));
+  const bufferMacros = plan.buffers.map((b) => ({ macro: bufIds.get(`BUF_${b.name}`)!, arena: `arena_${b.region}`, offset: b.offset, note: cComment(`${b.kind}${b.tensor && b.tensor !== b.name ? ` ${b.tensor}` : ''}, ${b.size} bytes`) }));
   const ptr = (ref: Ref): string => {
     const b = buffers.get(ref.buffer);
     if (!b) throw new Error(`plan step refers to unknown buffer ${ref.buffer}`);
@@ -104,7 +105,7 @@ export function renderLibrary(input: LibraryInput): Record<string, string> {
   const steps = plan.steps.map((s, index) => stepView(s, index, layers.get(s.layer)!, ids.get(s.layer)!, ptr, structs));
   const outputs = model.outputs.map((name, index) => {
     const t = model.tensors[name];
-    return { index, name, ptr: ptr(plan.outputs[name]), bytes: t.dims.h * t.dims.w * t.dims.c, scale: cDouble(t.scale), zeroPoint: t.zeroPoint };
+    return { index, name, cname: cString(name), comment: cComment(name), ptr: ptr(plan.outputs[name]), bytes: t.dims.h * t.dims.w * t.dims.c, scale: cDouble(t.scale), zeroPoint: t.zeroPoint };
   });
   const si = scoresIndex(model);
   const inT = model.tensors[model.input];
@@ -115,11 +116,11 @@ export function renderLibrary(input: LibraryInput): Record<string, string> {
 
   const headerData = {
     header,
-    modelName: model.name.replace(/["\\]/g, '_'),
+    modelName: cString(model.name),
     stepCount: steps.length,
     input: { h: inT.dims.h, w: inT.dims.w, c: inT.dims.c, bytes: inT.dims.h * inT.dims.w * inT.dims.c, scale: cDouble(inT.scale), zeroPoint: inT.zeroPoint },
     pre: {
-      source: pre.source.replace(/\*\//g, '* /'),
+      source: cComment(pre.source),
       channelOrder: pre.channelOrder,
       bgr: pre.channelOrder === 'BGR' ? 1 : 0,
       pixelRange: cDouble(pre.pixelRange),
@@ -147,14 +148,14 @@ export function renderLibrary(input: LibraryInput): Record<string, string> {
       bufferMacros,
       outputs,
       inputPtr: ptr(plan.input),
-      labels: labels?.map((l) => JSON.stringify(l)),
+      labels: labels?.map((l) => cString(l)),
       structs: structs.defs,
       scratchChecks: uniqueScratchChecks(steps),
       steps,
     }),
     [`${MODEL_DIR}/sqzfw_model.ld`]: renderC('sqzfw_model.ld.ejs', { header, arenas, weightsBytes }),
-    [`${MODEL_DIR}/sqzfw_model.mk`]: renderC('sqzfw_model.mk.ejs', { stamp }),
-    [`${MODEL_DIR}/CMakeLists.txt`]: renderC('CMakeLists.txt.ejs', { stamp, modelName: model.name }),
+    [`${MODEL_DIR}/sqzfw_model.mk`]: renderC('sqzfw_model.mk.ejs', { stamp: hashComment(stamp) }),
+    [`${MODEL_DIR}/CMakeLists.txt`]: renderC('CMakeLists.txt.ejs', { stamp: hashComment(stamp), modelName: hashComment(model.name) }),
   };
   for (const f of readdirSync(RUNTIME_DIR).sort()) {
     if (isLibraryRuntimeFile(f)) files[`${MODEL_DIR}/${f}`] = readFileSync(join(RUNTIME_DIR, f), 'utf8');
@@ -165,7 +166,7 @@ export function renderLibrary(input: LibraryInput): Record<string, string> {
 function stepView(s: Step, index: number, layer: QLayer, id: string, ptr: (r: Ref) => string, structs: StructPool): Record<string, unknown> {
   // Dims are shared by many layers: named after their shape (NHWC). Parameter structs are named after their layer.
   const dims = (n: number, h: number, w: number, c: number): string => structs.ref('cmsis_nn_dims', `dims_${n}x${h}x${w}x${c}`, dimsInit(n, h, w, c));
-  const base = { index, comment: `${s.op} ${s.layer}${s.note ? ` (${s.note})` : ''}`.replace(/\*\//g, '* /') };
+  const base = { index, comment: cComment(`${s.op} ${s.layer}${s.note ? ` (${s.note})` : ''}`) };
   switch (s.op) {
     case 'conv': {
       const l = layer as QConv;

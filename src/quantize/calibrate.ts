@@ -265,8 +265,8 @@ export class Calibrator {
   /** Plain data (structured-clonable: worker threads send their partial calibrations this way). */
   state(): CalibratorState {
     const side = (h: SideHistogram): SideState => ({ counts: h.counts, range: h.range, total: h.total, max: h.max });
-    const stats: CalibratorState['stats'] = {};
-    for (const [name, t] of Object.entries(this.stats)) stats[name] = { min: t.min, max: t.max, zeros: t.zeros, pos: side(t.pos), neg: side(t.neg) };
+    // fromEntries makes own properties (a tensor named __proto__ stays a key).
+    const stats: CalibratorState['stats'] = Object.fromEntries([...this.stats].map(([name, t]) => [name, { min: t.min, max: t.max, zeros: t.zeros, pos: side(t.pos), neg: side(t.neg) }]));
     return { images: this.images, stats };
   }
 
@@ -279,7 +279,7 @@ export class Calibrator {
       Object.assign(t, { min: s.min, max: s.max, zeros: s.zeros });
       side(t.pos, s.pos);
       side(t.neg, s.neg);
-      o.stats[name] = t;
+      o.stats.set(name, t);
     }
     o.images = st.images;
     this.merge(o);

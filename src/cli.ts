@@ -6,15 +6,15 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_BOARD, listBoards, loadBoard, qemuTwin } from './boards/index.js';
 import { buildLibrary, weightsReportLines } from './build/index.js';
 import { defaultEmulator, emulateWithRenode, EMULATORS, type EmulatorName } from './emulate/targets.js';
-import { readManifest } from './project.js';
+import { projectBoard, readManifest } from './project.js';
 import { buildFirmware } from './build/index.js';
-import { isUserError, UserError } from './errors.js';
+import { EXIT, isUserError, UserError } from './errors.js';
 import { arenaRegions, describeMismatch, emulateProject, generateProject, kernelPath, prepareSynthetic, type PreparedModel } from './flows.js';
 import { parseMaxRecompute, PLAN_STRATEGIES, planModel, type PlanStrategy } from './planner/index.js';
 import { planSvg, planTable } from './planner/report.js';
 import { INPUT_IN, type InputIn } from './planner/types.js';
 import { planSummary } from './emit/index.js';
-import { writeFilesAtomically } from './project.js';
+import { fsError, writeOutputDir } from './util/out-dir.js';
 import { graphInfo } from './graph/info.js';
 import { buildSqueezeNet, isVariant, VARIANTS, type Variant } from './graph/squeezenet.js';
 import { VERSION } from './version.js';
@@ -84,7 +84,7 @@ const addFirmwareModelOptions = (cmd: Command): Command =>
 const addModelOptions = (cmd: Command): Command =>
   cmd
     .addOption(new Option('--variant <v>', `SqueezeNet variant (${VARIANTS.join(', ')})`).default('v1.1').argParser(variantArg))
-    .addOption(new Option('--input-size <n>', 'input height and width in pixels').default(224).argParser(int('--input-size', 16, 1024)))
+    .addOption(new Option('--input-size <n>', 'input height and width in pixels (at least 25 for v1.1, 29 for v1.0)').default(224).argParser(int('--input-size', 16, 1024)))
     .addOption(new Option('--classes <n>', 'number of output classes').default(1000).argParser(int('--classes', 1, 100000)))
     .addOption(new Option('--seed <n>', 'seed of the synthetic weights and input image').default(1).argParser(int('--seed', 0, 2 ** 31 - 1)));
 
@@ -114,7 +114,7 @@ async function doBuild(projectDir: string, o: { cmsisNn?: string; dsp: boolean }
     console.log(`built ${l.lib}: code and weights ${l.text} bytes (${kib(l.text)}), data ${l.data} bytes, uninitialized ${l.bss} bytes (the activation arenas)`);
     return;
   }
-  const board = loadBoard(manifest.board);
+  const board = projectBoard(projectDir, manifest);
   // Semihosting only where an emulator or debugger catches it: on a bare board it faults.
   const r = await buildFirmware({ projectDir, cmsisNnDir: o.cmsisNn, semihosting: !!board.qemu, dsp: o.dsp });
   console.log(`built ${r.elf}: flash ${r.flashBytes} bytes (${kib(r.flashBytes)}), RAM ${r.ramBytes} bytes (${kib(r.ramBytes)})`);
@@ -128,7 +128,7 @@ async function doBuild(projectDir: string, o: { cmsisNn?: string; dsp: boolean }
 }
 
 async function doEmulate(projectDir: string, timeoutS: number, emulator?: EmulatorName): Promise<void> {
-  const board = loadBoard(readManifest(projectDir).board);
+  const board = projectBoard(projectDir);
   if ((emulator ?? defaultEmulator(board)) === 'renode') return emulateWithRenode(projectDir, timeoutS);
   const r = await emulateProject({ projectDir, timeoutMs: timeoutS * 1000 });
   const names = r.labels.length ? r.labels : [];
@@ -136,15 +136,38 @@ async function doEmulate(projectDir: string, timeoutS: number, emulator?: Emulat
   if (r.instructions !== undefined) console.log(`instructions per inference: ${r.instructions.toLocaleString('en-US')} (QEMU -icount, SysTick ticks ${r.ticks})`);
   if (r.cyclesNote) console.log(`cycles: unavailable (${r.cyclesNote})`);
   if (r.comparison.mismatches.length || r.comparison.missing.length) {
-    throw new UserError(`${describeMismatch(r.comparison)} (board ${r.board})`, 'this is a bug in sqzfw or in the linked CMSIS-NN: please report it with the project folder', 1);
+    throw new UserError(`${describeMismatch(r.comparison)} (board ${r.board})`, 'this is a bug in sqzfw or in the linked CMSIS-NN: please report it with the project folder', EXIT.mismatch);
   }
   console.log(`compared ${r.comparison.bytes} output bytes with the golden model: bit-exact`);
+}
+
+/** The smallest --input-size a synthetic variant takes (its pools need at least a 3x3 input at the end). */
+export function minInputSize(variant: Variant): number {
+  for (let s = 16; s <= 1024; s++) {
+    try {
+      buildSqueezeNet({ variant, inputSize: s, classes: 10 });
+      return s;
+    } catch (e) {
+      if (!isUserError(e)) throw e;
+    }
+  }
+  return 1025;
+}
+
+/** --input-size against the variant, before any work: a usage error, not a failure half way through. */
+function checkInputSize(o: { variant?: Variant; inputSize?: number; model?: string }): void {
+  if (o.model || o.variant === undefined || o.inputSize === undefined) return;
+  const min = minInputSize(o.variant);
+  if (o.inputSize < min) throw new UserError(`--input-size ${o.inputSize} is too small for SqueezeNet ${o.variant}: the smallest is ${min}`, `pass --input-size ${min} or more`, EXIT.usage);
 }
 
 export function buildProgram(): Command {
   const program = new Command();
   program.name('sqzfw').description('SqueezeNet int8 firmware: generate, build, emulate, flash; ASIC memory maps').version(VERSION);
   program.showHelpAfterError('(run with --help for usage)');
+  // Before any command is added, so that every subcommand inherits it: main() maps parse errors to EXIT.usage.
+  program.exitOverride();
+  program.hook('preAction', (_program, action) => checkInputSize(action.opts()));
 
   addModelOptions(program.command('info').description('print layers, shapes, parameters and MACs')).action((o: ModelOpts) => {
     const g = buildSqueezeNet({ variant: o.variant, inputSize: o.inputSize, classes: o.classes });
@@ -177,7 +200,7 @@ export function buildProgram(): Command {
       const { model } = prepare(o);
       const plan = planModel(model, { regions: arenaRegions(board), path: kernelPath(board, o.dsp), strategy: o.strategy, maxRecompute: o.maxRecompute, inputIn: o.inputIn });
       console.log(planTable(plan));
-      writeFilesAtomically(o.out, { 'plan.json': `${JSON.stringify(planSummary(plan), null, 1)}\n`, 'plan.svg': planSvg(plan) });
+      writeOutputDir(o.out, { 'plan.json': `${JSON.stringify(planSummary(plan), null, 1)}\n`, 'plan.svg': planSvg(plan) }, { flag: '--out', marker: 'plan.json', writer: 'sqzfw plan' });
       console.log(`wrote ${o.out}/plan.json and ${o.out}/plan.svg`);
     });
 
@@ -188,7 +211,7 @@ export function buildProgram(): Command {
     .option('--no-dsp', 'plan scratch for the scalar kernels even on DSP cores')
     .action((o: ModelOpts & PlanFlags & { board: string; out: string; app: AppName }) => {
       const board = loadBoard(o.board);
-      const r = generateProject(prepare(o, o.app), board, o.out, { ...planFlags(o), app: o.app });
+      const r = generateProject(prepare(o, o.app), board, o.out, { ...planFlags(o), app: o.app, boardSource: o.board });
       console.log(`generated ${o.out} for ${board.name} (--app ${o.app}): ${r.plan.steps.length} kernel calls, activation arena ${r.plan.peakBytes} bytes (${kib(r.plan.peakBytes)}), ${r.plan.strategy}`);
     });
 
@@ -222,7 +245,7 @@ export function buildProgram(): Command {
       const board = loadBoard(o.board);
       if (!qemuTwin(board)) throw new UserError(`board ${board.name} has no QEMU twin to run the demo on`, 'use `sqzfw generate` + `sqzfw build` + `sqzfw flash`, or `sqzfw emulate --emulator renode` where Renode is installed');
       console.log(o.model ? `${o.model}, int8, board ${board.name}` : `SqueezeNet ${o.variant}, ${o.inputSize}x${o.inputSize}, ${o.classes} classes, int8, board ${board.name}`);
-      const r = generateProject(prepare(o), board, o.out, planFlags(o));
+      const r = generateProject(prepare(o), board, o.out, { ...planFlags(o), boardSource: o.board });
       console.log(`generated ${o.out}: ${r.plan.steps.length} kernel calls, activation arena ${kib(r.plan.peakBytes)} (${r.plan.strategy})`);
       await doBuild(o.out, o);
       await doEmulate(o.out, o.timeout);
@@ -238,7 +261,7 @@ export async function main(argv: string[]): Promise<number> {
   program.exitOverride();
   try {
     await program.parseAsync(argv);
-    return 0;
+    return EXIT.ok;
   } catch (e) {
     if (isUserError(e)) {
       console.error(`error: ${e.message}`);
@@ -246,7 +269,23 @@ export async function main(argv: string[]): Promise<number> {
       return e.exitCode;
     }
     const code = (e as { code?: string; exitCode?: number }).code;
-    if (typeof code === 'string' && code.startsWith('commander.')) return (e as { exitCode: number }).exitCode;
+    // Commander has printed its message; help and --version exit 0, every other parse error is a usage error.
+    if (typeof code === 'string' && code.startsWith('commander.')) return (e as { exitCode: number }).exitCode === 0 ? EXIT.ok : EXIT.usage;
+    // A file-system failure outside the places that name their file (a full disk, a read-only folder): one line.
+    const fsErr = fileSystemError(e);
+    if (fsErr) {
+      console.error(`error: ${fsErr.message}`);
+      if (fsErr.hint) console.error(`hint: ${fsErr.hint}`);
+      return fsErr.exitCode;
+    }
     throw e;
   }
+}
+
+/** Node's errno errors (they carry `syscall` and `path`) as a UserError; anything else is left alone. */
+function fileSystemError(e: unknown): UserError | undefined {
+  const err = e as NodeJS.ErrnoException;
+  if (!(e instanceof Error) || typeof err.code !== 'string' || typeof err.syscall !== 'string' || !/^E[A-Z]+$/.test(err.code)) return undefined;
+  const r = fsError(e, err.path ?? err.syscall);
+  return isUserError(r) ? r : undefined;
 }

@@ -15,7 +15,7 @@ import type { MemoryPlan } from './planner/types.js';
 import type { KernelPath } from './planner/scratch.js';
 import { runGolden } from './golden/run.js';
 import { buildQuantizedModel, type Variant } from './pipeline.js';
-import { fromHex, MANIFEST, readManifest, toHex, writeProject, type ProjectManifest } from './project.js';
+import { checkBuildIsCurrent, fromHex, MANIFEST, projectBoard, readManifest, toHex, writeProject, type ProjectManifest } from './project.js';
 import type { QModel } from './quantize/types.js';
 import { syntheticInt8Input } from './weights/synthetic.js';
 import { parseFirmwareOutput, runQemu } from './emulate/qemu.js';
@@ -82,6 +82,8 @@ export interface GenerateOptions {
   maxRecompute?: number;
   /** Where the model input lives (default arena). */
   inputIn?: InputIn;
+  /** Where the board profile came from (the --board argument), recorded in the manifest. */
+  boardSource?: string;
 }
 
 export function generateFiles(p: PreparedModel, board: Board, opts: GenerateOptions = {}): GenerateResult {
@@ -104,6 +106,8 @@ export function generateFiles(p: PreparedModel, board: Board, opts: GenerateOpti
     model: p.model.name,
     board: board.name,
     app,
+    boardProfile: board,
+    boardSource: opts.boardSource ?? board.name,
     inputNote: p.inputNote,
     expected: Object.fromEntries(Object.entries(expected).map(([k, v]) => [k, toHex(v)])),
     outputs: p.model.outputs,
@@ -181,12 +185,14 @@ export async function emulateProject(opts: { projectDir: string; board?: Board; 
   if (!(APPS as Record<string, { runnable: boolean } | undefined>)[app]?.runnable)
     throw new UserError(`${opts.projectDir} has no application to run (generated with --app ${app})`, 'generate it with --app demo to run it in an emulator, or link model/ into your own firmware');
   // A real board runs its QEMU twin's build (same core and kernel path); a QEMU board runs its own.
-  const target = qemuTarget(opts.projectDir, opts.board ?? loadBoard(manifest.board));
+  const target = qemuTarget(opts.projectDir, opts.board ?? projectBoard(opts.projectDir, manifest));
   const board = target.board;
   const elf = opts.elf ?? target.elf;
   if (!existsSync(elf)) throw new UserError(`firmware ${elf} not found`, `build it first: sqzfw build --project ${opts.projectDir}`);
+  // A build older than the project would be compared with the new golden bytes: refuse it rather than report a bug.
+  if (!opts.elf) checkBuildIsCurrent(opts.projectDir, elf, manifest);
   const run = await runQemu({ elf, board, timeoutMs: opts.timeoutMs ?? 120_000, icount: true });
-  const report = parseFirmwareOutput(run.stdout, { exitCode: run.exitCode, timedOut: run.timedOut, timeoutMs: opts.timeoutMs ?? 120_000 });
+  const report = parseFirmwareOutput(run.stdout, { exitCode: run.exitCode, timedOut: run.timedOut, timeoutMs: opts.timeoutMs ?? 120_000, stderr: run.stderr, lockup: run.lockup });
   const outputs = report.outputs;
   const expected = Object.fromEntries(Object.entries(manifest.expected).map(([k, v]) => [k, fromHex(v)]));
   const comparison = compareOutputs(expected, outputs);

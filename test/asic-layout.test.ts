@@ -17,6 +17,7 @@ import type { MemoryPlan } from '../src/planner/types.js';
 import { makeModel } from './asic-fixtures.js';
 import { packInt4, quantizeInt4 } from '../src/asic/int4.js';
 import type { QConv } from '../src/quantize/types.js';
+import { required } from './helpers/require.js';
 
 const base: AsicProfileInput = {
   name: 't',
@@ -246,7 +247,7 @@ describe('asic rendered files', () => {
 
   it('the C header compiles and its tables agree with the map', () => {
     const cc = spawnSync('cc', ['--version']);
-    if (cc.error) return; // no C compiler on this machine
+    if (!required('cc (host C compiler)', !cc.error)) return; // no C compiler on this developer machine
     const p = loadProfile('asic-128b');
     const map = computeAsicMap(model, p, { precision: 'int8' });
     const files = renderAsicFiles(map);

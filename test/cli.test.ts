@@ -74,13 +74,13 @@ describe('sqzfw CLI', () => {
     const r = sqzfw(['generate', '--board', small, '--out', 'z', '--input-size', '128', '--classes', '10']);
     expectUserError(r, /does not fit: .* SRAM, has \d+ bytes: \d+ bytes short\. The peak is at layer \w+/);
     expect(existsSync(join(work, 'z'))).toBe(false);
-    expect(readdirSync(work).filter((f) => f.includes('.tmp-'))).toEqual([]);
+    expect(readdirSync(work).filter((f) => f.includes('tmp-'))).toEqual([]);
   });
 
   test('generate refuses to overwrite a folder that is not a sqzfw project', () => {
     mkdirSync(join(work, 'mine'));
     writeFileSync(join(work, 'mine', 'notes.txt'), 'keep me');
-    expectUserError(sqzfw(['generate', '--input-size', '64', '--classes', '10', '--out', 'mine']), /mine exists and is not a sqzfw project/);
+    expectUserError(sqzfw(['generate', '--input-size', '64', '--classes', '10', '--out', 'mine']), /--out mine is a folder not written by sqzfw generate \(no sqzfw\.json from sqzfw\); refusing to replace it/);
     expect(existsSync(join(work, 'mine', 'notes.txt'))).toBe(true);
   });
 

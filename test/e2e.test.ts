@@ -14,6 +14,7 @@ import { topK } from '../src/golden/run.js';
 import { hostModelBinary, runHostModel } from './helpers/host-model.js';
 import { existsSync } from 'node:fs';
 import { prepareImageModel } from '../src/eval/prepare.js';
+import { required } from './helpers/require.js';
 
 const SHARED = new URL('../../shared/', import.meta.url).pathname;
 const REAL_MODEL = join(SHARED, 'models', 'squeezenet1.0-imagenet.onnx');
@@ -81,7 +82,7 @@ describe('full size', () => {
   });
 });
 
-describe.runIf(existsSync(REAL_MODEL))('the real ImageNet SqueezeNet v1.0 (../shared)', () => {
+describe.runIf(required(`the real model ${REAL_MODEL}`, existsSync(REAL_MODEL)))('the real ImageNet SqueezeNet v1.0 (../shared)', () => {
   test('a real JPEG through generate, build and QEMU: every output byte equals the golden model, labels printed', async () => {
     const board = loadBoard('mps2-an500');
     const prepared = prepareImageModel({ model: REAL_MODEL, image: join(SHARED, 'images', 'dev', 'n01530575_brambling.JPEG'), overrides: { labelsFile: join(SHARED, 'images', 'imagenet-classes.txt') } });

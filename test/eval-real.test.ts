@@ -12,11 +12,12 @@ import { loadImageInput } from '../src/image/index.js';
 import { loadModel } from '../src/import/index.js';
 import { calibrate } from '../src/quantize/calibrate.js';
 import { quantizeInput, quantizeModel } from '../src/quantize/quantize.js';
+import { required } from './helpers/require.js';
 
 const SHARED = resolve(__dirname, '../../shared');
 const ONNX = join(SHARED, 'models/squeezenet1.0-imagenet.onnx');
 
-describe.skipIf(!existsSync(ONNX))('eval on ../shared', () => {
+describe.skipIf(!required(`the real model ${ONNX}`, existsSync(ONNX)))('eval on ../shared', () => {
   test('first 6 dev images: float top-5 equal the reference, int8 scored by held-out calibration', async () => {
     const r = await runEval({ model: ONNX, images: join(SHARED, 'images/dev'), limit: 6, calibMethod: 'mse' });
     const ref = JSON.parse(readFileSync(join(SHARED, 'models/squeezenet1.0-imagenet.ref-logits.json'), 'utf8')).images;

@@ -11,9 +11,10 @@ import { describe, expect, test } from 'vitest';
 import { UserError } from '../src/errors.js';
 import { centerCrop, decodeImage, loadImageCrop, loadImageInput, normalize, resizeBilinear, shorterSideSize, type RgbImage } from '../src/image/index.js';
 import { applyOverrides, defaultCard, parseCardJson, parseLabels, parseResizeFlag, validateCard, type ModelCard } from '../src/import/card.js';
+import { required } from './helpers/require.js';
 
 const SHARED = resolve(__dirname, '../../shared');
-const hasShared = existsSync(join(SHARED, 'models/ref-inputs'));
+const hasShared = required(`../shared/models/ref-inputs`, existsSync(join(SHARED, 'models/ref-inputs')));
 
 const img = (width: number, height: number, f: (x: number, y: number, c: number) => number): RgbImage => {
   const data = new Uint8Array(width * height * 3);

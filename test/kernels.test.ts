@@ -42,6 +42,7 @@ import {
 import { avgPoolScratchBytes, convScratchBytes } from '../src/planner/scratch.js';
 import { divideByPOT, doublingHighMul, requantize } from '../src/golden/kernels.js';
 import { join } from 'node:path';
+import { required } from './helpers/require.js';
 
 const execFileP = promisify(execFile);
 
@@ -236,7 +237,7 @@ test('both host builds give identical results on the extended conv cases and the
 
 // ------------------------------------------------------------------------------------------- QEMU
 
-const canRunQemu = haveTool('qemu-system-arm') && haveTool('arm-none-eabi-gcc');
+const canRunQemu = required('qemu-system-arm and arm-none-eabi-gcc', haveTool('qemu-system-arm') && haveTool('arm-none-eabi-gcc'));
 
 describe.skipIf(!canRunQemu).each(['mps2-an386', 'mps2-an500'] as const)('firmware/cmsis-nn DSP path on QEMU %s', (machine) => {
   // A smaller, independent set per machine: every operator, >100 cases.

@@ -8,10 +8,11 @@ import { describe, expect, test } from 'vitest';
 import { runFloat, runFloatNaive } from '../src/float/interp.js';
 import { decodeOnnx, loadModel } from '../src/import/index.js';
 import { loadImageInput } from '../src/image/index.js';
+import { required } from './helpers/require.js';
 
 const SHARED = resolve(__dirname, '../../shared');
 const ONNX = join(SHARED, 'models/squeezenet1.0-imagenet.onnx');
-const have = existsSync(ONNX);
+const have = required(`the real model ${ONNX}`, existsSync(ONNX));
 
 describe.skipIf(!have)('real SqueezeNet v1.0 (Caffe, Deep Compression) from ../shared', () => {
   const load = () => loadModel(ONNX);

@@ -14,6 +14,7 @@ import {
   maxPoolScratchBytes,
   type KernelPath,
 } from '../src/planner/scratch.js';
+import { required } from './helpers/require.js';
 
 const execFileP = promisify(execFile);
 
@@ -54,7 +55,7 @@ describe('scratch rules (pure)', () => {
   });
 });
 
-describe.skipIf(!haveTool('gcc'))('scratch rules equal the C *_get_buffer_size functions', () => {
+describe.skipIf(!required('gcc (host C compiler)', haveTool('gcc')))('scratch rules equal the C *_get_buffer_size functions', () => {
   const dir = makeTempDir('scratch');
   const exes: Record<KernelPath, string> = { scalar: join(dir, 'kd_scalar'), dsp: join(dir, 'kd_dsp') };
   const cases = bufSizeCases(301, 500);

@@ -4,7 +4,7 @@
  * testbench, one $readmemh file per macro, report.md and banks.svg, all or nothing.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { isUserError, UserError } from '../errors.js';
+import { EXIT, isUserError, UserError } from '../errors.js';
 import { buildQuantizedModel } from '../pipeline.js';
 import { planModel } from '../planner/index.js';
 import { isVariant, VARIANTS } from '../graph/squeezenet.js';
@@ -115,7 +115,7 @@ export function registerAsicCommand(program: Command, cmdOpts: AsicCommandOption
         const r = runTestbench(out, { simulator });
         const bad = map.layers.filter((l) => r.layers.find((x) => x.index === l.index)?.checksum !== l.checksum);
         if (!r.passed || bad.length > 0 || r.layers.length !== map.layers.length)
-          throw new UserError(`simulation disagrees with the map for ${bad.map((l) => l.name).join(', ') || 'the testbench run'}`, `see ${out}/sqzfw_asic_tb.sv and run it by hand`, 1);
+          throw new UserError(`simulation disagrees with the map for ${bad.map((l) => l.name).join(', ') || 'the testbench run'}`, `see ${out}/sqzfw_asic_tb.sv and run it by hand`, EXIT.mismatch);
         console.log(`${simulator}: ${r.layers.length} layer checksums match`);
       }
     });

@@ -12,7 +12,7 @@
  */
 import type { QConv, QModel } from '../quantize/types.js';
 import type { MemoryPlan } from '../planner/types.js';
-import { UserError } from '../errors.js';
+import { EXIT, UserError } from '../errors.js';
 import {
   PARAM_KINDS,
   memoryBankBytes,
@@ -350,6 +350,7 @@ export function shortfallError(model: string, profile: AsicProfile, precision: P
     precision === 'int8'
       ? 'add depth or banks to those memories, try --precision int4, or pick a larger profile'
       : 'add depth or banks to those memories, or pick a larger profile',
+    EXIT.doesNotFit,
   );
 }
 

@@ -7,11 +7,19 @@
  * banks one contiguous address range). Inside a word, byte lanes follow `byteOrder`: little = the byte at the lowest
  * address is bits [7:0]; big = it is the top byte. Multi-byte elements (int32 bias, ...) use the same byte order.
  */
-import { readFileSync, existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join, basename } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../errors.js';
 import { packageRoot } from './version.js';
+import { escapeControls, textProblem } from '../util/text.js';
+import { readInputText } from '../util/input-file.js';
+
+/** One line of free text: no control characters, bounded length. */
+const text = z.string().superRefine((s, ctx) => {
+  const p = textProblem(s, 1000);
+  if (p) ctx.addIssue({ code: 'custom', message: `expected one line of text: it ${p}` });
+});
 
 const ADDRESS_LIMIT = 2 ** 32;
 
@@ -25,12 +33,12 @@ const address = z.union([
     .pipe(z.number().int().nonnegative().max(ADDRESS_LIMIT - 1, 'must be below 2^32')),
 ]);
 
-const identifier = z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'must be an identifier: a letter, then letters, digits or _');
+const identifier = z.string().max(32, 'must be at most 32 characters').regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'must be an identifier: a letter, then letters, digits or _');
 
 export const memorySchema = z
   .object({
     name: identifier.describe('Memory name; used for file names and C/SV identifiers.'),
-    description: z.string().optional(),
+    description: text.optional(),
     kind: z.enum(['rom', 'sram']).describe('rom: contents fixed at tape-out (init file); sram: writable.'),
     wordBits: z
       .number()
@@ -64,11 +72,11 @@ const placeOne = z
   })
   .strict();
 
-export const profileSchema = z
+const profileFieldsSchema = z
   .object({
-    $schema: z.string().optional(),
-    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must be letters, digits, _ . or - (it names output directories)'),
-    description: z.string().optional(),
+    $schema: text.optional(),
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'must be at most 64 letters, digits, _ . or - (it names output directories)'),
+    description: text.optional(),
     byteOrder: z.enum(['little', 'big']).default('little'),
     weightPrecision: z.enum(['int8', 'int4']).default('int8').describe('Default for --precision.'),
     alignment: z
@@ -78,19 +86,25 @@ export const profileSchema = z
       })
       .strict()
       .default({}),
-    memories: z.array(memorySchema).min(1),
+    memories: z.array(memorySchema).min(1).max(64, 'at most 64 memories'),
     placement: z
       .object({
         weights: placeOne,
         bias: placeOne,
         multiplier: placeOne,
         shift: placeOne.extend({ elementBytes: z.union([z.literal(1), z.literal(4)]).default(4) }).strict(),
-        arena: z.object({ memories: z.array(identifier).min(1) }).strict().optional(),
+        arena: z.object({ memories: z.array(identifier).min(1).max(64) }).strict().optional(),
       })
       .strict(),
   })
-  .strict()
-  .superRefine((p, ctx) => {
+  .strict();
+
+/**
+ * Cross-field checks (overlaps, placement), run only once every field is valid: a pipe stops at the first stage's
+ * issues, so the per-bank loops never see `"banks": 1e308`.
+ */
+export const profileSchema = profileFieldsSchema.pipe(
+  z.custom<z.output<typeof profileFieldsSchema>>().superRefine((p, ctx) => {
     const byName = new Map<string, number>();
     p.memories.forEach((m, i) => {
       if ([...byName.keys()].some((n) => n.toLowerCase() === m.name.toLowerCase()))
@@ -152,7 +166,8 @@ export const profileSchema = z
       if (p.placement.arena!.memories.indexOf(name) !== k)
         ctx.addIssue({ code: 'custom', path: ['placement', 'arena', 'memories', k], message: `"${name}" is listed twice` });
     });
-  });
+  }),
+);
 
 export type AsicProfileInput = z.input<typeof profileSchema>;
 export type AsicProfile = z.output<typeof profileSchema>;
@@ -174,7 +189,7 @@ export function parseProfile(value: unknown, source = '(inline)'): AsicProfile {
   const issues = r.error.issues.slice(0, 3).map((i) => {
     let msg = i.message;
     if (i.code === 'unrecognized_keys') msg = `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}`;
-    return `${formatPath(i.path)}: ${msg}`;
+    return escapeControls(`${formatPath(i.path)}: ${msg}`);
   });
   const more = r.error.issues.length > 3 ? ` (+${r.error.issues.length - 3} more)` : '';
   throw new UserError(
@@ -205,17 +220,15 @@ export function listBuiltinProfiles(): string[] {
   }
 }
 
+/** ASIC profiles are a few KB; anything larger is refused before it is read. */
+export const MAX_PROFILE_BYTES = 1 << 20;
+
 export function loadProfile(ref: string): AsicProfile {
   const path = resolveProfilePath(ref);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new UserError(`cannot read ASIC profile ${path}: ${(e as Error).message}`, 'check the path and permissions');
-  }
+  const content = readInputText(path, { what: 'ASIC profile', maxBytes: MAX_PROFILE_BYTES });
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = JSON.parse(content);
   } catch (e) {
     throw new UserError(`ASIC profile ${path} is not valid JSON: ${(e as Error).message}`, 'fix the JSON syntax');
   }

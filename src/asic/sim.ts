@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { UserError } from '../errors.js';
+import { EXIT, UserError } from '../errors.js';
 import { SV_PACKAGE_FILE, SV_ROM_FILE, SV_TB_FILE } from './writers/sv.js';
 
 export interface SimResult {
@@ -58,7 +58,7 @@ function simulateIn(dir: string, work: string, opts: SimOptions): SimResult {
     exe = 'vvp';
     const vvpFile = join(work, 'sqzfw_asic_tb.vvp');
     const c = spawnSync('iverilog', ['-g2012', '-o', vvpFile, ...SOURCES], { cwd: dir, encoding: 'utf8' });
-    if (c.error) throw new UserError(`cannot run iverilog: ${c.error.message}`, 'install Icarus Verilog (Debian: apt-get install iverilog)');
+    if (c.error) throw new UserError(`cannot run iverilog: ${c.error.message}`, 'install Icarus Verilog (Debian: apt-get install iverilog)', EXIT.missingTool);
     if (c.status !== 0) throw new Error(`iverilog failed:\n${c.stdout}${c.stderr}`);
     args = ['-n', vvpFile];
   } else {
@@ -67,7 +67,7 @@ function simulateIn(dir: string, work: string, opts: SimOptions): SimResult {
       ['--binary', '--timing', '-Wno-fatal', '-Wno-lint', '-Wno-style', '--top-module', 'sqzfw_asic_tb', '-Mdir', work, ...SOURCES],
       { cwd: dir, encoding: 'utf8', timeout, maxBuffer: 64 << 20 },
     );
-    if (c.error) throw new UserError(`cannot run verilator: ${c.error.message}`, 'install Verilator 5 (Debian: apt-get install verilator)');
+    if (c.error) throw new UserError(`cannot run verilator: ${c.error.message}`, 'install Verilator 5 (Debian: apt-get install verilator)', EXIT.missingTool);
     if (c.status !== 0) throw new Error(`verilator failed:\n${c.stdout}${c.stderr}`);
     exe = join(work, 'Vsqzfw_asic_tb');
     args = [];

@@ -2,7 +2,9 @@
  * Board profiles: boards/<name>.json validated by ./schema.ts. A board is given by name (a file under boards/)
  * or by a path to a JSON file (anything with a '/' or ending in .json).
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { readInputText } from '../util/input-file.js';
+import { escapeControls } from '../util/text.js';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors.js';
@@ -34,21 +36,19 @@ const boardNames = (): string[] =>
 export function parseBoard(json: unknown, source: string): Board {
   const r = boardSchema.safeParse(json);
   if (r.success) return r.data;
-  const issues = r.error.issues.map((i) => `${formatIssuePath(i.path)}: ${i.message}`);
-  const more = issues.length > 1 ? ` (and ${issues.length - 1} more: ${issues.slice(1).join('; ')})` : '';
+  const issues = r.error.issues.map((i) => escapeControls(`${formatIssuePath(i.path)}: ${i.message}`));
+  const more = issues.length > 1 ? ` (and ${issues.length - 1} more: ${issues.slice(1, 4).join('; ')}${issues.length > 4 ? '; ...' : ''})` : '';
   throw new UserError(
     `invalid board profile ${source}: ${issues[0]}${more}`,
     `fix the field in ${source}; boards/${DEFAULT_BOARD}.json is a complete example`,
   );
 }
 
+/** Board profiles are a few KB; anything larger is refused before it is read. */
+export const MAX_BOARD_PROFILE_BYTES = 1 << 20;
+
 function readProfile(file: string): Board {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new UserError(`cannot read board profile ${file}: ${(e as Error).message}`, 'check the path');
-  }
+  const text = readInputText(file, { what: 'board profile', maxBytes: MAX_BOARD_PROFILE_BYTES });
   let json: unknown;
   try {
     json = JSON.parse(text);

@@ -4,6 +4,7 @@
  * defaults), so that every later stage reads plain numbers and never re-checks the JSON.
  */
 import { z } from 'zod';
+import { textProblem } from '../util/text.js';
 
 /** Cores GCC 12 knows as -mcpu values that sqzfw may target. */
 export const CORES = [
@@ -93,19 +94,53 @@ const addr = z
   });
 
 const ident = (what: string) =>
-  z.string().regex(IDENT, `expected ${what} made of letters, digits and _ (not starting with a digit)`);
+  z.string().max(32, `expected ${what} of at most 32 characters`).regex(IDENT, `expected ${what} made of letters, digits and _ (not starting with a digit)`);
+
+/**
+ * Words the GNU linker-script lexer treats as keywords: a region named like one breaks linker.ld. Region names are
+ * written into the MEMORY block and `> REGION` clauses as they are, so these are refused.
+ */
+const LD_KEYWORDS = new Set(
+  (
+    'ABSOLUTE ADDR AFTER ALIAS ALIGN ALIGNOF ALIGN_WITH_INPUT ASCIZ ASSERT AS_NEEDED AT BEFORE BIND BLOCK BYTE CONSTANT ' +
+    'CONSTRUCTORS COPY CREATE_OBJECT_SYMBOLS DATA_SEGMENT_ALIGN DATA_SEGMENT_END DATA_SEGMENT_RELRO_END DEFINED DSECT ' +
+    'ENTRY EXCLUDE_FILE EXTERN FILEHDR FILL FLOAT FORCE_COMMON_ALLOCATION FORCE_GROUP_ALLOCATION GROUP HIDDEN HLL INCLUDE ' +
+    'INFO INHIBIT_COMMON_ALLOCATION INPUT INPUT_SECTION_FLAGS INSERT KEEP LD_FEATURE LENGTH LOADADDR LOG2CEIL LONG MAP MAX ' +
+    'MEMORY MIN NEXT NOCROSSREFS NOCROSSREFS_TO NOFLOAT NOLOAD ONLY_IF_RO ONLY_IF_RW ORIGIN OUTPUT OUTPUT_ARCH ' +
+    'OUTPUT_FORMAT OVERLAY PHDRS PROVIDE PROVIDE_HIDDEN QUAD READONLY REGION_ALIAS SEARCH_DIR SECTIONS SECTION_FLAGS ' +
+    'SEGMENT_START SHORT SIZEOF SIZEOF_HEADERS SORT SORT_BY_ALIGNMENT SORT_BY_INIT_PRIORITY SORT_BY_NAME SORT_NONE ' +
+    'SPECIAL SQUAD STARTUP SUBALIGN SYSLIB TARGET TYPE VERSION l len o org global local extern'
+  ).split(' '),
+);
+const regionName = ident('a region name').refine((n) => !LD_KEYWORDS.has(n), (n) => ({ message: `"${n}" is a linker-script keyword: expected another region name` }));
+
+/** One line of free text (descriptions, notes): no control characters, bounded length. */
+const text = (max = 1000) =>
+  z.string().superRefine((s, ctx) => {
+    const p = textProblem(s, max);
+    if (p) ctx.addIssue({ code: 'custom', message: `expected one line of text: it ${p}` });
+  });
+
+/**
+ * Compiler and linker flags from a profile reach gcc's command line: only code-generation, warning, optimization and
+ * define flags, made of plain characters (no paths, plugins, wrappers, spec or response files, no shell or make
+ * metacharacters).
+ */
+const CFLAG = /^-(?:m[A-Za-z0-9_=+,.:-]+|f(?!plugin)[A-Za-z0-9_=+,.:-]+|W(?![lap],)[A-Za-z0-9_=+,.:-]+|O[0-3sgz]?|g[0-3]?|std=[a-z0-9+]+|[DU][A-Za-z_][A-Za-z0-9_]*(?:=[A-Za-z0-9_.+-]*)?)$/;
+const LDFLAG = /^(?:-Wl,(?![^]*plugin)[A-Za-z0-9_=+,.:-]+|-l[A-Za-z0-9_]+)$/;
+const OPENOCD_COMMAND = /^(?!.*\b(?:exec|source|script|file|open|system|add_script_search_dir)\b)[A-Za-z0-9_ .,:=+\/-]{1,200}$/;
 
 export const memoryRegionSchema = z
   .object({
     /** Used as the linker MEMORY name and in section names (.sqzfw_arena_<name>): an identifier. */
-    name: ident('a region name'),
+    name: regionName,
     /** 'flash': non-volatile or loaded image memory (code, read-only data); 'ram': read-write at run time. */
     kind: z.enum(['flash', 'ram']),
     origin: addr,
     length: addr,
     /** Off-chip memory (QSPI/OSPI flash, SDRAM, PSRAM): it may need the clock tree or a memory controller set up. */
     external: z.boolean().default(false),
-    description: z.string().optional(),
+    description: text().optional(),
   })
   .strict();
 
@@ -125,7 +160,7 @@ export const cpuSchema = z
   })
   .strict();
 
-const note = z.string().min(1, 'expected a note saying what the step does (register and bits)');
+const note = text().pipe(z.string().min(1, 'expected a note saying what the step does (register and bits)'));
 
 /**
  * One register-level step run at reset, before .data/.bss are initialized and before main (clock gates, pin
@@ -141,39 +176,39 @@ export const initStepSchema = z.discriminatedUnion('op', [
 ]);
 export type InitStep = z.output<typeof initStepSchema>;
 
-export const boardSchema = z
+const boardFieldsSchema = z
   .object({
     /** Board name, used in --board and printed by the firmware: lower case, digits, '-', '_', '.'. */
-    name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'expected lower case letters, digits, ".", "-" or "_"'),
-    description: z.string().min(1),
+    name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'expected at most 64 lower case letters, digits, ".", "-" or "_"'),
+    description: text().pipe(z.string().min(1)),
     /** Silicon or FPGA image, for reports (e.g. "STM32F746NG"). */
-    chip: z.string().optional(),
+    chip: text(80).optional(),
     cpu: cpuSchema,
     gcc: z
       .object({
         /** Extra compiler flags appended after the ones derived from cpu (e.g. "-mcpu=cortex-m33+nodsp" variants). */
-        cflags: z.array(z.string()).default([]),
-        /** Extra linker flags. */
-        ldflags: z.array(z.string()).default([]),
-        /** Extra preprocessor defines, NAME or NAME=VALUE. */
-        defines: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(=.*)?$/, 'expected NAME or NAME=VALUE')).default([]),
+        cflags: z.array(z.string().max(100).regex(CFLAG, 'expected a -m, -f, -W, -O, -g, -std, -D or -U flag of plain characters (no paths, plugins or wrappers)')).max(64).default([]),
+        /** Extra linker flags: -Wl,<options> or -l<library>. */
+        ldflags: z.array(z.string().max(100).regex(LDFLAG, 'expected -Wl,<options> or -l<library> of plain characters (no paths or plugins)')).max(64).default([]),
+        /** Extra preprocessor defines, NAME or NAME=VALUE (VALUE: letters, digits, _ . + - or a "quoted string" of them and spaces). */
+        defines: z.array(z.string().max(100).regex(/^[A-Za-z_][A-Za-z0-9_]*(=(?:[A-Za-z0-9_.+-]*|"[A-Za-z0-9_.+ -]*"))?$/, 'expected NAME or NAME=VALUE (VALUE: letters, digits, _ . + - or a "quoted string" of them)')).max(64).default([]),
       })
       .strict()
       .default({}),
-    memory: z.array(memoryRegionSchema).min(1, 'expected at least one memory region'),
+    memory: z.array(memoryRegionSchema).min(1, 'expected at least one memory region').max(32, 'expected at most 32 memory regions'),
     placement: z
       .object({
         /** Region for the vector table, code, read-only data and the load image of .data: a 'flash' region. */
-        code: ident('a region name'),
+        code: regionName,
         /** Region for .data, .bss and the stack (at its top); default: the first 'ram' region. */
-        data: ident('a region name').optional(),
+        data: regionName.optional(),
         /**
          * Regions that may hold the weights, in order of preference: the linker fills the first (after the code, when it
          * is the code region) and puts each weight array that no longer fits into the next one (e.g. external QSPI flash).
          */
-        weights: z.array(ident('a region name')).min(1, 'expected at least one region'),
+        weights: z.array(regionName).min(1, 'expected at least one region').max(32),
         /** RAM regions that may hold the activation arena, in order of preference. */
-        arena: z.array(ident('a region name')).min(1, 'expected at least one region'),
+        arena: z.array(regionName).min(1, 'expected at least one region').max(32),
       })
       .strict(),
     stackSize: addr,
@@ -184,7 +219,7 @@ export const boardSchema = z
         /** Baud rate on real hardware; without it the CMSDK driver uses the minimum divider (16), all QEMU needs. */
         baud: z.number().int().positive().optional(),
         /** Peripheral instance for reports and Renode (e.g. "usart1"). */
-        instance: z.string().optional(),
+        instance: z.string().regex(/^[A-Za-z0-9_]{1,32}$/, 'expected a peripheral name such as "usart1"').optional(),
         /** Clock of the UART's baud generator; default cpu.clockHz. */
         clockHz: z.number().int().positive().optional(),
         /** nRF UARTE: PSEL.TXD pin number (port 0: 0-31, port 1: 32-47). */
@@ -193,7 +228,7 @@ export const boardSchema = z
       .strict(),
     qemu: z
       .object({
-        machine: z.string().min(1),
+        machine: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'expected a QEMU machine name such as "mps2-an500"'),
         cpu: z.enum(CORES),
         /** Rate at which QEMU's SysTick counts the core clock (mps2: 25 MHz); default cpu.clockHz. */
         systickHz: z.number().int().positive().optional(),
@@ -201,7 +236,7 @@ export const boardSchema = z
       .strict()
       .optional(),
     /** Register steps run at reset on the real board (see initStepSchema). */
-    init: z.array(initStepSchema).default([]),
+    init: z.array(initStepSchema).max(1024, 'expected at most 1024 init steps').default([]),
     /**
      * QEMU twin of a real board: a QEMU machine (a board profile with "qemu") with the same core, on which the board's
      * firmware runs with the same compiler flags, the same memory layout (each region moved to `map[region]`) and the
@@ -210,9 +245,9 @@ export const boardSchema = z
     twin: z
       .object({
         /** The QEMU board profile, e.g. "mps2-an500". */
-        board: z.string().min(1),
+        board: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'expected a board name such as "mps2-an500"'),
         /** Region name -> its address in the twin machine. Every region of the board must be mapped. */
-        map: z.record(ident('a region name'), addr),
+        map: z.record(regionName, addr).refine((m) => Object.keys(m).length <= 32, 'expected at most 32 regions'),
       })
       .strict()
       .optional(),
@@ -225,18 +260,18 @@ export const boardSchema = z
         /** Renode's instructions per second (cpu PerformanceInMips); default: clock in MHz. */
         performanceInMips: z.number().int().positive().optional(),
         /** Regions of this board that the platform does not map (e.g. QSPI flash): the .resc adds them as memory. */
-        addMemory: z.array(ident('a region name')).default([]),
+        addMemory: z.array(regionName).max(32).default([]),
       })
       .strict()
       .optional(),
     openocd: z
       .object({
         /** Config files passed with -f, in order, e.g. ["board/stm32f746g-disco.cfg"] or ["interface/jlink.cfg", "target/nrf52.cfg"]. */
-        configs: z.array(z.string().regex(/^[A-Za-z0-9_./-]+\.cfg$/, 'expected a config path such as "board/x.cfg"')).min(1),
+        configs: z.array(z.string().max(100).regex(/^(?!.*\.\.)[A-Za-z0-9_][A-Za-z0-9_./-]*\.cfg$/, 'expected a config path such as "board/x.cfg" (relative, no "..")')).min(1).max(16),
         /** Transport selected after the first config (the interface) and before the others, e.g. "swd". */
         transport: z.enum(['swd', 'jtag', 'hla_swd', 'dapdirect_swd']).optional(),
         /** Extra -c commands run after the configs, before programming. */
-        commands: z.array(z.string()).default([]),
+        commands: z.array(z.string().regex(OPENOCD_COMMAND, 'expected a plain OpenOCD command (letters, digits, spaces and _ . , : = + / -; no exec, source or script)')).max(32).default([]),
       })
       .strict()
       .optional(),
@@ -249,13 +284,19 @@ export const boardSchema = z
       .optional(),
     pyocd: z
       .object({
-        target: z.string().min(1),
+        target: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'expected a pyOCD target name such as "stm32f746ng"'),
       })
       .strict()
       .optional(),
   })
-  .strict()
-  .superRefine((b, ctx) => {
+  .strict();
+
+/**
+ * Cross-field checks, run only on a profile whose fields are all valid (a pipe stops at the first stage's issues):
+ * they loop over regions and banks, so they must never see an out-of-range count.
+ */
+export const boardSchema = boardFieldsSchema
+  .pipe(z.custom<z.output<typeof boardFieldsSchema>>().superRefine((b, ctx) => {
     const regions = new Map(b.memory.map((r) => [r.name, r]));
     // Region names unique, sizes non-zero, inside the 32-bit space, no overlaps.
     const seen = new Set<string>();
@@ -334,7 +375,7 @@ export const boardSchema = z
     b.init.forEach((s, i) => {
       if (s.reg % 4 !== 0) ctx.addIssue({ code: 'custom', path: ['init', i, 'reg'], message: 'expected a 4-byte aligned register address' });
     });
-  })
+  }))
   .transform((b) => ({
     ...b,
     placement: {

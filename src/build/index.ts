@@ -8,7 +8,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import { UserError } from '../errors.js';
+import { EXIT, UserError } from '../errors.js';
+import { MANIFEST, writeBuildRecord } from '../project.js';
 
 export interface BuildOptions {
   projectDir: string;
@@ -116,16 +117,16 @@ export async function checkToolchain(): Promise<void> {
   try {
     libc = await run(`${CROSS}gcc`, ['-print-file-name=libc_nano.a']);
   } catch (e) {
-    if (isEnoent(e)) throw new UserError('arm-none-eabi-gcc not found', INSTALL_HINT);
+    if (isEnoent(e)) throw new UserError('arm-none-eabi-gcc not found', INSTALL_HINT, EXIT.missingTool);
     throw e;
   }
   const path = libc.stdout.trim();
   if (libc.code !== 0 || !path.startsWith('/') || !existsSync(path))
-    throw new UserError('newlib for arm-none-eabi not found (libc_nano.a)', INSTALL_HINT);
+    throw new UserError('newlib for arm-none-eabi not found (libc_nano.a)', INSTALL_HINT, EXIT.missingTool);
   try {
     await run('make', ['--version']);
   } catch (e) {
-    if (isEnoent(e)) throw new UserError('make not found', 'run `sudo apt-get install -y make`');
+    if (isEnoent(e)) throw new UserError('make not found', 'run `sudo apt-get install -y make`', EXIT.missingTool);
     throw e;
   }
 }
@@ -230,7 +231,7 @@ export async function readElfSections(elf: string): Promise<ElfSection[]> {
   try {
     r = await run(`${CROSS}objdump`, ['-h', '-w', elf]);
   } catch (e) {
-    if (isEnoent(e)) throw new UserError('arm-none-eabi-objdump not found', INSTALL_HINT);
+    if (isEnoent(e)) throw new UserError('arm-none-eabi-objdump not found', INSTALL_HINT, EXIT.missingTool);
     throw e;
   }
   if (r.code !== 0) throw new UserError(`cannot read ${elf}: ${r.stderr.trim().split('\n')[0]}`, 'rebuild the firmware');
@@ -282,7 +283,7 @@ async function readSymbols(elf: string): Promise<{ name: string; address: number
   try {
     r = await run(`${CROSS}nm`, ['-S', '-n', elf]);
   } catch (e) {
-    if (isEnoent(e)) throw new UserError('arm-none-eabi-nm not found', INSTALL_HINT);
+    if (isEnoent(e)) throw new UserError('arm-none-eabi-nm not found', INSTALL_HINT, EXIT.missingTool);
     throw e;
   }
   if (r.code !== 0) throw new UserError(`cannot read the symbols of ${elf}: ${r.stderr.trim().split('\n')[0]}`, 'rebuild the firmware');
@@ -388,6 +389,8 @@ export async function buildFirmware(opts: BuildOptions): Promise<BuildResult> {
   }
   const elf = join(buildDir, 'firmware.elf');
   if (!existsSync(elf)) throw new UserError(`make did not produce ${elf}`, 'check the Makefile');
+  // Which sources this ELF was built from: emulate refuses it once the project is regenerated.
+  if (existsSync(join(dir, MANIFEST))) writeBuildRecord(dir, elf);
   const sections = await readElfSections(elf);
   const ld = join(dir, twin ? 'qemu' : '', 'linker.ld');
   const regions = existsSync(ld) ? parseLinkerMemory(readFileSync(ld, 'utf8')) : [];

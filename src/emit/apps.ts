@@ -12,6 +12,7 @@ import type { MemoryPlan } from '../planner/types.js';
 import type { QModel } from '../quantize/types.js';
 import { boardFileModel, defaultLayout, generatedHeader, renderBoardFiles, runtimeFiles } from './board-files.js';
 import { formatArray, formatPackedWords } from './c.js';
+import { cComment, cString, hashComment } from '../util/text.js';
 import { renderC } from './render.js';
 
 export interface AppInput {
@@ -44,14 +45,14 @@ const demo: AppSpec = {
   takesImage: true,
   render(a) {
     const { model, board } = a;
-    const header = `/* ${generatedHeader(`demo application, model ${model.name}, board ${board.name}`)} */`;
+    const header = `/* ${cComment(generatedHeader(`demo application, model ${model.name}, board ${board.name}`))} */`;
     const bytes = a.input.length;
     const synthetic = a.inputSeed !== undefined;
     return {
       'src/main.c': renderC('main.c.ejs', {
         header,
-        boardName: board.name,
-        input: { synthetic, seed: a.inputSeed, note: a.inputNote.replace(/\*\//g, '* /'), words: synthetic ? '' : formatPackedWords(a.input), bytes },
+        boardLine: cString(` ${board.name}\n`),
+        input: { synthetic, seed: a.inputSeed, note: cComment(a.inputNote), words: synthetic ? '' : formatPackedWords(a.input), bytes },
         inputIn: a.plan.inputIn ?? 'arena',
         expected: model.outputs.map((o, index) => {
           const e = a.expected[o];
@@ -72,7 +73,7 @@ const none: AppSpec = {
   render(a) {
     const m = boardFileModel(a.board, defaultLayout(a.board));
     return {
-      Makefile: renderC('Makefile.lib.ejs', { header: generatedHeader(`Makefile of the model library for board ${a.board.name}`), board: a.board.name, description: a.board.description, dspDefault: m.dspDefault, archFlags: m.archFlags }),
+      Makefile: renderC('Makefile.lib.ejs', { header: generatedHeader(`Makefile of the model library for board ${a.board.name}`), board: a.board.name, description: hashComment(a.board.description), dspDefault: m.dspDefault, archFlags: m.archFlags }),
     };
   },
 };

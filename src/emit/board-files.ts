@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import ejs from 'ejs';
 import { UserError } from '../errors.js';
 import { VERSION } from '../version.js';
+import { cComment, hashComment, makeShellWord } from '../util/text.js';
 import { findRegion, gccArchFlags, qemuTwin, runtimeDefines, type Board, type InitStep } from '../boards/index.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -48,11 +49,6 @@ export function weightsRegions(board: Board, layout: BoardLayout): string[] {
 
 const hex = (n: number): string => `0x${n.toString(16).toUpperCase().padStart(8, '0')}`;
 
-/** Quote one word for a POSIX shell inside a Makefile recipe ($ doubled for make). */
-function makeShellWord(w: string): string {
-  const q = /^[A-Za-z0-9_\-+=.,/:@%]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`;
-  return q.replace(/\$/g, '$$$$');
-}
 
 function render(template: string, data: Record<string, unknown>): string {
   const file = join(TEMPLATES_DIR, template);
@@ -136,18 +132,20 @@ export function boardFileModel(board: Board, layout: BoardLayout) {
       `.sqzfw_arena.${region}.*`,
     ].join(' '),
   }));
-  const defines = runtimeDefines(board).map((d) => makeShellWord(`-D${d}`));
+  const defines = runtimeDefines(board).map((d) => makeShellWord(`-D${d}`, 'gcc.defines'));
   const ldflags = [...(spill ? ['-Wl,--enable-non-contiguous-regions'] : []), ...board.gcc.ldflags];
   return {
     header: '',
     board: board.name,
-    description: board.description,
+    /** Board text goes into comments only, through ../util/text.ts (one line, no comment terminators). */
+    description: hashComment(board.description),
+    ldDescription: cComment(board.description),
     regions: board.memory.map((r) => ({
       padName: r.name.padEnd(width),
       attrs: r.kind === 'flash' ? 'rx) ' : 'rwx)',
       origin: hex(r.origin),
       length: hex(r.length),
-      note: `${r.kind}${r.external ? ', external' : ''}${r.description ? `: ${r.description.replace(/\*\//g, '* /')}` : ''}`,
+      note: cComment(`${r.kind}${r.external ? ', external' : ''}${r.description ? `: ${r.description}` : ''}`),
     })),
     code,
     data: board.placement.data,
@@ -163,9 +161,9 @@ export function boardFileModel(board: Board, layout: BoardLayout) {
     vectorCount,
     vtorAlign,
     dspDefault: board.cpu.dsp ? '1' : '0',
-    archFlags: gccArchFlags(board).map(makeShellWord).join(' '),
+    archFlags: gccArchFlags(board).map((f) => makeShellWord(f, 'gcc.cflags')).join(' '),
     boardDefs: defines.join(' '),
-    boardLdflags: ldflags.map(makeShellWord).join(' '),
+    boardLdflags: ldflags.map((f) => makeShellWord(f, 'gcc.ldflags')).join(' '),
     twin: undefined as undefined | { board: string; machine: string; boardDefs: string; boardLdflags: string },
   };
 }
@@ -175,7 +173,7 @@ function initStatements(steps: InitStep[]): { note: string; code: string }[] {
   const h = (n: number) => `0x${n.toString(16).toUpperCase().padStart(8, '0')}u`;
   const reg = (a: number) => `SQZFW_REG32(${h(a)})`;
   return steps.map((s) => {
-    const note = s.note.replace(/\*\//g, '* /');
+    const note = cComment(s.note);
     switch (s.op) {
       case 'modify':
         return { note, code: `${reg(s.reg)} = (${reg(s.reg)} & ~${h(s.clear)}) | ${h(s.set)};\n    (void)${reg(s.reg)};` };

@@ -13,6 +13,7 @@ import { cDouble, cIdentifiers, formatArray } from './c.js';
 import ejs from 'ejs';
 import { bandBlocks, type Slot } from './band-loops.js';
 import { renderC, TEMPLATES_DIR } from './render.js';
+import { cComment, cString, hashComment } from '../util/text.js';
 import { isLibraryRuntimeFile, RUNTIME_DIR } from './board-files.js';
 
 /** The library's folder inside a project. */
@@ -74,7 +75,7 @@ const dimsInit = (n: number, h: number, w: number, c: number): string => `{ .n =
 
 export function renderLibrary(input: LibraryInput): Record<string, string> {
   const { model, plan, stamp } = input;
-  const header = `/* ${stamp} */`;
+  const header = `/* ${cComment(stamp)} */`;
   const ids = cIdentifiers(model.layers.map((l) => l.name));
   const layers = new Map(model.layers.map((l) => [l.name, l]));
   // The caller's input buffer (--input-in caller) is no arena: it is read through the pointer given to the model.
@@ -86,7 +87,7 @@ export function renderLibrary(input: LibraryInput): Record<string, string> {
   // Named buffers: one macro per plan buffer, a pointer into its region's arena.
   const bufIds = cIdentifiers(plan.buffers.map((b) => `BUF_${b.name}`));
   const buffers = new Map(plan.buffers.map((b) => [b.name, b]));
-  const bufferMacros = plan.buffers.map((b) => ({ macro: bufIds.get(`BUF_${b.name}`)!, arena: external.has(b.region) ? 'model_input' : `arena_${b.region}`, offset: b.offset, note: `${b.kind}${b.tensor && b.tensor !== b.name ? ` ${b.tensor}` : ''}, ${b.size} bytes` }));
+  const bufferMacros = plan.buffers.map((b) => ({ macro: bufIds.get(`BUF_${b.name}`)!, arena: external.has(b.region) ? 'model_input' : `arena_${b.region}`, offset: b.offset, note: cComment(`${b.kind}${b.tensor && b.tensor !== b.name ? ` ${b.tensor}` : ''}, ${b.size} bytes`) }));
   const ptr = (ref: Ref): string => {
     const b = buffers.get(ref.buffer);
     if (!b) throw new Error(`plan step refers to unknown buffer ${ref.buffer}`);
@@ -123,7 +124,7 @@ export function renderLibrary(input: LibraryInput): Record<string, string> {
   const steps = rendered.map((r) => r.view);
   const outputs = model.outputs.map((name, index) => {
     const t = model.tensors[name];
-    return { index, name, ptr: ptr(plan.outputs[name]), bytes: t.dims.h * t.dims.w * t.dims.c, scale: cDouble(t.scale), zeroPoint: t.zeroPoint };
+    return { index, name, cname: cString(name), comment: cComment(name), ptr: ptr(plan.outputs[name]), bytes: t.dims.h * t.dims.w * t.dims.c, scale: cDouble(t.scale), zeroPoint: t.zeroPoint };
   });
   const si = scoresIndex(model);
   const inT = model.tensors[model.input];
@@ -134,12 +135,12 @@ export function renderLibrary(input: LibraryInput): Record<string, string> {
 
   const headerData = {
     header,
-    modelName: model.name.replace(/["\\]/g, '_'),
+    modelName: cString(model.name),
     stepCount: steps.length,
     inputIn,
     input: { h: inT.dims.h, w: inT.dims.w, c: inT.dims.c, bytes: inT.dims.h * inT.dims.w * inT.dims.c, scale: cDouble(inT.scale), zeroPoint: inT.zeroPoint },
     pre: {
-      source: pre.source.replace(/\*\//g, '* /'),
+      source: cComment(pre.source),
       channelOrder: pre.channelOrder,
       bgr: pre.channelOrder === 'BGR' ? 1 : 0,
       pixelRange: cDouble(pre.pixelRange),
@@ -168,14 +169,14 @@ export function renderLibrary(input: LibraryInput): Record<string, string> {
       outputs,
       inputIn,
       inputPtr: plan.input && inputIn === 'arena' ? ptr(plan.input) : '',
-      labels: labels?.map((l) => JSON.stringify(l)),
+      labels: labels?.map((l) => cString(l)),
       structs: structs.defs,
       scratchChecks: uniqueScratchChecks(steps),
       blocks: bandBlocks(rendered),
     }),
     [`${MODEL_DIR}/sqzfw_model.ld`]: renderC('sqzfw_model.ld.ejs', { header, arenas, weightsBytes }),
-    [`${MODEL_DIR}/sqzfw_model.mk`]: renderC('sqzfw_model.mk.ejs', { stamp }),
-    [`${MODEL_DIR}/CMakeLists.txt`]: renderC('CMakeLists.txt.ejs', { stamp, modelName: model.name }),
+    [`${MODEL_DIR}/sqzfw_model.mk`]: renderC('sqzfw_model.mk.ejs', { stamp: hashComment(stamp) }),
+    [`${MODEL_DIR}/CMakeLists.txt`]: renderC('CMakeLists.txt.ejs', { stamp: hashComment(stamp), modelName: hashComment(model.name) }),
   };
   for (const f of readdirSync(RUNTIME_DIR).sort()) {
     if (isLibraryRuntimeFile(f)) files[`${MODEL_DIR}/${f}`] = readFileSync(join(RUNTIME_DIR, f), 'utf8');
@@ -199,7 +200,7 @@ function renderStep(s: Record<string, unknown>): string {
 function stepView(s: Step, index: number, layer: QLayer, id: string, ptr: (r: Ref) => string, structs: StructPool, num: (n: number) => string): Record<string, unknown> {
   // Dims are shared by many layers: named after their shape (NHWC). Parameter structs are named after their layer.
   const dims = (n: number, h: number, w: number, c: number): string => structs.ref('cmsis_nn_dims', `dims_${n}x${h}x${w}x${c}`, dimsInit(n, h, w, c));
-  const base = { index, comment: `${s.op} ${s.layer}${s.note ? ` (${s.note})` : ''}`.replace(/\*\//g, '* /') };
+  const base = { index, comment: cComment(`${s.op} ${s.layer}${s.note ? ` (${s.note})` : ''}`) };
   switch (s.op) {
     case 'conv': {
       const l = layer as QConv;

@@ -7,7 +7,7 @@
  * the code and read-only data that share the code region, so that a model that cannot fit fails with a clear
  * message before anything is compiled; after the build, build/index.ts reports where each array really went.
  */
-import { UserError } from '../errors.js';
+import { EXIT, UserError } from '../errors.js';
 import { findRegion, type Board } from '../boards/index.js';
 import type { QModel } from '../quantize/types.js';
 import { cIdentifiers } from './c.js';
@@ -169,5 +169,6 @@ export function checkWeightsFit(model: QModel, board: Board, opts: { steps: numb
     `${model.name} does not fit: its weights need ${p.totalBytes} bytes (${kib(p.totalBytes)}) but the weights regions of ${board.name} offer ${offered}: ` +
       `${p.unplaced.reduce((s, a) => s + a.bytes, 0)} bytes in ${p.unplaced.length} arrays are left over (the largest, ${biggest.name}, is ${biggest.bytes} bytes)`,
     `use fewer --classes (the last conv has 512 weights per class), or a board with more flash or external flash (e.g. stm32f746g-disco puts the rest in QSPI)`,
+    EXIT.doesNotFit,
   );
 }

@@ -14,8 +14,8 @@
  * and, from the runtime's fault handler, `sqzfw: fault <name> pc=0x... ...`.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { UserError } from '../errors.js';
+import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
+import { EXIT, UserError } from '../errors.js';
 import { listBoards, qemuSystickHz, TWIN_SUFFIX, type Board } from '../boards/index.js';
 
 export const QEMU = 'qemu-system-arm';
@@ -40,6 +40,39 @@ export interface QemuResult {
   stoppedAfterEnd: boolean;
   /** The command line, for messages. */
   command: string[];
+  /** QEMU's report of a locked-up core (a fault inside the fault handler), when it printed one: QEMU was stopped. */
+  lockup?: string;
+}
+
+/**
+ * Refuses an ELF QEMU would load only in part (a truncated or damaged file then runs garbage until the timeout):
+ * a 32-bit little-endian ARM executable whose program headers and loaded segments lie inside the file.
+ */
+export function checkElf(elf: string): void {
+  const bad = (why: string) => new UserError(`firmware ${elf} is not a complete ARM ELF file: ${why}`, 'rebuild it: sqzfw build', EXIT.input);
+  const fd = openSync(elf, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const h = Buffer.alloc(52);
+    if (readSync(fd, h, 0, 52, 0) < 52) throw bad(`${size} bytes, shorter than an ELF header`);
+    if (h.readUInt32BE(0) !== 0x7f454c46 || h[4] !== 1 || h[5] !== 1) throw bad('no 32-bit little-endian ELF header');
+    if (h.readUInt16LE(18) !== 40) throw bad('not an ARM executable');
+    const phoff = h.readUInt32LE(28);
+    const phentsize = h.readUInt16LE(42);
+    const phnum = h.readUInt16LE(44);
+    if (phnum === 0 || phentsize < 32 || phoff + phnum * phentsize > size) throw bad(`program headers past the end of the file (${size} bytes)`);
+    const ph = Buffer.alloc(phnum * phentsize);
+    readSync(fd, ph, 0, ph.length, phoff);
+    for (let i = 0; i < phnum; i++) {
+      const o = i * phentsize;
+      if (ph.readUInt32LE(o) !== 1) continue; // PT_LOAD only
+      const off = ph.readUInt32LE(o + 4);
+      const filesz = ph.readUInt32LE(o + 16);
+      if (off + filesz > size) throw bad(`segment ${i} ends at byte ${off + filesz}, the file has ${size} (truncated?)`);
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** After the last protocol line, how long QEMU may take to exit by itself before it is stopped. */
@@ -90,6 +123,11 @@ export function runQemu(opts: QemuOptions): Promise<QemuResult> {
   const { board, elf, timeoutMs } = opts;
   if (!board.qemu) return Promise.reject(noTwin(board));
   if (!existsSync(elf)) return Promise.reject(new UserError(`firmware ${elf} not found`, 'build the project first (sqzfw build)'));
+  try {
+    checkElf(elf);
+  } catch (e) {
+    return Promise.reject(e);
+  }
   const args = qemuArgs(board, elf, opts.icount);
   return new Promise((resolveRun, reject) => {
     // stdin from /dev/null; QEMU prints the UART on stdout and its own messages on stderr.
@@ -99,6 +137,7 @@ export function runQemu(opts: QemuOptions): Promise<QemuResult> {
     let timedOut = false;
     let stoppedAfterEnd = false;
     let killedByUs = false;
+    let lockup: string | undefined;
     let endTimer: NodeJS.Timeout | undefined;
     let killTimer: NodeJS.Timeout | undefined;
 
@@ -127,11 +166,19 @@ export function runQemu(opts: QemuOptions): Promise<QemuResult> {
         }, END_GRACE_MS);
       }
     });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      if (stderr.length < MAX_OUTPUT) stderr += d;
+      // QEMU reports a core lock-up (a fault while handling a fault) and then spins: stop now, not at the timeout.
+      const m = /^.*Lockup.*$/m.exec(stderr);
+      if (m && lockup === undefined) {
+        lockup = m[0].trim();
+        stop();
+      }
+    });
     child.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       clearTimeout(endTimer);
-      if (e.code === 'ENOENT') reject(new UserError(`${QEMU} not found`, QEMU_INSTALL));
+      if (e.code === 'ENOENT') reject(new UserError(`${QEMU} not found`, QEMU_INSTALL, EXIT.missingTool));
       else reject(e);
     });
     child.on('close', (code) => {
@@ -146,6 +193,7 @@ export function runQemu(opts: QemuOptions): Promise<QemuResult> {
         timedOut,
         stoppedAfterEnd,
         command: [QEMU, ...args],
+        ...(lockup !== undefined ? { lockup } : {}),
       });
     });
   });
@@ -179,6 +227,8 @@ export interface RunStatus {
   timedOut: boolean;
   timeoutMs?: number;
   stderr?: string;
+  /** QEMU's lock-up line (runQemu stopped it). */
+  lockup?: string;
 }
 
 const lastLines = (text: string, n = 8): string[] =>
@@ -212,21 +262,30 @@ export function parseFirmwareOutput(stdout: string, run?: RunStatus): FirmwareRe
     throw new UserError(
       `firmware faulted: ${fault.slice('sqzfw: fault '.length).trim()}${quote(stdout, run?.stderr)}`,
       'look the pc up in build/firmware.map or with arm-none-eabi-addr2line -e build/firmware.elf <pc>',
+      EXIT.fault,
+    );
+  if (run?.lockup !== undefined)
+    throw new UserError(
+      `firmware locked up (QEMU: ${run.lockup})${quote(stdout)}`,
+      'the core faulted inside a fault handler (often a bad vector table or stack): check the build and the linker map',
+      EXIT.fault,
     );
   if (run?.timedOut) {
     const s = run.timeoutMs !== undefined ? `${Math.round(run.timeoutMs / 100) / 10}` : '?';
     throw new UserError(
       `firmware did not finish within ${s} s (hang?)${quote(stdout, run.stderr)}`,
       'raise the timeout if the model is just slow (--timeout), else check the last output',
+      EXIT.fault,
     );
   }
   const beginAt = all.map((l) => l.startsWith('sqzfw begin ')).lastIndexOf(true);
   if (beginAt < 0) {
     if (run && run.exitCode !== 0 && run.exitCode !== null && /qemu-system-arm:/.test(run.stderr ?? ''))
-      throw new UserError(`${QEMU} failed: ${lastLines(run.stderr ?? '', 1)[0]}`, QEMU_INSTALL);
+      throw new UserError(`${QEMU} failed: ${lastLines(run.stderr ?? '', 1)[0]}`, QEMU_INSTALL, EXIT.fault);
     throw new UserError(
       `firmware printed no "sqzfw begin" line${run ? ` (exit code ${run.exitCode ?? 'none'})` : ''}${quote(stdout, run?.stderr)}`,
       'check that the firmware was built for this board (UART) and with SEMIHOSTING=1 for QEMU',
+      EXIT.fault,
     );
   }
   const lines = all.slice(beginAt);
@@ -236,6 +295,7 @@ export function parseFirmwareOutput(stdout: string, run?: RunStatus): FirmwareRe
     throw new UserError(
       `firmware output ended without "sqzfw end"${run ? ` (exit code ${run.exitCode ?? 'none'})` : ''}${quote(stdout, run?.stderr)}`,
       'the firmware stopped early: check the last output',
+      EXIT.fault,
     );
 
   const bad = (line: string, why: string) =>
@@ -288,11 +348,13 @@ export function parseFirmwareOutput(stdout: string, run?: RunStatus): FirmwareRe
     throw new UserError(
       `firmware reported status ${report.status}${report.errors.length ? `: ${report.errors.join('; ')}` : ''}${quote(stdout)}`,
       'a kernel rejected its arguments: this is a bug in the generated code or the linked CMSIS-NN',
+      EXIT.fault,
     );
   if (run && run.exitCode !== null && run.exitCode !== 0 && !(report.check === 'mismatch' && report.errors.length === 0))
     throw new UserError(
       `firmware exited with code ${run.exitCode}${report.errors.length ? `: ${report.errors.join('; ')}` : ''}${quote(stdout, run.stderr)}`,
       'check the last output',
+      EXIT.fault,
     );
   return report;
 }

@@ -14,11 +14,12 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { hashComment } from '../util/text.js';
 import ejs from 'ejs';
-import { UserError } from '../errors.js';
-import { findRegion, loadBoard, type Board } from '../boards/index.js';
+import { EXIT, UserError } from '../errors.js';
+import { findRegion, type Board } from '../boards/index.js';
 import { generatedHeader } from '../emit/board-files.js';
-import { fromHex, readManifest } from '../project.js';
+import { fromHex, projectBoard, readManifest } from '../project.js';
 
 const TEMPLATES_DIR = fileURLToPath(new URL('../../templates/renode/', import.meta.url));
 
@@ -163,8 +164,8 @@ export function renderRenodeFiles(input: RenodeFilesInput): Record<string, strin
   const perMac = board.cpu.dsp ? 3 : 10;
   const timeout = Math.ceil((2 * input.macs * perMac) / (mips * 1e6)) + 30;
   const header = generatedHeader(`Renode files for board ${board.name}`);
-  const name = `sqzfw ${input.model} on ${board.name}`;
-  const description = `${input.model} int8 firmware on ${board.name} (${renode.platform}), UART ${renode.uart}`;
+  const name = hashComment(`sqzfw ${input.model} on ${board.name}`);
+  const description = hashComment(`${input.model} int8 firmware on ${board.name} (${renode.platform}), UART ${renode.uart}`);
   const boardName = input.boardName ?? board.name;
 
   const lines: { name: string; value: string }[] = [
@@ -205,7 +206,7 @@ export function renderRenodeFiles(input: RenodeFilesInput): Record<string, strin
 /** Renode files for a generated project, from its manifest (sqzfw.json) and its board. */
 export function renodeFilesForProject(projectDir: string, board?: Board): Record<string, string> {
   const m = readManifest(projectDir);
-  const b = board ?? loadBoard(m.board);
+  const b = board ?? projectBoard(projectDir, m);
   return renderRenodeFiles({
     board: b,
     model: m.model,
@@ -478,11 +479,11 @@ export interface RenodeRunResult {
 export async function runRenode(opts: { projectDir: string; timeoutMs?: number; renodeTest?: string }): Promise<RenodeRunResult> {
   const dir = resolve(opts.projectDir);
   const manifest = readManifest(dir);
-  const board = loadBoard(manifest.board);
+  const board = projectBoard(dir, manifest);
   if (!board.renode)
     throw new UserError(`board ${board.name} has no Renode platform (no "renode" section in its profile)`, 'use --emulator qemu');
   const tool = opts.renodeTest ?? findOnPath('renode-test');
-  if (!tool) throw new UserError('renode-test not found: Renode is not installed here', RENODE_INSTALL_HINT);
+  if (!tool) throw new UserError('renode-test not found: Renode is not installed here', RENODE_INSTALL_HINT, EXIT.missingTool);
   const elf = join(dir, 'build', 'firmware.elf');
   if (!existsSync(elf)) throw new UserError(`firmware ${elf} not found`, `build it first: make -C ${dir} (sqzfw build)`);
   const config = join(dir, 'build', 'config.txt');
@@ -509,7 +510,7 @@ export async function runRenode(opts: { projectDir: string; timeoutMs?: number; 
     const timer = opts.timeoutMs ? setTimeout(() => child.kill('SIGTERM'), opts.timeoutMs) : undefined;
     child.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      reject(e.code === 'ENOENT' ? new UserError(`${tool} cannot be run`, RENODE_INSTALL_HINT) : e);
+      reject(e.code === 'ENOENT' ? new UserError(`${tool} cannot be run`, RENODE_INSTALL_HINT, EXIT.missingTool) : e);
     });
     child.on('close', (code) => {
       clearTimeout(timer);

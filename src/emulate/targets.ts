@@ -4,9 +4,9 @@
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { UserError } from '../errors.js';
-import { loadBoard, qemuTwin, TWIN_SUFFIX, type Board } from '../boards/index.js';
-import { readManifest } from '../project.js';
+import { EXIT, UserError } from '../errors.js';
+import { qemuTwin, TWIN_SUFFIX, type Board } from '../boards/index.js';
+import { projectBoard } from '../project.js';
 import { runRenode, RENODE_INSTALL_HINT, findOnPath } from './renode.js';
 
 export const EMULATORS = ['qemu', 'renode'] as const;
@@ -28,7 +28,7 @@ export interface QemuTarget {
 /** The QEMU machine and ELF for a project; throws UserError when its board has no QEMU twin. */
 export function qemuTarget(projectDir: string, board?: Board): QemuTarget {
   const dir = resolve(projectDir);
-  const b = board ?? loadBoard(readManifest(dir).board);
+  const b = board ?? projectBoard(dir);
   if (b.qemu) return { board: b, elf: join(dir, 'build', 'firmware.elf'), variant: b.name.endsWith(TWIN_SUFFIX) ? 'qemu' : 'board' };
   const twin = qemuTwin(b);
   if (!twin)
@@ -45,7 +45,7 @@ export function qemuTarget(projectDir: string, board?: Board): QemuTarget {
  */
 export async function emulateWithRenode(projectDir: string, timeoutS: number, log: (l: string) => void = (l) => console.log(l)): Promise<void> {
   const dir = resolve(projectDir);
-  if (!findOnPath('renode-test')) throw new UserError('renode-test not found: Renode is not installed here', RENODE_INSTALL_HINT);
+  if (!findOnPath('renode-test')) throw new UserError('renode-test not found: Renode is not installed here', RENODE_INSTALL_HINT, EXIT.missingTool);
   if (!existsSync(join(dir, 'build', 'firmware.elf')))
     throw new UserError(`firmware ${join(dir, 'build', 'firmware.elf')} not found`, `build it first: make -C ${dir} (sqzfw build)`);
   // renode-test starts Renode and Robot Framework: give it a minute on top of the firmware's own time.

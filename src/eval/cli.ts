@@ -3,7 +3,7 @@
  * The lead's src/cli.ts calls registerEvalCommand (eval + calibrate) and registerFetchModelCommand.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { UserError } from '../errors.js';
+import { EXIT, UserError } from '../errors.js';
 import { parseNumberList, parseResizeFlag, type CardOverrides, type ChannelOrder } from '../import/index.js';
 import { CALIBRATION_METHODS, type CalibrationMethod } from '../quantize/calibrate.js';
 import { runEval, formatEval } from './eval.js';
@@ -135,7 +135,7 @@ export function registerEvalCommand(program: Command): void {
     if (o.json) console.log(JSON.stringify(r, null, 1));
     else console.log(formatEval(r));
     if (r.firmware && r.firmware.bitExact !== r.firmware.n) {
-      throw new UserError(`${r.firmware.n - r.firmware.bitExact} of ${r.firmware.n} firmware runs differ from the int8 golden model`, 'this is a bug in sqzfw or in the linked CMSIS-NN: please report it with the --work-dir project', 1);
+      throw new UserError(`${r.firmware.n - r.firmware.bitExact} of ${r.firmware.n} firmware runs differ from the int8 golden model`, 'this is a bug in sqzfw or in the linked CMSIS-NN: please report it with the --work-dir project', EXIT.mismatch);
     }
   });
 

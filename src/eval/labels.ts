@@ -3,7 +3,8 @@
  * ../shared/images/dev/labels.csv), or, without one, the WordNet id at the start of each file name
  * (n01440764_tench.JPEG) looked up in the model's class list.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readInputText } from '../util/input-file.js';
 import { basename, join } from 'node:path';
 import { UserError } from '../errors.js';
 import type { Labels } from '../import/card.js';
@@ -66,12 +67,7 @@ export function groundTruth(images: string[], dir: string, opts: { csv?: string;
   let csv = opts.csv;
   if (!csv && existsSync(join(dir, 'labels.csv'))) csv = join(dir, 'labels.csv');
   if (csv) {
-    let text: string;
-    try {
-      text = readFileSync(csv, 'utf8');
-    } catch (e) {
-      throw new UserError(`cannot read labels file ${csv}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, 'check the --labels path');
-    }
+    const text = readInputText(csv, { what: 'labels file', maxBytes: 64 << 20, hint: 'check the --labels path' });
     const map = parseLabelsCsv(text, csv, opts.classes);
     const missing = images.filter((p) => !map.has(basename(p)));
     if (missing.length) throw new UserError(`${missing.length} image(s) have no label in ${csv}, e.g. ${missing.slice(0, 3).map((p) => basename(p)).join(', ')}`, 'add them to the CSV or remove them from the folder');

@@ -10,7 +10,7 @@ import { listBoards, loadBoard, type Board } from '../boards/index.js';
 import { largestInputSize } from '../boards/fit.js';
 import { placementReport } from '../emit/weights-placement.js';
 import { isVariant, VARIANTS, type Variant } from '../graph/squeezenet.js';
-import { MANIFEST, readManifest } from '../project.js';
+import { checkBuildIsCurrent, MANIFEST, projectBoard, readManifest } from '../project.js';
 import { flashFirmware, PROBES, type Probe } from './index.js';
 
 const kib = (b: number): string => `${(b / 1024).toFixed(1)} KiB`;
@@ -20,7 +20,7 @@ function flashBoard(o: { board?: string; project: string; elf?: string }): Board
   const manifest = existsSync(join(o.project, MANIFEST)) && !o.elf ? readManifest(o.project) : undefined;
   if (!o.board && !manifest)
     throw new UserError(`no board given and ${o.project} is not a sqzfw project`, 'pass --board <name> (and --project DIR or --elf FILE)');
-  const board = loadBoard(o.board ?? manifest!.board);
+  const board = o.board ? loadBoard(o.board) : projectBoard(o.project, manifest);
   if (manifest && manifest.board !== board.name)
     throw new UserError(`${o.project} was generated for board ${manifest.board}, not ${board.name}`, `pass --board ${manifest.board}, or regenerate for ${board.name}`);
   if (board.qemu && !board.openocd && !board.pyocd && !board.stlink)
@@ -39,6 +39,9 @@ export function registerBoardCommands(program: Command): void {
     .option('--dry-run', 'print the exact commands instead of running them')
     .action(async (o: { board?: string; project: string; elf?: string; probe?: Probe; dryRun?: boolean }) => {
       const board = flashBoard(o);
+      // The project's own build must match its sources (regenerated since? rebuild first).
+      const elf = join(o.project, 'build', 'firmware.elf');
+      if (!o.elf && existsSync(join(o.project, MANIFEST)) && existsSync(elf)) checkBuildIsCurrent(o.project, elf, readManifest(o.project));
       await flashFirmware({ board, projectDir: o.project, elf: o.elf, probe: o.probe, dryRun: o.dryRun });
     });
 

@@ -10,7 +10,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { UserError } from '../errors.js';
+import { EXIT, UserError } from '../errors.js';
 import type { Board } from '../boards/index.js';
 import { readElfSections, type ElfSection } from '../build/index.js';
 import { findOnPath } from '../emulate/renode.js';
@@ -215,7 +215,7 @@ export async function runFlashPlan(plan: FlashPlan, opts: { cwd?: string; log?: 
   // Every tool first: do not leave half the steps done because the last tool is missing.
   for (const tool of new Set(plan.steps.map((s) => s.argv[0]!)))
     if (!findOnPath(tool))
-      throw new UserError(`${tool} not found: it is needed to flash with --probe ${plan.probe}`, `install it: ${TOOLS[tool]?.install ?? tool}`);
+      throw new UserError(`${tool} not found: it is needed to flash with --probe ${plan.probe}`, `install it: ${TOOLS[tool]?.install ?? tool}`, EXIT.missingTool);
   for (const step of plan.steps) {
     const tool = step.argv[0]!;
     log(`${step.what}: ${commandLine(step.argv)}`);
@@ -224,7 +224,7 @@ export async function runFlashPlan(plan: FlashPlan, opts: { cwd?: string; log?: 
       r = await runStep(step, opts.cwd ?? process.cwd());
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT')
-        throw new UserError(`${tool} not found: it is needed to flash with --probe ${plan.probe}`, `install it: ${TOOLS[tool]?.install ?? tool}`);
+        throw new UserError(`${tool} not found: it is needed to flash with --probe ${plan.probe}`, `install it: ${TOOLS[tool]?.install ?? tool}`, EXIT.missingTool);
       throw e;
     }
     const info = TOOLS[tool];

@@ -3,10 +3,11 @@
  * pixels on every machine. jpeg-js 0.4.4 is pinned because the reference crops in ../shared were made with it, so
  * our crops match them byte for byte.
  */
-import { readFileSync } from 'node:fs';
+import { inflateSync } from 'node:zlib';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { UserError } from '../errors.js';
+import { readInputBytes } from '../util/input-file.js';
 
 /** 8-bit RGB image, HWC (3 bytes per pixel, row-major). */
 export interface RgbImage {
@@ -15,8 +16,13 @@ export interface RgbImage {
   data: Uint8Array;
 }
 
-/** Decoders refuse anything larger: keeps a hostile header from asking for gigabytes. */
-export const MAX_IMAGE_MEGAPIXELS = 100;
+/** Decoders refuse anything larger: keeps a hostile header from asking for gigabytes (checked before decoding). */
+export const MAX_IMAGE_MEGAPIXELS = 40;
+/** A PNG whose pixel data is larger than BOMB_MIN_BYTES and expands more than BOMB_RATIO times is refused. */
+const BOMB_MIN_BYTES = 8 << 20;
+const BOMB_RATIO = 250;
+/** Image files larger than this are refused before they are read. */
+export const MAX_IMAGE_BYTES = 64 << 20;
 
 export type ImageFormat = 'jpeg' | 'png';
 
@@ -40,20 +46,51 @@ export function decodeImage(bytes: Uint8Array, what = 'image'): RgbImage {
   }
 }
 
+function checkPixels(format: string, w: number, h: number): void {
+  if (!(w > 0 && h > 0)) throw new UserError(`${format} header says the image is ${w}x${h}`, 'the file is damaged');
+  if (w * h > MAX_IMAGE_MEGAPIXELS * 1e6) throw new UserError(`${format} is ${w}x${h}, more than ${MAX_IMAGE_MEGAPIXELS} megapixels`, 'scale the image down first');
+}
+
+/**
+ * The frame size from a JPEG's SOF marker, checked before jpeg-js allocates anything: the pixel cap, and enough
+ * compressed data for that many pixels (every 8x8 luma block costs at least one bit, even progressive), so a tiny file
+ * claiming a huge frame is refused at once.
+ */
+function checkJpegHeader(bytes: Uint8Array): void {
+  let pos = 2;
+  while (pos + 4 <= bytes.length) {
+    if (bytes[pos] !== 0xff) {
+      pos++;
+      continue;
+    }
+    const marker = bytes[pos + 1]!;
+    if (marker === 0xff || marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
+      pos += marker === 0xff ? 1 : 2;
+      continue;
+    }
+    const len = (bytes[pos + 2]! << 8) | bytes[pos + 3]!;
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      if (pos + 9 > bytes.length) break;
+      const h = (bytes[pos + 5]! << 8) | bytes[pos + 6]!;
+      const w = (bytes[pos + 7]! << 8) | bytes[pos + 8]!;
+      checkPixels('JPEG', w, h);
+      if (bytes.length < (w * h) / 4096) throw new UserError(`JPEG header says ${w}x${h} but the file has only ${bytes.length} bytes`, 'the file is truncated or damaged');
+      return;
+    }
+    pos += 2 + len;
+  }
+  throw new UserError('JPEG has no frame header (SOF marker)', 'the file is truncated or damaged');
+}
+
 function decodeJpeg(bytes: Uint8Array): RgbImage {
-  const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false, tolerantDecoding: true, maxResolutionInMP: MAX_IMAGE_MEGAPIXELS, maxMemoryUsageInMB: 1024 });
+  checkJpegHeader(bytes);
+  const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false, tolerantDecoding: false, maxResolutionInMP: MAX_IMAGE_MEGAPIXELS, maxMemoryUsageInMB: 512 });
   if (!(img.width > 0 && img.height > 0)) throw new Error(`image has size ${img.width}x${img.height}`);
   return { width: img.width, height: img.height, data: img.data };
 }
 
 function decodePng(bytes: Uint8Array): RgbImage {
-  // Check the header size before pngjs allocates anything: IHDR width/height are the first chunk's payload.
-  if (bytes.length >= 24) {
-    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const w = dv.getUint32(16);
-    const h = dv.getUint32(20);
-    if (w * h > MAX_IMAGE_MEGAPIXELS * 1e6) throw new UserError(`PNG is ${w}x${h}, more than ${MAX_IMAGE_MEGAPIXELS} megapixels`, 'scale the image down first');
-  }
+  checkPngData(bytes);
   const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   const { width, height } = png;
   const rgba = png.data;
@@ -72,12 +109,57 @@ function decodePng(bytes: Uint8Array): RgbImage {
   return { width, height, data };
 }
 
-export function readImageFile(path: string): RgbImage {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new UserError(`cannot read image ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, 'check the path');
+/**
+ * Checks a PNG before pngjs allocates anything: the IHDR size against the pixel cap, then inflates the IDAT stream
+ * with its exact expected size as the output cap, so a decompression bomb stops at that size and a file whose pixel
+ * data is short (a 9999x9999 header over 16 rows) is refused instead of decoding to zeros.
+ */
+function checkPngData(bytes: Uint8Array): void {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.length < 33 || dv.getUint32(12) !== 0x49484452) throw new UserError('PNG has no IHDR header', 'the file is truncated or damaged');
+  const w = dv.getUint32(16);
+  const h = dv.getUint32(20);
+  checkPixels('PNG', w, h);
+  const depth = bytes[24]!;
+  const channels = ({ 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 } as Record<number, number>)[bytes[25]!];
+  if (!channels || ![1, 2, 4, 8, 16].includes(depth)) throw new UserError(`PNG has an invalid colour type ${bytes[25]} / bit depth ${depth}`, 'the file is damaged');
+  const bits = channels * depth;
+  const rowBytes = (width: number): number => (width > 0 ? 1 + Math.ceil((width * bits) / 8) : 0);
+  let expected = h * rowBytes(w);
+  if (bytes[28] === 1) {
+    // Adam7: seven passes, each a sub-image with its own rows.
+    const passes = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]];
+    expected = 0;
+    for (const [x0, y0, dx, dy] of passes) {
+      const pw = Math.ceil((w - x0!) / dx!);
+      const ph = Math.ceil((h - y0!) / dy!);
+      if (pw > 0 && ph > 0) expected += ph * rowBytes(pw);
+    }
   }
-  return decodeImage(bytes, path);
+  const idat: Uint8Array[] = [];
+  for (let pos = 8; pos + 8 <= bytes.length; ) {
+    const len = dv.getUint32(pos);
+    const type = dv.getUint32(pos + 4);
+    if (pos + 12 + len > bytes.length) break;
+    if (type === 0x49444154) idat.push(bytes.subarray(pos + 8, pos + 8 + len));
+    if (type === 0x49454e44) break;
+    pos += 12 + len;
+  }
+  const compressed = idat.reduce((n, c) => n + c.length, 0);
+  // Photos compress a few to one; a large image expanding hundreds of times is a decompression bomb (or a blank).
+  if (expected > BOMB_MIN_BYTES && expected > compressed * BOMB_RATIO)
+    throw new UserError(`PNG expands ${compressed} bytes of pixel data to ${expected} (${Math.round(expected / Math.max(1, compressed))}:1): refusing a likely decompression bomb`, 'pass a photo, or re-save the image at a smaller size');
+  let raw: Buffer;
+  try {
+    raw = inflateSync(Buffer.concat(idat), { maxOutputLength: expected + 1, finishFlush: 2 /* Z_SYNC_FLUSH: a cut stream yields what it has */ });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ERR_BUFFER_TOO_LARGE') throw new UserError(`PNG pixel data is larger than its ${w}x${h} header says`, 'the file is damaged');
+    throw new UserError(`PNG pixel data cannot be decompressed (${(e as Error).message})`, 'the file is truncated or damaged');
+  }
+  if (raw.length !== expected) throw new UserError(`PNG pixel data holds ${raw.length} bytes, its ${w}x${h} header needs ${expected}`, 'the file is truncated or damaged');
+}
+
+export function readImageFile(path: string): RgbImage {
+  return decodeImage(readInputBytes(path, { what: 'image', maxBytes: MAX_IMAGE_BYTES }), path);
 }

@@ -6,7 +6,7 @@
 import type { Dims } from '../graph/ir.js';
 import type { ModelCard } from '../import/card.js';
 import { UserError } from '../errors.js';
-import { readImageFile, type RgbImage } from './decode.js';
+import { MAX_IMAGE_MEGAPIXELS, readImageFile, type RgbImage } from './decode.js';
 import { centerCrop, resizeBilinear, shorterSideSize } from './resize.js';
 
 /** Resize + centre crop; returns 8-bit RGB HWC of exactly dims.w x dims.h. */
@@ -15,6 +15,9 @@ export function cropForModel(img: RgbImage, card: Pick<ModelCard, 'resize'>, dim
   const { mode, size } = card.resize;
   if (mode === 'shorter') {
     const s = shorterSideSize(img.width, img.height, size);
+    // A 20000x1 strip would become 256 x 5,120,000: refuse before allocating the resized image.
+    if (s.width * s.height > MAX_IMAGE_MEGAPIXELS * 1e6)
+      throw new UserError(`image is ${img.width}x${img.height}: resizing its shorter side to ${size} gives ${s.width}x${s.height}, more than ${MAX_IMAGE_MEGAPIXELS} megapixels`, 'crop the image to a less extreme aspect ratio first');
     r = resizeBilinear(img, s.width, s.height);
   } else if (mode === 'squash') {
     r = resizeBilinear(img, size, size);

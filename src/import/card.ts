@@ -4,7 +4,9 @@
  * ../shared/models/squeezenet1.0-imagenet.json) and overridden by CLI flags; defaults are torchvision's ImageNet
  * convention, which is what torch.onnx exports of torchvision models expect.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readInputText } from '../util/input-file.js';
+import { escapeControls } from '../util/text.js';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../errors.js';
@@ -67,14 +69,12 @@ export function defaultCard(name: string, inputSize: number, channels = 3): Mode
 
 // ---------- labels ----------
 
+/** Class lists are tens of KB (ImageNet: 31 KB); anything beyond this is refused before it is read. */
+export const MAX_LABELS_BYTES = 8 << 20;
+
 /** Reads class names: "0 n01440764 tench" lines (imagenet-classes.txt), "n01440764 tench, Tinca tinca" (synset.txt), or one name per line. */
 export function readLabelsFile(path: string): Labels {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new UserError(`cannot read labels file ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, 'pass a text file with one class per line');
-  }
+  const text = readInputText(path, { what: 'labels file', maxBytes: MAX_LABELS_BYTES, hint: 'pass a text file with one class per line' });
   return parseLabels(text, path);
 }
 
@@ -168,7 +168,7 @@ export function parseCardJson(text: string, file: string, base: ModelCard): Mode
   const card: ModelCard = { ...base, source: `card ${file}` };
   if (json && typeof json === 'object' && 'preprocessing' in json) {
     const r = authorsCard.safeParse(json);
-    if (!r.success) throw new UserError(`card ${file}: ${r.error.issues[0].path.join('.')}: ${r.error.issues[0].message}`, 'see ../shared/models/squeezenet1.0-imagenet.json for the expected fields');
+    if (!r.success) throw new UserError(`card ${file}: ${escapeControls(`${r.error.issues[0].path.join('.')}: ${r.error.issues[0].message}`)}`, 'see ../shared/models/squeezenet1.0-imagenet.json for the expected fields');
     const a = r.data;
     if (a.model?.name) card.name = a.model.name;
     const layout = a.input.layout?.toUpperCase();
@@ -197,7 +197,7 @@ export function parseCardJson(text: string, file: string, base: ModelCard): Mode
   const r = flatCard.safeParse(json);
   if (!r.success) {
     const i = r.error.issues[0];
-    throw new UserError(`card ${file}: ${i.path.join('.') || 'top level'}: ${i.message}`, 'fields: name, layout, channelOrder, pixelRange, mean, std, resize {mode, size}, labels');
+    throw new UserError(`card ${file}: ${escapeControls(`${i.path.join('.') || 'top level'}: ${i.message}`)}`, 'fields: name, layout, channelOrder, pixelRange, mean, std, resize {mode, size}, labels');
   }
   const f = r.data;
   if (f.name) card.name = f.name;
@@ -209,7 +209,7 @@ export function parseCardJson(text: string, file: string, base: ModelCard): Mode
   if (f.resize) card.resize = f.resize;
   if (typeof f.labels === 'string') {
     const p = resolveNear(f.labels, dir);
-    if (!p) throw new UserError(`card ${file}: labels file ${f.labels} not found`, 'give a path relative to the card');
+    if (!p) throw new UserError(`card ${file}: labels file ${escapeControls(JSON.stringify(f.labels))} not found`, 'give a path relative to the card');
     card.labels = readLabelsFile(p);
   } else if (f.labels) card.labels = { names: f.labels, source: file };
   return card;

@@ -1,13 +1,13 @@
 /**
  * Model import: an ONNX file (+ optional JSON sidecar card) -> FloatModel + ModelCard.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
-import { UserError } from '../errors.js';
 import type { FloatModel } from '../graph/ir.js';
 import { applyOverrides, defaultCard, parseCardJson, validateCard, type CardOverrides, type ModelCard } from './card.js';
 import { decodeOnnx } from './onnx-proto.js';
-import { onnxToFloatModel, type ImportOptions } from './onnx.js';
+import { LIMITS, onnxToFloatModel, type ImportOptions } from './onnx.js';
+import { readInputBytes, readInputText } from '../util/input-file.js';
 
 export type { CardOverrides, ChannelOrder, Labels, ModelCard, ResizeMode } from './card.js';
 export { applyOverrides, defaultCard, parseCardJson, parseLabels, parseNumberList, parseResizeFlag, readLabelsFile, validateCard } from './card.js';
@@ -15,7 +15,9 @@ export { decodeOnnx } from './onnx-proto.js';
 export { LIMITS, onnxToFloatModel, type ImportOptions } from './onnx.js';
 
 /** Files larger than this are refused before reading (SqueezeNet is 5 MB; the limit leaves room for bigger CNNs). */
-export const MAX_MODEL_BYTES = 1 << 30;
+export const MAX_MODEL_BYTES = 256 << 20;
+/** Model cards are a few hundred bytes. */
+export const MAX_CARD_BYTES = 1 << 20;
 
 export interface LoadModelOptions extends ImportOptions {
   /** JSON sidecar; default: the model path with .onnx replaced by .json, when that file exists. */
@@ -26,7 +28,7 @@ export interface LoadModelOptions extends ImportOptions {
 
 /** Parses ONNX bytes into a FloatModel (no card). `what` names the source in error messages. */
 export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}, what = 'model'): FloatModel {
-  return onnxToFloatModel(decodeOnnx(bytes, what), opts, what);
+  return onnxToFloatModel(decodeOnnx(bytes, what, LIMITS), opts, what);
 }
 
 /** The default sidecar path of a model file. */
@@ -34,29 +36,14 @@ export const sidecarPath = (modelPath: string): string => modelPath.replace(/\.o
 
 /** Reads an ONNX model and its card. Throws UserError for anything wrong with either. */
 export function loadModel(path: string, opts: LoadModelOptions = {}): { model: FloatModel; card: ModelCard } {
-  let size: number;
-  try {
-    const st = statSync(path);
-    if (!st.isFile()) throw new UserError(`${path} is not a file`, 'pass an .onnx model file');
-    size = st.size;
-  } catch (e) {
-    if (e instanceof UserError) throw e;
-    throw new UserError(`cannot read model ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, 'check the path (models: .onnx files; see sqzfw fetch-model)');
-  }
-  if (size > MAX_MODEL_BYTES) throw new UserError(`model ${path} is ${size} bytes, more than the ${MAX_MODEL_BYTES}-byte limit`, 'sqzfw targets microcontroller-sized CNNs');
-  const bytes = readFileSync(path);
+  const bytes = readInputBytes(path, { what: 'model', maxBytes: MAX_MODEL_BYTES, hint: 'check the path (models: .onnx files; see sqzfw fetch-model)' });
   const model = importOnnx(bytes, { ...opts, name: opts.name ?? basename(path).replace(/\.onnx$/i, '') }, `model ${path}`);
 
   const dims = model.graph.input.dims;
   let card = defaultCard(model.graph.name, Math.min(dims.h, dims.w), dims.c);
   const side = opts.cardPath ?? (existsSync(sidecarPath(path)) && sidecarPath(path) !== path ? sidecarPath(path) : undefined);
   if (side) {
-    let text: string;
-    try {
-      text = readFileSync(side, 'utf8');
-    } catch (e) {
-      throw new UserError(`cannot read model card ${side}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, 'check the --card path');
-    }
+    const text = readInputText(side, { what: 'model card', maxBytes: MAX_CARD_BYTES, hint: 'check the --card path' });
     card = parseCardJson(text, side, card);
   }
   if (opts.overrides) card = applyOverrides(card, opts.overrides);

@@ -232,8 +232,54 @@ function valueInfo(m: Record<string, unknown>): OnnxValueInfo {
   return info;
 }
 
+/**
+ * Counts the graph's nodes and initializers by walking the protobuf wire format (tags and lengths only, nothing
+ * allocated), so that a file with too many is refused before protobufjs builds an object per node. Stops quietly at
+ * malformed bytes: decoding reports those.
+ */
+export function countGraphEntries(bytes: Uint8Array): { nodes: number; initializers: number } {
+  const counts = { nodes: 0, initializers: 0 };
+  const varint = (pos: number, end: number): [number, number] => {
+    let v = 0;
+    for (let shift = 0; pos < end && shift < 64; shift += 7) {
+      const b = bytes[pos++]!;
+      if (shift < 49) v += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) return [v, pos];
+    }
+    return [-1, end];
+  };
+  const walk = (start: number, end: number, inGraph: boolean): void => {
+    let pos = start;
+    while (pos < end) {
+      const [tag, p1] = varint(pos, end);
+      if (tag < 0) return;
+      const field = Math.floor(tag / 8);
+      const wire = tag & 7;
+      pos = p1;
+      if (wire === 0) pos = varint(pos, end)[1];
+      else if (wire === 1) pos += 8;
+      else if (wire === 5) pos += 4;
+      else if (wire === 2) {
+        const [len, p2] = varint(pos, end);
+        if (len < 0 || p2 + len > end) return;
+        if (!inGraph && field === 7) walk(p2, p2 + len, true);
+        else if (inGraph && field === 1) counts.nodes++;
+        else if (inGraph && field === 5) counts.initializers++;
+        pos = p2 + len;
+      } else return;
+    }
+  };
+  walk(0, bytes.length, false);
+  return counts;
+}
+
 /** Decodes ONNX ModelProto bytes. Throws UserError on anything that is not a well-formed ONNX model. */
-export function decodeOnnx(bytes: Uint8Array, what = 'model'): OnnxModel {
+export function decodeOnnx(bytes: Uint8Array, what = 'model', limits?: { nodes: number; initializers: number }): OnnxModel {
+  if (limits) {
+    const c = countGraphEntries(bytes);
+    if (c.nodes > limits.nodes) throw new UserError(`${what}: the graph has ${c.nodes} nodes, more than ${limits.nodes}`, 'sqzfw imports microcontroller-sized CNNs; the file may be damaged');
+    if (c.initializers > limits.initializers) throw new UserError(`${what}: the graph has ${c.initializers} initializers, more than ${limits.initializers}`, 'sqzfw imports microcontroller-sized CNNs; the file may be damaged');
+  }
   let msg: Record<string, unknown>;
   try {
     msg = modelType().decode(bytes) as unknown as Record<string, unknown>;

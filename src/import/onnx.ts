@@ -15,8 +15,9 @@ import { AttrType, DataType, dataTypeName, type OnnxAttribute, type OnnxModel, t
 
 /** Limits that keep a hostile file from asking for absurd work or memory. */
 export const LIMITS = {
-  nodes: 100_000,
-  initializers: 100_000,
+  /** SqueezeNet has 66 nodes; the planner and the float interpreter are sized for a few thousand at most. */
+  nodes: 4_096,
+  initializers: 8_192,
   /** Largest dim of any tensor (spatial or channels). */
   dim: 65_536,
   /** Largest activation, elements. */
@@ -245,10 +246,19 @@ function windowAttrs(ctx: Ctx, at: Attrs, where: string, x: Act, kernelFromWeigh
 
 // ---------- the conversion ----------
 
-/** Safe unique name for a node/tensor: the ONNX name, or op + index when it has none. */
+/** Keys every plain object already has: a tensor named like one would read or replace an inherited member. */
+const OBJECT_KEYS = new Set([...Object.getOwnPropertyNames(Object.prototype), '__proto__', 'prototype']);
+
+/**
+ * Safe unique name for a node/tensor: the ONNX name, or op + index when it has none. ONNX names are untrusted: they
+ * become printable ASCII without spaces (the firmware prints them on `out <tensor> ...` lines), at most 64 characters,
+ * and never an Object.prototype key (the IR keys records by tensor name).
+ */
 function uniqueNamer(): (want: string) => string {
   const used = new Set<string>();
-  return (want: string) => {
+  return (raw: string) => {
+    let want = raw.replace(/[^\x21-\x7e]/g, '_').slice(0, 64) || 'unnamed';
+    if (OBJECT_KEYS.has(want)) want = `${want}_t`;
     let n = want;
     for (let i = 2; used.has(n); i++) n = `${want}_${i}`;
     used.add(n);
@@ -653,7 +663,9 @@ export function onnxToFloatModel(m: OnnxModel, opts: ImportOptions = {}, what = 
     }
     if (!outs.includes(v.tensor)) outs.push(v.tensor);
   }
-  const graph: Graph = { name: opts.name ?? (g.name || 'onnx-model'), input: { name: inputName, dims: { h, w, c: c0 } }, nodes, outputs: outs, tensors: {} };
+  // The model name is printed by the firmware and written into file headers: plain characters only.
+  const modelName = (opts.name ?? g.name).replace(/[^A-Za-z0-9_.+-]/g, '_').slice(0, 64) || 'onnx-model';
+  const graph: Graph = { name: modelName, input: { name: inputName, dims: { h, w, c: c0 } }, nodes, outputs: outs, tensors: {} };
   let checked: Graph;
   try {
     checked = inferShapes(graph);

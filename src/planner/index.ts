@@ -9,7 +9,7 @@
  *    row-band plan that fits.
  * If nothing fits, the error gives the smallest arena the planner can reach and the layer that sets it.
  */
-import { UserError } from '../errors.js';
+import { EXIT, UserError } from '../errors.js';
 import type { QModel } from '../quantize/types.js';
 import { checkPlacement, liveLowerBound, piecesOf, placeInRegions, type BufferRequest, type RegionPlacement } from './arena.js';
 import { liveAt, liveProfile } from './live.js';
@@ -243,6 +243,7 @@ function doesNotFit(model: QModel, d: Draft, need: Need, regions: PlanRegion[], 
       `${regions.length > 1 ? ` (all ${regions.length} arena regions together: ${total} bytes)` : ''}. ` +
       `The peak is at layer ${step?.layer} (step ${need.peakStep}), with ${need.live.join(', ')} live`,
     peakHint(d, need, hint),
+    EXIT.doesNotFit,
   );
 }
 

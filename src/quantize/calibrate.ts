@@ -229,7 +229,8 @@ export class TensorStats {
 
 /** Streaming calibration: add inputs (or already computed tensors) one at a time, merge partial results, read ranges. */
 export class Calibrator {
-  readonly stats: Record<string, TensorStats> = {};
+  /** Per tensor name: a Map, since tensor names come from model files. */
+  readonly stats = new Map<string, TensorStats>();
   images = 0;
   readonly method: CalibrationMethod;
 
@@ -245,7 +246,9 @@ export class Calibrator {
   addTensors(tensors: FloatTensors): void {
     const hist = this.method !== 'minmax';
     for (const [name, data] of Object.entries(tensors)) {
-      if (!(this.stats[name] ??= new TensorStats()).add(data, hist && name !== this.model.graph.input.name)) {
+      let st = this.stats.get(name);
+      if (!st) this.stats.set(name, (st = new TensorStats()));
+      if (!st.add(data, hist && name !== this.model.graph.input.name)) {
         throw new UserError(`calibration: the float model produces NaN or infinite values in tensor ${name}`, 'the weights or the input are damaged (or far out of range): check the model and its card (mean/std)');
       }
     }
@@ -262,8 +265,8 @@ export class Calibrator {
   /** Plain data (structured-clonable: worker threads send their partial calibrations this way). */
   state(): CalibratorState {
     const side = (h: SideHistogram): SideState => ({ counts: h.counts, range: h.range, total: h.total, max: h.max });
-    const stats: CalibratorState['stats'] = {};
-    for (const [name, t] of Object.entries(this.stats)) stats[name] = { min: t.min, max: t.max, zeros: t.zeros, pos: side(t.pos), neg: side(t.neg) };
+    // fromEntries makes own properties (a tensor named __proto__ stays a key).
+    const stats: CalibratorState['stats'] = Object.fromEntries([...this.stats].map(([name, t]) => [name, { min: t.min, max: t.max, zeros: t.zeros, pos: side(t.pos), neg: side(t.neg) }]));
     return { images: this.images, stats };
   }
 
@@ -276,17 +279,17 @@ export class Calibrator {
       Object.assign(t, { min: s.min, max: s.max, zeros: s.zeros });
       side(t.pos, s.pos);
       side(t.neg, s.neg);
-      o.stats[name] = t;
+      o.stats.set(name, t);
     }
     o.images = st.images;
     this.merge(o);
   }
 
   merge(o: Calibrator): void {
-    for (const [name, s] of Object.entries(o.stats)) {
-      const mine = this.stats[name];
+    for (const [name, s] of o.stats) {
+      const mine = this.stats.get(name);
       if (mine) mine.merge(s);
-      else this.stats[name] = s;
+      else this.stats.set(name, s);
     }
     this.images += o.images;
   }
@@ -294,13 +297,14 @@ export class Calibrator {
   ranges(): Ranges {
     if (this.images === 0) throw new Error('calibration needs at least one input');
     const p = this.opts.percentile ?? 99.99;
-    const out: Ranges = {};
-    for (const [name, s] of Object.entries(this.stats)) {
-      if (this.method === 'minmax' || name === this.model.graph.input.name) out[name] = { min: s.min, max: s.max };
-      else if (this.method === 'percentile') out[name] = s.percentileRange(p);
-      else out[name] = s.mseRange();
+    const out: [string, Range][] = [];
+    for (const [name, s] of this.stats) {
+      if (this.method === 'minmax' || name === this.model.graph.input.name) out.push([name, { min: s.min, max: s.max }]);
+      else if (this.method === 'percentile') out.push([name, s.percentileRange(p)]);
+      else out.push([name, s.mseRange()]);
     }
-    return out;
+    // Own data properties only (fromEntries never calls a __proto__ setter).
+    return Object.fromEntries(out);
   }
 }
 
@@ -337,8 +341,8 @@ export function calibrationReport(q: QModel, cal?: Calibrator): CalibrationRow[]
   return Object.values(q.tensors).map((t) => ({
     tensor: t.name,
     shape: `${t.dims.h}x${t.dims.w}x${t.dims.c}`,
-    observed: cal?.stats[t.name] ? { min: cal.stats[t.name].min, max: cal.stats[t.name].max } : undefined,
-    chosen: chosen?.[t.name],
+    observed: cal?.stats.get(t.name) ? { min: cal.stats.get(t.name)!.min, max: cal.stats.get(t.name)!.max } : undefined,
+    chosen: chosen && Object.hasOwn(chosen, t.name) ? chosen[t.name] : undefined,
     scale: t.scale,
     zeroPoint: t.zeroPoint,
     representable: { min: (-128 - t.zeroPoint) * t.scale, max: (127 - t.zeroPoint) * t.scale },

@@ -65,7 +65,7 @@ export function quantizeModel(model: FloatModel, ranges: Ranges): QModel {
   const groups = shareGroups(graph);
   const groupRange = new Map<string, { min: number; max: number }>();
   for (const [t, g] of groups) {
-    const r = ranges[t];
+    const r = Object.hasOwn(ranges, t) ? ranges[t] : undefined;
     if (!r) throw new Error(`no calibration range for tensor ${t}`);
     const cur = groupRange.get(g);
     groupRange.set(g, cur ? { min: Math.min(cur.min, r.min), max: Math.max(cur.max, r.max) } : { ...r });

@@ -1,7 +1,7 @@
 /** The C header: base addresses, sizes, per-layer offsets, and (under SQZ_ASIC_MAP_TABLES) the piece tables. */
 import type { AsicMap } from '../types.js';
 import { PARAM_KINDS } from '../profile.js';
-import { KIND_CODE, KIND_IDENT, cString, hexC, ident, layerIdents } from './names.js';
+import { KIND_CODE, KIND_IDENT, cComment, cString, hexC, ident, layerIdents } from './names.js';
 
 export const HEADER_FILE = 'sqzfw_asic_map.h';
 
@@ -55,7 +55,7 @@ export function renderHeader(map: AsicMap): string {
   const memId = new Map(map.memories.map((m) => [m.name, m] as const));
   map.layers.forEach((l, i) => {
     const n = `L_${ids[i]}`;
-    o.push(`/* ${l.name}: ${l.outChannels} x ${l.kernel[0]}x${l.kernel[1]} x ${l.inChannels} */`);
+    o.push(`/* ${cComment(l.name)}: ${l.outChannels} x ${l.kernel[0]}x${l.kernel[1]} x ${l.inChannels} */`);
     def(`${n}_INDEX`, l.index);
     def(`${n}_OUT_CH`, l.outChannels);
     def(`${n}_IN_CH`, l.inChannels);

@@ -27,5 +27,5 @@ export const hexSv = (v: number): string => {
   return `32'h${h.slice(0, 4)}_${h.slice(4)}`;
 };
 
-/** Escape for a C or SV string literal (names are printable ASCII in practice). */
-export const cString = (s: string): string => `"${s.replace(/[\\"]/g, (c) => `\\${c}`).replace(/[^\x20-\x7e]/g, '?')}"`;
+/** C and SV string literals and comments: the project's one escaping module. */
+export { cComment, cString, lineComment, svString } from '../../util/text.js';

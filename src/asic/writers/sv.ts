@@ -7,14 +7,13 @@
  */
 import type { AsicMap, MapMemory } from '../types.js';
 import { PARAM_KINDS } from '../profile.js';
-import { KIND_IDENT, hexSv, ident, layerIdents } from './names.js';
+import { KIND_IDENT, hexSv, ident, layerIdents, lineComment, svString } from './names.js';
 
 export const SV_PACKAGE_FILE = 'sqzfw_asic_map_pkg.sv';
 export const SV_ROM_FILE = 'sqzfw_asic_rom.sv';
 export const SV_TB_FILE = 'sqzfw_asic_tb.sv';
 
 const u32 = (v: number): string => hexSv(v);
-const svString = (s: string): string => `"${s.replace(/[\\"]/g, (c) => `\\${c}`).replace(/[^\x20-\x7e]/g, '?')}"`;
 const u64 = (v: number): string => `64'd${v}`;
 
 function caseFunction(name: string, type: string, arg: string, rows: [number, string][], dflt: string): string[] {
@@ -83,7 +82,7 @@ export function renderSvPackage(map: AsicMap): string {
   const ids = layerIdents(map);
   map.layers.forEach((l, i) => {
     const n = `L_${ids[i]}`;
-    o.push(`  // ${l.name}: ${l.outChannels} x ${l.kernel[0]}x${l.kernel[1]} x ${l.inChannels}`);
+    o.push(`  // ${lineComment(l.name)}: ${l.outChannels} x ${l.kernel[0]}x${l.kernel[1]} x ${l.inChannels}`);
     lpi(`${n}_INDEX`, l.index);
     lpi(`${n}_OUT_CH`, l.outChannels);
     lpi(`${n}_IN_CH`, l.inChannels);

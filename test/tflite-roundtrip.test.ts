@@ -174,7 +174,7 @@ describe('CLI', () => {
     else expect(plan.out).toMatch(/wrote .*plan\.json/);
     writeFileSync(join(work, 'bad.tflite'), Buffer.from('TFL3 is not enough'));
     const bad = cli(['plan', '--model', join(work, 'bad.tflite'), '--image', 'x.jpg']);
-    expect(bad.code).toBe(2);
+    expect(bad.code).toBe(3); // EXIT.input: a damaged model file
     expect(bad.err.trim().split('\n')).toHaveLength(2);
     expect(bad.err).toMatch(/^error: model .*bad\.tflite is not a valid \.tflite file: /);
     expect(bad.err).toMatch(/\nhint: /);

@@ -1,6 +1,7 @@
 /* sqzfw firmware runtime: see sqzfw_rt.h. */
 #include "sqzfw_rt.h"
 
+#include "sqzfw_clock.h"
 #include "sqzfw_cm.h"
 #include "sqzfw_uart.h"
 
@@ -76,6 +77,13 @@ void sqzfw_rt_init(void)
     uint32_t n;
 
     sqzfw_uart_init();
+    if (sqzfw_clock_failed_step() != 0) {
+        sqzfw_rt_puts("sqzfw clock: ");
+        sqzfw_rt_puts(sqzfw_clock_step_name(sqzfw_clock_failed_step()));
+        sqzfw_rt_puts(" timed out: running at the reset clock ");
+        sqzfw_rt_put_u32(sqzfw_clock_cpu_hz());
+        sqzfw_rt_puts(" Hz\n");
+    }
     cycles_init();
 
     SYST_CSR = 0u;

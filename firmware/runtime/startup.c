@@ -1,8 +1,8 @@
 /*
  * sqzfw startup for Cortex-M: vector table (.isr_vector), Reset_Handler, fault reporting.
  *
- * Reset_Handler: enable the FPU (hard/softfp builds), point VTOR at the table, enable the configurable faults, run
- * the board's init steps (sqzfw_board_init from the generated src/sqzfw_board.c: clock gates, pins, external flash),
+ * Reset_Handler: enable the FPU (hard/softfp builds), point VTOR at the table, enable the configurable faults, set
+ * the board's clock tree up (sqzfw_clock_setup, bounded waits, falls back to the reset clock), run the board's init steps (sqzfw_board_init from the generated src/sqzfw_board.c: clock gates, pins, external flash),
  * enable the Cortex-M7 caches (SQZFW_CM7_CACHES), copy initialized sections and zero .bss (tables from linker.ld),
  * call main(), then sqzfw_rt_exit(main's value).
  * Any fault or unexpected exception prints one line on the UART
@@ -11,6 +11,7 @@
  */
 #include <stdint.h>
 
+#include "sqzfw_clock.h"
 #include "sqzfw_cm.h"
 #include "sqzfw_rt.h"
 #include "sqzfw_uart.h"
@@ -111,6 +112,7 @@ static void caches_enable(void)
 void Reset_Handler(void)
 {
     const uint32_t *t;
+    int32_t clock_failed;
 
 #if defined(__ARM_FP)
     /* CP10 and CP11 full access, before any floating-point instruction runs. */
@@ -129,6 +131,8 @@ void Reset_Handler(void)
     __asm__ volatile("msr msplim, %0" ::"r"(&__sqzfw_stack_limit));
 #endif
 
+    /* Clock first: the board's steps (e.g. the QSPI prescaler) assume the configured bus clocks. */
+    clock_failed = sqzfw_clock_setup();
     if (sqzfw_board_init)
         sqzfw_board_init();
 #if defined(SQZFW_CM7_CACHES) && SQZFW_CM_MAINLINE
@@ -149,6 +153,7 @@ void Reset_Handler(void)
             *dst++ = 0u;
     }
 
+    sqzfw_clock_record(clock_failed);
     sqzfw_rt_exit(main());
 }
 

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors.js';
 import { boardSchema, formatIssuePath, type Board, type MemoryRegion } from './schema.js';
 import { makeTwin, TWIN_SUFFIX } from './twin.js';
+import { clockDefines, clockTree } from './clock.js';
 
 export type { Board, MemoryRegion, BoardInput, UartKind, Core, Fpu, InitStep } from './schema.js';
 export { boardSchema } from './schema.js';
@@ -142,8 +143,12 @@ export function runtimeDefines(board: Board): string[] {
     `SQZFW_UART_BASE=0x${board.uart.base.toString(16).padStart(8, '0')}u`,
   ];
   if (board.uart.baud !== undefined) d.push(`SQZFW_UART_BAUD=${board.uart.baud}`);
-  if (board.uart.clockHz !== undefined) d.push(`SQZFW_UART_CLK_HZ=${board.uart.clockHz}`);
+  // The UART's kernel clock: from the clock tree when the board sets one up, else the profile's (default: the core's).
+  const uartHz = board.clock ? clockTree(board.clock).uartHz : board.uart.clockHz;
+  if (uartHz !== undefined) d.push(`SQZFW_UART_CLK_HZ=${uartHz}`);
+  if (board.clock) d.push(...clockDefines(board.clock));
   if (board.uart.txPin !== undefined) d.push(`SQZFW_UART_TX_PIN=${board.uart.txPin}`);
+  if (board.uart.rxPin !== undefined) d.push(`SQZFW_UART_RX_PIN=${board.uart.rxPin}`);
   if (board.cpu.caches) d.push('SQZFW_CM7_CACHES=1');
   if (board.init.length > 0) d.push('SQZFW_BOARD_INIT=1');
   return [...d, ...board.gcc.defines];

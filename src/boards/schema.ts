@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { textProblem } from '../util/text.js';
+import { clockIssues, clockSchema, qspiInitSteps } from './clock.js';
 
 /** Cores GCC 12 knows as -mcpu values that sqzfw may target. */
 export const CORES = [
@@ -224,6 +225,8 @@ const boardFieldsSchema = z
         clockHz: z.number().int().positive().optional(),
         /** nRF UARTE: PSEL.TXD pin number (port 0: 0-31, port 1: 32-47). */
         txPin: z.number().int().min(0).max(47).optional(),
+        /** nRF UARTE: PSEL.RXD pin number (the validation app receives input tensors on it). */
+        rxPin: z.number().int().min(0).max(47).optional(),
       })
       .strict(),
     qemu: z
@@ -237,6 +240,11 @@ const boardFieldsSchema = z
       .optional(),
     /** Register steps run at reset on the real board (see initStepSchema). */
     init: z.array(initStepSchema).max(1024, 'expected at most 1024 init steps').default([]),
+    /**
+     * The clock tree the start-up code sets up (oscillator, PLL, voltage scale, flash wait states, prescalers; see
+     * ./clock.ts), checked against the datasheet limits. Without it the board runs at its reset clock.
+     */
+    clock: clockSchema.optional(),
     /**
      * QEMU twin of a real board: a QEMU machine (a board profile with "qemu") with the same core, on which the board's
      * firmware runs with the same compiler flags, the same memory layout (each region moved to `map[region]`) and the
@@ -375,9 +383,12 @@ export const boardSchema = boardFieldsSchema
     b.init.forEach((s, i) => {
       if (s.reg % 4 !== 0) ctx.addIssue({ code: 'custom', path: ['init', i, 'reg'], message: 'expected a 4-byte aligned register address' });
     });
+    if (b.clock) for (const i of clockIssues(b.clock, { cpuHz: b.cpu.clockHz, uartHz: b.uart.clockHz })) ctx.addIssue({ code: 'custom', ...i });
   }))
   .transform((b) => ({
     ...b,
+    // The QSPI flash's memory-mapped set-up follows the board's own steps (its clock gate and pins).
+    init: b.clock && b.clock.family !== 'stm32h7' && b.clock.family !== 'nrf52' && b.clock.qspi ? [...b.init, ...qspiInitSteps(b.clock.qspi)] : b.init,
     placement: {
       ...b.placement,
       data: b.placement.data ?? b.memory.find((r) => r.kind === 'ram')!.name,

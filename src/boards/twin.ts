@@ -73,6 +73,7 @@ export function makeTwin(board: Board, base: Board): Board {
     memory,
     uart: base.uart,
     init: [],
+    clock: undefined,
     qemu: base.qemu,
     twin: undefined,
     renode: undefined,

@@ -4,6 +4,9 @@
  *   demo  runs the model once on an embedded or synthetic input and prints the line protocol `sqzfw emulate` reads;
  *         brings the startup code, UART, SysTick and semihosting (sqzfw/runtime), the board's linker script and
  *         Makefile;
+ *   validate  answers input tensors framed on the UART (firmware/runtime/sqzfw_frame.h) with every output byte,
+ *         ticks and cycles, for `sqzfw validate` and `eval --emulate`: one build for any number of inputs; same
+ *         runtime, linker script and Makefile as the demo;
  *   none  nothing but a Makefile that builds the library for the board's CPU (build/libsqzfw_model.a): the user's
  *         own firmware links it (model/CMakeLists.txt, model/sqzfw_model.mk, model/sqzfw_model.ld).
  */
@@ -14,6 +17,7 @@ import { boardFileModel, defaultLayout, generatedHeader, renderBoardFiles, runti
 import { formatArray, formatPackedWords } from './c.js';
 import { cComment, cString, hashComment } from '../util/text.js';
 import { renderC } from './render.js';
+import { modelFingerprint } from '../validate/fingerprint.js';
 
 export interface AppInput {
   model: QModel;
@@ -78,7 +82,25 @@ const none: AppSpec = {
   },
 };
 
-export const APPS = { demo, none } satisfies Record<string, AppSpec>;
+const validate: AppSpec = {
+  description: 'answers input tensors framed on the UART with every output byte and the time (sqzfw validate); never rebuilt per input',
+  runnable: false,
+  takesImage: false,
+  render(a) {
+    const { model, board } = a;
+    return {
+      'src/main.c': renderC('validate.c.ejs', {
+        header: `/* ${generatedHeader(`validation application, model ${model.name}, board ${board.name}`)} */`,
+        boardName: board.name,
+        fingerprint: `0x${modelFingerprint(model).toString(16).padStart(8, '0')}`,
+      }),
+      ...runtimeFiles(),
+      ...renderBoardFiles(board, { weightsRegion: a.weightsRegion ?? board.placement.weights[0]!, arenaRegions: a.plan.regions.filter((r) => r.used > 0).map((r) => r.name) }),
+    };
+  },
+};
+
+export const APPS = { demo, validate, none } satisfies Record<string, AppSpec>;
 export type AppName = keyof typeof APPS;
 export const APP_NAMES = Object.keys(APPS) as AppName[];
 export const DEFAULT_APP: AppName = 'demo';

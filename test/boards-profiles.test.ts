@@ -118,7 +118,7 @@ describe('QEMU twins', () => {
     // Same architecture flags for the compiler: same kernel code path.
     const mk = renderBoardFiles(b, defaultLayout(b)).Makefile!;
     expect(mk).toContain('make qemu');
-    expect(mk).toMatch(/ifeq \(\$\(TWIN\),1\)[\s\S]*LDSCRIPT    := qemu\/linker\.ld[\s\S]*-DSQZFW_UART_CMSDK=1[\s\S]*else[\s\S]*-DSQZFW_BOARD_INIT=1/);
+    expect(mk).toMatch(/ifeq \(\$\(TWIN\),1\)[\s\S]*LDSCRIPT    := qemu\/linker\.ld[\s\S]*-DSQZFW_UART_CMSDK=1[\s\S]*else[\s\S]*-DSQZFW_CLOCK_/);
   });
 
   it('a QEMU machine is its own twin; a board without one has none', () => {
@@ -156,7 +156,7 @@ describe('board files', () => {
     expect(twinLd).toMatch(/FLASH\s+\(rx\)\s+: ORIGIN = 0x00000000, LENGTH = 0x00100000/);
     const c = files['src/sqzfw_board.c']!;
     expect(c).toContain('#if defined(SQZFW_BOARD_INIT)');
-    expect(c).toContain('SQZFW_REG32(0xA0001014u) = 0x0D002503u;');
+    expect(c).toContain('SQZFW_REG32(0xA0001014u) = 0x0F282DEBu;');
     expect(c).toMatch(/for \(n = 0u; n < 1000000u && \(SQZFW_REG32\(0xA0001008u\) & 0x00000020u\) != 0x00000000u; n\+\+\)/);
   });
 

@@ -142,7 +142,7 @@ describe('.resc scripts', () => {
     ['an undefined macro', (s: string) => s.replace('runMacro $reset', 'runMacro $boot'), /expected runMacro \$<macro defined above>/],
     ['an unterminated block', (s: string) => s.replace(/"""\nrunMacro/, 'runMacro'), /unterminated """ block/],
     ['a string Renode cannot tokenize', (s: string) => s.replace('mach create "sqzfw-stm32f746g-disco"', 'mach create "sqzfw'), /Renode cannot tokenize it/],
-    ['a non-integer performance', (s: string) => s.replace('PerformanceInMips 16', 'PerformanceInMips fast'), /expected cpu PerformanceInMips <positive integer>/],
+    ['a non-integer performance', (s: string) => s.replace('PerformanceInMips 216', 'PerformanceInMips fast'), /expected cpu PerformanceInMips <positive integer>/],
   ])('rejects %s', (_what, edit, expected) => {
     const problems = checkResc(edit(good()), { board, siblings: ['machine.resc'] });
     expect(problems.join('\n')).toMatch(expected);

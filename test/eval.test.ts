@@ -223,27 +223,40 @@ describe('eval', () => {
     expect(r.images.count).toBe(5);
   });
 
-  test('--emulate N compares every output byte with the golden model', async () => {
-    const calls: string[] = [];
-    const exact: FirmwareRunner = async ({ model, input, workDir }) => {
-      calls.push(workDir);
-      return { outputs: runGolden(model, input), ticks: 1234 };
+  test('--emulate N streams the images through one firmware per int8 model and compares every output byte with the golden model', async () => {
+    const calls: { workDir: string; names: string[] }[] = [];
+    const latency = { ticks: 1234, instructions: 49360, ms: 1.97, msKind: 'estimate' as const, clockHz: 25e6 };
+    const exact: FirmwareRunner = async ({ model, inputs, workDir, whileRunning }) => {
+      calls.push({ workDir, names: inputs.map((x) => x.name) });
+      inputs.forEach((_, k) => whileRunning?.(k));
+      return { results: inputs.map((x) => ({ name: x.name, outputs: runGolden(model, x.input), latency })) };
     };
     const r = await runEval({ model: fx.model, images: fx.images, jobs: 1, emulate: 3, runFirmware: exact, workDir: join(fx.dir, 'fw') });
-    expect(r.firmware).toMatchObject({ n: 3, bitExact: 3, mismatched: [] });
+    expect(r.firmware).toMatchObject({ n: 3, bitExact: 3, mismatched: [], builds: 2, latency: { medianMs: 1.97, kind: 'estimate', medianInstructions: 49360 } });
     expect(r.perImage[0].firmware).toMatchObject({ bitExact: true, ticks: 1234 });
     expect(r.perImage[0].firmware!.top5).toEqual(r.perImage[0].int8);
-    expect(calls).toEqual([join(fx.dir, 'fw/fold0'), join(fx.dir, 'fw/fold1'), join(fx.dir, 'fw/fold0')]);
-    const broken: FirmwareRunner = async ({ model, input }) => {
-      const out = runGolden(model, input);
-      const o = model.outputs[0];
-      out[o] = out[o].slice();
-      out[o][2] ^= 1;
-      return { outputs: out, ticks: undefined };
-    };
-    const bad = await runEval({ model: fx.model, images: fx.images, jobs: 1, emulate: 2, runFirmware: broken });
-    expect(bad.firmware).toMatchObject({ n: 2, bitExact: 0 });
+    // Two folds: one firmware each, images 0 and 2 through the first, image 1 through the second.
+    expect(calls.map((c) => [c.workDir, c.names.length])).toEqual([[join(fx.dir, 'fw/fold0'), 2], [join(fx.dir, 'fw/fold1'), 1]]);
+    expect(formatEval(r)).toMatch(/2 firmware build\(s\) in QEMU, \d+ s for 3 images/);
+    expect(formatEval(r)).toMatch(/median 49,360 instructions \(QEMU -icount\) -> ~2\.0 ms at 25 MHz: an estimate from instruction counts/);
+    // The int8 column of emulated images is the golden model's, the same as without --emulate.
+    const plain = await runEval({ model: fx.model, images: fx.images, jobs: 1 });
+    expect(r.perImage.map((p) => p.int8)).toEqual(plain.perImage.map((p) => p.int8));
+    const broken: FirmwareRunner = async ({ model, inputs }) => ({
+      results: inputs.map((x, k) => {
+        if (k === 1) return { name: x.name, error: 'the answer to an inference arrived corrupted (CRC-32 0x1 instead of 0x2)' };
+        const out = runGolden(model, x.input);
+        const o = model.outputs[0];
+        out[o] = out[o].slice();
+        out[o][2] ^= 1;
+        return { name: x.name, outputs: out, latency };
+      }),
+    });
+    const bad = await runEval({ model: fx.model, images: fx.images, jobs: 1, emulate: 3, runFirmware: broken });
+    expect(bad.firmware).toMatchObject({ n: 3, bitExact: 0 });
+    expect(bad.firmware!.mismatched).toHaveLength(3);
     expect(bad.firmware!.mismatched[0]).toMatch(/1 output bytes differ/);
+    expect(bad.firmware!.mismatched.join('\n')).toMatch(/arrived corrupted/);
     expect(formatEval(bad)).toMatch(/MISMATCH/);
   });
 

@@ -21,9 +21,23 @@ import type { QModel } from '../quantize/types.js';
 import { defaultJobs, runTask, type FloatItem } from './parallel.js';
 import { groundTruth } from './labels.js';
 import { silentProgress, type ProgressSink } from './progress.js';
+import type { BatchInput, BatchResult, Latency, Target } from '../validate/run.js';
 
+/**
+ * The firmware path: one validation firmware per int8 model, every input streamed through it (default:
+ * validateBatch of src/validate/run.ts, in QEMU or on a board over its serial port).
+ */
 export interface FirmwareRunner {
-  (opts: { model: QModel; input: Int8Array; board: string; workDir: string; inputNote?: string }): Promise<{ outputs: Record<string, Int8Array>; ticks: number | undefined }>;
+  (opts: {
+    model: QModel;
+    inputs: BatchInput[];
+    board: string;
+    workDir: string;
+    progress: ProgressSink;
+    progressLabel: string;
+    /** Called once input k is on its way, while the firmware computes: the host's golden pass overlaps it. */
+    whileRunning?: (k: number) => void;
+  }): Promise<{ results: BatchResult[] }>;
 }
 
 export interface EvalOptions {
@@ -46,12 +60,16 @@ export interface EvalOptions {
   folds?: number;
   /** Worker threads for the float and int8 passes (default: the cores); the results do not depend on it. */
   jobs?: number;
-  /** Run the first N images on the firmware in QEMU. */
+  /** Run the first N images on the validation firmware (in QEMU, or on the board of `target`). */
   emulate?: number;
   board?: string;
+  /** Where the firmware runs: QEMU (default) or a board's serial port. */
+  target?: Target;
+  /** Per-inference time limit on the firmware, seconds. */
+  timeoutS?: number;
   workDir?: string;
   progress?: ProgressSink;
-  /** The firmware path (generate -> build -> QEMU); default: runOnFirmware of src/flows.ts. */
+  /** The firmware path; default: validateBatch (one build per int8 model, N images through it). */
   runFirmware?: FirmwareRunner;
 }
 
@@ -69,7 +87,7 @@ export interface ImageResult {
   fold: number;
   float: number[];
   int8: number[];
-  firmware?: { top5: number[]; bitExact: boolean; mismatches: number; ticks?: number };
+  firmware?: { top5: number[]; bitExact: boolean; mismatches: number; ticks?: number; latency?: Latency; error?: string };
 }
 
 export interface EvalResult {
@@ -81,7 +99,7 @@ export interface EvalResult {
   int8: Score;
   /** Images whose int8 top-1 differs from the float top-1. */
   top1Flips: number;
-  firmware?: Score & { board: string; bitExact: number; mismatched: string[] };
+  firmware?: Score & { board: string; target: string; bitExact: number; mismatched: string[]; builds: number; seconds: number; latency?: { medianMs: number; kind: Latency['msKind']; clockHz: number; medianInstructions?: number; medianCycles?: number } };
   timing: { floatPassMs: number; int8PassMs: number; totalSeconds: number };
   perImage: ImageResult[];
 }
@@ -204,46 +222,69 @@ export async function runEval(opts: EvalOptions): Promise<EvalResult> {
   let firmware: EvalResult['firmware'];
   if (nEmu > 0) {
     const board = opts.board ?? 'mps2-an500';
-    const run = opts.runFirmware ?? (await import('../flows.js')).runOnFirmware;
+    const where: Target = opts.target ?? { kind: 'emulate' };
+    const run: FirmwareRunner = opts.runFirmware ?? (async (o) => (await import('../validate/run.js')).validateBatch({ ...o, target: where, timeoutS: opts.timeoutS }));
     const workRoot = opts.workDir ?? join(tmpdir(), `sqzfw-eval-${process.pid}`);
     const mismatched: string[] = [];
     let bitExact = 0;
-    progress.start(`firmware in QEMU (${board})`, nEmu);
-    for (let i = 0; i < nEmu; i++) {
-      const q = qmodels[foldOf(i)];
-      const qi = qInputs.get(i)!;
-      const golden = runGolden(q, qi);
-      // The fast engine must equal the reference kernels; a difference is a bug in sqzfw, not a firmware result.
-      const reference = runReference(q, qi);
-      for (const o of q.outputs) {
-        if (!golden[o].every((v, j) => v === reference[o][j])) throw new Error(`internal: the fast int8 engine differs from the reference kernels on ${o} for ${perImage[i].file}`);
-      }
-      let fw: { outputs: Record<string, Int8Array>; ticks: number | undefined } | undefined;
-      let failure: string | undefined;
-      try {
-        fw = await run({ model: q, input: qi, board, workDir: join(workRoot, `fold${foldOf(i)}`), inputNote: `${perImage[i].file} (${card.resize.mode} ${card.resize.size}, crop ${dims.w}x${dims.h})` });
-      } catch (e) {
-        if (!(e instanceof UserError)) throw e;
-        failure = e.message;
-      }
-      let mismatches = 0;
-      if (fw) {
-        for (const o of q.outputs) {
-          const a = fw.outputs[o];
-          if (!a || a.length !== golden[o].length) mismatches += golden[o].length;
-          else for (let j = 0; j < a.length; j++) if (a[j] !== golden[o][j]) mismatches++;
+    const tf = Date.now();
+    // One firmware per int8 model (fold): every image of that fold streams through it.
+    const folds = [...new Set(Array.from({ length: nEmu }, (_, i) => foldOf(i)))];
+    for (const fold of folds) {
+      const idx = Array.from({ length: nEmu }, (_, i) => i).filter((i) => foldOf(i) === fold);
+      const q = qmodels[fold];
+      const inputs = idx.map((i) => ({ name: perImage[i].file, input: qInputs.get(i)! }));
+      const label = `firmware ${where.kind === 'emulate' ? `in QEMU (${board})` : `on ${where.port}`}${folds.length > 1 ? ` fold ${fold}` : ''}`;
+      const goldens: Record<string, Int8Array>[] = [];
+      const goldenOf = (k: number): Record<string, Int8Array> => {
+        if (!goldens[k]) {
+          const golden = runGolden(q, inputs[k].input);
+          // The fast engine must equal the reference kernels; a difference is a bug in sqzfw, not a firmware result.
+          const reference = runReference(q, inputs[k].input);
+          for (const o of q.outputs) {
+            if (!golden[o].every((v, j) => v === reference[o][j])) throw new Error(`internal: the fast int8 engine differs from the reference kernels on ${o} for ${inputs[k].name}`);
+          }
+          goldens[k] = golden;
         }
-      }
-      const ok = fw !== undefined && mismatches === 0;
-      if (ok) bitExact++;
-      else mismatched.push(`${perImage[i].file}: ${failure ?? `${mismatches} output bytes differ`}`);
-      const fwScore = fw?.outputs[target];
-      perImage[i].firmware = { top5: fwScore ? topK(fwScore, 5) : [], bitExact: ok, mismatches, ticks: fw?.ticks };
-      progress.tick(i + 1, ok ? 'bit-exact' : 'MISMATCH');
+        return goldens[k];
+      };
+      const { results } = await run({ model: q, inputs, board, workDir: join(workRoot, `fold${fold}`), progress, progressLabel: label, whileRunning: (k) => void goldenOf(k) });
+      idx.forEach((i, k) => {
+        const golden = goldenOf(k);
+        const r = results[k];
+        if (!r || r.name !== perImage[i].file) throw new Error(`internal: the firmware runner returned no result for ${perImage[i].file}`);
+        let mismatches = 0;
+        if ('outputs' in r) {
+          for (const o of q.outputs) {
+            const a = r.outputs[o];
+            if (!a || a.length !== golden[o].length) mismatches += golden[o].length;
+            else for (let j = 0; j < a.length; j++) if (a[j] !== golden[o][j]) mismatches++;
+          }
+        }
+        const ok = 'outputs' in r && mismatches === 0;
+        if (ok) bitExact++;
+        else mismatched.push(`${perImage[i].file}: ${'error' in r ? r.error : `${mismatches} output bytes differ`}`);
+        const fwScore = 'outputs' in r ? r.outputs[target] : undefined;
+        perImage[i].firmware = {
+          top5: fwScore ? topK(fwScore, 5) : [],
+          bitExact: ok,
+          mismatches,
+          ...('outputs' in r ? { ticks: r.latency.ticks, latency: r.latency } : { error: r.error }),
+        };
+      });
     }
-    progress.end();
     const s = score(perImage.slice(0, nEmu).map((r) => ({ label: r.label, top: r.firmware!.top5 })));
-    firmware = { ...s, board, bitExact, mismatched };
+    const lat = perImage.slice(0, nEmu).flatMap((r) => (r.firmware?.latency ? [r.firmware.latency] : []));
+    const latency = lat.length
+      ? {
+          medianMs: median(lat.map((l) => l.ms)),
+          kind: lat[0].msKind,
+          clockHz: lat[0].clockHz,
+          ...(lat[0].instructions !== undefined ? { medianInstructions: median(lat.map((l) => l.instructions ?? 0)) } : {}),
+          ...(lat[0].cycles !== undefined ? { medianCycles: median(lat.map((l) => l.cycles ?? 0)) } : {}),
+        }
+      : undefined;
+    firmware = { ...s, board, target: where.kind === 'emulate' ? 'qemu' : where.port, bitExact, mismatched, builds: where.kind === 'emulate' ? folds.length : 0, seconds: (Date.now() - tf) / 1000, latency };
   }
 
   return {
@@ -274,6 +315,17 @@ export function describeCard(card: ModelCard): EvalResult['card'] {
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
 
+/** "median 1,234,567 instructions (QEMU -icount): ~5.1 ms at 240 MHz, an estimate ..." or the measured cycles. */
+export function formatLatency(l: NonNullable<NonNullable<EvalResult['firmware']>['latency']>): string {
+  const mhz = `${+(l.clockHz / 1e6).toFixed(3)} MHz`;
+  if (l.kind === 'estimate')
+    return `median ${Math.round(l.medianInstructions ?? 0).toLocaleString('en-US')} instructions (QEMU -icount) -> ~${l.medianMs.toFixed(1)} ms at ${mhz}: an estimate from instruction counts at one instruction per cycle, not a cycle measurement`;
+  return l.medianCycles !== undefined
+    ? `median ${Math.round(l.medianCycles).toLocaleString('en-US')} cycles (DWT) = ${l.medianMs.toFixed(1)} ms at ${mhz}, measured on the board`
+    : `median ${l.medianMs.toFixed(1)} ms (SysTick at ${mhz}), measured on the board`;
+}
+
+
 /** The human summary table. */
 export function formatEval(r: EvalResult): string {
   const lines: string[] = [];
@@ -293,8 +345,12 @@ export function formatEval(r: EvalResult): string {
   lines.push('');
   lines.push(`int8 vs float: ${r.top1Flips} of ${r.images.count} images change their top-1 class`);
   if (r.firmware) {
-    lines.push(`firmware: ${r.firmware.bitExact}/${r.firmware.n} images bit-exact with the int8 golden model on every output byte`);
-    for (const m of r.firmware.mismatched.slice(0, 5)) lines.push(`  MISMATCH ${m}`);
+    const f = r.firmware;
+    lines.push(`firmware: ${f.bitExact}/${f.n} images bit-exact with the int8 golden model on every output byte`);
+    for (const m of f.mismatched.slice(0, 5)) lines.push(`  MISMATCH ${m}`);
+    if (f.mismatched.length > 5) lines.push(`  ... and ${f.mismatched.length - 5} more`);
+    lines.push(`firmware runs: ${f.target === 'qemu' ? `${f.builds} firmware build(s) in QEMU` : `the board on ${f.target}`}, ${f.seconds.toFixed(0)} s for ${f.n} images (${(f.seconds / f.n).toFixed(1)} s per image, build included)`);
+    if (f.latency) lines.push(`latency per inference: ${formatLatency(f.latency)}`);
   }
   lines.push(`median pass: float ${r.timing.floatPassMs.toFixed(0)} ms, int8 golden ${r.timing.int8PassMs.toFixed(0)} ms; total ${r.timing.totalSeconds.toFixed(0)} s`);
   return lines.join('\n');

@@ -4,7 +4,8 @@
  * no native npm module is needed.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, constants, existsSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, constants, existsSync, mkdtempSync, openSync, rmSync, write as fsWrite } from 'node:fs';
+import { ReadStream as TtyReadStream } from 'node:tty';
 import { createConnection, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +36,7 @@ class StreamLink implements Link {
     readonly description: string,
     private readonly sock: Socket,
     private readonly cleanup: () => Promise<void> = async () => {},
+    private readonly writer?: (data: Buffer) => Promise<void>,
   ) {
     sock.on('close', () => this.fireClose(`${description} closed`));
     sock.on('error', (e) => this.fireClose(`${description}: ${e.message}`));
@@ -45,6 +47,7 @@ class StreamLink implements Link {
     for (const cb of this.closeCbs) cb(why);
   }
   write(data: Buffer): Promise<void> {
+    if (this.writer) return this.writer(data);
     return new Promise((resolve, reject) => this.sock.write(data, (e) => (e ? reject(e) : resolve())));
   }
   onData(cb: (d: Buffer) => void): void {
@@ -80,8 +83,19 @@ export function openSerialLink(port: string, baud: number): Link {
     const why = (stty.stderr || stty.error?.message || '').trim().split('\n')[0];
     throw new UserError(`cannot configure ${port} as a serial port: ${why}`, `is ${port} a serial device? (stty ${sttyArgs(port, baud).join(' ')})`);
   }
-  const sock = new Socket({ fd, readable: true, writable: true });
-  return new StreamLink(`${port} at ${baud} baud`, sock);
+  // Reads through Node's TTY stream (non-blocking, on the event loop); writes through a second, blocking descriptor
+  // on the thread pool (a TTY stream is read-only).
+  const sock = new TtyReadStream(fd);
+  const wfd = openSync(port, constants.O_WRONLY | constants.O_NOCTTY);
+  const writeAll = (data: Buffer): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const step = (at: number): void => {
+        if (at >= data.length) return resolve();
+        fsWrite(wfd, data, at, data.length - at, null, (e, n) => (e ? reject(e) : step(at + n)));
+      };
+      step(0);
+    });
+  return new StreamLink(`${port} at ${baud} baud`, sock, async () => closeSync(wfd), writeAll);
 }
 
 export interface QemuLinkOptions {

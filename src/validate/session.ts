@@ -64,9 +64,10 @@ export class Session {
     return this.info;
   }
 
-  async infer(input: Int8Array, timeoutMs: number): Promise<DeviceResult> {
+  /** `afterWrite` runs once the input has been handed to the link, while the firmware computes. */
+  async infer(input: Int8Array, timeoutMs: number, afterWrite?: () => void): Promise<DeviceResult> {
     if (!this.info) throw new Error('hello() first');
-    const f = await this.request(FRAME.INFER, new Uint8Array(input.buffer, input.byteOffset, input.length), FRAME.RESULT, 'an inference', timeoutMs);
+    const f = await this.request(FRAME.INFER, new Uint8Array(input.buffer, input.byteOffset, input.length), FRAME.RESULT, 'an inference', timeoutMs, afterWrite);
     try {
       return decodeResult(f.payload, this.info.outputBytes);
     } catch (e) {
@@ -78,7 +79,7 @@ export class Session {
     await this.request(FRAME.BYE, new Uint8Array(0), FRAME.ACK, 'BYE', timeoutMs);
   }
 
-  private request(type: number, payload: Uint8Array, answer: number, what: string, timeoutMs: number): Promise<Frame> {
+  private request(type: number, payload: Uint8Array, answer: number, what: string, timeoutMs: number, afterWrite?: () => void): Promise<Frame> {
     if (this.closedWhy) return Promise.reject(new SessionError('closed', `the link to the firmware is closed: ${this.closedWhy}`));
     const seq = (this.seq = (this.seq + 1) & 0xffff);
     return new Promise<Frame>((resolve, reject) => {
@@ -108,7 +109,10 @@ export class Session {
           reject(e);
         },
       };
-      this.link.write(encodeFrame(type, seq, payload)).catch((e: Error) => this.fail(new SessionError('closed', `cannot write to ${this.link.description}: ${e.message}`)));
+      this.link.write(encodeFrame(type, seq, payload)).then(
+        () => afterWrite?.(),
+        (e: Error) => this.fail(new SessionError('closed', `cannot write to ${this.link.description}: ${e.message}`)),
+      );
     });
   }
 

@@ -12,8 +12,15 @@ import { placementReport } from '../emit/weights-placement.js';
 import { isVariant, VARIANTS, type Variant } from '../graph/squeezenet.js';
 import { checkBuildIsCurrent, MANIFEST, projectBoard, readManifest } from '../project.js';
 import { flashFirmware, PROBES, type Probe } from './index.js';
+import { DEFAULT_PORT, Monitor, monitorBaud, monitorCommands, monitorLines } from './monitor.js';
 
 const kib = (b: number): string => `${(b / 1024).toFixed(1)} KiB`;
+
+const posInt = (name: string) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer`);
+  return n;
+};
 
 /** The board of a flash: --board, else the project's manifest; both given must agree. */
 function flashBoard(o: { board?: string; project: string; elf?: string }): Board {
@@ -37,12 +44,33 @@ export function registerBoardCommands(program: Command): void {
     .option('--elf <file>', 'flash this ELF instead of the project build')
     .addOption(new Option('--probe <probe>', "openocd, pyocd or stlink (default: the board's first: openocd when it has a config)").choices([...PROBES]))
     .option('--dry-run', 'print the exact commands instead of running them')
-    .action(async (o: { board?: string; project: string; elf?: string; probe?: Probe; dryRun?: boolean }) => {
+    .option('--monitor', "after programming, read the board's UART and report the demo's result, check and cycles")
+    .option('--port <dev>', 'serial port for --monitor', DEFAULT_PORT)
+    .addOption(new Option('--baud <n>', "baud rate for --monitor (default: the board's)").argParser(posInt('--baud')))
+    .addOption(new Option('--monitor-timeout <s>', 'seconds to wait for "sqzfw end"').default(120).argParser(posInt('--monitor-timeout')))
+    .action(async (o: { board?: string; project: string; elf?: string; probe?: Probe; dryRun?: boolean; monitor?: boolean; port: string; baud?: number; monitorTimeout: number }) => {
       const board = flashBoard(o);
       // The project's own build must match its sources (regenerated since? rebuild first).
       const elf = join(o.project, 'build', 'firmware.elf');
       if (!o.elf && existsSync(join(o.project, MANIFEST)) && existsSync(elf)) checkBuildIsCurrent(o.project, elf, readManifest(o.project));
-      await flashFirmware({ board, projectDir: o.project, elf: o.elf, probe: o.probe, dryRun: o.dryRun });
+      const mon = { port: o.port, baud: monitorBaud(board, o.baud), timeoutS: o.monitorTimeout };
+      if (o.dryRun || !o.monitor) {
+        await flashFirmware({ board, projectDir: o.project, elf: o.elf, probe: o.probe, dryRun: o.dryRun });
+        if (o.monitor) for (const c of monitorCommands(mon)) console.log(c);
+        return;
+      }
+      // Open the port first: the board prints its result right after the reset that ends the flash.
+      const monitor = Monitor.open(mon);
+      try {
+        await flashFirmware({ board, projectDir: o.project, elf: o.elf, probe: o.probe });
+      } catch (e) {
+        await monitor.close();
+        throw e;
+      }
+      console.log(`reading ${o.port} at ${mon.baud} baud (at most ${mon.timeoutS} s)...`);
+      const r = await monitor.report();
+      for (const line of monitorLines(r, board)) console.log(line);
+      if (r.check === 'mismatch') throw new UserError('the firmware on the board differs from the golden model', 'this is a bug in sqzfw or in the linked CMSIS-NN: please report it with the project folder', 1);
     });
 
   program

@@ -5,6 +5,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_BOARD, listBoards, loadBoard, qemuTwin } from './boards/index.js';
 import { buildLibrary, weightsReportLines } from './build/index.js';
+import { latencyLine } from './build/latency.js';
 import { defaultEmulator, emulateWithRenode, EMULATORS, type EmulatorName } from './emulate/targets.js';
 import { projectBoard, readManifest } from './project.js';
 import { buildFirmware } from './build/index.js';
@@ -120,6 +121,7 @@ async function doBuild(projectDir: string, o: { cmsisNn?: string; dsp: boolean }
   console.log(`built ${r.elf}: flash ${r.flashBytes} bytes (${kib(r.flashBytes)}), RAM ${r.ramBytes} bytes (${kib(r.ramBytes)})`);
   for (const reg of r.regions) if (reg.used > 0) console.log(`  ${reg.name.padEnd(10)} ${String(reg.used).padStart(9)} / ${reg.length} bytes (${((100 * reg.used) / reg.length).toFixed(1)}%)`);
   for (const line of weightsReportLines(r.weights)) console.log(`  ${line}`);
+  console.log(latencyLine(board, manifest.macs, o.dsp));
   if (!board.qemu && qemuTwin(board)) {
     const twin = await buildFirmware({ projectDir, cmsisNnDir: o.cmsisNn, dsp: o.dsp, variant: 'qemu' });
     console.log(`built ${twin.elf} for the QEMU twin ${qemuTwin(board)!.qemu!.machine} (same core and kernel path)`);

@@ -1,0 +1,36 @@
+/**
+ * The latency estimate `sqzfw build` prints: instructions per inference from the plan's multiply-accumulates and an
+ * instructions-per-MAC rate measured in QEMU (-icount), and the time that implies at the board's configured clock.
+ * An estimate from instruction counts, not a cycle measurement: wait states, cache misses and dual issue change the
+ * real figure (DWT cycles on the board: `sqzfw validate --port`, `sqzfw flash --monitor`).
+ */
+import type { Board } from '../boards/index.js';
+
+/**
+ * Guest instructions per MAC with the DSP kernels, measured: SqueezeNet v1.0 at 227x227 (ImageNet weights, row-band
+ * plan for nucleo-h743zi) took 1,538,229,720 instructions for 861,339,936 MACs in QEMU -icount on the Cortex-M7 twin.
+ */
+export const DSP_INSTRUCTIONS_PER_MAC = 1.786;
+
+export interface LatencyEstimate {
+  instructions: number;
+  seconds: number;
+  clockHz: number;
+}
+
+/** undefined for the scalar kernels, whose rate is not measured (run sqzfw emulate for their count). */
+export function estimateLatency(board: Board, macs: number, dsp: boolean): LatencyEstimate | undefined {
+  if (!dsp || !board.cpu.dsp || !(macs > 0)) return undefined;
+  const instructions = Math.round(macs * DSP_INSTRUCTIONS_PER_MAC);
+  return { instructions, seconds: instructions / board.cpu.clockHz, clockHz: board.cpu.clockHz };
+}
+
+export function latencyLine(board: Board, macs: number, dsp: boolean): string {
+  const e = estimateLatency(board, macs, dsp);
+  if (!e) return 'latency estimate: none for the scalar kernels (no measured rate): `sqzfw emulate` counts their instructions';
+  const t = e.seconds >= 1 ? `${e.seconds.toFixed(2)} s` : `${(e.seconds * 1000).toFixed(0)} ms`;
+  return (
+    `latency estimate: ~${e.instructions.toLocaleString('en-US')} instructions per inference (${macs.toLocaleString('en-US')} MACs x ${DSP_INSTRUCTIONS_PER_MAC} instructions per MAC, measured in QEMU), ` +
+    `~${t} at the board's ${+(e.clockHz / 1e6).toFixed(3)} MHz: an estimate from instruction counts at one instruction per cycle, not a cycle measurement`
+  );
+}

@@ -156,3 +156,19 @@ describe('latency estimate printed by build', () => {
     expect(latencyLine(h7, macs, false)).toMatch(/none for the scalar kernels/);
   });
 });
+
+describe('Renode runs the board at its configured clock', () => {
+  it.each([['nucleo-h743zi', 480e6], ['stm32f746g-disco', 216e6], ['stm32f429i-disc1', 180e6], ['nrf52840-dk', 64e6]])('%s: SysTick and the core at %d Hz, and a CI workflow with the Renode action', async (name, hz) => {
+    const { renderRenodeFiles, checkResc, RENODE_FILES } = await import('../src/emulate/renode.js');
+    const board = loadBoard(name);
+    const files = renderRenodeFiles({ board, model: 'm', expected: [{ name: 'prob', bytes: new Int8Array([1, -2]) }], macs: 1e6 });
+    const resc = files[RENODE_FILES.machine]!;
+    expect(resc).toContain(`nvic Frequency ${hz}\n`);
+    expect(resc).toContain(`cpu PerformanceInMips ${hz / 1e6}\n`);
+    expect(checkResc(resc, { board })).toEqual([]);
+    expect(checkResc(resc.replace(`nvic Frequency ${hz}`, 'nvic Frequency fast'), { board }).join('\n')).toMatch(/expected nvic Frequency <positive integer, Hz>/);
+    const wf = files[RENODE_FILES.workflow]!;
+    expect(wf).toMatch(/uses: antmicro\/renode-test-action@v4\n\s+with:\n\s+renode-revision: 'master'\n\s+tests-to-run: 'renode\/sqzfw\.robot'/);
+    expect(wf).toContain('run: make -j2');
+  });
+});

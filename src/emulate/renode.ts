@@ -24,7 +24,7 @@ import { fromHex, projectBoard, readManifest } from '../project.js';
 const TEMPLATES_DIR = fileURLToPath(new URL('../../templates/renode/', import.meta.url));
 
 /** Where the generated Renode files go in a project. */
-export const RENODE_FILES = { machine: 'renode/machine.resc', script: 'renode/sqzfw.resc', test: 'renode/sqzfw.robot' } as const;
+export const RENODE_FILES = { machine: 'renode/machine.resc', script: 'renode/sqzfw.resc', test: 'renode/sqzfw.robot', workflow: '.github/workflows/renode.yml' } as const;
 
 /**
  * What Renode's platform descriptions provide (read from Renode's platforms/ tree): memory ranges, UARTs and the CPU
@@ -190,6 +190,7 @@ export function renderRenodeFiles(input: RenodeFilesInput): Record<string, strin
       platform: renode.platform,
       addMemory: memoriesToAdd(board, used),
       mips,
+      systickHz: board.cpu.clockHz,
     }),
     [RENODE_FILES.script]: render('sqzfw.resc.ejs', { name, description, header, uart }),
     [RENODE_FILES.test]: render('sqzfw.robot.ejs', {
@@ -200,6 +201,7 @@ export function renderRenodeFiles(input: RenodeFilesInput): Record<string, strin
       variables,
       waits: lines.map((l) => l.name),
     }),
+    [RENODE_FILES.workflow]: render('workflow.yml.ejs', { header, board: board.name }),
   };
 }
 
@@ -364,6 +366,10 @@ export function checkResc(text: string, ctx: RescCheckContext = {}): string[] {
       const m = REPL_MEMORY.exec(t[2]!.text.slice(1, -1));
       if (!m) return bad('expected a one-line memory description "name: Memory.MappedMemory @ sysbus 0x... { size: 0x... }"');
       added.push({ origin: parseInt(m[2]!, 16), length: parseInt(m[3]!, 16) });
+      return;
+    }
+    if (lit(t[0], 'nvic') && lit(t[1], 'Frequency')) {
+      if (k !== 'literal literal number' || !/^\d+$/.test(t[2]!.text) || Number(t[2]!.text) < 1) bad('expected nvic Frequency <positive integer, Hz>');
       return;
     }
     if (lit(t[0], 'cpu') && lit(t[1], 'PerformanceInMips')) {

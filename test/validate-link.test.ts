@@ -210,3 +210,19 @@ describe('validateBatch on a board over a serial port', () => {
     await expect(batch([], 0xdeadbeef)).rejects.toThrow(/the firmware runs model fake-model \(fingerprint 0xdeadbeef/);
   });
 });
+
+describe('sqzfw validate (CLI) fails fast on bad arguments', () => {
+  const run = async (args: string[]): Promise<unknown> => {
+    const { Command } = await import('commander');
+    const { registerValidateCommand } = await import('../src/validate/cli.js');
+    const program = new Command().exitOverride();
+    registerValidateCommand(program);
+    return program.parseAsync(['node', 'sqzfw', 'validate', '--model', 'm.onnx', '--images', 'imgs', ...args]).then(() => undefined, (e: unknown) => e);
+  };
+  it('needs --emulate or --port, and checks the port before calibrating', async () => {
+    expect(await run([])).toMatchObject({ message: 'say where the firmware runs', hint: expect.stringMatching(/--emulate .* or --port/) });
+    expect(await run(['--emulate', '--port', '/dev/ttyACM0'])).toMatchObject({ message: '--emulate and --port exclude each other' });
+    expect(await run(['--port', '/dev/ttyNOPE-sqzfw'])).toMatchObject({ message: 'serial port /dev/ttyNOPE-sqzfw does not exist' });
+    expect(await run(['--port', '/dev/ttyNOPE-sqzfw', '--baud', '12345'])).toMatchObject({ message: '--baud 12345 is not a standard rate' });
+  });
+});

@@ -8,7 +8,7 @@ import { UserError } from '../errors.js';
 import { addModelFileOptions, modelFlags, type ModelFlagValues } from '../eval/cli.js';
 import { formatEval, runEval } from '../eval/eval.js';
 import { silentProgress, stderrProgress } from '../eval/progress.js';
-import { BAUD_RATES } from './link.js';
+import { BAUD_RATES, openSerialLink } from './link.js';
 import type { Target } from './run.js';
 
 const int = (name: string, min: number, max: number) => (v: string): number => {
@@ -51,6 +51,8 @@ export function registerValidateCommand(program: Command): void {
     .action(async (o: ValidateFlags) => {
       if (!!o.emulate === !!o.port) throw new UserError(o.emulate ? '--emulate and --port exclude each other' : 'say where the firmware runs', 'pass --emulate (QEMU) or --port /dev/ttyACM0 (a board running `sqzfw generate --app validate` firmware)');
       if (o.port && !BAUD_RATES.includes(o.baud)) throw new UserError(`--baud ${o.baud} is not a standard rate`, `use one of ${BAUD_RATES.join(', ')}`);
+      // A missing, busy or inaccessible port fails now, not after the calibration.
+      if (o.port) await openSerialLink(o.port, o.baud).close();
       const target: Target = o.port ? { kind: 'port', port: o.port, baud: o.baud } : { kind: 'emulate' };
       const m = modelFlags(o);
       const progress = o.progress ? stderrProgress() : silentProgress;

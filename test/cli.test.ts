@@ -105,7 +105,7 @@ describe('sqzfw CLI', () => {
     expect(g.out).toMatch(/\(--app none\)/);
     expect(readdirSync(join(work, 'lib')).sort()).toEqual(['Makefile', 'model', 'plan.json', 'sqzfw', 'sqzfw.json']);
     expectUserError(sqzfw(['emulate', '--project', 'lib']), /no application to run \(generated with --app none\)/);
-    expect(sqzfw(['generate', '--app', 'web', '--out', 'web']).err).toMatch(/--app.*Allowed choices are demo, none/);
+    expect(sqzfw(['generate', '--app', 'web', '--out', 'web']).err).toMatch(/--app.*Allowed choices are demo, validate, none/);
   });
 
   const REAL_MODEL = join(root, '..', 'shared', 'models', 'squeezenet1.0-imagenet.onnx');

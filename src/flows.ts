@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { qemuTarget } from './emulate/targets.js';
 import { loadBoard, type Board } from './boards/index.js';
+import { buildFirmware } from './build/index.js';
 import { generate, type GeneratedFiles, type Preprocessing } from './emit/index.js';
 import { APPS, DEFAULT_APP, type AppName } from './emit/apps.js';
 import { executePlan } from './planner/execute.js';
@@ -215,4 +216,14 @@ export function describeMismatch(c: Comparison): string {
   if (c.missing.length) return `the firmware printed no output for ${c.missing.join(', ')}`;
   const first = c.mismatches.slice(0, 8).map((m) => (m.index < 0 ? `${m.tensor}: ${m.actual} bytes instead of ${m.expected}` : `${m.tensor}[${m.index}] = ${m.actual}, golden ${m.expected}`));
   return `${c.mismatches.length} of ${c.bytes} output bytes differ from the golden model; first: ${first.join('; ')}`;
+}
+
+/** Generate, build and emulate one input on a board; used by the TFLite eval (sqzfw eval --emulate streams images through one validation firmware instead: src/validate/run.ts). Throws on any mismatch. */
+export async function runOnFirmware(opts: { model: QModel; input: Int8Array; board: string; workDir: string; inputNote?: string }): Promise<{ outputs: Record<string, Int8Array>; ticks: number | undefined; comparison: Comparison }> {
+  const board = loadBoard(opts.board);
+  generateProject({ model: opts.model, input: opts.input, inputNote: opts.inputNote ?? 'eval input' }, board, opts.workDir);
+  await buildFirmware({ projectDir: opts.workDir, semihosting: !!board.qemu, variant: board.qemu ? undefined : 'qemu' });
+  const r = await emulateProject({ projectDir: opts.workDir, board });
+  if (r.comparison.mismatches.length || r.comparison.missing.length) throw new UserError(`firmware output differs from the golden model: ${describeMismatch(r.comparison)}`);
+  return { outputs: r.outputs, ticks: r.ticks, comparison: r.comparison };
 }

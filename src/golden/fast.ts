@@ -65,11 +65,12 @@ const POW2 = Array.from({ length: 64 }, (_, i) => 2 ** i);
 /**
  * arm_nn_requantize exactly as the reference `requantize`, with a short path for accumulators below 2^21 in
  * magnitude after the left shift (then acc * mult + 2^30 is below 2^53 and exact in a double); anything larger takes
- * the reference function itself. Tests compare the two on millions of values and all edge cases.
+ * the reference function itself, and so do right shifts past 31 bits. Tests compare the two on millions of values and all edge cases.
  */
 export function requantizeFast(acc: number, mult: number, shift: number): number {
   const x = shift > 0 ? Math.imul(acc, 1 << shift) : acc;
-  if (x > 2097152 || x < -2097152) return requantize(acc, mult, shift);
+  // Right shifts of 32 or more follow Cortex-M's register-shift semantics in the reference (divideByPOT).
+  if (x > 2097152 || x < -2097152 || shift < -31) return requantize(acc, mult, shift);
   const hm = Math.floor((x * mult + 1073741824) / 2147483648);
   if (shift >= 0) return hm;
   const p = POW2[-shift];

@@ -10,7 +10,8 @@ import { defaultEmulator, emulateWithRenode, EMULATORS, type EmulatorName } from
 import { projectBoard, readManifest } from './project.js';
 import { buildFirmware } from './build/index.js';
 import { EXIT, isUserError, UserError } from './errors.js';
-import { arenaRegions, describeMismatch, emulateProject, generateProject, kernelPath, prepareSynthetic, type PreparedModel } from './flows.js';
+import { arenaRegions, describeMismatch, emulateProject, generateProject, kernelPath, prepareSynthetic, type GenerateResult, type PreparedModel } from './flows.js';
+import { mixedReport } from './precision/mixed.js';
 import { parseMaxRecompute, PLAN_STRATEGIES, planModel, type PlanStrategy } from './planner/index.js';
 import { planSvg, planTable } from './planner/report.js';
 import { INPUT_IN, type InputIn } from './planner/types.js';
@@ -56,6 +57,8 @@ interface PlanFlags {
   maxRecompute: number;
   inputIn: InputIn;
   dsp: boolean;
+  weightsBudget?: number;
+  fitFlash?: boolean;
 }
 
 /** Memory-plan options: which planner, and how much recomputation row-band tiling may add. */
@@ -69,7 +72,17 @@ const addPlanOptions = (cmd: Command): Command =>
         .default('arena'),
     );
 
-const planFlags = (o: PlanFlags) => ({ dsp: o.dsp, strategy: o.strategy, maxRecompute: o.maxRecompute, inputIn: o.inputIn });
+const planFlags = (o: PlanFlags) => ({ dsp: o.dsp, strategy: o.strategy, maxRecompute: o.maxRecompute, inputIn: o.inputIn, weightsBudget: o.weightsBudget, fitFlash: o.fitFlash });
+
+/** Mixed int4/int8 weights (generate, demo): src/precision. */
+const addPrecisionOptions = (cmd: Command): Command =>
+  cmd
+    .addOption(new Option('--weights-budget <bytes>', 'int4 weights for the layers where they cost the least accuracy until the weight arrays fit BYTES').argParser(int('--weights-budget', 1, 2 ** 40)))
+    .option('--fit-flash', "int4 weights for the least sensitive layers until the weights fit the board's internal flash");
+
+function printMixed(r: GenerateResult): void {
+  if (r.mixed) for (const line of mixedReport(r.mixed)) console.log(`  ${line}`);
+}
 
 /** Model options of the firmware commands: a synthetic SqueezeNet by default, or a real ONNX model with an image. */
 const addFirmwareModelOptions = (cmd: Command): Command =>
@@ -206,7 +219,7 @@ export function buildProgram(): Command {
       console.log(`wrote ${o.out}/plan.json and ${o.out}/plan.svg`);
     });
 
-  addPlanOptions(addFirmwareModelOptions(program.command('generate').description('generate a firmware project for a board: the model library (model/) and an application')))
+  addPrecisionOptions(addPlanOptions(addFirmwareModelOptions(program.command('generate').description('generate a firmware project for a board: the model library (model/) and an application'))))
     .option('--board <name>', 'board profile name or JSON file', DEFAULT_BOARD)
     .option('--out <dir>', 'output folder', 'out/firmware')
     .addOption(new Option('--app <name>', `application: ${APP_NAMES.map((n) => `${n} (${APPS[n].description})`).join('; ')}`).choices(APP_NAMES).default(DEFAULT_APP))
@@ -214,6 +227,7 @@ export function buildProgram(): Command {
     .action((o: ModelOpts & PlanFlags & { board: string; out: string; app: AppName }) => {
       const board = loadBoard(o.board);
       const r = generateProject(prepare(o, o.app), board, o.out, { ...planFlags(o), app: o.app, boardSource: o.board });
+      printMixed(r);
       console.log(`generated ${o.out} for ${board.name} (--app ${o.app}): ${r.plan.steps.length} kernel calls, activation arena ${r.plan.peakBytes} bytes (${kib(r.plan.peakBytes)}), ${r.plan.strategy}`);
     });
 
@@ -237,7 +251,7 @@ export function buildProgram(): Command {
       await doEmulate(o.project, o.timeout, o.emulator);
     });
 
-  addPlanOptions(addFirmwareModelOptions(program.command('demo').description('generate, build and emulate SqueezeNet for the default board')))
+  addPrecisionOptions(addPlanOptions(addFirmwareModelOptions(program.command('demo').description('generate, build and emulate SqueezeNet for the default board'))))
     .option('--board <name>', 'board profile name or JSON file', DEFAULT_BOARD)
     .option('--out <dir>', 'output folder', 'out/demo')
     .option('--cmsis-nn <dir>', "build against Arm's CMSIS-NN at this path")
@@ -248,6 +262,7 @@ export function buildProgram(): Command {
       if (!qemuTwin(board)) throw new UserError(`board ${board.name} has no QEMU twin to run the demo on`, 'use `sqzfw generate` + `sqzfw build` + `sqzfw flash`, or `sqzfw emulate --emulator renode` where Renode is installed');
       console.log(o.model ? `${o.model}, int8, board ${board.name}` : `SqueezeNet ${o.variant}, ${o.inputSize}x${o.inputSize}, ${o.classes} classes, int8, board ${board.name}`);
       const r = generateProject(prepare(o), board, o.out, { ...planFlags(o), boardSource: o.board });
+      printMixed(r);
       console.log(`generated ${o.out}: ${r.plan.steps.length} kernel calls, activation arena ${kib(r.plan.peakBytes)} (${r.plan.strategy})`);
       await doBuild(o.out, o);
       await doEmulate(o.out, o.timeout);

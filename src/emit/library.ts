@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { QConv, QLayer, QModel } from '../quantize/types.js';
 import type { MemoryPlan, Ref, Step } from '../planner/types.js';
 import { cDouble, cIdentifiers, formatArray } from './c.js';
+import { packInt4 } from '../golden/int4.js';
 import ejs from 'ejs';
 import { bandBlocks, type Slot } from './band-loops.js';
 import { renderC, TEMPLATES_DIR } from './render.js';
@@ -99,7 +100,9 @@ export function renderLibrary(input: LibraryInput): Record<string, string> {
   for (const l of model.layers) {
     if (l.op !== 'conv') continue;
     const n = weightNames(ids.get(l.name)!);
-    params.push({ name: n.w, type: 'int8_t', length: l.weights.length, body: formatArray(l.weights) });
+    // int4 layers: the packed bytes CMSIS-NN's s4 functions read (two weights per byte, low nibble first)
+    const w = l.weightBits === 4 ? new Int8Array(packInt4(l.weights).buffer) : l.weights;
+    params.push({ name: n.w, type: 'int8_t', length: w.length, body: formatArray(w) });
     params.push({ name: n.b, type: 'int32_t', length: l.bias.length, body: formatArray(l.bias) });
     params.push({ name: n.m, type: 'int32_t', length: l.multiplier.length, body: formatArray(l.multiplier) });
     params.push({ name: n.s, type: 'int32_t', length: l.shift.length, body: formatArray(l.shift) });
@@ -214,9 +217,11 @@ function stepView(s: Step, index: number, layer: QLayer, id: string, ptr: (r: Re
       const inDims = dims(1, s.inDims.h, s.inDims.w, s.inDims.c);
       const filterDims = dims(s.outDims.c, l.kernel[0], l.kernel[1], s.inDims.c);
       const outDims = dims(1, s.outDims.h, s.outDims.w, s.outDims.c);
+      const fn = l.weightBits === 4 ? 'arm_convolve_wrapper_s4' : 'arm_convolve_wrapper_s8';
       return {
         ...base,
         kind: 'conv',
+        fn,
         convParams,
         quant,
         inDims,
@@ -229,7 +234,7 @@ function stepView(s: Step, index: number, layer: QLayer, id: string, ptr: (r: Re
         outPtr: ptr(s.output),
         scratchPtr: s.scratch ? ptr(s.scratch) : 'NULL',
         scratchSize: s.scratchSize,
-        scratchCheck: `arm_convolve_wrapper_s8_get_buffer_size(&${convParams}, &${inDims}, &${filterDims}, &${outDims})`,
+        scratchCheck: `${fn}_get_buffer_size(&${convParams}, &${inDims}, &${filterDims}, &${outDims})`,
       };
     }
     case 'maxpool':

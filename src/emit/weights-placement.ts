@@ -10,6 +10,7 @@
 import { EXIT, UserError } from '../errors.js';
 import { findRegion, type Board } from '../boards/index.js';
 import type { QModel } from '../quantize/types.js';
+import { weightArrayBytes } from '../quantize/int4.js';
 import { cIdentifiers } from './c.js';
 import { weightNames } from './library.js';
 import { defaultLayout, weightsRegions, type BoardLayout } from './board-files.js';
@@ -70,7 +71,7 @@ export function weightArraysOf(model: QModel): WeightArray[] {
   for (const l of model.layers) {
     if (l.op !== 'conv') continue;
     const n = weightNames(ids.get(l.name)!);
-    out.push({ name: n.w, bytes: l.weights.length });
+    out.push({ name: n.w, bytes: weightArrayBytes(l) });
     out.push({ name: n.b, bytes: 4 * l.bias.length });
     out.push({ name: n.m, bytes: 4 * l.multiplier.length });
     out.push({ name: n.s, bytes: 4 * l.shift.length });

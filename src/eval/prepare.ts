@@ -98,7 +98,13 @@ export interface PreparedImageModel {
   card: ModelCard;
   preprocessing: Preprocessing;
   calibration: { method: CalibrationMethod; images: number; seconds: number; source: string };
+  /** The float model and the first calibration images (for mixed precision's per-layer sensitivity). */
+  float: FloatModel;
+  calibInputs: Float32Array[];
 }
+
+/** Calibration images kept for mixed precision's per-layer sensitivity. */
+const SENSITIVITY_IMAGES = 8;
 
 /** Images calibration falls back to without --calib and --image (a real model deserves --calib DIR). */
 const SYNTHETIC_CALIBRATION_IMAGES = 4;
@@ -130,7 +136,9 @@ export function prepareImageModel(o: ModelSource & { image?: string; calib?: str
   const dims = float.graph.input.dims;
   const { model, calibration } = quantizeFor(float, card, o);
   const preprocessing: Preprocessing = { channelOrder: card.channelOrder, pixelRange: card.pixelRange, mean: card.mean, std: card.std, resize: card.resize, source: card.source };
-  const common = { model, labels: card.labels?.names, card, preprocessing, calibration };
+  const sensPaths = o.calib ? listImages(o.calib).slice(0, Math.min(o.calibCount ?? 100, SENSITIVITY_IMAGES)) : o.image ? [o.image] : [];
+  const calibInputs = sensPaths.length ? sensPaths.map((p) => loadImageInput(p, card, dims)) : syntheticInputs(float, Math.min(SYNTHETIC_CALIBRATION_IMAGES, SENSITIVITY_IMAGES));
+  const common = { model, labels: card.labels?.names, card, preprocessing, calibration, float, calibInputs };
   if (!o.image) return { ...common, ...syntheticInput(model, SYNTHETIC_INPUT_SEED) };
   const x = loadImageInput(o.image, card, dims);
   return {

@@ -7,6 +7,7 @@ import type { Dims } from '../graph/ir.js';
 import type { QAdd, QConv, QLayer, QModel, QPool, QSoftmax } from '../quantize/types.js';
 import { addS8, avgPoolS8, concatS8X, convS8, globalAvgPoolRequantS8, maxPoolS8, softmaxS8, type ConvArgs, type PoolArgs } from './kernels.js';
 import { convS8Fast, maxPoolS8Fast } from './fast.js';
+import { convS4, packInt4 } from './int4.js';
 
 export type IntTensors = Record<string, Int8Array>;
 
@@ -23,15 +24,19 @@ export interface CallGeometry {
  */
 export interface Engine {
   conv: (a: ConvArgs) => Int8Array;
+  /** arm_convolve_wrapper_s4 on int4 weights held one per int8 element (`filter`). */
+  convS4: (a: ConvArgs) => Int8Array;
   maxPool: (a: PoolArgs) => Int8Array;
 }
-export const FAST: Engine = { conv: convS8Fast, maxPool: maxPoolS8Fast };
-export const REFERENCE: Engine = { conv: convS8, maxPool: maxPoolS8 };
+/** int4 weights held as int8 values give the same int32 sums: the fast engine runs them as an s8 convolution. */
+export const FAST: Engine = { conv: convS8Fast, convS4: convS8Fast, maxPool: maxPoolS8Fast };
+/** The reference runs the s4 twin on the weights packed as the firmware stores them. */
+export const REFERENCE: Engine = { conv: convS8, convS4: (a) => convS4({ ...a, packedFilter: packInt4(a.filter) }), maxPool: maxPoolS8 };
 /** SQZFW_ENGINE=reference runs the reference kernels everywhere (the benchmark's whole-process baseline; debugging). */
 const DEFAULT: Engine = process.env.SQZFW_ENGINE === 'reference' ? REFERENCE : FAST;
 
 export const convCall = (l: QConv, input: Int8Array, g: CallGeometry, e: Engine = DEFAULT): Int8Array =>
-  e.conv({
+  (l.weightBits === 4 ? e.convS4 : e.conv)({
     input,
     inDims: g.inDims,
     filter: l.weights,

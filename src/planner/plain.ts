@@ -9,7 +9,7 @@
  */
 import type { Dims } from '../graph/ir.js';
 import type { QLayer, QModel } from '../quantize/types.js';
-import { convScratchBytes, poolScratchBytes, type KernelPath } from './scratch.js';
+import { layerConvScratchBytes, poolScratchBytes, type KernelPath } from './scratch.js';
 import type { PlannedBuffer, Ref, Step } from './types.js';
 
 const size = (d: Dims): number => d.h * d.w * d.c;
@@ -94,7 +94,7 @@ export function buildPlainSteps(model: QModel, path: KernelPath): Draft {
       case 'conv': {
         const input = ref(l.inputs[0]);
         const output = ref(l.output);
-        const bytes = convScratchBytes({ inDims, kernel: l.kernel, stride: l.stride, padTop: l.pad.top, padLeft: l.pad.left, outDims }, path);
+        const bytes = layerConvScratchBytes(l, { inDims, kernel: l.kernel, stride: l.stride, padTop: l.pad.top, padLeft: l.pad.left, outDims }, path);
         const s = scratch(bytes);
         push({ op: 'conv', layer: l.name, input, inDims, output, outDims, padTop: l.pad.top, padLeft: l.pad.left, scratch: s, scratchSize: bytes }, [input], [output]);
         copyIntoConcat(l.output, l.name);

@@ -98,3 +98,8 @@ export function convS4ScratchBytes(a: ConvScratchArgs): number {
   if (is1x1(a)) return 0;
   return 2 * a.kernel[0] * a.kernel[1] * a.inDims.c * 2;
 }
+
+/** Scratch of one conv layer's call: the s4 wrapper's rule for int4 weights, else the s8 wrapper's. */
+export function layerConvScratchBytes(layer: { weightBits?: 4 | 8 }, a: ConvScratchArgs, path: KernelPath): number {
+  return layer.weightBits === 4 ? convS4ScratchBytes(a) : convScratchBytes(a, path);
+}

@@ -27,7 +27,7 @@ import type { Dims } from '../graph/ir.js';
 import type { QLayer, QModel } from '../quantize/types.js';
 import type { InputIn, Ref, Step } from './types.js';
 import { Program } from './program.js';
-import { convScratchBytes, poolScratchBytes, type KernelPath } from './scratch.js';
+import { layerConvScratchBytes, poolScratchBytes, type KernelPath } from './scratch.js';
 
 export type Halo = 'keep' | 'recompute';
 
@@ -353,7 +353,7 @@ export function emitSegment(prog: Program, info: SegmentInfo, opts: { path: Kern
           const output = loc(t, c[0], nrows);
           const bytes =
             layer.op === 'conv'
-              ? convScratchBytes({ inDims, kernel: layer.kernel, stride: layer.stride, padTop: r.padTop, padLeft: layer.pad.left, outDims }, opts.path)
+              ? layerConvScratchBytes(layer, { inDims, kernel: layer.kernel, stride: layer.stride, padTop: r.padTop, padLeft: layer.pad.left, outDims }, opts.path)
               : poolScratchBytes(layer, outDims.w, outDims.c, opts.path);
           let scratch: Ref | undefined;
           if (bytes > 0) {

@@ -22,8 +22,13 @@ export interface QConv extends QBase {
   kernel: [number, number];
   stride: [number, number];
   pad: Pad;
-  /** int8 weights, OHWI, symmetric per output channel (range -127..127). */
+  /**
+   * Weights, OHWI, symmetric per output channel, one value per element: int8 (range -127..127), or with
+   * weightBits 4 int4 values (range -7..7) that the firmware stores packed (CMSIS-NN s4, src/golden/int4.ts).
+   */
   weights: Int8Array;
+  /** 4: int4 weights, run by the CMSIS-NN s4 convolutions; 8 or absent: int8. */
+  weightBits?: 4 | 8;
   /** int32 bias, scale = input_scale * weight_scale[c]. */
   bias: Int32Array;
   /** Per-output-channel float weight scale (kept for reports and the ASIC map). */

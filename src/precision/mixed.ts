@@ -1,0 +1,147 @@
+/**
+ * Mixed precision under a weights budget: which conv layers get int4 weights.
+ *
+ * Sensitivity of a layer = the output error when that layer alone is int4: on each calibration input the int8
+ * model runs once; then, for every conv layer L, the model is re-run from L onward (golden model, fast engine) with L's int4 weights, and the
+ * score tensor's squared difference from the int8 one, relative to the int8 score's energy around its zero point,
+ * is averaged over the inputs. Selection: layers in increasing order of sensitivity per byte saved become int4
+ * until the weights fit (greedy knapsack); then the chosen set is trimmed back (layers whose int8 weights still
+ * fit, most sensitive first). The result lists every layer's precision, bytes and sensitivity, and the combined
+ * model's own output error on the same inputs (the estimated loss).
+ */
+import { UserError } from '../errors.js';
+import type { FloatModel } from '../graph/ir.js';
+import { runGolden, runLayer, topK, type IntTensors } from '../golden/run.js';
+import { weightArrayBytes, withInt4Layers } from '../quantize/int4.js';
+import type { QConv, QModel } from '../quantize/types.js';
+
+export interface LayerPrecision {
+  name: string;
+  bits: 4 | 8;
+  /** Weight-array bytes at int8 and at int4. */
+  int8Bytes: number;
+  int4Bytes: number;
+  /** Relative output error with this layer alone in int4 (see the file comment). */
+  sensitivity: number;
+}
+
+export interface MixedResult {
+  model: QModel;
+  layers: LayerPrecision[];
+  /** Weight arrays (weights, bias, multipliers, shifts) of the int8 and of the mixed model. */
+  int8Bytes: number;
+  bytes: number;
+  /** Relative output error of the mixed model, and its top-1 agreement with the int8 model, on the inputs. */
+  outputError: number;
+  top1AgreementWithInt8: number;
+  inputs: number;
+}
+
+/** Every weight array of a model's conv layers: weights (int8 or packed int4), int32 bias, multipliers, shifts. */
+export function weightBytes(q: QModel): number {
+  return q.layers.reduce((s, l) => (l.op === 'conv' ? s + weightArrayBytes(l) + 12 * l.bias.length : s), 0);
+}
+
+/** Runs the layers from index `from` on, over tensors that already hold everything before it. */
+function runFrom(q: QModel, from: number, base: IntTensors, replaced: Int8Array): IntTensors {
+  const t: IntTensors = { ...base, [q.layers[from].output]: replaced };
+  for (let i = from + 1; i < q.layers.length; i++) {
+    const l = q.layers[i];
+    t[l.output] = runLayer(q, l, t);
+  }
+  return t;
+}
+
+function relError(a: Int8Array, b: Int8Array, zp: number): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < a.length; i++) {
+    num += (a[i] - b[i]) ** 2;
+    den += (b[i] - zp) ** 2;
+  }
+  return den > 0 ? num / den : num;
+}
+
+/** Sensitivity of every conv layer on quantized inputs (see the file comment). */
+export function layerSensitivities(model: FloatModel, q: QModel, inputs: Int8Array[], target: string): Map<string, number> {
+  const int4 = withInt4Layers(model, q, q.layers.filter((l) => l.op === 'conv').map((l) => l.name));
+  const zp = q.tensors[target].zeroPoint;
+  const sens = new Map<string, number>();
+  for (const x of inputs) {
+    const base = runGolden(q, x);
+    q.layers.forEach((l, i) => {
+      if (l.op !== 'conv') return;
+      const out = runFrom(q, i, base, runLayer(int4, int4.layers[i], base));
+      sens.set(l.name, (sens.get(l.name) ?? 0) + relError(out[target], base[target], zp) / inputs.length);
+    });
+  }
+  return sens;
+}
+
+/**
+ * The mixed model whose weights fit: `fits(model)` is the budget test (total bytes, or the board's flash). Throws a
+ * UserError when even int4 everywhere does not fit.
+ */
+export function selectMixed(model: FloatModel, q: QModel, inputs: Int8Array[], target: string, fits: (m: QModel) => boolean, what: string): MixedResult {
+  if (inputs.length === 0) throw new UserError('mixed precision needs calibration images to measure each layer', 'pass --calib DIR (or --image) with the model');
+  const convs = q.layers.filter((l): l is QConv => l.op === 'conv');
+  const all4 = withInt4Layers(model, q, convs.map((l) => l.name));
+  if (!fits(all4)) {
+    throw new UserError(`${q.name} does not fit ${what} even with int4 weights in every layer (${weightBytes(all4)} bytes of weight arrays)`, 'raise the budget, use fewer --classes, or a board with more flash');
+  }
+  const sens = fits(q) ? new Map<string, number>() : layerSensitivities(model, q, inputs, target);
+  const saved = (l: QConv): number => l.weights.length - Math.ceil(l.weights.length / 2);
+  const order = [...convs].sort((a, b) => (sens.get(a.name)! / saved(a) || 0) - (sens.get(b.name)! / saved(b) || 0) || a.name.localeCompare(b.name));
+  const chosen: string[] = [];
+  let m = q;
+  for (const l of order) {
+    if (fits(m)) break;
+    chosen.push(l.name);
+    m = withInt4Layers(model, q, chosen);
+  }
+  // trim: give int8 back to the most sensitive chosen layers that still fit
+  for (const name of [...chosen].sort((a, b) => sens.get(b)! - sens.get(a)!)) {
+    const rest = chosen.filter((n) => n !== name);
+    const trial = withInt4Layers(model, q, rest);
+    if (fits(trial)) {
+      chosen.splice(chosen.indexOf(name), 1);
+      m = trial;
+    }
+  }
+  const zp = q.tensors[target].zeroPoint;
+  let err = 0;
+  let agree = 0;
+  for (const x of inputs) {
+    const a = runGolden(q, x)[target];
+    const b = runGolden(m, x)[target];
+    err += relError(b, a, zp) / inputs.length;
+    if (topK(a, 1)[0] === topK(b, 1)[0]) agree++;
+  }
+  const set = new Set(chosen);
+  return {
+    model: m,
+    layers: convs.map((l) => ({
+      name: l.name,
+      bits: set.has(l.name) ? 4 : 8,
+      int8Bytes: l.weights.length,
+      int4Bytes: Math.ceil(l.weights.length / 2),
+      sensitivity: sens.get(l.name) ?? 0,
+    })),
+    int8Bytes: weightBytes(q),
+    bytes: weightBytes(m),
+    outputError: err,
+    top1AgreementWithInt8: agree / inputs.length,
+    inputs: inputs.length,
+  };
+}
+
+/** Report lines: one per conv layer, then the totals and the estimated loss. */
+export function mixedReport(r: MixedResult): string[] {
+  const lines = r.layers.map(
+    (l) => `${l.name.padEnd(22)} int${l.bits}  ${String(l.bits === 4 ? l.int4Bytes : l.int8Bytes).padStart(8)} B  sensitivity ${(100 * l.sensitivity).toFixed(3)}%`,
+  );
+  const n4 = r.layers.filter((l) => l.bits === 4).length;
+  lines.push(`weights: ${r.bytes} bytes (int8: ${r.int8Bytes}), ${n4} of ${r.layers.length} conv layers in int4`);
+  lines.push(`estimated loss on ${r.inputs} calibration images: output error ${(100 * r.outputError).toFixed(2)}%, top-1 agreement with int8 ${(100 * r.top1AgreementWithInt8).toFixed(1)}%`);
+  return lines;
+}

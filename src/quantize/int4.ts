@@ -1,0 +1,80 @@
+/**
+ * int4 weights for any conv layer: per output channel, symmetric, range [-7, 7] (-8 is never produced, like -128
+ * for int8), quantized from the float weights. The scale of each channel is chosen, among clipping ratios of its
+ * largest |w|, to minimise the squared weight error (rounding and clipping) rather than taken from the largest |w|:
+ * with only 15 levels, clipping a few outliers halves the step for all the other weights. Bias (int32 at
+ * input_scale * weight_scale) and the requantization multipliers are recomputed for the new scales; activations
+ * keep their int8 quantization, so an int4 layer drops into an int8 model unchanged. Scales are float32 and the
+ * multipliers derived as TFLite Micro derives them (tflite-params.ts), like the int8 layers'.
+ */
+import type { ConvWeights, FloatModel } from '../graph/ir.js';
+import { convMultiplier, f32 } from './tflite-params.js';
+import type { QConv, QModel } from './types.js';
+
+export const INT4_MAX = 7;
+/** Clipping ratios tried per channel (1 = no clipping). */
+const CLIP_RATIOS = Array.from({ length: 21 }, (_, i) => 1 - i * 0.025);
+
+const roundHalfAway = (x: number): number => Math.sign(x) * Math.round(Math.abs(x));
+const q4 = (w: number, scale: number): number => Math.max(-INT4_MAX, Math.min(INT4_MAX, roundHalfAway(w / scale)));
+
+/** The channel scale with the least squared weight error over CLIP_RATIOS. */
+function channelScale(w: Float32Array, from: number, to: number): number {
+  let amax = 0;
+  for (let i = from; i < to; i++) amax = Math.max(amax, Math.abs(w[i]));
+  if (amax === 0) return 1;
+  let best = f32(amax / INT4_MAX);
+  let bestErr = Infinity;
+  for (const r of CLIP_RATIOS) {
+    const s = f32((amax * r) / INT4_MAX);
+    let err = 0;
+    for (let i = from; i < to && err < bestErr; i++) {
+      const d = w[i] - s * q4(w[i], s);
+      err += d * d;
+    }
+    if (err < bestErr) {
+      bestErr = err;
+      best = s;
+    }
+  }
+  return best;
+}
+
+/** One int8 conv layer of `model` (QModel) requantized to int4 from its float weights. */
+export function convToInt4(layer: QConv, p: ConvWeights, inScale: number, outScale: number): QConv {
+  const cout = layer.bias.length;
+  const per = layer.weights.length / cout;
+  if (p.weights.length !== layer.weights.length || p.bias.length !== cout) throw new Error(`float weights of ${layer.name} do not match its quantized layer`);
+  const weights = new Int8Array(layer.weights.length);
+  const bias = new Int32Array(cout);
+  const weightScales = new Float64Array(cout);
+  const multiplier = new Int32Array(cout);
+  const shift = new Int32Array(cout);
+  for (let c = 0; c < cout; c++) {
+    const s = channelScale(p.weights, c * per, (c + 1) * per);
+    weightScales[c] = s;
+    for (let i = c * per; i < (c + 1) * per; i++) weights[i] = q4(p.weights[i], s);
+    bias[c] = Math.max(-2147483648, Math.min(2147483647, roundHalfAway(p.bias[c] / (inScale * s))));
+    const q = convMultiplier(inScale, s, outScale);
+    multiplier[c] = q.mult;
+    shift[c] = q.shift;
+  }
+  return { ...layer, weights, bias, weightScales, multiplier, shift, weightBits: 4 };
+}
+
+/** `q` with the named conv layers' weights in int4 (the others unchanged). */
+export function withInt4Layers(model: FloatModel, q: QModel, names: Iterable<string>): QModel {
+  const set = new Set(names);
+  for (const n of set) {
+    const l = q.layers.find((x) => x.name === n);
+    if (!l || l.op !== 'conv') throw new Error(`no conv layer ${n} in ${q.name}`);
+  }
+  const layers = q.layers.map((l) => {
+    if (l.op !== 'conv' || !set.has(l.name) || l.weightBits === 4) return l;
+    return convToInt4(l, model.weights[l.name], q.tensors[l.inputs[0]].scale, q.tensors[l.output].scale);
+  });
+  return { ...q, layers };
+}
+
+/** Bytes of a conv layer's weight array in firmware: int8 one per weight, int4 two per byte. */
+export const weightArrayBytes = (l: QConv): number => (l.weightBits === 4 ? Math.ceil(l.weights.length / 2) : l.weights.length);

@@ -7,10 +7,11 @@
 import type { Board } from '../boards/index.js';
 
 /**
- * Guest instructions per MAC with the DSP kernels, measured: SqueezeNet v1.0 at 227x227 (ImageNet weights, row-band
- * plan for nucleo-h743zi) took 1,538,229,720 instructions for 861,339,936 MACs in QEMU -icount on the Cortex-M7 twin.
+ * Guest instructions per MAC with the DSP kernels, measured: SqueezeNet v1.0 at 227x227 (ImageNet weights, the auto
+ * plan for nucleo-h743zi: `sqzfw demo --model squeezenet1.0-imagenet.onnx --board nucleo-h743zi`) took 1,167,458,560
+ * instructions for 861,339,936 MACs in QEMU -icount on the Cortex-M7 twin.
  */
-export const DSP_INSTRUCTIONS_PER_MAC = 1.786;
+export const DSP_INSTRUCTIONS_PER_MAC = 1.355;
 
 export interface LatencyEstimate {
   instructions: number;

@@ -125,20 +125,31 @@ describe('QEMU runner', () => {
     expect(r1.report.ticks).toBe(r2.report.ticks);
   });
 
-  it('keeps the 64-bit tick counter monotonic across SysTick wraps', async () => {
-    const dir = makeProject(board, 'ticks', 'main_ticks.c');
-    // A 1024-tick SysTick period: about 190 wraps in this test instead of none.
+  // A 1024-tick SysTick period: about 190 wraps in this test instead of none.
+  const ticksElf = (name: string): string => {
+    const dir = makeProject(board, name, 'main_ticks.c');
     execFileSync('make', ['-C', dir, '-s', 'SEMIHOSTING=1', 'EXTRA_CFLAGS=-DSQZFW_SYSTICK_RELOAD=0x3FF'], { stdio: 'pipe' });
-    const elf = join(dir, 'build', 'firmware.elf');
-    for (const icount of [true, false]) {
-      const { run, report } = await runFirmware({ elf, board, timeoutMs: 30_000, icount });
-      const m = /backwards (\d+) max_step (\d+)/.exec(run.stdout);
-      expect(m, run.stdout).not.toBeNull();
-      expect(Number(m![1])).toBe(0);
-      expect(report.ticks).toBeGreaterThan(50 * 1024);
-      // Under -icount one loop iteration is about one tick; without it QEMU follows host time.
-      if (icount) expect(Number(m![2])).toBeLessThanOrEqual(4);
-    }
+    return join(dir, 'build', 'firmware.elf');
+  };
+  const ticksRun = async (elf: string, icount: boolean) => {
+    const { run, report } = await runFirmware({ elf, board, timeoutMs: 30_000, icount });
+    const m = /backwards (\d+) max_step (\d+)/.exec(run.stdout);
+    expect(m, run.stdout).not.toBeNull();
+    expect(Number(m![1]), run.stdout).toBe(0);
+    expect(report.ticks).toBeGreaterThan(50 * 1024);
+    return Number(m![2]);
+  };
+
+  it('keeps the 64-bit tick counter monotonic across SysTick wraps (-icount: deterministic)', async () => {
+    // Under -icount one loop iteration is about one tick.
+    expect(await ticksRun(ticksElf('ticks'), true)).toBeLessThanOrEqual(4);
+  });
+
+  // Without -icount QEMU's SysTick follows host time and, on a loaded host, its reload can show late by more than the
+  // one period the runtime corrects for; this run checks that robustness, and is tried again (at most twice) when the
+  // host stalls QEMU. The deterministic test above has no retry.
+  it('keeps the 64-bit tick counter monotonic across SysTick wraps (host time)', { retry: 2 }, async () => {
+    await ticksRun(ticksElf('ticks-host'), false);
   });
 
   it('stops a firmware without semihosting after its last line', async () => {

@@ -17,6 +17,9 @@ import { Session } from '../src/validate/session.js';
 import { encodeFrame, FRAME, FrameDecoder } from '../src/validate/protocol.js';
 import { qemuTarget } from '../src/emulate/targets.js';
 
+/** Instructions of one SysTick_Handler entry and return as -icount counts them (40 measured; 64 leaves room). */
+const SYSTICK_HANDLER_MAX = 64;
+
 const tmp = mkdtempSync(join(tmpdir(), 'sqzfw-validate-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -39,12 +42,14 @@ describe.each(['mps2-an500', 'stm32f429i-disc1'])('validation firmware on %s', (
     }
     expect(r.info.board).toBe(boardName);
     expect(r.text[0]).toMatch(/^sqzfw validate squeezenet-v1\.1-48-10 /);
-    // -icount: the same input takes the same number of instructions.
+    // -icount: the same input takes the same number of instructions, up to the SysTick interrupts that fall inside
+    // the run: the counter free-runs from start-up, so whether its 2^24-tick wrap (one handler entry) lands inside
+    // an inference depends on when the host sent the frame. Allow one handler's worth, no more.
     const again = await validateBatch({ model: p.model, inputs: inputs.slice(0, 1), board: boardName, target: { kind: 'emulate' }, workDir: dir, timeoutS: 120 });
     const a = r.results[0]!;
     const b = again.results[0]!;
     if (!('latency' in a) || !('latency' in b)) throw new Error('no latency');
-    expect(b.latency.instructions).toBe(a.latency.instructions);
+    expect(Math.abs(b.latency.instructions - a.latency.instructions)).toBeLessThanOrEqual(SYSTICK_HANDLER_MAX);
   });
 
   it('answers a corrupted frame with ERROR and keeps serving', async () => {

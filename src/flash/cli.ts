@@ -1,6 +1,6 @@
 /**
  * Board commands for the sqzfw CLI: `flash` (program, verify and reset a real board) and `fit` (the largest
- * SqueezeNet input size each board holds). The lead wires them in with registerBoardCommands(program).
+ * SqueezeNet input size each board holds), registered on the program by registerBoardCommands(program).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';

@@ -2,11 +2,16 @@
  * What a user meets at the command line and in the generated files, one check per rough edge: the source speaks of
  * the code (not of how it was written), and the Renode files exist exactly where Renode can run the board.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { listBoards } from '../src/boards/index.js';
-import { emulateProject, generateFiles, prepareSynthetic } from '../src/flows.js';
+import { arenaRegions, emulateProject, generateFiles, kernelPath, prepareSynthetic } from '../src/flows.js';
+import { planModel } from '../src/planner/index.js';
+import { layerRuns, planSvg } from '../src/planner/plan-svg.js';
+import { loadProfile } from '../src/asic/profile.js';
+import { computeAsicMap } from '../src/asic/layout.js';
+import { renderBanksSvg } from '../src/asic/writers/report.js';
 import { RENODE_FILES, RENODE_PLATFORMS } from '../src/emulate/renode.js';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -245,5 +250,65 @@ describe('the board monitor (sqzfw flash --monitor) prints the firmware\'s dequa
     expect(monitorLines(r, loadBoard('stm32f429i-disc1'))[1]).toBe('result: probabilities 0:0.9961  2:0.4961  1:0.0000');
     expect(() => parseFirmwareOutput(out.replace('score prob', 'score odds'))).toThrow(/expected score logit\|prob/);
     expect(() => parseFirmwareOutput(out.replace('0:0.9961', '0:1'))).toThrow(/expected score logit\|prob/);
+  });
+});
+
+describe('plan.svg and banks.svg', () => {
+  const wellFormed = (svg: string): void => {
+    const f = join(work, 'check.svg');
+    writeFileSync(f, svg);
+    const r = spawnSync('python3', ['-c', 'import sys, xml.dom.minidom as m; m.parse(sys.argv[1])', f], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+  };
+  const texts = (svg: string, cls: string): string[] => [...svg.matchAll(new RegExp(`<text class="${cls}"[^>]*>([^<]*)</text>`, 'g'))].map((m) => m[1]!);
+  const prepared = prepareSynthetic({ variant: 'v1.1', inputSize: 96, classes: 10, seed: 2 });
+
+  test('plan.svg: layer axis, address ticks, each region\'s capacity, the whole strategy, a legend saying what is banded', () => {
+    const board = loadBoard('stm32f746g-disco');
+    const plan = planModel(prepared.model, { regions: arenaRegions(board), path: kernelPath(board), strategy: 'tiled' });
+    expect(plan.strategy.length).toBeGreaterThan(150); // long enough that the old subtitle was cut
+    const svg = planSvg(plan);
+    wellFormed(svg);
+    // Every layer run has a tick with its name; the first layers are named on the axis.
+    const labels = texts(svg, 'layer-label');
+    expect(labels[0]).toBe(plan.steps[0]!.layer);
+    for (const run of layerRuns(plan)) expect(svg).toContain(`<title>${run.layer}: steps ${run.first}-${run.last}</title>`);
+    // Names are thinned where a thousand calls share the axis: those shown are the plan's layers.
+    for (const l of labels) expect(plan.steps.some((st) => st.layer === l), l).toBe(true);
+    // Address ticks from 0 up, in order.
+    const ticks = texts(svg, 'address-tick');
+    expect(ticks[0]).toBe('0 B');
+    expect(ticks.length).toBeGreaterThanOrEqual(3);
+    // The capacity of every region used.
+    for (const r of plan.regions.filter((x) => x.used > 0)) expect(texts(svg, 'capacity').some((t) => t.includes(`(${r.capacity} B)`)), r.name).toBe(true);
+    // The strategy, whole, over as many lines as it needs.
+    expect(texts(svg, 'subtitle').join(' ')).toBe(`strategy: ${plan.strategy}`);
+    expect(texts(svg, 'subtitle').length).toBeGreaterThan(1);
+    const legend = texts(svg, 'legend');
+    expect(legend).toContain('band: row band of a tiled chain (only its live rows drawn)');
+    expect(legend).toHaveLength(5);
+  });
+
+  test('plan.svg names every layer of a short plan and draws the capacity line inside the panel when the arena fills most of the region', () => {
+    const board = loadBoard('nucleo-h743zi');
+    const big = prepareSynthetic({ variant: 'v1.1', inputSize: 224, classes: 1000, seed: 1 });
+    const plan = planModel(big.model, { regions: arenaRegions(board), path: kernelPath(board) });
+    const svg = planSvg(plan);
+    // 50 calls: every layer is named on the axis.
+    expect(new Set(texts(svg, 'layer-label'))).toEqual(new Set(plan.steps.map((st) => st.layer)));
+    expect(svg).toMatch(/<line class="capacity" /);
+    expect(texts(svg, 'capacity')).toContain('capacity 512 KiB (524288 B)');
+  });
+
+  test('banks.svg names the layers beside the banks that hold them', () => {
+    const profile = loadProfile('asic-4x32');
+    const map = computeAsicMap(prepared.model, profile, { precision: 'int8' });
+    const svg = renderBanksSvg(map);
+    wellFormed(svg);
+    const labels = texts(svg, 'layer-label');
+    const conv = prepared.model.layers.filter((l) => l.op === 'conv').map((l) => l.name);
+    // Each memory holding weights lists every conv layer once.
+    for (const m of map.memories.filter((x) => map.sections.some((s) => s.memory === x.name))) expect(conv.every((c) => labels.includes(c)), m.name).toBe(true);
+    expect(labels.filter((l) => l === conv[0]).length).toBe(map.memories.filter((x) => map.sections.some((s) => s.memory === x.name && s.layer === conv[0])).length);
   });
 });

@@ -124,6 +124,18 @@ describe('sqzfw info', () => {
   });
 });
 
+describe('sqzfw info --model on an int8 .tflite', () => {
+  test('the exported synthetic model has the totals of the graph it came from', () => {
+    const e = sqzfw(['export', '--tflite', 'm32.tflite', '--input-size', '32', '--classes', '10']);
+    expect(e.code, e.err).toBe(0);
+    const t = json(infoJson, ['info', '--model', 'm32.tflite']);
+    const g = json(infoJson, ['info', '--input-size', '32', '--classes', '10']);
+    expect(t.input).toEqual(g.input);
+    expect(t.totals).toMatchObject({ macs: g.totals.macs, params: g.totals.params, weightBytes: g.totals.weightBytes });
+    expect(t.layers.filter((l) => l.op === 'conv').map((l) => l.macs)).toEqual(g.layers.filter((l) => l.op === 'conv').map((l) => l.macs));
+  });
+});
+
 describe('options that a model ignores are refused, not dropped', () => {
   test.each([
     [['info', '--model', 'm.onnx', '--input-size', '100'], /^error: --input-size does not apply to --model m\.onnx/m],
@@ -310,5 +322,17 @@ describe('plan.svg and banks.svg', () => {
     // Each memory holding weights lists every conv layer once.
     for (const m of map.memories.filter((x) => map.sections.some((s) => s.memory === x.name))) expect(conv.every((c) => labels.includes(c)), m.name).toBe(true);
     expect(labels.filter((l) => l === conv[0]).length).toBe(map.memories.filter((x) => map.sections.some((s) => s.memory === x.name && s.layer === conv[0])).length);
+  });
+});
+
+describe('README', () => {
+  test('documents --json for exactly the commands that take it, and the refused option pairs', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### JSON output'), readme.indexOf('Errors are one line'));
+    const documented = [...section.matchAll(/^- `(\w+)`: /gm)].map((m) => m[1]);
+    const withJson = ['info', 'boards', 'plan', 'fit', 'build', 'emulate'].filter((c) => sqzfw([c, '--help']).out.includes('--json'));
+    expect(documented).toEqual(withJson);
+    expect(withJson).toHaveLength(6);
+    expect(readme).toMatch(/are refused with\n?\s*`--model`/);
   });
 });

@@ -297,7 +297,7 @@ describe('plan.svg and banks.svg', () => {
     expect(texts(svg, 'subtitle').join(' ')).toBe(`strategy: ${plan.strategy}`);
     expect(texts(svg, 'subtitle').length).toBeGreaterThan(1);
     const legend = texts(svg, 'legend');
-    expect(legend).toContain('band: row band of a tiled chain (only its live rows drawn)');
+    expect(legend).toContain('band: rows of a tensor held by the row-band planner (all rows where its chain runs as one band)');
     expect(legend).toHaveLength(5);
   });
 

@@ -10,7 +10,7 @@ export const BUFFER_KINDS: Record<PlannedBuffer['kind'], { color: string; meanin
   input: { color: '#8ecae6', meaning: 'model input' },
   output: { color: '#ffb703', meaning: 'model output' },
   tensor: { color: '#90be6d', meaning: 'whole activation tensor' },
-  band: { color: '#43aa8b', meaning: 'row band of a tiled chain (only its live rows drawn)' },
+  band: { color: '#43aa8b', meaning: 'rows of a tensor held by the row-band planner (all rows where its chain runs as one band)' },
   scratch: { color: '#f94144', meaning: 'kernel scratch buffer' },
 };
 

@@ -17,15 +17,23 @@ import { planSvg, planTable } from './planner/report.js';
 import { INPUT_IN, type InputIn } from './planner/types.js';
 import { planSummary } from './emit/index.js';
 import { fsError, writeOutputDir } from './util/out-dir.js';
-import { graphInfo } from './graph/info.js';
 import { buildSqueezeNet, isVariant, VARIANTS, type Variant } from './graph/squeezenet.js';
 import { VERSION } from './version.js';
 import { registerExtraCommands } from './cli-extra.js';
+import { checkModelOptionUse } from './cli/model-options.js';
+import { printJson, type BuildJson, type EmulateJson, type InfoJson, type PlanJson } from './cli/json.js';
+import { graphModelInfo, modelInfoLines, qmodelInfo } from './report/model-info.js';
+import { top5Lines } from './report/top5.js';
+import { twinRun, twinRunLines } from './emulate/twin-note.js';
+import { estimateLatency } from './build/latency.js';
+import { kib } from './util/format.js';
+import { loadModel } from './import/index.js';
+import { boardLines, boardView } from './boards/listing.js';
 import { prepareImageModel } from './eval/prepare.js';
 import { APP_NAMES, APPS, DEFAULT_APP, type AppName } from './emit/apps.js';
 import { stderrProgress } from './eval/progress.js';
 import { registerExportCommand } from './tflite/cli.js';
-import { isTflitePath, prepareTfliteImage } from './tflite/index.js';
+import { isTflitePath, loadTflite, prepareTfliteImage } from './tflite/index.js';
 
 const int = (name: string, min: number, max: number) => (v: string): number => {
   const n = Number(v);
@@ -93,7 +101,8 @@ const addFirmwareModelOptions = (cmd: Command): Command =>
     .addOption(new Option('--calib-count <n>', 'calibration images taken from --calib (first N by name)').default(100).argParser(int('--calib-count', 1, 100000)))
     .option('--ranges <file>', 'reuse a saved calibration (sqzfw calibrate --out FILE) instead of calibrating (with --model)')
     .option('--card <file>', 'model card JSON (with --model)')
-    .option('--class-names <file>', 'class names, one per line, printed with the top 5 (with --model)');
+    .option('--class-names <file>', 'class names, one per line, printed with the top 5 (with --model)')
+    .hook('preAction', (c) => checkModelOptionUse(c));
 
 const addModelOptions = (cmd: Command): Command =>
   cmd
@@ -102,7 +111,6 @@ const addModelOptions = (cmd: Command): Command =>
     .addOption(new Option('--classes <n>', 'number of output classes').default(1000).argParser(int('--classes', 1, 100000)))
     .addOption(new Option('--seed <n>', 'seed of the synthetic weights and input image').default(1).argParser(int('--seed', 0, 2 ** 31 - 1)));
 
-const kib = (b: number): string => `${(b / 1024).toFixed(1)} KiB`;
 
 function prepare(o: ModelOpts, app: AppName = DEFAULT_APP): PreparedModel {
   if (o.image && !APPS[app].takesImage) throw new UserError(`--image needs an application that runs the model on it: --app ${app} has none`, 'drop --image, or use --app demo');
@@ -121,39 +129,76 @@ function prepare(o: ModelOpts, app: AppName = DEFAULT_APP): PreparedModel {
   return prepareSynthetic({ variant: o.variant, inputSize: o.inputSize, classes: o.classes, seed: o.seed });
 }
 
-async function doBuild(projectDir: string, o: { cmsisNn?: string; dsp: boolean }) {
+async function doBuild(projectDir: string, o: { cmsisNn?: string; dsp: boolean; json?: boolean }) {
+  // With --json only the JSON document goes to stdout.
+  const log = o.json ? (_l: string) => undefined : (l: string) => console.log(l);
   const manifest = readManifest(projectDir);
-  if (manifest.app === 'none') {
+  const app = manifest.app ?? DEFAULT_APP;
+  if (app === 'none') {
     const l = await buildLibrary({ projectDir, cmsisNnDir: o.cmsisNn, dsp: o.dsp });
-    console.log(`built ${l.lib}: code and weights ${l.text} bytes (${kib(l.text)}), data ${l.data} bytes, uninitialized ${l.bss} bytes (the activation arenas)`);
+    log(`built ${l.lib}: code and weights ${l.text} bytes (${kib(l.text)}), data ${l.data} bytes, uninitialized ${l.bss} bytes (the activation arenas)`);
+    if (o.json) printJson({ project: projectDir, app, output: l.lib, flashBytes: l.text + l.data, ramBytes: l.data + l.bss, regions: [], weights: [], latencyEstimate: null, twinElf: null } satisfies BuildJson);
     return;
   }
   const board = projectBoard(projectDir, manifest);
   // Semihosting only where an emulator or debugger catches it: on a bare board it faults.
   const r = await buildFirmware({ projectDir, cmsisNnDir: o.cmsisNn, semihosting: !!board.qemu, dsp: o.dsp });
-  console.log(`built ${r.elf}: flash ${r.flashBytes} bytes (${kib(r.flashBytes)}), RAM ${r.ramBytes} bytes (${kib(r.ramBytes)})`);
-  for (const reg of r.regions) if (reg.used > 0) console.log(`  ${reg.name.padEnd(10)} ${String(reg.used).padStart(9)} / ${reg.length} bytes (${((100 * reg.used) / reg.length).toFixed(1)}%)`);
-  for (const line of weightsReportLines(r.weights)) console.log(`  ${line}`);
-  console.log(latencyLine(board, manifest.macs, o.dsp));
+  log(`built ${r.elf}: flash ${r.flashBytes} bytes (${kib(r.flashBytes)}), RAM ${r.ramBytes} bytes (${kib(r.ramBytes)})`);
+  for (const reg of r.regions) if (reg.used > 0) log(`  ${reg.name.padEnd(10)} ${String(reg.used).padStart(9)} / ${reg.length} bytes (${((100 * reg.used) / reg.length).toFixed(1)}%)`);
+  for (const line of weightsReportLines(r.weights)) log(`  ${line}`);
+  log(latencyLine(board, manifest.macs, o.dsp));
+  let twinElf: string | null = null;
   if (!board.qemu && qemuTwin(board)) {
     const twin = await buildFirmware({ projectDir, cmsisNnDir: o.cmsisNn, dsp: o.dsp, variant: 'qemu' });
-    console.log(`built ${twin.elf} for the QEMU twin ${qemuTwin(board)!.qemu!.machine} (same core and kernel path)`);
+    twinElf = twin.elf;
+    log(`built ${twin.elf} for the QEMU twin ${qemuTwin(board)!.qemu!.machine} (same core and kernel path)`);
   }
+  if (o.json)
+    printJson({
+      project: projectDir,
+      app,
+      output: r.elf,
+      flashBytes: r.flashBytes,
+      ramBytes: r.ramBytes,
+      regions: r.regions.map((x) => ({ name: x.name, used: x.used, length: x.length })),
+      weights: r.weights.map((w) => ({ region: w.region, section: w.section, bytes: w.bytes, arrays: w.arrays.length })),
+      latencyEstimate: estimateLatency(board, manifest.macs, o.dsp) ?? null,
+      twinElf,
+    } satisfies BuildJson);
   return r;
 }
 
-async function doEmulate(projectDir: string, timeoutS: number, emulator?: EmulatorName): Promise<void> {
+async function doEmulate(projectDir: string, timeoutS: number, emulator?: EmulatorName, json = false): Promise<void> {
+  const log = json ? (_l: string) => undefined : (l: string) => console.log(l);
   const board = projectBoard(projectDir);
-  if ((emulator ?? defaultEmulator(board)) === 'renode') return emulateWithRenode(projectDir, timeoutS);
+  if ((emulator ?? defaultEmulator(board)) === 'renode') {
+    if (json) throw new UserError('--json is for QEMU runs: the Renode test reports pass or fail', 'drop --json, or use --emulator qemu', EXIT.usage);
+    return emulateWithRenode(projectDir, timeoutS);
+  }
   const r = await emulateProject({ projectDir, timeoutMs: timeoutS * 1000 });
-  const names = r.labels.length ? r.labels : [];
-  console.log(`top5: ${r.top5.map((t, i) => `${t.index}${names[i] ? ` (${names[i]})` : ''}:${t.value}`).join('  ')}`);
-  if (r.instructions !== undefined) console.log(`instructions per inference: ${r.instructions.toLocaleString('en-US')} (QEMU -icount, SysTick ticks ${r.ticks})`);
-  if (r.cyclesNote) console.log(`cycles: unavailable (${r.cyclesNote})`);
-  if (r.comparison.mismatches.length || r.comparison.missing.length) {
+  const ran = twinRun(board)!;
+  for (const line of twinRunLines(ran)) log(line);
+  if (r.scored) for (const line of top5Lines(r.scored)) log(line);
+  else log(`top5: ${r.top5.map((t, i) => `${t.index}${r.labels[i] ? ` (${r.labels[i]})` : ''}:${t.value}`).join('  ')} (int8; regenerate the project for dequantized scores)`);
+  if (r.instructions !== undefined) log(`instructions per inference: ${r.instructions.toLocaleString('en-US')} (QEMU -icount, SysTick ticks ${r.ticks})`);
+  if (r.cyclesNote) log(`cycles: unavailable (${r.cyclesNote})`);
+  const bitExact = !r.comparison.mismatches.length && !r.comparison.missing.length;
+  if (json)
+    printJson({
+      project: projectDir,
+      board: r.board,
+      ranOn: ran,
+      bitExact,
+      comparedBytes: r.comparison.bytes,
+      mismatches: r.comparison.mismatches.length + r.comparison.missing.length,
+      instructions: r.instructions ?? null,
+      ticks: r.ticks ?? null,
+      top5: r.scored ?? null,
+    } satisfies EmulateJson);
+  if (!bitExact) {
     throw new UserError(`${describeMismatch(r.comparison)} (board ${r.board})`, 'this is a bug in sqzfw or in the linked CMSIS-NN: please report it with the project folder', EXIT.mismatch);
   }
-  console.log(`compared ${r.comparison.bytes} output bytes with the golden model: bit-exact`);
+  log(`compared ${r.comparison.bytes} output bytes with the golden model: bit-exact`);
 }
 
 /** The smallest --input-size a synthetic variant takes (its pools need at least a 3x3 input at the end). */
@@ -184,38 +229,54 @@ export function buildProgram(): Command {
   program.exitOverride();
   program.hook('preAction', (_program, action) => checkInputSize(action.opts()));
 
-  addModelOptions(program.command('info').description('print layers, shapes, parameters and MACs')).action((o: ModelOpts) => {
-    const g = buildSqueezeNet({ variant: o.variant, inputSize: o.inputSize, classes: o.classes });
-    const info = graphInfo(g);
-    console.log(`${g.name}: input ${o.inputSize}x${o.inputSize}x3`);
-    console.log(`${'layer'.padEnd(22)}${'op'.padEnd(9)}${'output'.padEnd(14)}${'params'.padStart(10)}${'MACs'.padStart(14)}`);
-    for (const l of info.layers) console.log(`${l.name.padEnd(22)}${l.op.padEnd(9)}${l.shape.padEnd(14)}${String(l.params).padStart(10)}${l.macs.toLocaleString('en-US').padStart(14)}`);
-    console.log(`total: ${info.params.toLocaleString('en-US')} parameters, ${(info.macs / 1e6).toFixed(1)} M MACs; largest activation ${info.largestTensor.name} ${kib(info.largestTensor.bytes)} at int8`);
-  });
+  addModelOptions(program.command('info').description('print layers, shapes, parameters, MACs, weight and activation bytes'))
+    .option('--model <file>', 'a real model: ONNX (weights counted at int8) or int8 .tflite (at their stored width); default: the synthetic SqueezeNet')
+    .option('--json', 'print the table as JSON (shape: src/cli/json.ts, README "JSON output")')
+    .hook('preAction', (c) => checkModelOptionUse(c))
+    .action((o: ModelOpts & { json?: boolean }) => {
+      const info = o.model
+        ? isTflitePath(o.model)
+          ? qmodelInfo(loadTflite(o.model).model)
+          : graphModelInfo(loadModel(o.model).model.graph)
+        : graphModelInfo(buildSqueezeNet({ variant: o.variant, inputSize: o.inputSize, classes: o.classes }));
+      if (o.json) return printJson(info satisfies InfoJson);
+      for (const line of modelInfoLines(info)) console.log(line);
+    });
 
   program
     .command('boards')
     .description('list board profiles')
-    .action(() => {
-      for (const b of listBoards()) {
-        const ram = b.memory.filter((m) => m.kind === 'ram').reduce((s, m) => s + m.length, 0);
-        const flash = b.memory.filter((m) => m.kind === 'flash').reduce((s, m) => s + m.length, 0);
-        const twin = qemuTwin(b);
-        const emu = b.qemu ? `qemu ${b.qemu.machine}` : twin ? `qemu twin ${twin.qemu!.machine}` : 'no qemu twin';
-        console.log(`${b.name.padEnd(20)} ${b.cpu.core.padEnd(11)} flash ${kib(flash).padStart(11)}  RAM ${kib(ram).padStart(11)}  ${emu.padEnd(22)} ${b.description}`);
-      }
+    .option('--json', 'print the boards as JSON (shape: src/cli/json.ts)')
+    .action((o: { json?: boolean }) => {
+      const views = listBoards().map(boardView);
+      if (o.json) return printJson(views);
+      for (const v of views) for (const line of boardLines(v)) console.log(line);
     });
 
   addPlanOptions(addFirmwareModelOptions(program.command('plan').description('plan memory for a board: per-step table, plan.json and a memory-timeline SVG')))
     .option('--board <name>', 'board profile name or JSON file', DEFAULT_BOARD)
     .option('--out <dir>', 'folder for plan.json and plan.svg', 'out/plan')
     .option('--no-dsp', 'size scratch for the scalar kernels')
-    .action((o: ModelOpts & PlanFlags & { board: string; out: string }) => {
+    .option('--json', 'print a summary as JSON instead of the table (shape: src/cli/json.ts)')
+    .action((o: ModelOpts & PlanFlags & { board: string; out: string; json?: boolean }) => {
       const board = loadBoard(o.board);
       const { model } = prepare(o);
       const plan = planModel(model, { regions: arenaRegions(board), path: kernelPath(board, o.dsp), strategy: o.strategy, maxRecompute: o.maxRecompute, inputIn: o.inputIn });
-      console.log(planTable(plan));
+      if (!o.json) console.log(planTable(plan));
       writeOutputDir(o.out, { 'plan.json': `${JSON.stringify(planSummary(plan), null, 1)}\n`, 'plan.svg': planSvg(plan) }, { flag: '--out', marker: 'plan.json', writer: 'sqzfw plan' });
+      if (o.json)
+        return printJson({
+          board: board.name,
+          model: plan.model,
+          strategy: plan.strategy,
+          inputIn: plan.inputIn ?? 'arena',
+          peakBytes: plan.peakBytes,
+          macs: plan.macs,
+          baseMacs: plan.baseMacs,
+          kernelCalls: plan.steps.length,
+          regions: plan.regions.map((r) => ({ name: r.name, used: r.used, capacity: r.capacity, ...(r.external ? { external: r.external } : {}) })),
+          files: [`${o.out}/plan.json`, `${o.out}/plan.svg`],
+        } satisfies PlanJson);
       console.log(`wrote ${o.out}/plan.json and ${o.out}/plan.svg`);
     });
 
@@ -237,7 +298,8 @@ export function buildProgram(): Command {
     .option('--project <dir>', 'project folder', 'out/firmware')
     .option('--cmsis-nn <dir>', "build against Arm's CMSIS-NN at this path instead of the bundled kernels")
     .option('--no-dsp', 'force the scalar kernels')
-    .action(async (o: { project: string; cmsisNn?: string; dsp: boolean }) => {
+    .option('--json', 'print the sizes as JSON (shape: src/cli/json.ts)')
+    .action(async (o: { project: string; cmsisNn?: string; dsp: boolean; json?: boolean }) => {
       await doBuild(o.project, o);
     });
 
@@ -247,8 +309,9 @@ export function buildProgram(): Command {
     .option('--project <dir>', 'project folder', 'out/firmware')
     .addOption(new Option('--emulator <name>', 'emulator (default: qemu where the board has a QEMU twin, else renode)').choices([...EMULATORS]))
     .addOption(new Option('--timeout <s>', 'time limit in seconds').default(300).argParser(int('--timeout', 1, 3600)))
-    .action(async (o: { project: string; timeout: number; emulator?: EmulatorName }) => {
-      await doEmulate(o.project, o.timeout, o.emulator);
+    .option('--json', 'print the result as JSON (shape: src/cli/json.ts); a mismatch still exits 1')
+    .action(async (o: { project: string; timeout: number; emulator?: EmulatorName; json?: boolean }) => {
+      await doEmulate(o.project, o.timeout, o.emulator, o.json);
     });
 
   addPrecisionOptions(addPlanOptions(addFirmwareModelOptions(program.command('demo').description('generate, build and emulate SqueezeNet for the default board'))))

@@ -21,7 +21,8 @@ import type { MixedResult } from './precision/mixed.js';
 import { checkBuildIsCurrent, fromHex, MANIFEST, projectBoard, readManifest, toHex, writeProject, type ProjectManifest } from './project.js';
 import type { QModel } from './quantize/types.js';
 import { syntheticInt8Input } from './weights/synthetic.js';
-import { parseFirmwareOutput, runQemu } from './emulate/qemu.js';
+import { parseFirmwareOutput, runQemu, type FirmwareReport } from './emulate/qemu.js';
+import { top5, type Top5 } from './report/top5.js';
 import { UserError } from './errors.js';
 import { checkWeightsFit } from './emit/weights-placement.js';
 import { regionsUsedBy, renderRenodeFiles } from './emulate/renode.js';
@@ -131,6 +132,7 @@ export function generateFiles(prepared: PreparedModel, board: Board, opts: Gener
     expected: Object.fromEntries(Object.entries(expected).map(([k, v]) => [k, toHex(v)])),
     outputs: p.model.outputs,
     labels: p.labels,
+    quant: outputQuant(p.model),
     peakBytes: plan.peakBytes,
     macs: plan.macs,
   };
@@ -143,6 +145,10 @@ export function generateFiles(prepared: PreparedModel, board: Board, opts: Gener
   }
   return { plan, files, expected, mixed };
 }
+
+/** Each output's quantization, for the dequantized top 5 (src/report/top5.ts). */
+const outputQuant = (m: QModel) =>
+  Object.fromEntries(m.outputs.map((o) => [o, { scale: m.tensors[o]!.scale, zeroPoint: m.tensors[o]!.zeroPoint, softmax: m.layers.find((l) => l.output === o)?.op === 'softmax' }]));
 
 export function generateProject(p: PreparedModel, board: Board, outDir: string, opts: GenerateOptions = {}): GenerateResult {
   const r = generateFiles(p, board, opts);
@@ -189,6 +195,10 @@ export interface EmulationResult {
   outputs: Record<string, Int8Array>;
   top5: { index: number; value: number }[];
   labels: string[];
+  /** The top 5 dequantized on the host from the output bytes (projects generated before the manifest had `quant`: none). */
+  scored: Top5 | undefined;
+  /** The same as the firmware printed it (`score` lines). */
+  firmwareScores: FirmwareReport['scores'];
   ticks: number | undefined;
   /** Why there is no DWT cycle count (QEMU does not emulate it). */
   cyclesNote: string | undefined;
@@ -224,6 +234,8 @@ export async function emulateProject(opts: { projectDir: string; board?: Board; 
     outputs,
     top5: report.top5,
     labels: report.labels ?? [],
+    scored: manifest.quant && manifest.outputs.every((o) => outputs[o]) ? top5(outputs, manifest.outputs, manifest.quant, manifest.labels) : undefined,
+    firmwareScores: report.scores,
     ticks: report.ticks,
     cyclesNote: report.cyclesNote,
     instructions: report.ticks === undefined ? undefined : Math.round(report.ticks * instructionsPerTick),

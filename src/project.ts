@@ -91,6 +91,8 @@ const manifestSchema = z
     /** Model output names in firmware order. */
     outputs: z.array(z.string()),
     labels: z.array(z.string()).optional(),
+    /** Output name -> its quantization and whether a softmax produced it: the top 5 are dequantized with it. */
+    quant: z.record(z.object({ scale: z.number(), zeroPoint: z.number().int(), softmax: z.boolean() })).optional(),
     peakBytes: z.number().optional(),
     macs: z.number(),
   })

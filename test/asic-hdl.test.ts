@@ -1,5 +1,5 @@
 /**
- * A real HDL simulator loads the init files (issue 5): Icarus Verilog reads every init file into a ROM model with
+ * A real HDL simulator loads the init files: Icarus Verilog reads every init file into a ROM model with
  * $readmemh, the generated testbench reads every layer back through the SV package's addresses and prints per-layer
  * FNV-1a checksums, which must equal the TypeScript ones. Runs in CI (scripts/setup.sh installs iverilog).
  */

@@ -1,5 +1,5 @@
 /**
- * Round trip (issue 5): for random profiles and models, the init files written for the map, parsed back with only
+ * Round trip: for random profiles and models, the init files written for the map, parsed back with only
  * memory_map.json, reconstruct every stored byte and every parameter value exactly.
  */
 import { describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * Regression tests for the audit of hostile and careless input (issue 18): injection through board profiles and
+ * Regression tests for the audit of hostile and careless input: injection through board profiles and
  * names, resource exhaustion from tiny files, prototype keys, output folders, stale builds, exit codes. The CLI cases
  * run `sqzfw` in a child process with a heap cap and a time limit: each must end in one `error:` line plus a `hint:`
  * line, the documented exit code, no stack trace, within the limits.

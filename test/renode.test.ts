@@ -22,6 +22,8 @@ const work = mkdtempSync(join(tmpdir(), 'sqzfw-renode-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const REAL = ['nucleo-h743zi', 'stm32f746g-disco', 'stm32f429i-disc1', 'nrf52840-dk'];
+/** Every board whose chip Renode has a platform for: the real boards and netduinoplus2 (platforms/cpus/stm32f4.repl). */
+const WITH_RENODE = [...REAL, 'netduinoplus2'];
 
 /**
  * Keywords of Renode's Robot Framework library used by sqzfw tests, as Renode documents them (renode-docs:
@@ -86,7 +88,7 @@ function parseRobot(paths: string[]): RobotModel[] {
   return JSON.parse(execFileSync('python3', ['-c', ROBOT_CHECK, ...paths], { encoding: 'utf8' })) as RobotModel[];
 }
 
-/** Small generated projects (v1.1 at 48x48, 10 classes), one per real board, with their Renode files. */
+/** Small generated projects (v1.1 at 48x48, 10 classes), one per board with a Renode platform, with their Renode files. */
 const projects = new Map<string, string>();
 beforeAll(() => {
   if (!robotAvailable()) {
@@ -97,7 +99,7 @@ beforeAll(() => {
     });
   }
   const prepared = prepareSynthetic({ variant: 'v1.1', inputSize: 48, classes: 10, seed: 7 });
-  for (const name of REAL) {
+  for (const name of WITH_RENODE) {
     const dir = join(work, name);
     generateProject(prepared, loadBoard(name), dir);
     for (const [p, c] of Object.entries(renodeFilesForProject(dir))) {
@@ -109,7 +111,7 @@ beforeAll(() => {
 });
 
 describe('.resc scripts', () => {
-  it.each(REAL)('%s: pass the strict Renode syntax check', (name) => {
+  it.each(WITH_RENODE)('%s: pass the strict Renode syntax check', (name) => {
     const dir = projects.get(name)!;
     const board = loadBoard(name);
     const machine = readFileSync(join(dir, RENODE_FILES.machine), 'utf8');
@@ -170,9 +172,9 @@ describe('.resc scripts', () => {
 describe('.robot tests', () => {
   it('parse with Robot Framework 6.1 and call only keywords Renode documents', () => {
     expect(robotAvailable(), 'robotframework 6.1 for python3: run scripts/setup.sh').toBe(true);
-    const models = parseRobot(REAL.map((n) => join(projects.get(n)!, RENODE_FILES.test)));
+    const models = parseRobot(WITH_RENODE.map((n) => join(projects.get(n)!, RENODE_FILES.test)));
     models.forEach((m, i) => {
-      const board = loadBoard(REAL[i]!);
+      const board = loadBoard(WITH_RENODE[i]!);
       expect(m.errors).toEqual([]);
       expect(m.sections).toEqual(['Comments', 'Variables', 'Test Cases']);
       for (const k of m.keywords) expect(RENODE_KEYWORDS.has(k.name), k.name).toBe(true);
@@ -189,7 +191,7 @@ describe('.robot tests', () => {
     });
   });
 
-  it.each(REAL)('%s: the expected lines are the golden bytes, and match what the firmware prints (QEMU twin)', async (name) => {
+  it.each(WITH_RENODE)('%s: the expected lines are the golden bytes, and match what the firmware prints (QEMU twin)', async (name) => {
     const dir = projects.get(name)!;
     const [model] = parseRobot([join(dir, RENODE_FILES.test)]);
     const manifest = JSON.parse(readFileSync(join(dir, 'sqzfw.json'), 'utf8')) as { expected: Record<string, string>; outputs: string[]; model: string };
@@ -198,7 +200,7 @@ describe('.robot tests', () => {
     expect(patterns[0]).toBe(`^sqzfw begin ${manifest.model.replace(/\./g, '\\.')} ${name}$`);
     // Build the twin, run it, and find every expected line, in order, in its UART output.
     const t = qemuTarget(dir);
-    const b = await buildFirmware({ projectDir: dir, variant: 'qemu' });
+    const b = await buildFirmware(t.variant === 'qemu' ? { projectDir: dir, variant: 'qemu' } : { projectDir: dir, semihosting: true });
     expect(b.elf).toBe(t.elf);
     const run = await runQemu({ elf: t.elf, board: t.board, timeoutMs: 60_000 });
     const lines = run.stdout.replace(/\r/g, '').split('\n');

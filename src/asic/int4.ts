@@ -1,7 +1,7 @@
 /**
  * Packed int4 weights for the ASIC map.
  *
- * Quantization choice (documented for issue 5): per output channel, symmetric, range [-7, 7], requantized *from the
+ * Quantization choice: per output channel, symmetric, range [-7, 7], requantized *from the
  * int8 model with a rescale*. The int8 weights' float equivalent is exactly q8 * s8[c], so "from the float
  * equivalent" and "from int8" are the same computation here; the original float weights are not part of a QModel.
  *   m      = max |q8[c][*]|

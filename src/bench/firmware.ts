@@ -25,7 +25,7 @@ import { emulateProject, generateProject, prepareSynthetic, type PreparedModel }
 import type { Bench, BenchRow } from './types.js';
 import { PROFILE_C, PROFILE_LDFLAGS, PROFILE_TYPES, parseProfile, type ProfileType } from './profile-c.js';
 
-/** main before issue 15's kernels: the "previous kernels" baseline. */
+/** The tree before the current DSP kernels (git revision 7c081d6): the "previous kernels" baseline. */
 const PREVIOUS_KERNELS = process.env.SQZFW_BENCH_PREVIOUS ?? '7c081d6';
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const SHARED = join(REPO, '..', 'shared');

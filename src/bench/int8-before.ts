@@ -1,5 +1,5 @@
 /**
- * The benchmark's baseline: eval's int8 path before the fast engine of src/golden/fast.ts (issue 16), kept only so
+ * The benchmark's baseline: eval's int8 path before the fast engine of src/golden/fast.ts, kept only so
  * that `npm run bench` measures the previous implementation beside the new one in the same run. Nothing else uses it.
  *
  * The int8 golden model, with the convolution accumulation done by the blocked kernel of src/float/interp.ts.

@@ -31,7 +31,7 @@ interface Case {
   variant: Variant;
   size: number;
   targetKiB: number;
-  /** Issue 12's marks for the smallest arena: with the input in it, and without. */
+  /** Target marks for the smallest arena: with the input in it, and without. */
   markInKiB: number;
   markOutKiB: number;
 }

@@ -47,6 +47,21 @@ export function scoresIndex(model: QModel): number {
   return Math.max(0, model.outputs.findIndex((o) => model.layers.find((l) => l.output === o)?.op !== 'softmax'));
 }
 
+const isSoftmaxOutput = (model: QModel, o: string): boolean => model.layers.find((l) => l.output === o)?.op === 'softmax';
+
+/** Whether the scores output (scoresIndex) is a softmax, i.e. holds probabilities rather than logits. */
+export const scoresAreProbabilities = (model: QModel): boolean => isSoftmaxOutput(model, model.outputs[scoresIndex(model)]!);
+
+/** The softmax output over the same classes beside the logits output (the probabilities of the scores), or -1. */
+export function probabilityIndex(model: QModel): number {
+  const si = scoresIndex(model);
+  const size = (o: string): number => {
+    const d = model.tensors[o]!.dims;
+    return d.h * d.w * d.c;
+  };
+  return model.outputs.findIndex((o, i) => i !== si && isSoftmaxOutput(model, o) && size(o) === size(model.outputs[si]!));
+}
+
 /** Names of the weight arrays of a conv layer (global symbols in model_weights.c). */
 export const weightNames = (id: string) => ({ w: `sqzfw_w_${id}`, b: `sqzfw_b_${id}`, m: `sqzfw_m_${id}`, s: `sqzfw_s_${id}` });
 
@@ -155,6 +170,8 @@ export function renderLibrary(input: LibraryInput): Record<string, string> {
     },
     outputs,
     scores: outputs[si]!,
+    scoresAreProbabilities: scoresAreProbabilities(model),
+    probIndex: probabilityIndex(model),
     hasClassNames: !!labels,
     arenas,
     arenaBytes: arenas.reduce((s, a) => s + a.size, 0),

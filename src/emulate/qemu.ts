@@ -5,6 +5,7 @@
  *   out <tensor-name> <nbytes> <hex>
  *   top5 <idx>:<value> ...            (value = int8 output byte)
  *   label <idx> <name>                (optional, one per top5 entry)
+ *   score logit|prob <idx>:<real> ... (the top 5 dequantized, 4 decimals: logits, or softmax probabilities)
  *   ticks <n>                         (sqzfw_rt_ticks difference around inference)
  *   cycles <n> | cycles unavailable: <why>   (DWT cycle counter around inference; unavailable under QEMU)
  *   check ok|mismatch                 (optional: the firmware's own comparison with golden bytes)
@@ -207,6 +208,8 @@ export interface FirmwareReport {
   top5: { index: number; value: number }[];
   /** Class names of the top 5 (from `label` lines), in top5 order. */
   labels?: string[];
+  /** The top 5 dequantized by the firmware (`score` lines): logits, and probabilities where there is a softmax. */
+  scores?: { kind: 'logit' | 'prob'; classes: { index: number; value: number }[] }[];
   /** sqzfw_rt_ticks difference around inference (SysTick ticks of the core clock). */
   ticks?: number;
   /** Core cycles of one inference from the DWT cycle counter (real cores only). */
@@ -321,6 +324,15 @@ export function parseFirmwareOutput(stdout: string, run?: RunStatus): FirmwareRe
         if (!m) throw bad(line, 'expected top5 <idx>:<value> ...');
         return { index: Number(m[1]), value: Number(m[2]) };
       });
+    } else if (kw === 'score') {
+      const kind = words[1];
+      if (kind !== 'logit' && kind !== 'prob') throw bad(line, 'expected score logit|prob <idx>:<value> ...');
+      const classes = words.slice(2).map((w) => {
+        const m = /^(\d+):(-?\d+\.\d{4})$/.exec(w);
+        if (!m) throw bad(line, 'expected score logit|prob <idx>:<value> ...');
+        return { index: Number(m[1]), value: Number(m[2]) };
+      });
+      (report.scores ??= []).push({ kind, classes });
     } else if (kw === 'label') {
       const m = /^label\s+(\d+)\s+(.*)$/.exec(line.trim());
       if (!m) throw bad(line, 'expected label <idx> <name>');

@@ -77,6 +77,16 @@ export const RENODE_PLATFORMS: Record<string, RenodePlatformFacts> = {
     uarts: ['usart1', 'usart2', 'usart3', 'uart4', 'uart5'],
     cpu: 'cpu',
   },
+  // platforms/cpus/stm32f4.repl (STM32F40x): the netduinoplus2's STM32F405RG, USART1 at 0x40011000 as on the chip
+  'platforms/cpus/stm32f4.repl': {
+    memory: [
+      { name: 'fsmcBank1', origin: 0x60000000, length: 256 * M },
+      { name: 'sram', origin: 0x20000000, length: 256 * K },
+      { name: 'flash', origin: 0x08000000, length: 2 * M },
+    ],
+    uarts: ['usart1', 'usart2', 'usart3', 'uart4', 'uart5'],
+    cpu: 'cpu',
+  },
   'platforms/cpus/nrf52840.repl': {
     memory: [
       { name: 'flash', origin: 0x00000000, length: 1 * M },

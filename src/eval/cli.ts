@@ -1,6 +1,6 @@
 /**
  * CLI commands of the real-model stage: `sqzfw eval`, `sqzfw calibrate` and `sqzfw fetch-model`.
- * The lead's src/cli.ts calls registerEvalCommand (eval + calibrate) and registerFetchModelCommand.
+ * src/cli.ts registers them with registerEvalCommand (eval + calibrate) and registerFetchModelCommand.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { EXIT, UserError } from '../errors.js';

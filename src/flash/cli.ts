@@ -1,6 +1,6 @@
 /**
  * Board commands for the sqzfw CLI: `flash` (program, verify and reset a real board) and `fit` (the largest
- * SqueezeNet input size each board holds). The lead wires them in with registerBoardCommands(program).
+ * SqueezeNet input size each board holds), registered on the program by registerBoardCommands(program).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { UserError } from '../errors.js';
 import { listBoards, loadBoard, type Board } from '../boards/index.js';
 import { largestInputSize } from '../boards/fit.js';
+import { fitView, printJson, type FitJson } from '../cli/json.js';
 import { placementReport } from '../emit/weights-placement.js';
 import { isVariant, VARIANTS, type Variant } from '../graph/squeezenet.js';
 import { checkBuildIsCurrent, MANIFEST, projectBoard, readManifest } from '../project.js';
@@ -97,8 +98,10 @@ export function registerBoardCommands(program: Command): void {
         return n;
       }),
     )
-    .action((o: { board?: string; variant: Variant; classes: number; maxSize: number }) => {
+    .option('--json', 'print the results as JSON (shape: src/cli/json.ts)')
+    .action((o: { board?: string; variant: Variant; classes: number; maxSize: number; json?: boolean }) => {
       const boards = o.board ? [loadBoard(o.board)] : listBoards();
+      if (o.json) return printJson(boards.map((b) => fitView(largestInputSize(b, { variant: o.variant, classes: o.classes, maxSize: o.maxSize }), o.maxSize)) satisfies FitJson);
       for (const b of boards) {
         const r = largestInputSize(b, { variant: o.variant, classes: o.classes, maxSize: o.maxSize });
         if (!r.largest) {

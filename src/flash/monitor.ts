@@ -89,6 +89,8 @@ export function monitorLines(r: FirmwareReport, board: Board): string[] {
   const lines: string[] = [];
   const labels = r.labels ?? [];
   lines.push(`result: top5 ${r.top5.map((t, i) => `${t.index}${labels[i] ? ` (${labels[i]})` : ''}:${t.value}`).join('  ')}`);
+  // The firmware's dequantized top 5: logits, and probabilities where the model has a softmax.
+  for (const s of r.scores ?? []) lines.push(`result: ${s.kind === 'prob' ? 'probabilities' : 'logits'} ${s.classes.map((c) => `${c.index}:${c.value.toFixed(4)}`).join('  ')}`);
   if (r.check) lines.push(`check: ${r.check === 'ok' ? 'ok (every output byte equals the golden model)' : 'MISMATCH (the firmware differs from the golden model)'}`);
   if (r.cycles !== undefined) lines.push(`cycles: ${r.cycles.toLocaleString('en-US')} per inference = ${((r.cycles / board.cpu.clockHz) * 1000).toFixed(1)} ms at ${board.cpu.clockHz / 1e6} MHz (DWT, measured)`);
   else if (r.cyclesNote) lines.push(`cycles: unavailable (${r.cyclesNote})`);

@@ -1,6 +1,5 @@
 /**
- * Human-facing views of a MemoryPlan: a per-step table and a memory-timeline picture (SVG, time x address,
- * one box per buffer, one band per region).
+ * Human-facing views of a MemoryPlan: a per-step table, and the memory-timeline picture of ./plan-svg.ts.
  */
 import type { MemoryPlan, Ref, Step } from './types.js';
 import { liveProfile } from './live.js';
@@ -61,50 +60,4 @@ export function planTable(plan: MemoryPlan): string {
   return out.join('\n');
 }
 
-const COLORS: Record<string, string> = { input: '#8ecae6', output: '#ffb703', tensor: '#90be6d', band: '#43aa8b', scratch: '#f94144' };
-const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-
-/** Time (steps, x) against address (bytes, y) per region; deterministic output. */
-export function planSvg(plan: MemoryPlan): string {
-  const regions = plan.regions.filter((r) => r.used > 0);
-  const width = 1000;
-  const left = 90;
-  const bandH = 320;
-  const gap = 40;
-  const n = Math.max(1, plan.steps.length);
-  const sx = (width - left - 20) / n;
-  const parts: string[] = [];
-  regions.forEach((r, ri) => {
-    const top = 36 + ri * (bandH + gap);
-    const sy = bandH / Math.max(1, r.used);
-    parts.push(`<text x="4" y="${top + 12}" font-size="12">${esc(r.name)}</text>`);
-    parts.push(`<text x="4" y="${top + 26}" font-size="10">${r.used} B</text>`);
-    parts.push(`<rect x="${left}" y="${top}" width="${(n * sx).toFixed(1)}" height="${bandH}" fill="none" stroke="#999"/>`);
-    for (const b of plan.buffers.filter((x) => x.region === r.name && x.size > 0)) {
-      // One box per buffer; a buffer whose rows live at different times is drawn as its live pieces.
-      const pieces = b.live ?? [{ first: b.firstUse, last: b.lastUse, start: 0, end: b.size }];
-      const title = `<title>${esc(b.name)}: ${b.size} B at ${b.offset}, steps ${b.firstUse}-${b.lastUse}</title>`;
-      const rects = pieces.map((p) => {
-        const x = left + p.first * sx;
-        const w = (p.last - p.first + 1) * sx;
-        const y = top + bandH - (b.offset + p.end) * sy;
-        const h = Math.max(0.5, (p.end - p.start) * sy);
-        return `<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${w.toFixed(1)}" height="${h.toFixed(1)}" fill="${COLORS[b.kind]}" stroke="#333" stroke-width="${pieces.length > 1 ? 0.1 : 0.3}"/>`;
-      });
-      parts.push(pieces.length === 1 ? rects[0].replace('/>', `>${title}</rect>`) : `<g>${title}${rects.join('')}</g>`);
-    }
-  });
-  const height = 36 + regions.length * (bandH + gap) + 20;
-  const legend = Object.entries(COLORS)
-    .map(([k, c], i) => `<rect x="${left + i * 110}" y="${height - 18}" width="10" height="10" fill="${c}"/><text x="${left + i * 110 + 14}" y="${height - 9}" font-size="11">${k}</text>`)
-    .join('');
-  return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height + 10}" font-family="sans-serif">`,
-    `<text x="${left}" y="14" font-size="13">${esc(plan.model)}: peak ${plan.peakBytes} B (x: step, y: address)</text>`,
-    `<text x="${left}" y="27" font-size="9">${esc(plan.strategy.length > 180 ? `${plan.strategy.slice(0, 177)}...` : plan.strategy)}</text>`,
-    ...parts,
-    legend,
-    '</svg>',
-    '',
-  ].join('\n');
-}
+export { planSvg } from './plan-svg.js';

@@ -581,7 +581,7 @@ export function convCases(seed: number, count: number, maxMacs = 120_000): ConvC
 }
 
 /**
- * One case per code path of the blocked kernels (issue 15): 1 and 3 input channels, K not a multiple of 4 (zero-padded
+ * One case per code path of the blocked kernels: 1 and 3 input channels, K not a multiple of 4 (zero-padded
  * last group, tail words of rows shorter than 4 bytes, the 64-byte gather chunk), odd pixel and channel counts around
  * the 2x2 blocks and the two-groups-per-iteration loops, and the three requantization modes (SMMULR when accumulators
  * stay below 2^30, 64-bit for large biases, the reference helper for shifts below -31).

@@ -21,6 +21,36 @@ const mb = (bits: number): string => `${toMB(bits).toFixed(3)} MB (${toMiB(bits)
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const mdEsc = (s: string): string => s.replace(/\|/g, '\\|');
 
+/** Gap between two layer names in the label column (px at font-size 9). */
+const LABEL_PITCH = 10;
+
+/**
+ * The names of the layers a memory holds, in a column right of its banks, each at the first word its layer's data
+ * starts at (pushed down to keep LABEL_PITCH apart, with a leader line to where it starts); names that no longer fit
+ * above the bottom are counted in a last line (all are in the tooltips and report.md). Returns the next free x.
+ */
+function layerLabelColumn(body: string[], map: AsicMap, memory: string, x: number, top: number, H: number, y: (word: number) => number): number {
+  const starts = new Map<string, number>();
+  for (const s of map.sections) {
+    if (s.memory !== memory) continue;
+    for (const p of s.pieces) starts.set(s.layer, Math.min(starts.get(s.layer) ?? Infinity, y(p.wordOffset)));
+  }
+  if (!starts.size) return x;
+  const labels = [...starts].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1));
+  let at = top + 4;
+  let shown = 0;
+  for (const [layer, ly] of labels) {
+    const ty = Math.max(ly + 4, at);
+    if (ty > top + H + 4) break;
+    body.push(`<line x1="${x - 8}" y1="${ly.toFixed(2)}" x2="${x + 6}" y2="${(ty - 3).toFixed(2)}" stroke="#888" stroke-width="0.5"/>`);
+    body.push(`<text class="layer-label" x="${x + 8}" y="${ty.toFixed(2)}" font-size="9">${esc(layer)}</text>`);
+    at = ty + LABEL_PITCH;
+    shown++;
+  }
+  if (shown < labels.length) body.push(`<text x="${x + 8}" y="${top + H + 14}" font-size="9">+${labels.length - shown} more layers (report.md)</text>`);
+  return x + 8 + 9 * Math.max(...labels.slice(0, Math.max(1, shown)).map(([l]) => l.length)) * 0.6 + 12;
+}
+
 export function renderBanksSvg(map: AsicMap): string {
   const H = 360;
   const colW = 44;
@@ -68,6 +98,7 @@ export function renderBanksSvg(map: AsicMap): string {
       body.push(`<text x="${x + colW / 2}" y="${top + H + 28}" text-anchor="middle">${pct(u.utilization)}</text>`);
       x += colW + gap;
     }
+    x = layerLabelColumn(body, map, m.name, x, top, H, (w) => y(w));
     body.push(`<text x="${gx}" y="${top - 22}" font-weight="bold">${esc(m.name)}</text>`);
     body.push(`<text x="${gx}" y="${top - 8}">${esc(`${m.kind.toUpperCase()} ${m.banks}x${m.depth}x${m.wordBits}b ${m.layout}`)}</text>`);
     x += groupGap - gap;

@@ -1,0 +1,40 @@
+/**
+ * Model options that only mean something together: the synthetic-model options (--variant, --input-size,
+ * --classes, --seed) describe the synthetic SqueezeNet and cannot change a model file, and the model-file options
+ * (--class-names, --card, --calib-count) have nothing to apply to without --model. Given on the wrong side they
+ * are a usage error, not silently ignored.
+ */
+import type { Command } from 'commander';
+import { EXIT, UserError } from '../errors.js';
+
+const SYNTHETIC_ONLY = [
+  ['variant', '--variant'],
+  ['inputSize', '--input-size'],
+  ['classes', '--classes'],
+  ['seed', '--seed'],
+] as const;
+
+const MODEL_ONLY = [
+  ['classNames', '--class-names'],
+  ['card', '--card'],
+  ['calibCount', '--calib-count'],
+] as const;
+
+/** Throws a usage UserError for the first option given on the command line that the chosen model ignores. */
+export function checkModelOptionUse(cmd: Command): void {
+  const o = cmd.opts<{ model?: string }>();
+  const given = (key: string): boolean => cmd.getOptionValueSource(key) === 'cli';
+  if (o.model) {
+    const bad = SYNTHETIC_ONLY.find(([k]) => given(k));
+    if (bad)
+      throw new UserError(
+        `${bad[1]} does not apply to --model ${o.model}: it describes the synthetic SqueezeNet, a model file has its own`,
+        `drop ${bad[1]} (the model's input size and classes come from the file), or drop --model for the synthetic model`,
+        EXIT.usage,
+      );
+    return;
+  }
+  const bad = MODEL_ONLY.find(([k]) => given(k));
+  if (bad)
+    throw new UserError(`${bad[1]} needs --model: the synthetic SqueezeNet has no ${bad[0] === 'classNames' ? 'class names' : bad[0] === 'card' ? 'model card' : 'calibration images'}`, `pass --model model.onnx, or drop ${bad[1]}`, EXIT.usage);
+}

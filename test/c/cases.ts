@@ -593,7 +593,23 @@ function kernelPathCases(r: Rnd): ConvCase[] {
     c.shift.fill(-20);
   };
   const tinyShift = (c: ConvCase): void => c.shift.forEach((_, i) => (c.shift[i] = i % 2 ? -33 - i : c.shift[i]!));
+  /** The lean requantization (whole int8 range, shifts -22..-1, both ends included), output offset off. */
+  const lean =
+    (off: number) =>
+    (c: ConvCase): void => {
+      c.actMin = -128;
+      c.actMax = 127;
+      c.outputOffset = off;
+      c.shift.forEach((s, i) => (c.shift[i] = i % 5 === 0 ? -1 : i % 5 === 1 ? -22 : Math.min(-1, Math.max(-22, s))));
+    };
   const specs: Spec[] = [
+    ['1x1 lean, K=16 (widened weight pair), 7 pixels, 5 outputs', { h: 7, w: 1, c: 16 }, [1, 1], [1, 1], 0, { h: 7, w: 1, c: 5 }, undefined, lean(-128)],
+    ['1x1 lean, K=13 (tail columns), 9 pixels, 3 outputs', { h: 3, w: 3, c: 13 }, [1, 1], [1, 1], 0, { h: 3, w: 3, c: 3 }, undefined, lean(127)],
+    ['1x1 lean, 3 input channels (no whole word)', { h: 3, w: 3, c: 3 }, [1, 1], [1, 1], 0, { h: 3, w: 3, c: 6 }, undefined, lean(0)],
+    ['1x1 lean, 1 input channel, 1 output', { h: 2, w: 3, c: 1 }, [1, 1], [1, 1], 0, { h: 2, w: 3, c: 1 }, undefined, lean(-5)],
+    ['1x1 lean, K=512 (largest widened pair), 11 outputs', { h: 3, w: 1, c: 512 }, [1, 1], [1, 1], 0, { h: 3, w: 1, c: 11 }, undefined, lean(-128)],
+    ['1x1 lean, K=517 (above the widened limit: int8 blocks)', { h: 3, w: 1, c: 517 }, [1, 1], [1, 1], 0, { h: 3, w: 1, c: 5 }, undefined, lean(-100)],
+    ['1x1 lean strided (pixel step != K)', { h: 5, w: 7, c: 20 }, [1, 1], [2, 2], 0, { h: 3, w: 4, c: 7 }, undefined, lean(-128)],
     ['1 input channel 3x3 (K=9)', { h: 6, w: 7, c: 1 }, [3, 3], [1, 1], 1, { h: 6, w: 7, c: 5 }],
     ['3 input channels 3x3/2 (K=27, conv1)', { h: 9, w: 8, c: 3 }, [3, 3], [2, 2], 1, { h: 5, w: 4, c: 7 }],
     ['3 input channels 7x7 (K=147 > one gather chunk)', { h: 9, w: 9, c: 3 }, [7, 7], [2, 2], 3, { h: 5, w: 5, c: 9 }],

@@ -21,6 +21,7 @@
 #define SQZFW_RQ_FAST 0 /* accumulators below 2^30 >> lsh: one SMMULR */
 #define SQZFW_RQ_WIDE 1 /* shifts in -31..31: 64-bit multiply */
 #define SQZFW_RQ_REF 2  /* some shift outside -31..31: sqzfw_requantize_clamp */
+#define SQZFW_RQ_LEAN 3 /* never returned by sqzfw_rq_mode: chosen by the caller when sqzfw_rq_lean_ok holds */
 
 /** Output offset and activation range of a call. */
 typedef struct
@@ -78,69 +79,6 @@ SQZFW_INLINE int32_t sqzfw_smmulr(const int32_t a, const int32_t b)
     const int64_t p = (int64_t)a * (int64_t)b + ((int64_t)1 << 31);
     return (int32_t)(uint32_t)(uint64_t)(p >> 32);
 #endif
-}
-
-/*
- * Two accumulators of one channel: *d0 and *d1 get sqzfw_requantize_clamp(acc, mult, shift, ...).
- * mode must come from sqzfw_rq_mode for these accumulators.
- */
-SQZFW_INLINE void sqzfw_rq_store2(const int32_t acc0,
-                                  const int32_t acc1,
-                                  const int32_t mult,
-                                  const int32_t shift,
-                                  const int32_t mode,
-                                  const sqzfw_rq_out *out,
-                                  int8_t *d0,
-                                  int8_t *d1)
-{
-    int32_t x0, x1, r0, r1, lsh, rsh;
-    if (mode == SQZFW_RQ_REF)
-    {
-        *d0 = sqzfw_requantize_clamp(acc0, mult, shift, out->offset, out->act_min, out->act_max);
-        *d1 = sqzfw_requantize_clamp(acc1, mult, shift, out->offset, out->act_min, out->act_max);
-        return;
-    }
-    lsh = LEFT_SHIFT(shift);
-    rsh = RIGHT_SHIFT(shift);
-    if (mode == SQZFW_RQ_FAST)
-    {
-        /*
-         * |acc << lsh| < 2^30, so |x| < 2^30 and x + 2^(rsh-1) cannot overflow: rounding half away
-         * from zero is (x + 2^(rsh-1) - (x < 0)) >> rsh for rsh >= 1, and x for rsh = 0.
-         */
-        const int32_t rnd = (int32_t)((1U << rsh) >> 1);
-        const int32_t neg = (rsh != 0) ? -1 : 0;
-        x0 = sqzfw_smmulr((int32_t)((uint32_t)acc0 << (lsh + 1)), mult);
-        x1 = sqzfw_smmulr((int32_t)((uint32_t)acc1 << (lsh + 1)), mult);
-        r0 = (x0 + rnd + ((x0 >> 31) & neg)) >> rsh;
-        r1 = (x1 + rnd + ((x1 >> 31) & neg)) >> rsh;
-    }
-    else
-    {
-        /* arm_nn_divide_by_power_of_two for an exponent of 0..31: >> of a negative int32 is an
-         * arithmetic shift with every compiler this code targets (as the int64 one in the header) */
-        const int32_t mask = (int32_t)((1U << rsh) - 1U);
-        const int32_t half = mask >> 1;
-        x0 = arm_nn_doubling_high_mult_no_sat((int32_t)((uint32_t)acc0 << lsh), mult);
-        x1 = arm_nn_doubling_high_mult_no_sat((int32_t)((uint32_t)acc1 << lsh), mult);
-        r0 = (x0 >> rsh) + (((x0 & mask) > half + (int32_t)((uint32_t)x0 >> 31)) ? 1 : 0);
-        r1 = (x1 >> rsh) + (((x1 & mask) > half + (int32_t)((uint32_t)x1 >> 31)) ? 1 : 0);
-    }
-    r0 = sqzfw_add_wrap(r0, out->offset);
-    r1 = sqzfw_add_wrap(r1, out->offset);
-    r0 = MAX(r0, out->act_min);
-    r1 = MAX(r1, out->act_min);
-    *d0 = (int8_t)MIN(r0, out->act_max);
-    *d1 = (int8_t)MIN(r1, out->act_max);
-}
-
-/** One accumulator (the same arithmetic as sqzfw_rq_store2). */
-SQZFW_INLINE int8_t sqzfw_rq_one(const int32_t acc, const int32_t mult, const int32_t shift, const int32_t mode, const sqzfw_rq_out *out)
-{
-    int8_t d0, d1;
-    sqzfw_rq_store2(acc, acc, mult, shift, mode, out, &d0, &d1);
-    (void)d1;
-    return d0;
 }
 
 /*
@@ -204,6 +142,77 @@ SQZFW_INLINE int8_t sqzfw_rq_lean_one(const int32_t acc, const int32_t mult, con
     int32_t x = sqzfw_smmulr((int32_t)((uint32_t)acc << 1), mult);
     x = (x + (x >> 31) + rnd_off) >> rsh;
     return (int8_t)sqzfw_sat_s8(x);
+}
+
+/*
+ * Two accumulators of one channel: *d0 and *d1 get sqzfw_requantize_clamp(acc, mult, shift, ...).
+ * mode must come from sqzfw_rq_mode for these accumulators.
+ */
+SQZFW_INLINE void sqzfw_rq_store2(const int32_t acc0,
+                                  const int32_t acc1,
+                                  const int32_t mult,
+                                  const int32_t shift,
+                                  const int32_t mode,
+                                  const sqzfw_rq_out *out,
+                                  int8_t *d0,
+                                  int8_t *d1)
+{
+    int32_t x0, x1, r0, r1, lsh, rsh;
+    if (mode == SQZFW_RQ_LEAN)
+    {
+        const int32_t r = -shift;
+        const int32_t rnd_off = (int32_t)((1U << (uint32_t)(r - 1)) + ((uint32_t)out->offset << (uint32_t)r));
+        *d0 = sqzfw_rq_lean_one(acc0, mult, r, rnd_off);
+        *d1 = sqzfw_rq_lean_one(acc1, mult, r, rnd_off);
+        return;
+    }
+    if (mode == SQZFW_RQ_REF)
+    {
+        *d0 = sqzfw_requantize_clamp(acc0, mult, shift, out->offset, out->act_min, out->act_max);
+        *d1 = sqzfw_requantize_clamp(acc1, mult, shift, out->offset, out->act_min, out->act_max);
+        return;
+    }
+    lsh = LEFT_SHIFT(shift);
+    rsh = RIGHT_SHIFT(shift);
+    if (mode == SQZFW_RQ_FAST)
+    {
+        /*
+         * |acc << lsh| < 2^30, so |x| < 2^30 and x + 2^(rsh-1) cannot overflow: rounding half away
+         * from zero is (x + 2^(rsh-1) - (x < 0)) >> rsh for rsh >= 1, and x for rsh = 0.
+         */
+        const int32_t rnd = (int32_t)((1U << rsh) >> 1);
+        const int32_t neg = (rsh != 0) ? -1 : 0;
+        x0 = sqzfw_smmulr((int32_t)((uint32_t)acc0 << (lsh + 1)), mult);
+        x1 = sqzfw_smmulr((int32_t)((uint32_t)acc1 << (lsh + 1)), mult);
+        r0 = (x0 + rnd + ((x0 >> 31) & neg)) >> rsh;
+        r1 = (x1 + rnd + ((x1 >> 31) & neg)) >> rsh;
+    }
+    else
+    {
+        /* arm_nn_divide_by_power_of_two for an exponent of 0..31: >> of a negative int32 is an
+         * arithmetic shift with every compiler this code targets (as the int64 one in the header) */
+        const int32_t mask = (int32_t)((1U << rsh) - 1U);
+        const int32_t half = mask >> 1;
+        x0 = arm_nn_doubling_high_mult_no_sat((int32_t)((uint32_t)acc0 << lsh), mult);
+        x1 = arm_nn_doubling_high_mult_no_sat((int32_t)((uint32_t)acc1 << lsh), mult);
+        r0 = (x0 >> rsh) + (((x0 & mask) > half + (int32_t)((uint32_t)x0 >> 31)) ? 1 : 0);
+        r1 = (x1 >> rsh) + (((x1 & mask) > half + (int32_t)((uint32_t)x1 >> 31)) ? 1 : 0);
+    }
+    r0 = sqzfw_add_wrap(r0, out->offset);
+    r1 = sqzfw_add_wrap(r1, out->offset);
+    r0 = MAX(r0, out->act_min);
+    r1 = MAX(r1, out->act_min);
+    *d0 = (int8_t)MIN(r0, out->act_max);
+    *d1 = (int8_t)MIN(r1, out->act_max);
+}
+
+/** One accumulator (the same arithmetic as sqzfw_rq_store2). */
+SQZFW_INLINE int8_t sqzfw_rq_one(const int32_t acc, const int32_t mult, const int32_t shift, const int32_t mode, const sqzfw_rq_out *out)
+{
+    int8_t d0, d1;
+    sqzfw_rq_store2(acc, acc, mult, shift, mode, out, &d0, &d1);
+    (void)d1;
+    return d0;
 }
 
 #endif /* SQZFW_NN_REQUANT_H */

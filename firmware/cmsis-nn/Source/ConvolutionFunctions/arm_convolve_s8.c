@@ -380,6 +380,103 @@ SQZFW_INLINE void mac_pair_mode(const int8_t *w, const int32_t out_ch, const int
     }
 }
 
+/*
+ * The lean requantization's channel-pair loop for a word-aligned pair (the common case): every
+ * pair of filter rows but the last runs over whole groups (a last partial group reads into the
+ * next rows, met by the column's zero padding), so the loop has no per-pair tests; the rest goes
+ * to mac_pair_mode.
+ */
+static void mac_pair_lean(const int8_t *w, const int32_t out_ch, const int32_t cols, const int16_t *pair, const conv_out *q, int8_t *out0, int8_t *out1)
+{
+    const int32_t groups = (cols + 3) >> 2;
+    const int32_t end = ((cols & 3) != 0) ? out_ch - 2 : out_ch - 1;
+    const int32_t off = q->out.offset;
+    const int32_t *bias = q->bias;
+    int32_t o = 0;
+    for (; o < end; o += 2)
+    {
+        int32_t c00 = bias ? bias[o] : 0;
+        int32_t c01 = bias ? bias[o + 1] : 0;
+        int32_t c10 = c00, c11 = c01;
+        const int8_t *wp = w + o * cols;
+        const int16_t *p = pair;
+    #if defined(__GNUC__) && !defined(SQZFW_EMULATE_DSP)
+        /*
+         * Inline assembly for the reason given at dot_pair; here the group count's low bit picks
+         * an odd first group (LSRS puts it in the carry, and the group sets no flags), so one
+         * block serves every count without a test in C.
+         */
+        int32_t n = groups;
+        const int32_t step4 = cols - 4;
+        int32_t t0, t1, t2, t3, t4, t5;
+        #define SQZFW_LEAN_GROUP                          \
+            "ldr    %[t0], [%[w]], #4\n\t"               \
+            "ldrd   %[t2], %[t3], [%[p]], #16\n\t"       \
+            "sxtb16 %[t1], %[t0]\n\t"                    \
+            "sxtb16 %[t0], %[t0], ror #8\n\t"            \
+            "smlad  %[c00], %[t2], %[t1], %[c00]\n\t"    \
+            "smlad  %[c00], %[t3], %[t0], %[c00]\n\t"    \
+            "ldrd   %[t4], %[t5], [%[p], #-8]\n\t"       \
+            "smlad  %[c10], %[t4], %[t1], %[c10]\n\t"    \
+            "smlad  %[c10], %[t5], %[t0], %[c10]\n\t"    \
+            "ldr    %[t0], [%[w], %[s4]]\n\t"            \
+            "sxtb16 %[t1], %[t0]\n\t"                    \
+            "sxtb16 %[t0], %[t0], ror #8\n\t"            \
+            "smlad  %[c01], %[t2], %[t1], %[c01]\n\t"    \
+            "smlad  %[c01], %[t3], %[t0], %[c01]\n\t"    \
+            "smlad  %[c11], %[t4], %[t1], %[c11]\n\t"    \
+            "smlad  %[c11], %[t5], %[t0], %[c11]\n\t"
+        __asm__("lsrs   %[n], %[n], #1\n\t"
+                "bcc    2f\n\t" SQZFW_LEAN_GROUP "2:\n\t"
+                "beq    3f\n\t"
+                "1:\n\t" SQZFW_LEAN_GROUP SQZFW_LEAN_GROUP "subs   %[n], %[n], #1\n\t"
+                "bne    1b\n\t"
+                "3:\n\t"
+                : [c00] "+r"(c00), [c01] "+r"(c01), [c10] "+r"(c10), [c11] "+r"(c11), [w] "+r"(wp), [p] "+r"(p),
+                  [n] "+r"(n), [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), [t4] "=&r"(t4),
+                  [t5] "=&r"(t5)
+                : [s4] "r"(step4)
+                : "cc", "memory");
+        #undef SQZFW_LEAN_GROUP
+    #else
+        int32_t n;
+        for (n = groups; n > 0; n--)
+        {
+            const int32_t va = sqzfw_read_s8x4(wp);
+            const int32_t vb = sqzfw_read_s8x4(wp + cols);
+            const int32_t wa02 = sqzfw_sxtb16(va), wa13 = sqzfw_sxtb16_ror8(va);
+            const int32_t wb02 = sqzfw_sxtb16(vb), wb13 = sqzfw_sxtb16_ror8(vb);
+            const int32_t x02 = sqzfw_read_s16x2(p), x13 = sqzfw_read_s16x2(p + 2);
+            const int32_t y02 = sqzfw_read_s16x2(p + 4), y13 = sqzfw_read_s16x2(p + 6);
+            c00 = sqzfw_smlad(x13, wa13, sqzfw_smlad(x02, wa02, c00));
+            c01 = sqzfw_smlad(x13, wb13, sqzfw_smlad(x02, wb02, c01));
+            c10 = sqzfw_smlad(y13, wa13, sqzfw_smlad(y02, wa02, c10));
+            c11 = sqzfw_smlad(y13, wb13, sqzfw_smlad(y02, wb02, c11));
+            wp += 4;
+            p += 8;
+        }
+    #endif
+        {
+            const int32_t r0 = -q->shift[o], r1 = -q->shift[o + 1];
+            const int32_t m0 = q->mult[o], m1 = q->mult[o + 1];
+            const int32_t k0 = (int32_t)((1U << (uint32_t)(r0 - 1)) + ((uint32_t)off << (uint32_t)r0));
+            const int32_t k1 = (int32_t)((1U << (uint32_t)(r1 - 1)) + ((uint32_t)off << (uint32_t)r1));
+            out0[o] = sqzfw_rq_lean_one(c00, m0, r0, k0);
+            out1[o] = sqzfw_rq_lean_one(c10, m0, r0, k0);
+            out0[o + 1] = sqzfw_rq_lean_one(c01, m1, r1, k1);
+            out1[o + 1] = sqzfw_rq_lean_one(c11, m1, r1, k1);
+        }
+    }
+    if (o < out_ch)
+    {
+        conv_out rest = *q;
+        rest.bias = bias ? bias + o : NULL;
+        rest.mult += o;
+        rest.shift += o;
+        mac_pair_mode(w + o * cols, out_ch - o, cols, pair, &rest, out0 + o, out1 + o, SQZFW_RQ_LEAN);
+    }
+}
+
 /* Filter rows times the first column of the pair alone. */
 static void mac_one_column(const int8_t *w, const int32_t out_ch, const int32_t cols, const int16_t *pair, const conv_out *q, int8_t *out)
 {
@@ -497,12 +594,19 @@ static void mac_one_column(const int8_t *w, const int32_t out_ch, const int32_t 
 
 #endif
 
-/* mac_pair_mode with the call's requantization mode; the common one gets its own code. */
+/* mac_pair_mode with the group's requantization: the lean one gets its own code, every other mode shares one copy. */
 static void mac_two_columns(const int8_t *w, const int32_t out_ch, const int32_t cols, const int16_t *col0, const conv_out *q, int8_t *out0, int8_t *out1)
 {
-    if (q->mode == SQZFW_RQ_FAST)
+    if (q->mode == SQZFW_RQ_LEAN)
     {
-        mac_pair_mode(w, out_ch, cols, col0, q, out0, out1, SQZFW_RQ_FAST);
+#if defined(ARM_MATH_DSP)
+        if ((((uintptr_t)col0) & 3U) == 0U)
+        {
+            mac_pair_lean(w, out_ch, cols, col0, q, out0, out1);
+            return;
+        }
+#endif
+        mac_pair_mode(w, out_ch, cols, col0, q, out0, out1, SQZFW_RQ_LEAN);
     }
     else
     {
@@ -597,6 +701,10 @@ arm_cmsis_nn_status arm_convolve_s8(const cmsis_nn_context *ctx,
             q.mult = quant_params->multiplier + ch0;
             q.shift = quant_params->shift + ch0;
             q.mode = sqzfw_rq_mode(q.bias, q.shift, out_c_per_group, sqzfw_rq_mac_bound(rhs_cols));
+            if (sqzfw_rq_lean_ok(q.mode, q.shift, out_c_per_group, &q.out))
+            {
+                q.mode = SQZFW_RQ_LEAN;
+            }
             g.input = input_data;
             /* With upscaling, CMSIS-NN v7.0.0 reads the first channels for every group. */
             if (g.x_rshift == 0 && g.y_rshift == 0)

@@ -549,7 +549,52 @@ SQZFW_INLINE void mac_pair_mode(const int8_t *w, const int32_t out_ch, const int
         int32_t c01 = q->bias ? q->bias[o + 1] : 0;
         int32_t c10 = c00, c11 = c01;
         int32_t k;
-        for (k = cols; k > 0; k--)
+        /* sixteen elements per iteration, then four (see dot_2x2 in sqzfw_nn_mat_mult_nt_t_s8.c) */
+    #define SQZFW_MAC_2X2_ELEMENT(i)                                          \
+        do                                                                    \
+        {                                                                     \
+            const int32_t va_ = wa[i], vb_ = wb[i], vx_ = x[i], vy_ = y[i]; \
+            c00 += va_ * vx_;                                                 \
+            c01 += vb_ * vx_;                                                 \
+            c10 += va_ * vy_;                                                 \
+            c11 += vb_ * vy_;                                                 \
+        } while (0)
+        for (k = cols; k >= 16; k -= 16)
+        {
+            SQZFW_MAC_2X2_ELEMENT(0);
+            SQZFW_MAC_2X2_ELEMENT(1);
+            SQZFW_MAC_2X2_ELEMENT(2);
+            SQZFW_MAC_2X2_ELEMENT(3);
+            SQZFW_MAC_2X2_ELEMENT(4);
+            SQZFW_MAC_2X2_ELEMENT(5);
+            SQZFW_MAC_2X2_ELEMENT(6);
+            SQZFW_MAC_2X2_ELEMENT(7);
+            SQZFW_MAC_2X2_ELEMENT(8);
+            SQZFW_MAC_2X2_ELEMENT(9);
+            SQZFW_MAC_2X2_ELEMENT(10);
+            SQZFW_MAC_2X2_ELEMENT(11);
+            SQZFW_MAC_2X2_ELEMENT(12);
+            SQZFW_MAC_2X2_ELEMENT(13);
+            SQZFW_MAC_2X2_ELEMENT(14);
+            SQZFW_MAC_2X2_ELEMENT(15);
+            wa += 16;
+            wb += 16;
+            x += 16;
+            y += 16;
+        }
+        for (; k >= 4; k -= 4)
+        {
+            SQZFW_MAC_2X2_ELEMENT(0);
+            SQZFW_MAC_2X2_ELEMENT(1);
+            SQZFW_MAC_2X2_ELEMENT(2);
+            SQZFW_MAC_2X2_ELEMENT(3);
+            wa += 4;
+            wb += 4;
+            x += 4;
+            y += 4;
+        }
+    #undef SQZFW_MAC_2X2_ELEMENT
+        for (; k > 0; k--)
         {
             const int32_t va = *wa++, vb = *wb++, vx = *x++, vy = *y++;
             c00 += va * vx;

@@ -156,9 +156,58 @@ SQZFW_INLINE int32_t dot_1x1(const int8_t *a, const int8_t *w, int32_t n4, int32
 
 #else /* plain C: the same blocks, one column at a time */
 
+/*
+ * Sixteen columns per iteration (then four, then one): GCC 12 steps the four pointers separately, so the
+ * loop test and pointer steps cost 6 instructions per iteration: 2.09 instructions per MAC (2.5 one
+ * column at a time).
+ */
+#define SQZFW_DOT_2X2_COLUMN(i)                                       \
+    do                                                                \
+    {                                                                 \
+        const int32_t x_ = a0[i], y_ = a1[i], wa_ = w0[i], wb_ = w1[i]; \
+        acc00 += x_ * wa_;                                            \
+        acc01 += x_ * wb_;                                            \
+        acc10 += y_ * wa_;                                            \
+        acc11 += y_ * wb_;                                            \
+    } while (0)
+
 static void dot_2x2(const int8_t *a0, const int8_t *a1, const int8_t *w0, const int8_t *w1, int32_t n, int32_t acc[4])
 {
     int32_t acc00 = acc[0], acc01 = acc[1], acc10 = acc[2], acc11 = acc[3];
+    for (; n >= 16; n -= 16)
+    {
+        SQZFW_DOT_2X2_COLUMN(0);
+        SQZFW_DOT_2X2_COLUMN(1);
+        SQZFW_DOT_2X2_COLUMN(2);
+        SQZFW_DOT_2X2_COLUMN(3);
+        SQZFW_DOT_2X2_COLUMN(4);
+        SQZFW_DOT_2X2_COLUMN(5);
+        SQZFW_DOT_2X2_COLUMN(6);
+        SQZFW_DOT_2X2_COLUMN(7);
+        SQZFW_DOT_2X2_COLUMN(8);
+        SQZFW_DOT_2X2_COLUMN(9);
+        SQZFW_DOT_2X2_COLUMN(10);
+        SQZFW_DOT_2X2_COLUMN(11);
+        SQZFW_DOT_2X2_COLUMN(12);
+        SQZFW_DOT_2X2_COLUMN(13);
+        SQZFW_DOT_2X2_COLUMN(14);
+        SQZFW_DOT_2X2_COLUMN(15);
+        a0 += 16;
+        a1 += 16;
+        w0 += 16;
+        w1 += 16;
+    }
+    for (; n >= 4; n -= 4)
+    {
+        SQZFW_DOT_2X2_COLUMN(0);
+        SQZFW_DOT_2X2_COLUMN(1);
+        SQZFW_DOT_2X2_COLUMN(2);
+        SQZFW_DOT_2X2_COLUMN(3);
+        a0 += 4;
+        a1 += 4;
+        w0 += 4;
+        w1 += 4;
+    }
     for (; n > 0; n--)
     {
         const int32_t x = *a0++, y = *a1++, wa = *w0++, wb = *w1++;
@@ -182,6 +231,7 @@ static int32_t dot_1x1(const int8_t *a, const int8_t *w, int32_t n, int32_t acc)
     return acc;
 }
 
+    #undef SQZFW_DOT_2X2_COLUMN
     #define DOT_2X2(a0, a1, w0, w1, n, acc) dot_2x2((a0), (a1), (w0), (w1), (n), (acc))
     #define DOT_1X1(a, w, n, acc) dot_1x1((a), (w), (n), (acc))
     #define VECTOR_COLS(cols) (cols)

@@ -386,6 +386,8 @@ SQZFW_INLINE void mac_pair_mode(const int8_t *w, const int32_t out_ch, const int
  * next rows, met by the column's zero padding), so the loop has no per-pair tests; the rest goes
  * to mac_pair_mode.
  */
+static void mac_pair_any(const int8_t *w, const int32_t out_ch, const int32_t cols, const int16_t *pair, const conv_out *q, int8_t *out0, int8_t *out1);
+
 static void mac_pair_lean(const int8_t *w, const int32_t out_ch, const int32_t cols, const int16_t *pair, const conv_out *q, int8_t *out0, int8_t *out1)
 {
     const int32_t groups = (cols + 3) >> 2;
@@ -473,7 +475,7 @@ static void mac_pair_lean(const int8_t *w, const int32_t out_ch, const int32_t c
         rest.bias = bias ? bias + o : NULL;
         rest.mult += o;
         rest.shift += o;
-        mac_pair_mode(w + o * cols, out_ch - o, cols, pair, &rest, out0 + o, out1 + o, SQZFW_RQ_LEAN);
+        mac_pair_any(w + o * cols, out_ch - o, cols, pair, &rest, out0 + o, out1 + o);
     }
 }
 
@@ -639,24 +641,33 @@ static void mac_one_column(const int8_t *w, const int32_t out_ch, const int32_t 
 
 #endif
 
-/* mac_pair_mode with the group's requantization: the lean one gets its own code, every other mode shares one copy. */
+/* mac_pair_mode with the mode decided at run time: one copy. */
+static void mac_pair_any(const int8_t *w, const int32_t out_ch, const int32_t cols, const int16_t *pair, const conv_out *q, int8_t *out0, int8_t *out1)
+{
+    mac_pair_mode(w, out_ch, cols, pair, q, out0, out1, q->mode);
+}
+
+/*
+ * Filter rows times the column pair. DSP: the lean requantization with a word-aligned pair takes
+ * mac_pair_lean. Scalar: the lean mode gets its own copy of mac_pair_mode. Every other case shares
+ * one copy with the mode decided at run time (one copy of each keeps the code small).
+ */
 static void mac_two_columns(const int8_t *w, const int32_t out_ch, const int32_t cols, const int16_t *col0, const conv_out *q, int8_t *out0, int8_t *out1)
 {
+#if defined(ARM_MATH_DSP)
+    if (q->mode == SQZFW_RQ_LEAN && (((uintptr_t)col0) & 3U) == 0U)
+    {
+        mac_pair_lean(w, out_ch, cols, col0, q, out0, out1);
+        return;
+    }
+#else
     if (q->mode == SQZFW_RQ_LEAN)
     {
-#if defined(ARM_MATH_DSP)
-        if ((((uintptr_t)col0) & 3U) == 0U)
-        {
-            mac_pair_lean(w, out_ch, cols, col0, q, out0, out1);
-            return;
-        }
-#endif
         mac_pair_mode(w, out_ch, cols, col0, q, out0, out1, SQZFW_RQ_LEAN);
+        return;
     }
-    else
-    {
-        mac_pair_mode(w, out_ch, cols, col0, q, out0, out1, q->mode);
-    }
+#endif
+    mac_pair_any(w, out_ch, cols, col0, q, out0, out1);
 }
 
 arm_cmsis_nn_status arm_convolve_s8(const cmsis_nn_context *ctx,

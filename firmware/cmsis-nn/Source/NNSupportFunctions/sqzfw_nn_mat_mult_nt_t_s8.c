@@ -348,6 +348,7 @@ SQZFW_INLINE void lean_store_pair(int8_t *d, const int32_t acc0, const int32_t a
 
 /* Largest column count whose two widened weight rows fit the stack buffer (2 KiB). */
     #define WIDE_MAX_COLS 512
+    #define LEAN_COLS_OK(cols) ((cols) <= WIDE_MAX_COLS)
 
 /*
  * Weight rows w0 and w1 (n4 groups of 4 bytes) widened to int16 for the pair: group j is
@@ -462,12 +463,14 @@ static void dot_1x2_wide(const int8_t *a, const int32_t *wp, int32_t n4, int32_t
     acc[1] = c1;
 }
 
+#else
+    #define LEAN_COLS_OK(cols) 1
 #endif
 
 /*
- * The product with the lean requantization (sqzfw_rq_lean_ok holds for the call). DSP: when the
- * columns fit WIDE_MAX_COLS, each pair of weight rows is widened once into a stack buffer and
- * every pixel pair runs dot_2x2_wide; otherwise the int8 blocks.
+ * The product with the lean requantization (sqzfw_rq_lean_ok holds for the call). DSP: each pair
+ * of weight rows is widened once into a stack buffer and every pixel pair runs dot_2x2_wide, for
+ * calls of at most WIDE_MAX_COLS columns (longer rows take mat_mult, to keep the code small).
  */
 static void mat_mult_lean(const int8_t *lhs,
                           const int32_t lhs_rows,
@@ -487,8 +490,7 @@ static void mat_mult_lean(const int8_t *lhs,
     sqzfw_rq_lean c[2];
     int32_t o = 0;
 #if defined(ARM_MATH_DSP)
-    int32_t wide[WIDE_MAX_COLS]; /* 2 rows of int16, word-aligned for LDRD */
-    const int32_t use_wide = (cols <= WIDE_MAX_COLS) ? 1 : 0;
+    int32_t wide[WIDE_MAX_COLS]; /* 2 rows of int16, word-aligned for LDRD; cols <= WIDE_MAX_COLS here */
 #endif
 
     for (; o + 1 < rhs_rows; o += 2)
@@ -504,10 +506,7 @@ static void mat_mult_lean(const int8_t *lhs,
         sqzfw_rq_lean_init(&c[0], multipliers[o], shifts[o], dst_offset);
         sqzfw_rq_lean_init(&c[1], multipliers[o + 1], shifts[o + 1], dst_offset);
 #if defined(ARM_MATH_DSP)
-        if (use_wide)
-        {
-            widen_pair(w0, w1, vcols >> 2, wide);
-        }
+        widen_pair(w0, w1, vcols >> 2, wide);
 #endif
         for (; r >= 2; r -= 2)
         {
@@ -519,15 +518,10 @@ static void mat_mult_lean(const int8_t *lhs,
             acc[2] = base0;
             acc[3] = base1;
 #if defined(ARM_MATH_DSP)
-            if (use_wide)
-            {
-                dot_2x2_wide(a0, lhs_stride, wide, vcols >> 2, acc);
-            }
-            else
+            dot_2x2_wide(a0, lhs_stride, wide, vcols >> 2, acc);
+#else
+            DOT_2X2(a0, a1, w0, w1, vcols, acc);
 #endif
-            {
-                DOT_2X2(a0, a1, w0, w1, vcols, acc);
-            }
             for (k = vcols; k < cols; k++)
             {
                 const int32_t x0 = a0[k], x1 = a1[k];
@@ -548,16 +542,11 @@ static void mat_mult_lean(const int8_t *lhs,
             acc[0] = base0;
             acc[1] = base1;
 #if defined(ARM_MATH_DSP)
-            if (use_wide)
-            {
-                dot_1x2_wide(a0, wide, vcols >> 2, acc);
-            }
-            else
+            dot_1x2_wide(a0, wide, vcols >> 2, acc);
+#else
+            acc[0] = DOT_1X1(a0, w0, vcols, acc[0]);
+            acc[1] = DOT_1X1(a0, w1, vcols, acc[1]);
 #endif
-            {
-                acc[0] = DOT_1X1(a0, w0, vcols, acc[0]);
-                acc[1] = DOT_1X1(a0, w1, vcols, acc[1]);
-            }
             for (k = vcols; k < cols; k++)
             {
                 acc[0] += a0[k] * w0[k];
@@ -612,7 +601,7 @@ void sqzfw_nn_mat_mult_nt_t_s8(const int8_t *lhs,
     q.offset = dst_offset;
     q.act_min = act_min;
     q.act_max = act_max;
-    if (sqzfw_rq_lean_ok(mode, shifts, rhs_rows, &q))
+    if (sqzfw_rq_lean_ok(mode, shifts, rhs_rows, &q) && LEAN_COLS_OK(cols))
     {
         mat_mult_lean(lhs, lhs_rows, lhs_stride, rhs, rhs_rows, cols, bias, multipliers, shifts, lhs_offset, dst_offset, dst, dst_stride);
     }

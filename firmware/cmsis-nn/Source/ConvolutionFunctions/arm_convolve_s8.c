@@ -138,6 +138,13 @@ static void gather_put(gather *ga, const int8_t *src, int32_t len, int8_t pad)
         len -= take;
         if (src != NULL)
         {
+            /* a word at a time: a filter row of 3-channel input is 9 or 21 bytes */
+            for (; take >= 4; take -= 4)
+            {
+                SQZFW_MEMCPY(dst, src, 4);
+                dst += 4;
+                src += 4;
+            }
             for (; take > 0; take--)
             {
                 *dst++ = *src++;
@@ -218,10 +225,23 @@ static void fill_column(const im2col_geom *g, int32_t base_y, int32_t base_x, in
                 gather_put(&ga, src, g->ker_c, g->pad8);
             }
         }
-        widen_groups(ga.chunk, ga.n >> 2, ga.col, ga.offset);
-        if ((ga.n & 3) != 0)
+        if ((ga.n & 3) != 0 && g->pad16 == 0)
         {
-            widen_tail(ga.chunk + (ga.n & ~3), ga.n & 3, ga.col + 8 * (ga.n >> 2), ga.offset);
+            /* padding bytes widen to 0: the last group is widened whole (the chunk has room, n < 64) */
+            int32_t i;
+            for (i = ga.n; (i & 3) != 0; i++)
+            {
+                ga.chunk[i] = g->pad8;
+            }
+            widen_groups(ga.chunk, i >> 2, ga.col, ga.offset);
+        }
+        else
+        {
+            widen_groups(ga.chunk, ga.n >> 2, ga.col, ga.offset);
+            if ((ga.n & 3) != 0)
+            {
+                widen_tail(ga.chunk + (ga.n & ~3), ga.n & 3, ga.col + 8 * (ga.n >> 2), ga.offset);
+            }
         }
     }
 }

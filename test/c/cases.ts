@@ -581,6 +581,29 @@ export function convCases(seed: number, count: number, maxMacs = 120_000): ConvC
 }
 
 /**
+ * Whether the kernels requantize a (one-group) conv case the lean way (firmware/cmsis-nn/Include/Internal/
+ * sqzfw_nn_requant.h: sqzfw_rq_mode gives SMMULR, every shift is -22..-1, the output offset is an int8 and the
+ * activation range the whole int8 range). The 1x1 DSP path also needs K <= 512 (its widened weight rows).
+ */
+export function leanRequant(c: ConvCase): boolean {
+  const cols = c.kernel[0] * c.kernel[1] * c.filterC;
+  const shifts = Array.from(c.shift);
+  if (shifts.some((s) => s < -31 || s > 31)) return false;
+  const maxLsh = Math.max(0, ...shifts);
+  const maxBias = c.bias ? Math.max(0, ...Array.from(c.bias, (b) => Math.abs(b))) : 0;
+  const macBound = cols >= 32768 ? 2 ** 30 : cols * 32640;
+  const fast = macBound < 2 ** 30 && maxBias < 2 ** 30 && maxBias + macBound < Math.floor(2 ** 30 / 2 ** maxLsh);
+  return (
+    fast &&
+    c.actMin === -128 &&
+    c.actMax === 127 &&
+    c.outputOffset >= -128 &&
+    c.outputOffset <= 127 &&
+    shifts.every((s) => s >= -22 && s <= -1)
+  );
+}
+
+/**
  * One case per code path of the blocked kernels: 1 and 3 input channels, K not a multiple of 4 (zero-padded
  * last group, tail words of rows shorter than 4 bytes, the 64-byte gather chunk), odd pixel and channel counts around
  * the 2x2 blocks and the two-groups-per-iteration loops, and the three requantization modes (SMMULR when accumulators

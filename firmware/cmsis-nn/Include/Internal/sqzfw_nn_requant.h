@@ -128,6 +128,8 @@ SQZFW_INLINE void sqzfw_rq_lean_init(sqzfw_rq_lean *c, const int32_t mult, const
 SQZFW_INLINE int32_t sqzfw_sat_s8(const int32_t v)
 {
 #if defined(__GNUC__) && defined(__ARM_FEATURE_SAT) && !defined(SQZFW_EMULATE_DSP)
+    /* Inline assembly: GCC 12 makes SSAT of this clamp on its own, but not after the requantizing
+     * shift inside the kernels, where it emits two CMP/IT/MOV sequences (6 instructions). */
     int32_t r;
     __asm__("ssat %0, #8, %1" : "=r"(r) : "r"(v));
     return r;

@@ -355,20 +355,28 @@ SQZFW_INLINE void lean_store_pair(int8_t *d, const int32_t acc0, const int32_t a
  * (w0[4j], w0[4j+2], w0[4j+1], w0[4j+3], w1[4j], ...), the order in which a pixel word's bytes
  * come out of sxtb16 and sxtb16-ror-8, so one LDRD gives both operands of a channel's two SMLADs.
  */
-static void widen_pair(const int8_t *w0, const int8_t *w1, int32_t n4, int32_t *dst)
+static void widen_pair(const int8_t *w0, const int8_t *w1, int32_t n4, int32_t *dst, int32_t sums[2])
 {
+    const int32_t ones = 0x00010001; /* SMLAD by (1, 1): the row sums for the folded bias on the way */
+    int32_t s0 = sums[0], s1 = sums[1];
     for (; n4 > 0; n4--)
     {
         const int32_t a = sqzfw_read_s8x4(w0);
         const int32_t b = sqzfw_read_s8x4(w1);
-        dst[0] = sqzfw_sxtb16(a);
-        dst[1] = sqzfw_sxtb16_ror8(a);
-        dst[2] = sqzfw_sxtb16(b);
-        dst[3] = sqzfw_sxtb16_ror8(b);
+        const int32_t a02 = sqzfw_sxtb16(a), a13 = sqzfw_sxtb16_ror8(a);
+        const int32_t b02 = sqzfw_sxtb16(b), b13 = sqzfw_sxtb16_ror8(b);
+        dst[0] = a02;
+        dst[1] = a13;
+        dst[2] = b02;
+        dst[3] = b13;
+        s0 = sqzfw_smlad(a13, ones, sqzfw_smlad(a02, ones, s0));
+        s1 = sqzfw_smlad(b13, ones, sqzfw_smlad(b02, ones, s1));
         w0 += 4;
         w1 += 4;
         dst += 4;
     }
+    sums[0] = s0;
+    sums[1] = s1;
 }
 
 /*
@@ -497,17 +505,30 @@ static void mat_mult_lean(const int8_t *lhs,
     {
         const int8_t *w0 = rhs + o * cols;
         const int8_t *w1 = w0 + cols;
-        const int32_t base0 = folded_bias(bias, o, w0, cols, lhs_offset);
-        const int32_t base1 = folded_bias(bias, o + 1, w1, cols, lhs_offset);
         const int8_t *a0 = lhs;
         int8_t *d = dst + o;
         int32_t r = lhs_rows;
+        int32_t base0, base1;
+#if defined(ARM_MATH_DSP)
+        {
+            int32_t sums[2] = {0, 0};
+            int32_t k;
+            widen_pair(w0, w1, vcols >> 2, wide, sums);
+            for (k = vcols; k < cols; k++)
+            {
+                sums[0] += w0[k];
+                sums[1] += w1[k];
+            }
+            base0 = sqzfw_add_wrap(bias ? bias[o] : 0, sqzfw_mul_wrap(sums[0], lhs_offset));
+            base1 = sqzfw_add_wrap(bias ? bias[o + 1] : 0, sqzfw_mul_wrap(sums[1], lhs_offset));
+        }
+#else
+        base0 = folded_bias(bias, o, w0, cols, lhs_offset);
+        base1 = folded_bias(bias, o + 1, w1, cols, lhs_offset);
+#endif
 
         sqzfw_rq_lean_init(&c[0], multipliers[o], shifts[o], dst_offset);
         sqzfw_rq_lean_init(&c[1], multipliers[o + 1], shifts[o + 1], dst_offset);
-#if defined(ARM_MATH_DSP)
-        widen_pair(w0, w1, vcols >> 2, wide);
-#endif
         for (; r >= 2; r -= 2)
         {
             const int8_t *a1 = a0 + lhs_stride;

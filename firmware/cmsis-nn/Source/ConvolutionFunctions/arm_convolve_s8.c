@@ -39,8 +39,9 @@ typedef struct
     const int32_t *bias; /* may be NULL */
     const int32_t *mult;
     const int32_t *shift;
-    int32_t mode;        /* sqzfw_rq_mode of the group */
+    int32_t mode;        /* sqzfw_rq_mode of the group, or SQZFW_RQ_LEAN */
     sqzfw_rq_out out;
+    const int32_t *rnd_off; /* SQZFW_RQ_LEAN: [r] = 2^(r-1) + (out.offset << r) for a right shift r of 1..22 */
 } conv_out;
 
 /* Input element of filter tap (y, x) in virtual input coordinates, or NULL for padding. */
@@ -412,7 +413,6 @@ static void mac_pair_lean(const int8_t *w, const int32_t out_ch, const int32_t c
 {
     const int32_t groups = (cols + 3) >> 2;
     const int32_t end = ((cols & 3) != 0) ? out_ch - 2 : out_ch - 1;
-    const int32_t off = q->out.offset;
     const int32_t *bias = q->bias;
     int32_t o = 0;
     for (; o < end; o += 2)
@@ -481,8 +481,7 @@ static void mac_pair_lean(const int8_t *w, const int32_t out_ch, const int32_t c
         {
             const int32_t r0 = -q->shift[o], r1 = -q->shift[o + 1];
             const int32_t m0 = q->mult[o], m1 = q->mult[o + 1];
-            const int32_t k0 = (int32_t)((1U << (uint32_t)(r0 - 1)) + ((uint32_t)off << (uint32_t)r0));
-            const int32_t k1 = (int32_t)((1U << (uint32_t)(r1 - 1)) + ((uint32_t)off << (uint32_t)r1));
+            const int32_t k0 = q->rnd_off[r0], k1 = q->rnd_off[r1];
             out0[o] = sqzfw_rq_lean_one(c00, m0, r0, k0);
             out1[o] = sqzfw_rq_lean_one(c10, m0, r0, k0);
             out0[o + 1] = sqzfw_rq_lean_one(c01, m1, r1, k1);
@@ -717,6 +716,7 @@ arm_cmsis_nn_status arm_convolve_s8(const cmsis_nn_context *ctx,
     int16_t *col0;
     int16_t *col1;
     conv_out q;
+    int32_t rnd_off[23];
 
     (void)bias_dims;
     if (ctx == NULL || ctx->buf == NULL)
@@ -760,6 +760,7 @@ arm_cmsis_nn_status arm_convolve_s8(const cmsis_nn_context *ctx,
     col0 = (int16_t *)ctx->buf;
     col1 = SECOND_COLUMN(col0, aligned_cols);
     (void)aligned_cols;
+    q.rnd_off = rnd_off;
     q.out.offset = conv_params->output_offset;
     q.out.act_min = conv_params->activation.min;
     q.out.act_max = conv_params->activation.max;
@@ -779,7 +780,13 @@ arm_cmsis_nn_status arm_convolve_s8(const cmsis_nn_context *ctx,
             q.mode = sqzfw_rq_mode(q.bias, q.shift, out_c_per_group, sqzfw_rq_mac_bound(rhs_cols));
             if (sqzfw_rq_lean_ok(q.mode, q.shift, out_c_per_group, &q.out))
             {
+                int32_t r;
                 q.mode = SQZFW_RQ_LEAN;
+                rnd_off[0] = 0;
+                for (r = 1; r <= 22; r++)
+                {
+                    rnd_off[r] = (int32_t)((1U << (uint32_t)(r - 1)) + ((uint32_t)q.out.offset << (uint32_t)r));
+                }
             }
             g.input = input_data;
             /* With upscaling, CMSIS-NN v7.0.0 reads the first channels for every group. */

@@ -637,6 +637,8 @@ function kernelPathCases(r: Rnd): ConvCase[] {
     ['3x3 lean, 16 channels (K=144, even groups), 8 outputs, odd column count', { h: 5, w: 3, c: 16 }, [3, 3], [1, 1], 1, { h: 5, w: 3, c: 8 }, undefined, lean(-128)],
     ['3x3 lean, 12 channels (K=108, odd group count), 5 outputs', { h: 4, w: 4, c: 12 }, [3, 3], [1, 1], 1, { h: 4, w: 4, c: 5 }, undefined, lean(3)],
     ['3x3 lean, 5 channels (K=45), 1 output', { h: 4, w: 5, c: 5 }, [3, 3], [1, 1], 1, { h: 4, w: 5, c: 1 }, undefined, lean(-128)],
+    ['3x3 lean without bias (the run-time mode copy), 6 outputs', { h: 4, w: 5, c: 8 }, [3, 3], [1, 1], 1, { h: 4, w: 5, c: 6 }, undefined, (c) => { lean(-128)(c); c.bias = null; }],
+    ['1x1 lean without bias, 5 outputs', { h: 3, w: 3, c: 8 }, [1, 1], [1, 1], 0, { h: 3, w: 3, c: 5 }, undefined, (c) => { lean(-128)(c); c.bias = null; }],
     ['1x1 lean strided (pixel step != K)', { h: 5, w: 7, c: 20 }, [1, 1], [2, 2], 0, { h: 3, w: 4, c: 7 }, undefined, lean(-128)],
     ['1 input channel 3x3 (K=9)', { h: 6, w: 7, c: 1 }, [3, 3], [1, 1], 1, { h: 6, w: 7, c: 5 }],
     ['3 input channels 3x3/2 (K=27, conv1)', { h: 9, w: 8, c: 3 }, [3, 3], [2, 2], 1, { h: 5, w: 4, c: 7 }],

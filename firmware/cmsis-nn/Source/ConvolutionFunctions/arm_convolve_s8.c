@@ -412,15 +412,22 @@ static void mac_pair_any(const int8_t *w, const int32_t out_ch, const int32_t co
 static void mac_pair_lean(const int8_t *w, const int32_t out_ch, const int32_t cols, const int16_t *pair, const conv_out *q, int8_t *out0, int8_t *out1)
 {
     const int32_t groups = (cols + 3) >> 2;
-    const int32_t end = ((cols & 3) != 0) ? out_ch - 2 : out_ch - 1;
-    const int32_t *bias = q->bias;
-    int32_t o = 0;
-    for (; o < end; o += 2)
+    /* pairs in the loop: all but the last when a partial group would read past the filter */
+    const int32_t pairs = (((cols & 3) != 0) ? out_ch - 1 : out_ch) >> 1;
+    const int32_t skip = 2 * cols - 4 * groups; /* from the end of row o's groups to row o + 2 */
+    const int32_t *bias = q->bias;              /* not NULL here (mac_two_columns) */
+    const int32_t *mult = q->mult;
+    const int32_t *shift = q->shift;
+    const int32_t *rnd_off = q->rnd_off;
+    const int8_t *wp = w;
+    int8_t *d0 = out0;
+    int8_t *d1 = out1;
+    int32_t left = pairs;
+    for (; left > 0; left--)
     {
-        int32_t c00 = bias ? bias[o] : 0;
-        int32_t c01 = bias ? bias[o + 1] : 0;
+        int32_t c00 = bias[0];
+        int32_t c01 = bias[1];
         int32_t c10 = c00, c11 = c01;
-        const int8_t *wp = w + o * cols;
         const int16_t *p = pair;
     #if defined(__GNUC__) && !defined(SQZFW_EMULATE_DSP)
         /*
@@ -479,22 +486,29 @@ static void mac_pair_lean(const int8_t *w, const int32_t out_ch, const int32_t c
         }
     #endif
         {
-            const int32_t r0 = -q->shift[o], r1 = -q->shift[o + 1];
-            const int32_t m0 = q->mult[o], m1 = q->mult[o + 1];
-            const int32_t k0 = q->rnd_off[r0], k1 = q->rnd_off[r1];
-            out0[o] = sqzfw_rq_lean_one(c00, m0, r0, k0);
-            out1[o] = sqzfw_rq_lean_one(c10, m0, r0, k0);
-            out0[o + 1] = sqzfw_rq_lean_one(c01, m1, r1, k1);
-            out1[o + 1] = sqzfw_rq_lean_one(c11, m1, r1, k1);
+            const int32_t r0 = -shift[0], r1 = -shift[1];
+            const int32_t m0 = mult[0], m1 = mult[1];
+            const int32_t k0 = rnd_off[r0], k1 = rnd_off[r1];
+            d0[0] = sqzfw_rq_lean_one(c00, m0, r0, k0);
+            d1[0] = sqzfw_rq_lean_one(c10, m0, r0, k0);
+            d0[1] = sqzfw_rq_lean_one(c01, m1, r1, k1);
+            d1[1] = sqzfw_rq_lean_one(c11, m1, r1, k1);
         }
+        wp += skip;
+        bias += 2;
+        mult += 2;
+        shift += 2;
+        d0 += 2;
+        d1 += 2;
     }
-    if (o < out_ch)
+    if (2 * pairs < out_ch)
     {
+        const int32_t o = 2 * pairs;
         conv_out rest = *q;
-        rest.bias = bias ? bias + o : NULL;
-        rest.mult += o;
-        rest.shift += o;
-        mac_pair_any(w + o * cols, out_ch - o, cols, pair, &rest, out0 + o, out1 + o);
+        rest.bias = bias;
+        rest.mult = mult;
+        rest.shift = shift;
+        mac_pair_any(w + o * cols, out_ch - o, cols, pair, &rest, d0, d1);
     }
 }
 
@@ -674,7 +688,7 @@ static void mac_pair_any(const int8_t *w, const int32_t out_ch, const int32_t co
 static void mac_two_columns(const int8_t *w, const int32_t out_ch, const int32_t cols, const int16_t *col0, const conv_out *q, int8_t *out0, int8_t *out1)
 {
 #if defined(ARM_MATH_DSP)
-    if (q->mode == SQZFW_RQ_LEAN && (((uintptr_t)col0) & 3U) == 0U)
+    if (q->mode == SQZFW_RQ_LEAN && q->bias != NULL && (((uintptr_t)col0) & 3U) == 0U)
     {
         mac_pair_lean(w, out_ch, cols, col0, q, out0, out1);
         return;

@@ -392,10 +392,10 @@ SQZFW_INLINE void dot_2x2_wide(const int8_t *a, const int32_t step, const int32_
      * Inline assembly because GCC 12 cannot be led to this loop from C: it needs 14 registers
      * (4 accumulators, pixel and weight pointers, step, counter, 6 operands) and GCC spills.
      * Post-indexed loads; the second pixel at [a, step - 4] after the post-increment; two groups
-     * per iteration (34 instructions per 32 MACs), an odd last group on its own.
+     * per iteration (34 instructions per 32 MACs).
      */
     const int32_t step4 = step - 4;
-    int32_t pairs = n4 >> 1;
+    int32_t n = n4;
     int32_t x, x02, y, y02, t0, t1;
         #define SQZFW_DOT_WIDE_GROUP                      \
             "ldr    %[x], [%[a]], #4\n\t"                \
@@ -414,24 +414,19 @@ SQZFW_INLINE void dot_2x2_wide(const int8_t *a, const int32_t step, const int32_
             "smlad  %[c01], %[x], %[t1], %[c01]\n\t"     \
             "smlad  %[c11], %[y02], %[t0], %[c11]\n\t"   \
             "smlad  %[c11], %[y], %[t1], %[c11]\n\t"
-    if (pairs > 0)
-    {
-        __asm__("1:\n\t" SQZFW_DOT_WIDE_GROUP SQZFW_DOT_WIDE_GROUP "subs   %[n], %[n], #1\n\t"
-                "bne    1b\n\t"
-                : [c00] "+r"(c00), [c01] "+r"(c01), [c10] "+r"(c10), [c11] "+r"(c11), [a] "+r"(a), [w] "+r"(wp),
-                  [n] "+r"(pairs), [x] "=&r"(x), [x02] "=&r"(x02), [y] "=&r"(y), [y02] "=&r"(y02), [t0] "=&r"(t0),
-                  [t1] "=&r"(t1)
-                : [s4] "r"(step4)
-                : "cc", "memory");
-    }
-    if ((n4 & 1) != 0)
-    {
-        __asm__(SQZFW_DOT_WIDE_GROUP
-                : [c00] "+r"(c00), [c01] "+r"(c01), [c10] "+r"(c10), [c11] "+r"(c11), [a] "+r"(a), [w] "+r"(wp),
-                  [x] "=&r"(x), [x02] "=&r"(x02), [y] "=&r"(y), [y02] "=&r"(y02), [t0] "=&r"(t0), [t1] "=&r"(t1)
-                : [s4] "r"(step4)
-                : "memory");
-    }
+    /* LSRS puts an odd group count's low bit in the carry (the group sets no flags): the odd group
+     * first, then pairs of groups, every count (0 included) in one block */
+    __asm__("lsrs   %[n], %[n], #1\n\t"
+            "bcc    2f\n\t" SQZFW_DOT_WIDE_GROUP "2:\n\t"
+            "beq    3f\n\t"
+            "1:\n\t" SQZFW_DOT_WIDE_GROUP SQZFW_DOT_WIDE_GROUP "subs   %[n], %[n], #1\n\t"
+            "bne    1b\n\t"
+            "3:\n\t"
+            : [c00] "+r"(c00), [c01] "+r"(c01), [c10] "+r"(c10), [c11] "+r"(c11), [a] "+r"(a), [w] "+r"(wp),
+              [n] "+r"(n), [x] "=&r"(x), [x02] "=&r"(x02), [y] "=&r"(y), [y02] "=&r"(y02), [t0] "=&r"(t0),
+              [t1] "=&r"(t1)
+            : [s4] "r"(step4)
+            : "cc", "memory");
         #undef SQZFW_DOT_WIDE_GROUP
     #else
     for (; n4 > 0; n4--)

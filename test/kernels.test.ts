@@ -27,6 +27,7 @@ import {
   MATH_FN,
   mathCases,
   haveTool,
+  leanRequant,
   cleanupTempDirs,
   makeTempDir,
   nnSources,
@@ -152,6 +153,19 @@ beforeAll(async () => {
     ),
   );
 }, 60_000);
+
+test('the random conv cases reach both requantizations: the lean one and the general one, 1x1 and im2col alike', () => {
+  // the 1x1 product (sqzfw_nn_mat_mult_nt_t_s8) or arm_convolve_s8's im2col
+  const one = (c: ConvCase): boolean => c.fn !== CONV_FN.convolve && c.kernel[0] === 1 && c.kernel[1] === 1 && c.padTop === 0 && c.padLeft === 0;
+  const count = (f: (c: ConvCase) => boolean): number => CONV.filter((c) => c.op === 'conv' && f(c)).length;
+  const counts = {
+    lean1x1: count((c) => leanRequant(c) && one(c)),
+    leanIm2col: count((c) => leanRequant(c) && !one(c)),
+    general1x1: count((c) => !leanRequant(c) && one(c)),
+    generalIm2col: count((c) => !leanRequant(c) && !one(c)),
+  };
+  for (const [what, n] of Object.entries(counts)) expect(n, `${what}: ${JSON.stringify(counts)}`).toBeGreaterThanOrEqual(40);
+});
 
 describe.each(['scalar', 'dsp'] as const)('firmware/cmsis-nn host build: %s path', (build) => {
   const run = (cases: KernelCase[], tag: string): KernelResult[] => runHostDriver(exes[build], hostDir, cases, `${build}-${tag}`);

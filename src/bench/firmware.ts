@@ -12,7 +12,7 @@
  * Every firmware run is checked bit-exact against the golden model.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +22,7 @@ import { buildFirmware } from '../build/index.js';
 import { ticksToInstructions } from '../emulate/qemu.js';
 import { prepareImageModel } from '../eval/prepare.js';
 import { emulateProject, generateProject, prepareSynthetic, type PreparedModel } from '../flows.js';
+import { MANIFEST, projectSourcesHash } from '../project.js';
 import type { Bench, BenchRow } from './types.js';
 import { PROFILE_C, PROFILE_LDFLAGS, PROFILE_TYPES, parseProfile, type ProfileType } from './profile-c.js';
 
@@ -45,6 +46,10 @@ interface Measured {
 /** Build with the profiling wrappers, run in QEMU, check bit-exactness, return totals and per-type counts. */
 async function measure(dir: string, board: Board, k: Kernels): Promise<Measured> {
   writeFileSync(join(dir, 'src', 'sqzfw_bench_profile.c'), PROFILE_C);
+  // The added file is an edit of the project on purpose: record it, or emulate refuses the build as stale.
+  const manifest = JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8')) as Record<string, unknown>;
+  manifest.sourcesHash = projectSourcesHash(dir);
+  writeFileSync(join(dir, MANIFEST), `${JSON.stringify(manifest, null, 1)}\n`);
   // The Makefile's EXTRA_LDFLAGS ?= takes the environment's value; make inherits it from this process.
   const saved = process.env.EXTRA_LDFLAGS;
   process.env.EXTRA_LDFLAGS = PROFILE_LDFLAGS;

@@ -8,10 +8,10 @@ import type { Board } from '../boards/index.js';
 
 /**
  * Guest instructions per MAC with the DSP kernels, measured: SqueezeNet v1.0 at 227x227 (ImageNet weights, the auto
- * plan for nucleo-h743zi: `sqzfw demo --model squeezenet1.0-imagenet.onnx --board nucleo-h743zi`) took 1,167,458,560
- * instructions for 861,339,936 MACs in QEMU -icount on the Cortex-M7 twin.
+ * plan for nucleo-h743zi: `sqzfw demo --model squeezenet1.0-imagenet.onnx --board nucleo-h743zi`) took 1,047,978,800
+ * instructions for 861,339,936 MACs in QEMU -icount on the Cortex-M7 twin, with the lean-requantization kernels.
  */
-export const DSP_INSTRUCTIONS_PER_MAC = 1.355;
+export const DSP_INSTRUCTIONS_PER_MAC = 1.217;
 
 export interface LatencyEstimate {
   instructions: number;

@@ -581,6 +581,29 @@ export function convCases(seed: number, count: number, maxMacs = 120_000): ConvC
 }
 
 /**
+ * Whether the kernels requantize a (one-group) conv case the lean way (firmware/cmsis-nn/Include/Internal/
+ * sqzfw_nn_requant.h: sqzfw_rq_mode gives SMMULR, every shift is -22..-1, the output offset is an int8 and the
+ * activation range the whole int8 range). The 1x1 DSP path also needs K <= 512 (its widened weight rows).
+ */
+export function leanRequant(c: ConvCase): boolean {
+  const cols = c.kernel[0] * c.kernel[1] * c.filterC;
+  const shifts = Array.from(c.shift);
+  if (shifts.some((s) => s < -31 || s > 31)) return false;
+  const maxLsh = Math.max(0, ...shifts);
+  const maxBias = c.bias ? Math.max(0, ...Array.from(c.bias, (b) => Math.abs(b))) : 0;
+  const macBound = cols >= 32768 ? 2 ** 30 : cols * 32640;
+  const fast = macBound < 2 ** 30 && maxBias < 2 ** 30 && maxBias + macBound < Math.floor(2 ** 30 / 2 ** maxLsh);
+  return (
+    fast &&
+    c.actMin === -128 &&
+    c.actMax === 127 &&
+    c.outputOffset >= -128 &&
+    c.outputOffset <= 127 &&
+    shifts.every((s) => s >= -22 && s <= -1)
+  );
+}
+
+/**
  * One case per code path of the blocked kernels: 1 and 3 input channels, K not a multiple of 4 (zero-padded
  * last group, tail words of rows shorter than 4 bytes, the 64-byte gather chunk), odd pixel and channel counts around
  * the 2x2 blocks and the two-groups-per-iteration loops, and the three requantization modes (SMMULR when accumulators
@@ -593,7 +616,30 @@ function kernelPathCases(r: Rnd): ConvCase[] {
     c.shift.fill(-20);
   };
   const tinyShift = (c: ConvCase): void => c.shift.forEach((_, i) => (c.shift[i] = i % 2 ? -33 - i : c.shift[i]!));
+  /** The lean requantization (whole int8 range, shifts -22..-1, both ends included), output offset off. */
+  const lean =
+    (off: number) =>
+    (c: ConvCase): void => {
+      c.actMin = -128;
+      c.actMax = 127;
+      c.outputOffset = off;
+      c.shift.forEach((s, i) => (c.shift[i] = i % 5 === 0 ? -1 : i % 5 === 1 ? -22 : Math.min(-1, Math.max(-22, s))));
+    };
   const specs: Spec[] = [
+    ['1x1 lean, K=16 (widened weight pair), 7 pixels, 5 outputs', { h: 7, w: 1, c: 16 }, [1, 1], [1, 1], 0, { h: 7, w: 1, c: 5 }, undefined, lean(-128)],
+    ['1x1 lean, K=13 (tail columns), 9 pixels, 3 outputs', { h: 3, w: 3, c: 13 }, [1, 1], [1, 1], 0, { h: 3, w: 3, c: 3 }, undefined, lean(127)],
+    ['1x1 lean, 3 input channels (no whole word)', { h: 3, w: 3, c: 3 }, [1, 1], [1, 1], 0, { h: 3, w: 3, c: 6 }, undefined, lean(0)],
+    ['1x1 lean, 1 input channel, 1 output', { h: 2, w: 3, c: 1 }, [1, 1], [1, 1], 0, { h: 2, w: 3, c: 1 }, undefined, lean(-5)],
+    ['1x1 lean, K=512 (largest widened pair), 11 outputs', { h: 3, w: 1, c: 512 }, [1, 1], [1, 1], 0, { h: 3, w: 1, c: 11 }, undefined, lean(-128)],
+    ['1x1 lean, K=517 (above the widened limit: int8 blocks)', { h: 3, w: 1, c: 517 }, [1, 1], [1, 1], 0, { h: 3, w: 1, c: 5 }, undefined, lean(-100)],
+    ['3x3 lean, K=27 (3 channels, conv1: last pair on its own), 7 outputs', { h: 9, w: 8, c: 3 }, [3, 3], [2, 2], 1, { h: 5, w: 4, c: 7 }, undefined, lean(-128)],
+    ['3x3 lean, 1 input channel (K=9), 6 outputs', { h: 5, w: 6, c: 1 }, [3, 3], [1, 1], 1, { h: 5, w: 6, c: 6 }, undefined, lean(127)],
+    ['3x3 lean, 16 channels (K=144, even groups), 8 outputs, odd column count', { h: 5, w: 3, c: 16 }, [3, 3], [1, 1], 1, { h: 5, w: 3, c: 8 }, undefined, lean(-128)],
+    ['3x3 lean, 12 channels (K=108, odd group count), 5 outputs', { h: 4, w: 4, c: 12 }, [3, 3], [1, 1], 1, { h: 4, w: 4, c: 5 }, undefined, lean(3)],
+    ['3x3 lean, 5 channels (K=45), 1 output', { h: 4, w: 5, c: 5 }, [3, 3], [1, 1], 1, { h: 4, w: 5, c: 1 }, undefined, lean(-128)],
+    ['3x3 lean without bias (the run-time mode copy), 6 outputs', { h: 4, w: 5, c: 8 }, [3, 3], [1, 1], 1, { h: 4, w: 5, c: 6 }, undefined, (c) => { lean(-128)(c); c.bias = null; }],
+    ['1x1 lean without bias, 5 outputs', { h: 3, w: 3, c: 8 }, [1, 1], [1, 1], 0, { h: 3, w: 3, c: 5 }, undefined, (c) => { lean(-128)(c); c.bias = null; }],
+    ['1x1 lean strided (pixel step != K)', { h: 5, w: 7, c: 20 }, [1, 1], [2, 2], 0, { h: 3, w: 4, c: 7 }, undefined, lean(-128)],
     ['1 input channel 3x3 (K=9)', { h: 6, w: 7, c: 1 }, [3, 3], [1, 1], 1, { h: 6, w: 7, c: 5 }],
     ['3 input channels 3x3/2 (K=27, conv1)', { h: 9, w: 8, c: 3 }, [3, 3], [2, 2], 1, { h: 5, w: 4, c: 7 }],
     ['3 input channels 7x7 (K=147 > one gather chunk)', { h: 9, w: 9, c: 3 }, [7, 7], [2, 2], 3, { h: 5, w: 5, c: 9 }],

@@ -21,6 +21,7 @@
 #define SQZFW_RQ_FAST 0 /* accumulators below 2^30 >> lsh: one SMMULR */
 #define SQZFW_RQ_WIDE 1 /* shifts in -31..31: 64-bit multiply */
 #define SQZFW_RQ_REF 2  /* some shift outside -31..31: sqzfw_requantize_clamp */
+#define SQZFW_RQ_LEAN 3 /* never returned by sqzfw_rq_mode: chosen by the caller when sqzfw_rq_lean_ok holds */
 
 /** Output offset and activation range of a call. */
 typedef struct
@@ -81,6 +82,71 @@ SQZFW_INLINE int32_t sqzfw_smmulr(const int32_t a, const int32_t b)
 }
 
 /*
+ * Lean requantization: the common case of a call made cheap per output value. It applies when the
+ * call's mode is SQZFW_RQ_FAST, every shift is -22..-1 (a right shift of 1..22, no left shift),
+ * the output offset is an int8 and the activation range is the whole int8 range. Then, with
+ * x = SMMULR(2 * acc, mult) (|x| <= 2^30),
+ *     sqzfw_requantize_clamp(acc, ...) == ssat8((x + (x >> 31) + rnd_off) >> rsh)
+ * where rnd_off = 2^(rsh-1) + (offset << rsh): adding a multiple of 2^rsh before an arithmetic
+ * right shift adds offset after it, and |x| + 2^21 + 2^29 cannot overflow. Per output: LSL,
+ * SMMULR, two ADDs, ASR, SSAT (and the store).
+ */
+typedef struct
+{
+    int32_t mult;
+    int32_t rsh;
+    int32_t rnd_off;
+} sqzfw_rq_lean;
+
+/** Whether a call with this mode, these n shifts and this output may use the lean requantization. */
+SQZFW_INLINE int32_t sqzfw_rq_lean_ok(const int32_t mode, const int32_t *shift, const int32_t n, const sqzfw_rq_out *out)
+{
+    int32_t i;
+    if (mode != SQZFW_RQ_FAST || out->act_min != -128 || out->act_max != 127 || out->offset < -128 || out->offset > 127)
+    {
+        return 0;
+    }
+    for (i = 0; i < n; i++)
+    {
+        if (shift[i] < -22 || shift[i] > -1)
+        {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/** The lean constants of one channel (shift in -22..-1). */
+SQZFW_INLINE void sqzfw_rq_lean_init(sqzfw_rq_lean *c, const int32_t mult, const int32_t shift, const int32_t offset)
+{
+    c->mult = mult;
+    c->rsh = -shift;
+    c->rnd_off = (int32_t)((1U << (uint32_t)(-shift - 1)) + ((uint32_t)offset << (uint32_t)(-shift)));
+}
+
+/** Saturation to int8. */
+SQZFW_INLINE int32_t sqzfw_sat_s8(const int32_t v)
+{
+#if defined(__GNUC__) && defined(__ARM_FEATURE_SAT) && !defined(SQZFW_EMULATE_DSP)
+    /* Inline assembly: GCC 12 makes SSAT of this clamp on its own, but not after the requantizing
+     * shift inside the kernels, where it emits two CMP/IT/MOV sequences (6 instructions). */
+    int32_t r;
+    __asm__("ssat %0, #8, %1" : "=r"(r) : "r"(v));
+    return r;
+#else
+    return v < -128 ? -128 : (v > 127 ? 127 : v);
+#endif
+}
+
+/** One output value with the lean constants c: the same result as sqzfw_requantize_clamp. */
+SQZFW_INLINE int8_t sqzfw_rq_lean_one(const int32_t acc, const int32_t mult, const int32_t rsh, const int32_t rnd_off)
+{
+    int32_t x = sqzfw_smmulr((int32_t)((uint32_t)acc << 1), mult);
+    x = (x + (x >> 31) + rnd_off) >> rsh;
+    return (int8_t)sqzfw_sat_s8(x);
+}
+
+/*
  * Two accumulators of one channel: *d0 and *d1 get sqzfw_requantize_clamp(acc, mult, shift, ...).
  * mode must come from sqzfw_rq_mode for these accumulators.
  */
@@ -94,6 +160,14 @@ SQZFW_INLINE void sqzfw_rq_store2(const int32_t acc0,
                                   int8_t *d1)
 {
     int32_t x0, x1, r0, r1, lsh, rsh;
+    if (mode == SQZFW_RQ_LEAN)
+    {
+        const int32_t r = -shift;
+        const int32_t rnd_off = (int32_t)((1U << (uint32_t)(r - 1)) + ((uint32_t)out->offset << (uint32_t)r));
+        *d0 = sqzfw_rq_lean_one(acc0, mult, r, rnd_off);
+        *d1 = sqzfw_rq_lean_one(acc1, mult, r, rnd_off);
+        return;
+    }
     if (mode == SQZFW_RQ_REF)
     {
         *d0 = sqzfw_requantize_clamp(acc0, mult, shift, out->offset, out->act_min, out->act_max);

@@ -39,8 +39,9 @@ typedef struct
     const int32_t *bias; /* may be NULL */
     const int32_t *mult;
     const int32_t *shift;
-    int32_t mode;        /* sqzfw_rq_mode of the group */
+    int32_t mode;        /* sqzfw_rq_mode of the group, or SQZFW_RQ_LEAN */
     sqzfw_rq_out out;
+    const int32_t *rnd_off; /* SQZFW_RQ_LEAN: [r] = 2^(r-1) + (out.offset << r) for a right shift r of 1..22 */
 } conv_out;
 
 /* Input element of filter tap (y, x) in virtual input coordinates, or NULL for padding. */
@@ -138,6 +139,13 @@ static void gather_put(gather *ga, const int8_t *src, int32_t len, int8_t pad)
         len -= take;
         if (src != NULL)
         {
+            /* a word at a time: a filter row of 3-channel input is 9 or 21 bytes */
+            for (; take >= 4; take -= 4)
+            {
+                SQZFW_MEMCPY(dst, src, 4);
+                dst += 4;
+                src += 4;
+            }
             for (; take > 0; take--)
             {
                 *dst++ = *src++;
@@ -218,10 +226,23 @@ static void fill_column(const im2col_geom *g, int32_t base_y, int32_t base_x, in
                 gather_put(&ga, src, g->ker_c, g->pad8);
             }
         }
-        widen_groups(ga.chunk, ga.n >> 2, ga.col, ga.offset);
-        if ((ga.n & 3) != 0)
+        if ((ga.n & 3) != 0 && g->pad16 == 0)
         {
-            widen_tail(ga.chunk + (ga.n & ~3), ga.n & 3, ga.col + 8 * (ga.n >> 2), ga.offset);
+            /* padding bytes widen to 0: the last group is widened whole (the chunk has room, n < 64) */
+            int32_t i;
+            for (i = ga.n; (i & 3) != 0; i++)
+            {
+                ga.chunk[i] = g->pad8;
+            }
+            widen_groups(ga.chunk, i >> 2, ga.col, ga.offset);
+        }
+        else
+        {
+            widen_groups(ga.chunk, ga.n >> 2, ga.col, ga.offset);
+            if ((ga.n & 3) != 0)
+            {
+                widen_tail(ga.chunk + (ga.n & ~3), ga.n & 3, ga.col + 8 * (ga.n >> 2), ga.offset);
+            }
         }
     }
 }
@@ -380,6 +401,117 @@ SQZFW_INLINE void mac_pair_mode(const int8_t *w, const int32_t out_ch, const int
     }
 }
 
+/*
+ * The lean requantization's channel-pair loop for a word-aligned pair (the common case): every
+ * pair of filter rows but the last runs over whole groups (a last partial group reads into the
+ * next rows, met by the column's zero padding), so the loop has no per-pair tests; the rest goes
+ * to mac_pair_mode.
+ */
+static void mac_pair_any(const int8_t *w, const int32_t out_ch, const int32_t cols, const int16_t *pair, const conv_out *q, int8_t *out0, int8_t *out1);
+
+static void mac_pair_lean(const int8_t *w, const int32_t out_ch, const int32_t cols, const int16_t *pair, const conv_out *q, int8_t *out0, int8_t *out1)
+{
+    const int32_t groups = (cols + 3) >> 2;
+    /* pairs in the loop: all but the last when a partial group would read past the filter */
+    const int32_t pairs = (((cols & 3) != 0) ? out_ch - 1 : out_ch) >> 1;
+    const int32_t skip = 2 * cols - 4 * groups; /* from the end of row o's groups to row o + 2 */
+    const int32_t *bias = q->bias;              /* not NULL here (mac_two_columns) */
+    const int32_t *mult = q->mult;
+    const int32_t *shift = q->shift;
+    const int32_t *rnd_off = q->rnd_off;
+    const int8_t *wp = w;
+    int8_t *d0 = out0;
+    int8_t *d1 = out1;
+    int32_t left = pairs;
+    for (; left > 0; left--)
+    {
+        int32_t c00 = bias[0];
+        int32_t c01 = bias[1];
+        int32_t c10 = c00, c11 = c01;
+        const int16_t *p = pair;
+    #if defined(__GNUC__) && !defined(SQZFW_EMULATE_DSP)
+        /*
+         * Inline assembly for the reason given at dot_pair; here the group count's low bit picks
+         * an odd first group (LSRS puts it in the carry, and the group sets no flags), so one
+         * block serves every count without a test in C.
+         */
+        int32_t n = groups;
+        const int32_t step4 = cols - 4;
+        int32_t t0, t1, t2, t3, t4, t5;
+        #define SQZFW_LEAN_GROUP                          \
+            "ldr    %[t0], [%[w]], #4\n\t"               \
+            "ldrd   %[t2], %[t3], [%[p]], #16\n\t"       \
+            "sxtb16 %[t1], %[t0]\n\t"                    \
+            "sxtb16 %[t0], %[t0], ror #8\n\t"            \
+            "smlad  %[c00], %[t2], %[t1], %[c00]\n\t"    \
+            "smlad  %[c00], %[t3], %[t0], %[c00]\n\t"    \
+            "ldrd   %[t4], %[t5], [%[p], #-8]\n\t"       \
+            "smlad  %[c10], %[t4], %[t1], %[c10]\n\t"    \
+            "smlad  %[c10], %[t5], %[t0], %[c10]\n\t"    \
+            "ldr    %[t0], [%[w], %[s4]]\n\t"            \
+            "sxtb16 %[t1], %[t0]\n\t"                    \
+            "sxtb16 %[t0], %[t0], ror #8\n\t"            \
+            "smlad  %[c01], %[t2], %[t1], %[c01]\n\t"    \
+            "smlad  %[c01], %[t3], %[t0], %[c01]\n\t"    \
+            "smlad  %[c11], %[t4], %[t1], %[c11]\n\t"    \
+            "smlad  %[c11], %[t5], %[t0], %[c11]\n\t"
+        __asm__("lsrs   %[n], %[n], #1\n\t"
+                "bcc    2f\n\t" SQZFW_LEAN_GROUP "2:\n\t"
+                "beq    3f\n\t"
+                "1:\n\t" SQZFW_LEAN_GROUP SQZFW_LEAN_GROUP "subs   %[n], %[n], #1\n\t"
+                "bne    1b\n\t"
+                "3:\n\t"
+                : [c00] "+r"(c00), [c01] "+r"(c01), [c10] "+r"(c10), [c11] "+r"(c11), [w] "+r"(wp), [p] "+r"(p),
+                  [n] "+r"(n), [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), [t4] "=&r"(t4),
+                  [t5] "=&r"(t5)
+                : [s4] "r"(step4)
+                : "cc", "memory");
+        #undef SQZFW_LEAN_GROUP
+    #else
+        int32_t n;
+        for (n = groups; n > 0; n--)
+        {
+            const int32_t va = sqzfw_read_s8x4(wp);
+            const int32_t vb = sqzfw_read_s8x4(wp + cols);
+            const int32_t wa02 = sqzfw_sxtb16(va), wa13 = sqzfw_sxtb16_ror8(va);
+            const int32_t wb02 = sqzfw_sxtb16(vb), wb13 = sqzfw_sxtb16_ror8(vb);
+            const int32_t x02 = sqzfw_read_s16x2(p), x13 = sqzfw_read_s16x2(p + 2);
+            const int32_t y02 = sqzfw_read_s16x2(p + 4), y13 = sqzfw_read_s16x2(p + 6);
+            c00 = sqzfw_smlad(x13, wa13, sqzfw_smlad(x02, wa02, c00));
+            c01 = sqzfw_smlad(x13, wb13, sqzfw_smlad(x02, wb02, c01));
+            c10 = sqzfw_smlad(y13, wa13, sqzfw_smlad(y02, wa02, c10));
+            c11 = sqzfw_smlad(y13, wb13, sqzfw_smlad(y02, wb02, c11));
+            wp += 4;
+            p += 8;
+        }
+    #endif
+        {
+            const int32_t r0 = -shift[0], r1 = -shift[1];
+            const int32_t m0 = mult[0], m1 = mult[1];
+            const int32_t k0 = rnd_off[r0], k1 = rnd_off[r1];
+            d0[0] = sqzfw_rq_lean_one(c00, m0, r0, k0);
+            d1[0] = sqzfw_rq_lean_one(c10, m0, r0, k0);
+            d0[1] = sqzfw_rq_lean_one(c01, m1, r1, k1);
+            d1[1] = sqzfw_rq_lean_one(c11, m1, r1, k1);
+        }
+        wp += skip;
+        bias += 2;
+        mult += 2;
+        shift += 2;
+        d0 += 2;
+        d1 += 2;
+    }
+    if (2 * pairs < out_ch)
+    {
+        const int32_t o = 2 * pairs;
+        conv_out rest = *q;
+        rest.bias = bias;
+        rest.mult = mult;
+        rest.shift = shift;
+        mac_pair_any(w + o * cols, out_ch - o, cols, pair, &rest, d0, d1);
+    }
+}
+
 /* Filter rows times the first column of the pair alone. */
 static void mac_one_column(const int8_t *w, const int32_t out_ch, const int32_t cols, const int16_t *pair, const conv_out *q, int8_t *out)
 {
@@ -452,7 +584,52 @@ SQZFW_INLINE void mac_pair_mode(const int8_t *w, const int32_t out_ch, const int
         int32_t c01 = q->bias ? q->bias[o + 1] : 0;
         int32_t c10 = c00, c11 = c01;
         int32_t k;
-        for (k = cols; k > 0; k--)
+        /* sixteen elements per iteration, then four (see dot_2x2 in sqzfw_nn_mat_mult_nt_t_s8.c) */
+    #define SQZFW_MAC_2X2_ELEMENT(i)                                          \
+        do                                                                    \
+        {                                                                     \
+            const int32_t va_ = wa[i], vb_ = wb[i], vx_ = x[i], vy_ = y[i]; \
+            c00 += va_ * vx_;                                                 \
+            c01 += vb_ * vx_;                                                 \
+            c10 += va_ * vy_;                                                 \
+            c11 += vb_ * vy_;                                                 \
+        } while (0)
+        for (k = cols; k >= 16; k -= 16)
+        {
+            SQZFW_MAC_2X2_ELEMENT(0);
+            SQZFW_MAC_2X2_ELEMENT(1);
+            SQZFW_MAC_2X2_ELEMENT(2);
+            SQZFW_MAC_2X2_ELEMENT(3);
+            SQZFW_MAC_2X2_ELEMENT(4);
+            SQZFW_MAC_2X2_ELEMENT(5);
+            SQZFW_MAC_2X2_ELEMENT(6);
+            SQZFW_MAC_2X2_ELEMENT(7);
+            SQZFW_MAC_2X2_ELEMENT(8);
+            SQZFW_MAC_2X2_ELEMENT(9);
+            SQZFW_MAC_2X2_ELEMENT(10);
+            SQZFW_MAC_2X2_ELEMENT(11);
+            SQZFW_MAC_2X2_ELEMENT(12);
+            SQZFW_MAC_2X2_ELEMENT(13);
+            SQZFW_MAC_2X2_ELEMENT(14);
+            SQZFW_MAC_2X2_ELEMENT(15);
+            wa += 16;
+            wb += 16;
+            x += 16;
+            y += 16;
+        }
+        for (; k >= 4; k -= 4)
+        {
+            SQZFW_MAC_2X2_ELEMENT(0);
+            SQZFW_MAC_2X2_ELEMENT(1);
+            SQZFW_MAC_2X2_ELEMENT(2);
+            SQZFW_MAC_2X2_ELEMENT(3);
+            wa += 4;
+            wb += 4;
+            x += 4;
+            y += 4;
+        }
+    #undef SQZFW_MAC_2X2_ELEMENT
+        for (; k > 0; k--)
         {
             const int32_t va = *wa++, vb = *wb++, vx = *x++, vy = *y++;
             c00 += va * vx;
@@ -497,17 +674,33 @@ static void mac_one_column(const int8_t *w, const int32_t out_ch, const int32_t 
 
 #endif
 
-/* mac_pair_mode with the call's requantization mode; the common one gets its own code. */
+/* mac_pair_mode with the mode decided at run time: one copy. */
+static void mac_pair_any(const int8_t *w, const int32_t out_ch, const int32_t cols, const int16_t *pair, const conv_out *q, int8_t *out0, int8_t *out1)
+{
+    mac_pair_mode(w, out_ch, cols, pair, q, out0, out1, q->mode);
+}
+
+/*
+ * Filter rows times the column pair. DSP: the lean requantization with a word-aligned pair takes
+ * mac_pair_lean. Scalar: the lean mode gets its own copy of mac_pair_mode. Every other case shares
+ * one copy with the mode decided at run time (one copy of each keeps the code small).
+ */
 static void mac_two_columns(const int8_t *w, const int32_t out_ch, const int32_t cols, const int16_t *col0, const conv_out *q, int8_t *out0, int8_t *out1)
 {
-    if (q->mode == SQZFW_RQ_FAST)
+#if defined(ARM_MATH_DSP)
+    if (q->mode == SQZFW_RQ_LEAN && q->bias != NULL && (((uintptr_t)col0) & 3U) == 0U)
     {
-        mac_pair_mode(w, out_ch, cols, col0, q, out0, out1, SQZFW_RQ_FAST);
+        mac_pair_lean(w, out_ch, cols, col0, q, out0, out1);
+        return;
     }
-    else
+#else
+    if (q->mode == SQZFW_RQ_LEAN)
     {
-        mac_pair_mode(w, out_ch, cols, col0, q, out0, out1, q->mode);
+        mac_pair_mode(w, out_ch, cols, col0, q, out0, out1, SQZFW_RQ_LEAN);
+        return;
     }
+#endif
+    mac_pair_any(w, out_ch, cols, col0, q, out0, out1);
 }
 
 arm_cmsis_nn_status arm_convolve_s8(const cmsis_nn_context *ctx,
@@ -537,6 +730,7 @@ arm_cmsis_nn_status arm_convolve_s8(const cmsis_nn_context *ctx,
     int16_t *col0;
     int16_t *col1;
     conv_out q;
+    int32_t rnd_off[23];
 
     (void)bias_dims;
     if (ctx == NULL || ctx->buf == NULL)
@@ -580,6 +774,7 @@ arm_cmsis_nn_status arm_convolve_s8(const cmsis_nn_context *ctx,
     col0 = (int16_t *)ctx->buf;
     col1 = SECOND_COLUMN(col0, aligned_cols);
     (void)aligned_cols;
+    q.rnd_off = rnd_off;
     q.out.offset = conv_params->output_offset;
     q.out.act_min = conv_params->activation.min;
     q.out.act_max = conv_params->activation.max;
@@ -597,6 +792,16 @@ arm_cmsis_nn_status arm_convolve_s8(const cmsis_nn_context *ctx,
             q.mult = quant_params->multiplier + ch0;
             q.shift = quant_params->shift + ch0;
             q.mode = sqzfw_rq_mode(q.bias, q.shift, out_c_per_group, sqzfw_rq_mac_bound(rhs_cols));
+            if (sqzfw_rq_lean_ok(q.mode, q.shift, out_c_per_group, &q.out))
+            {
+                int32_t r;
+                q.mode = SQZFW_RQ_LEAN;
+                rnd_off[0] = 0;
+                for (r = 1; r <= 22; r++)
+                {
+                    rnd_off[r] = (int32_t)((1U << (uint32_t)(r - 1)) + ((uint32_t)q.out.offset << (uint32_t)r));
+                }
+            }
             g.input = input_data;
             /* With upscaling, CMSIS-NN v7.0.0 reads the first channels for every group. */
             if (g.x_rshift == 0 && g.y_rshift == 0)

@@ -8,7 +8,7 @@ import { describe, expect, test } from 'vitest';
 import { convArgs, convF32, convF32Js } from '../src/float/fast.js';
 import { runFloat, runFloatBlocked, runFloatNaive } from '../src/float/interp.js';
 import { wasmSgemm } from '../src/float/wasm-sgemm.js';
-import type { ConvNode, FloatModel } from '../src/graph/ir.js';
+import type { ConvNode, FloatModel, MaxPoolNode } from '../src/graph/ir.js';
 import { inferShapes } from '../src/graph/shapes.js';
 import { syntheticFloatModel, syntheticInputs } from '../src/pipeline.js';
 import { gaussian, mulberry32 } from '../src/util/random.js';
@@ -108,6 +108,32 @@ describe('fast float engine', () => {
     const ref = runFloatNaive(c.model, c.x).y;
     const mag = runFloatNaive(c.abs, c.x.map(Math.abs)).y;
     expect(ref.some((v, j) => Math.abs(fast[j] - v) > (c.k + 2) * U * mag[j])).toBe(true);
+  });
+
+  test('max pool: 300 random shapes (SIMD for channels a multiple of 4) bit-identical to the plain float64 pool', () => {
+    const r = mulberry32(77);
+    const int = (lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
+    let simd = 0;
+    let n = 0;
+    while (n < 300) {
+      const k = int(1, 4);
+      const s = int(1, 3);
+      const p = int(0, k - 1);
+      const c = [1, 3, 4, 8, 12, 16, 96][int(0, 6)];
+      const h = int(k, 20);
+      const node: MaxPoolNode = { name: 'p', op: 'maxpool', inputs: ['x'], output: 'y', kernel: [k, k], stride: [s, s], pad: { top: p, left: p, bottom: p, right: p }, ceil: r() < 0.5 };
+      let model: FloatModel;
+      try {
+        model = { graph: inferShapes({ name: 'pool', input: { name: 'x', dims: { h, w: h, c } }, nodes: [node], outputs: ['y'], tensors: {} }), weights: {} };
+      } catch {
+        continue;
+      }
+      const x = Float32Array.from({ length: h * h * c }, () => (r() - 0.5) * 10);
+      expect(sameBits(runFloat(model, x).y, runFloatNaive(model, x).y), `case ${n}`).toBe(true);
+      if (c % 4 === 0) simd++;
+      n++;
+    }
+    expect(simd).toBeGreaterThan(100);
   });
 
   test('whole synthetic networks: every tensor close to the plain loops, same top-5', () => {

@@ -14,6 +14,7 @@
  */
 import type { ConvNode, ConvWeights, Dims, FloatModel, GraphNode } from '../graph/ir.js';
 import { convArgs, convF32 } from './fast.js';
+import { wasmMaxPool } from '../util/wasm-maxpool.js';
 
 export type FloatTensors = Record<string, Float32Array>;
 
@@ -229,10 +230,13 @@ function convNaive(node: ConvNode, x: Float32Array, id: Dims, od: Dims, w: Float
 }
 
 /**
- * Max pool over the window clipped to the input, written straight into the output row (float32 compares are exact:
- * the same values as `pool`'s float64 running max, ~10x faster).
+ * Max pool over the window clipped to the input: WebAssembly SIMD (f32x4.pmax, src/util/wasm-maxpool.ts) when the
+ * channels are a multiple of 4, else written straight into the output row. Float32 compares are exact: the same
+ * values as `pool`'s float64 running max (the plain path's), several times faster.
  */
 function maxPool(node: GraphNode & { op: 'maxpool' }, x: Float32Array, id: Dims, od: Dims): Float32Array {
+  const simd = wasmMaxPool()?.f32(x, { h: id.h, w: id.w, c: id.c, oh: od.h, ow: od.w, kernel: node.kernel, stride: node.stride, padTop: node.pad.top, padLeft: node.pad.left });
+  if (simd) return simd;
   const [kh, kw] = node.kernel;
   const [sh, sw] = node.stride;
   const c = id.c;

@@ -116,7 +116,9 @@ function convWasm(a: FloatConvArgs, w: ConvWeights, core: NonNullable<ReturnType
   mem.set(pk.wT, 0);
   mem.set(pk.bias, bAt);
   mem.set(a.input.subarray(0, inLen), inAt);
-  if (!pointwise) gather(a, mem, inAt, xAt);
+  const id = a.inDims;
+  if (!pointwise && id.c % 4 === 0) core.im2col(4 * inAt, 4 * xAt, id.h, id.w, id.c, a.outDims.h, a.outDims.w, a.kernel[0], a.kernel[1], a.stride[0], a.stride[1], a.padTop, a.padLeft, 0);
+  else if (!pointwise) gather(a, mem, inAt, xAt);
   mem.fill(0, xAt + P * K, oAt);
   core.sgemm(4 * xAt, 0, 4 * bAt, 4 * oAt, K, pk.o8, P4, a.relu ? 1 : 0);
   return compact(mem.subarray(oAt, oAt + P * pk.o8), P, O, pk.o8);

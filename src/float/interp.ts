@@ -297,6 +297,15 @@ function pool(node: GraphNode & { op: 'maxpool' | 'avgpool' }, x: Float32Array, 
   return out;
 }
 
+/** Copies `src` (pixels x c) into channels [off, off + c) of `out` (pixels x outC). */
+function concatInto(out: Float32Array, pixels: number, outC: number, off: number, src: Float32Array, c: number): void {
+  for (let p = 0; p < pixels; p++) {
+    const o = p * outC + off;
+    const i = p * c;
+    for (let ch = 0; ch < c; ch++) out[o + ch] = src[i + ch];
+  }
+}
+
 type ConvEngine = 'fast' | 'blocked' | 'naive';
 
 function run(model: FloatModel, input: Float32Array, engine: ConvEngine): FloatTensors {
@@ -324,8 +333,7 @@ function run(model: FloatModel, input: Float32Array, engine: ConvEngine): FloatT
         let off = 0;
         for (const name of node.inputs) {
           const c = g.tensors[name].c;
-          const src = t[name];
-          for (let p = 0; p < od.h * od.w; p++) out.set(src.subarray(p * c, p * c + c), p * od.c + off);
+          concatInto(out, od.h * od.w, od.c, off, t[name], c);
           off += c;
         }
         t[node.output] = out;

@@ -9,6 +9,7 @@
  * (O8 a multiple of 8, padded with zero columns); O8 biases; P output rows of O8 floats; byte addresses.
  * relu != 0 replaces negative sums by 0 (f32x4.pmax(v, 0) = v < 0 ? 0 : v, as the reference interpreter).
  */
+import { im2colBody } from '../util/wasm-im2col.js';
 import { ADD, BLOCK, END, GE_S, IF, LE_S, LOOP, MUL, SUB, br, brIf, get, i32c, instantiate, load32splat, moduleBytes, set, v128load, v128store } from '../util/wasm.js';
 
 const F_ADD = [0xfd, 0xe4, 0x01];
@@ -72,6 +73,8 @@ export interface WasmSgemm {
   /** Grows the memory to at least `bytes`; returns its buffer (callers lay out their arrays from address 0). */
   reserve(bytes: number): ArrayBuffer;
   sgemm(patch: number, wT: number, bias: number, out: number, k: number, o8: number, pixels: number, relu: number): void;
+  /** src/util/wasm-im2col.ts, float32 taps: channels a multiple of 4. */
+  im2col(input: number, out: number, h: number, w: number, c: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number, padTop: number, padLeft: number, unused: number): void;
 }
 
 let instance: WasmSgemm | null | undefined;
@@ -80,8 +83,13 @@ let instance: WasmSgemm | null | undefined;
 export function wasmSgemm(): WasmSgemm | null {
   if (instance !== undefined) return instance;
   try {
-    const m = instantiate<{ sgemm: WasmSgemm['sgemm'] }>(moduleBytes([{ name: 'sgemm', params: 8, i32Locals: NUM_I32, v128Locals: NUM_V128, body: sgemmBody() }]));
-    instance = { reserve: m.reserve, sgemm: m.exports.sgemm };
+    const m = instantiate<Pick<WasmSgemm, 'sgemm' | 'im2col'>>(
+      moduleBytes([
+        { name: 'sgemm', params: 8, i32Locals: NUM_I32, v128Locals: NUM_V128, body: sgemmBody() },
+        { name: 'im2col', params: 14, i32Locals: 9, v128Locals: 2, body: im2colBody('f32') },
+      ]),
+    );
+    instance = { reserve: m.reserve, sgemm: m.exports.sgemm, im2col: m.exports.im2col };
   } catch (e) {
     if (process.env.SQZFW_DEBUG) console.error(e);
     instance = null;

@@ -8,7 +8,8 @@
  * Per step 2 output channels x 4 pixels: 6 loads feed 8 dot products (64 multiply-adds).
  */
 
-import { ADD, BLOCK, END, GE_S, IF, LOOP, MUL, SUB, br, brIf, get, i32c, instantiate, load32, moduleBytes, set, sleb, store32, v128load, v128store } from '../util/wasm.js';
+import { im2colBody } from '../util/wasm-im2col.js';
+import { ADD, BLOCK, END, GE_S, LOOP, MUL, br, brIf, get, i32c, instantiate, load32, moduleBytes, set, sleb, store32, v128load } from '../util/wasm.js';
 
 const DOT = [0xfd, 0xba, 0x01]; // i32x4.dot_i16x8_s
 const ADD4 = [0xfd, 0xae, 0x01]; // i32x4.add
@@ -116,32 +117,6 @@ function requantBody(): number[] {
   return c;
 }
 
-/**
- * im2col(in, out, H, W, C, OH, OW, KH, KW, SH, SW, padTop, padLeft, inputOffset): every output pixel's window as
- * int16 rows of KH * KW * C taps (ky, kx, c order), input + inputOffset, zeros for padding; C a multiple of 8 (8
- * channels per step: v128.load8x8_s sign-extends, i16x8.add adds the offset, wrapping like an Int16Array store).
- */
-function im2colBody(): number[] {
-  const [IN, OUT, H, Wd, C, OH, OW, KH, KW, SH, SW, PT, PL, OFF] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
-  const [OY, OX, KY, KX, Y, X, CI, SRC, DST] = [14, 15, 16, 17, 18, 19, 20, 21, 22];
-  const [OFFV, ZERO] = [23, 24];
-  const LT_U = [0x49];
-  const AND = [0x71];
-  const IF_ELSE = [0x05];
-  const loop = (i: number, n: number, body: number[]): number[] => [...i32c(0), ...set(i), ...BLOCK, ...LOOP, ...get(i), ...get(n), ...GE_S, ...brIf(1), ...body, ...get(i), ...i32c(1), ...ADD, ...set(i), ...br(0), ...END, ...END];
-  const chans = (store: number[]): number[] => [...i32c(0), ...set(CI), ...BLOCK, ...LOOP, ...get(CI), ...get(C), ...GE_S, ...brIf(1), ...store, ...get(CI), ...i32c(8), ...ADD, ...set(CI), ...br(0), ...END, ...END];
-  const copy = chans([...get(DST), ...get(CI), ...i32c(2), ...MUL, ...ADD, ...get(SRC), ...get(CI), ...ADD, 0xfd, 0x01, 0, 0 /* load8x8_s */, ...get(OFFV), 0xfd, 0x8e, 0x01 /* i16x8.add */, ...v128store(0)]);
-  const zero = chans([...get(DST), ...get(CI), ...i32c(2), ...MUL, ...ADD, ...get(ZERO), ...v128store(0)]);
-  const tap = [
-    ...get(OX), ...get(SW), ...MUL, ...get(PL), ...SUB, ...get(KX), ...ADD, ...set(X),
-    ...get(Y), ...get(H), ...LT_U, ...get(X), ...get(Wd), ...LT_U, ...AND,
-    ...IF, ...get(IN), ...get(Y), ...get(Wd), ...MUL, ...get(X), ...ADD, ...get(C), ...MUL, ...ADD, ...set(SRC), ...copy, ...IF_ELSE, ...zero, ...END,
-    ...get(DST), ...get(C), ...i32c(2), ...MUL, ...ADD, ...set(DST),
-  ];
-  const row = [...get(OY), ...get(SH), ...MUL, ...get(PT), ...SUB, ...get(KY), ...ADD, ...set(Y), ...loop(KX, KW, tap)];
-  return [...get(OFF), 0xfd, 0x10 /* i16x8.splat */, ...set(OFFV), ...i32c(0), 0xfd, 0x10, ...set(ZERO), ...get(OUT), ...set(DST), ...loop(OY, OH, loop(OX, OW, loop(KY, KH, row)))];
-}
-
 export interface WasmGemm {
   /** Byte address where the caller may lay out its buffers; memory grows on demand. */
   reserve(bytes: number): ArrayBuffer;
@@ -160,7 +135,7 @@ export function wasmGemm(): WasmGemm | null {
       moduleBytes([
         { name: 'gemm', params: 7, i32Locals: NUM_I32, v128Locals: 11, body: gemmBody() },
         { name: 'requant', params: 10, i32Locals: 8, v128Locals: 0, body: requantBody() },
-        { name: 'im2col', params: 14, i32Locals: 9, v128Locals: 2, body: im2colBody() },
+        { name: 'im2col', params: 14, i32Locals: 9, v128Locals: 2, body: im2colBody('s8') },
       ]),
     );
     instance = { reserve: m.reserve, gemm: m.exports.gemm, requant: m.exports.requant, im2col: m.exports.im2col };

@@ -364,9 +364,12 @@ function run(model: FloatModel, input: Float32Array, engine: ConvEngine): FloatT
   return t;
 }
 
+/** SQZFW_ENGINE=reference (the bench's whole-process baseline, debugging): the float64 kernel, as before issue 16. */
+const DEFAULT_ENGINE: ConvEngine = process.env.SQZFW_ENGINE === 'reference' ? 'blocked' : 'fast';
+
 /** Runs the model on one HWC input with the fast engine; returns every tensor (the input included). */
 export function runFloat(model: FloatModel, input: Float32Array): FloatTensors {
-  return run(model, input, 'fast');
+  return run(model, input, DEFAULT_ENGINE);
 }
 
 /** The same with the plain loops: slow; the reference the optimized kernels are tested and benchmarked against. */

@@ -7,6 +7,7 @@ import { describe, expect, test } from 'vitest';
 import { convS8, maxPoolS8, type ConvArgs } from '../src/golden/kernels.js';
 import { convS8Fast, convS8FastJs, maxPoolS8Fast } from '../src/golden/fast.js';
 import { wasmGemm } from '../src/golden/wasm-gemm.js';
+import { wasmMaxPool } from '../src/util/wasm-maxpool.js';
 import { runGolden, runReference } from '../src/golden/run.js';
 import { buildQuantizedModel, quantizeModelInput, syntheticFloatModel, syntheticInputs } from '../src/pipeline.js';
 import { mulberry32 } from '../src/util/random.js';
@@ -39,6 +40,8 @@ describe('fast int8 engine equals the reference kernels', () => {
 
   test(`convolution: ${all.length} random shapes (dense, sparse, wrapping), WebAssembly path`, () => {
     expect(all.length).toBeGreaterThan(1000);
+    // channels a multiple of 8 take the WebAssembly im2col, the others the JavaScript one
+    expect(all.filter((c) => c.inDims.c % 8 === 0 && (c.padTop > 0 || c.stride[0] > 1)).length).toBeGreaterThan(100);
     for (const [i, c] of all.entries()) expect(same(convS8Fast(c), convS8(c)), `case ${i}`).toBe(true);
   });
 
@@ -54,6 +57,19 @@ describe('fast int8 engine equals the reference kernels', () => {
 
   test('max pool: 300 random shapes', () => {
     for (const c of poolCases(162, 300, 'maxpool')) expect(same(maxPoolS8Fast(c), maxPoolS8(c)), c.label).toBe(true);
+  });
+
+  test('max pool, WebAssembly path (channels a multiple of 16): taken, and byte-exact with clamps', () => {
+    const simd = poolCases(163, 600, 'maxpool').filter((c) => c.inDims.c % 16 === 0);
+    expect(simd.length).toBeGreaterThan(50);
+    for (const c of simd) {
+      const g = { h: c.inDims.h, w: c.inDims.w, c: c.inDims.c, oh: c.outDims.h, ow: c.outDims.w, kernel: c.kernel, stride: c.stride, padTop: c.padTop, padLeft: c.padLeft };
+      const got = wasmMaxPool()!.s8(c.input, g, c.actMin, c.actMax);
+      expect(got, c.label).not.toBeNull();
+      expect(same(got!, maxPoolS8(c)), c.label).toBe(true);
+    }
+    const odd = poolCases(164, 50, 'maxpool').find((c) => c.inDims.c % 16 !== 0)!;
+    expect(wasmMaxPool()!.s8(odd.input, { h: odd.inDims.h, w: odd.inDims.w, c: odd.inDims.c, oh: odd.outDims.h, ow: odd.outDims.w, kernel: odd.kernel, stride: odd.stride, padTop: odd.padTop, padLeft: odd.padLeft }, -128, 127)).toBeNull();
   });
 
   test('whole synthetic networks, every tensor', () => {

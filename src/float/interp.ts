@@ -1,13 +1,20 @@
 /**
- * Float reference interpreter (NHWC, OHWI weights). Feeds calibration and the float side of evaluation.
+ * Float interpreter (NHWC, OHWI weights). Feeds calibration and the float side of evaluation.
  *
- * Convolutions gather 4 output pixels' input patches (im2col, zeros for padding) and accumulate them against each
+ * Three convolution engines, one graph walk:
+ * - `runFloat` (the default): the f32x4 WebAssembly SIMD engine of fast.ts, float32 accumulation, k in order;
+ * - `runFloatNaive`: the plain 7-deep loop in float64, the specification the others are tested against;
+ * - `runFloatBlocked`: the previous default, kept as the benchmark's baseline and described below.
+ *
+ * The blocked kernel gathers 4 output pixels' input patches (im2col, zeros for padding) and accumulate them against each
  * output channel's weights in doubles, in the same order as the plain loop (`runFloatNaive`), skipping weights that
  * are exactly zero when fewer than half are non-zero (Deep Compression models are ~2/3 zeros). Skipping x * 0 does
  * not change a sum of finite values, so the result is bit-identical to the plain loop, only 4-5x faster.
  * The same accumulation core (`convAccumulate`) computes exact integer sums for the int8 path in eval.
  */
 import type { ConvNode, ConvWeights, Dims, FloatModel, GraphNode } from '../graph/ir.js';
+import { convArgs, convF32 } from './fast.js';
+import { wasmMaxPool } from '../util/wasm-maxpool.js';
 
 export type FloatTensors = Record<string, Float32Array>;
 
@@ -222,6 +229,41 @@ function convNaive(node: ConvNode, x: Float32Array, id: Dims, od: Dims, w: Float
   return out;
 }
 
+/**
+ * Max pool over the window clipped to the input: WebAssembly SIMD (f32x4.pmax, src/util/wasm-maxpool.ts) when the
+ * channels are a multiple of 4, else written straight into the output row. Float32 compares are exact: the same
+ * values as `pool`'s float64 running max (the plain path's), several times faster.
+ */
+function maxPool(node: GraphNode & { op: 'maxpool' }, x: Float32Array, id: Dims, od: Dims): Float32Array {
+  const simd = wasmMaxPool()?.f32(x, { h: id.h, w: id.w, c: id.c, oh: od.h, ow: od.w, kernel: node.kernel, stride: node.stride, padTop: node.pad.top, padLeft: node.pad.left });
+  if (simd) return simd;
+  const [kh, kw] = node.kernel;
+  const [sh, sw] = node.stride;
+  const c = id.c;
+  const out = new Float32Array(od.h * od.w * c).fill(-Infinity);
+  for (let oy = 0; oy < od.h; oy++) {
+    const y0 = oy * sh - node.pad.top;
+    const ys = Math.max(0, y0);
+    const ye = Math.min(y0 + kh, id.h);
+    for (let ox = 0; ox < od.w; ox++) {
+      const x0 = ox * sw - node.pad.left;
+      const xs = Math.max(0, x0);
+      const xe = Math.min(x0 + kw, id.w);
+      const ob = (oy * od.w + ox) * c;
+      for (let y = ys; y < ye; y++) {
+        for (let xx = xs; xx < xe; xx++) {
+          const b = (y * id.w + xx) * c;
+          for (let ch = 0; ch < c; ch++) {
+            const v = x[b + ch];
+            if (v > out[ob + ch]) out[ob + ch] = v;
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
 function pool(node: GraphNode & { op: 'maxpool' | 'avgpool' }, x: Float32Array, id: Dims, od: Dims): Float32Array {
   const [kh, kw] = node.kernel;
   const [sh, sw] = node.stride;
@@ -255,7 +297,18 @@ function pool(node: GraphNode & { op: 'maxpool' | 'avgpool' }, x: Float32Array, 
   return out;
 }
 
-function run(model: FloatModel, input: Float32Array, naive: boolean): FloatTensors {
+/** Copies `src` (pixels x c) into channels [off, off + c) of `out` (pixels x outC). */
+function concatInto(out: Float32Array, pixels: number, outC: number, off: number, src: Float32Array, c: number): void {
+  for (let p = 0; p < pixels; p++) {
+    const o = p * outC + off;
+    const i = p * c;
+    for (let ch = 0; ch < c; ch++) out[o + ch] = src[i + ch];
+  }
+}
+
+type ConvEngine = 'fast' | 'blocked' | 'naive';
+
+function run(model: FloatModel, input: Float32Array, engine: ConvEngine): FloatTensors {
   const g = model.graph;
   const t: FloatTensors = { [g.input.name]: input };
   for (const node of g.nodes) {
@@ -266,10 +319,12 @@ function run(model: FloatModel, input: Float32Array, naive: boolean): FloatTenso
       case 'conv': {
         const p = model.weights[node.name];
         if (!p) throw new Error(`no weights for ${node.name}`);
-        t[node.output] = naive ? convNaive(node, x, id, od, p.weights, p.bias) : conv(node, x, id, od, p);
+        t[node.output] = engine === 'fast' ? convF32(convArgs(node, x, id, od), p) : engine === 'naive' ? convNaive(node, x, id, od, p.weights, p.bias) : conv(node, x, id, od, p);
         break;
       }
       case 'maxpool':
+        t[node.output] = engine === 'naive' ? pool(node, x, id, od) : maxPool(node, x, id, od);
+        break;
       case 'avgpool':
         t[node.output] = pool(node, x, id, od);
         break;
@@ -278,8 +333,7 @@ function run(model: FloatModel, input: Float32Array, naive: boolean): FloatTenso
         let off = 0;
         for (const name of node.inputs) {
           const c = g.tensors[name].c;
-          const src = t[name];
-          for (let p = 0; p < od.h * od.w; p++) out.set(src.subarray(p * c, p * c + c), p * od.c + off);
+          concatInto(out, od.h * od.w, od.c, off, t[name], c);
           off += c;
         }
         t[node.output] = out;
@@ -310,12 +364,20 @@ function run(model: FloatModel, input: Float32Array, naive: boolean): FloatTenso
   return t;
 }
 
-/** Runs the model on one HWC input; returns every tensor (the input included). */
+/** SQZFW_ENGINE=reference (the bench's whole-process baseline, debugging): the float64 kernel, as before issue 16. */
+const DEFAULT_ENGINE: ConvEngine = process.env.SQZFW_ENGINE === 'reference' ? 'blocked' : 'fast';
+
+/** Runs the model on one HWC input with the fast engine; returns every tensor (the input included). */
 export function runFloat(model: FloatModel, input: Float32Array): FloatTensors {
-  return run(model, input, false);
+  return run(model, input, DEFAULT_ENGINE);
 }
 
 /** The same with the plain loops: slow; the reference the optimized kernels are tested and benchmarked against. */
 export function runFloatNaive(model: FloatModel, input: Float32Array): FloatTensors {
-  return run(model, input, true);
+  return run(model, input, 'naive');
+}
+
+/** The same with the blocked float64 kernel (bit-identical to the plain loops): the previous default, for the bench. */
+export function runFloatBlocked(model: FloatModel, input: Float32Array): FloatTensors {
+  return run(model, input, 'blocked');
 }

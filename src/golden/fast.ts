@@ -12,6 +12,7 @@
  */
 import { requantize, type ConvArgs, type PoolArgs } from './kernels.js';
 import { wasmGemm } from './wasm-gemm.js';
+import { wasmMaxPool } from '../util/wasm-maxpool.js';
 
 interface PackedFilter {
   outC: number;
@@ -242,8 +243,15 @@ function convWasm(a: ConvArgs, K: number, O: number, P: number): Int8Array | nul
   const shiftAt = multAt + O * 4;
   const accAt = shiftAt + O * 4;
   const outAt = accAt + pixels * rows * 4;
-  const buf = core.reserve(outAt + P * O);
-  gatherAll(a, new Int16Array(buf, 0, P * kp), kp);
+  const id = a.inDims;
+  // Channels in steps of 8: the WebAssembly im2col reads the input from memory after the output.
+  const simdGather = id.c % 8 === 0;
+  const inAt = (outAt + P * O + 15) & ~15;
+  const buf = core.reserve(simdGather ? inAt + id.h * id.w * id.c : outAt + P * O);
+  if (simdGather) {
+    new Int8Array(buf, inAt, id.h * id.w * id.c).set(a.input.subarray(0, id.h * id.w * id.c));
+    core.im2col(inAt, 0, id.h, id.w, id.c, a.outDims.h, a.outDims.w, a.kernel[0], a.kernel[1], a.stride[0], a.stride[1], a.padTop, a.padLeft, a.inputOffset);
+  } else gatherAll(a, new Int16Array(buf, 0, P * kp), kp);
   new Int16Array(buf, P * rowBytes, (pixels - P) * kp).fill(0);
   new Int16Array(buf, wAt, rows * kp).set(wasmFilter(a.filter, O, K));
   const bias = new Int32Array(buf, bAt, rows).fill(0);
@@ -293,11 +301,14 @@ function convJs(a: ConvArgs, K: number, O: number, P: number): Int8Array {
 }
 
 /**
- * arm_max_pool_s8, bit for bit as the reference maxPoolS8: per output pixel the running max of each channel over
+ * arm_max_pool_s8, bit for bit as the reference maxPoolS8: WebAssembly SIMD (i8x16.max_s, src/util/wasm-maxpool.ts)
+ * when the channels are a multiple of 16; else per output pixel the running max of each channel over
  * the window clipped to the input, kept in an int32 row (cheaper than int8 read-modify-write), then clamped.
  */
 export function maxPoolS8Fast(a: PoolArgs): Int8Array {
   const { inDims: id, outDims: od, kernel: [kh, kw], stride: [sh, sw], input, actMin, actMax } = a;
+  const simd = wasmMaxPool()?.s8(input, { h: id.h, w: id.w, c: id.c, oh: od.h, ow: od.w, kernel: a.kernel, stride: a.stride, padTop: a.padTop, padLeft: a.padLeft }, actMin, actMax);
+  if (simd) return simd;
   const c = id.c;
   const out = new Int8Array(od.h * od.w * c);
   const m = new Int32Array(c);

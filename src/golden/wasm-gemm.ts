@@ -8,46 +8,9 @@
  * Per step 2 output channels x 4 pixels: 6 loads feed 8 dot products (64 multiply-adds).
  */
 
-// ---- a minimal WebAssembly binary writer ----
-const uleb = (n: number): number[] => {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n) b |= 0x80;
-    out.push(b);
-  } while (n);
-  return out;
-};
-const sleb = (n: number): number[] => {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) return [...out, b];
-    out.push(b | 0x80);
-  }
-};
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-const name = (s: string): number[] => vec([...s].map((c) => [c.charCodeAt(0)]));
+import { im2colBody } from '../util/wasm-im2col.js';
+import { ADD, BLOCK, END, GE_S, LOOP, MUL, br, brIf, get, i32c, instantiate, load32, moduleBytes, set, sleb, store32, v128load } from '../util/wasm.js';
 
-const I32 = 0x7f;
-const V128 = 0x7b;
-const get = (i: number): number[] => [0x20, ...uleb(i)];
-const set = (i: number): number[] => [0x21, ...uleb(i)];
-const i32c = (n: number): number[] => [0x41, ...sleb(n)];
-const ADD = [0x6a];
-const MUL = [0x6c];
-const GE_S = [0x4e];
-const BLOCK = [0x02, 0x40];
-const LOOP = [0x03, 0x40];
-const END = [0x0b];
-const br = (d: number): number[] => [0x0c, ...uleb(d)];
-const brIf = (d: number): number[] => [0x0d, ...uleb(d)];
-const load32 = [0x28, 2, 0];
-const store32 = (offset: number): number[] => [0x36, 2, ...uleb(offset)];
-const v128load = (offset: number): number[] => [0xfd, 0x00, 4, ...uleb(offset)];
 const DOT = [0xfd, 0xba, 0x01]; // i32x4.dot_i16x8_s
 const ADD4 = [0xfd, 0xae, 0x01]; // i32x4.add
 const SPLAT = [0xfd, 0x11]; // i32x4.splat
@@ -151,19 +114,7 @@ function requantBody(): number[] {
   c.push(...get(CH), ...i32c(1), ...ADD, ...set(CH), ...br(0), ...END, ...END);
   c.push(...get(ACCP), ...get(STRIDE), ...i32c(4), ...MUL, ...ADD, ...set(ACCP));
   c.push(...get(NP), ...i32c(1), ...SUB, ...set(NP), ...br(0), ...END, ...END);
-  return [...vec([[...uleb(8), I32]]), ...c, ...END];
-}
-
-function moduleBytes(): Uint8Array<ArrayBuffer> {
-  const type = section(1, vec([[0x60, ...vec(Array(7).fill([I32])), ...vec([])], [0x60, ...vec(Array(10).fill([I32])), ...vec([])]]));
-  const func = section(3, vec([[0], [1]]));
-  const memory = section(5, vec([[0x00, ...uleb(1)]]));
-  const exports = section(7, vec([[...name('gemm'), 0x00, 0], [...name('requant'), 0x00, 1], [...name('mem'), 0x02, 0]]));
-  const locals = vec([[...uleb(NUM_I32), I32], [...uleb(11), V128]]);
-  const body = [...locals, ...gemmBody(), ...END];
-  const body2 = requantBody();
-  const code = section(10, vec([[...uleb(body.length), ...body], [...uleb(body2.length), ...body2]]));
-  return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...type, ...func, ...memory, ...exports, ...code]);
+  return c;
 }
 
 export interface WasmGemm {
@@ -171,6 +122,7 @@ export interface WasmGemm {
   reserve(bytes: number): ArrayBuffer;
   gemm(patch: number, w: number, bias: number, acc: number, rowBytes: number, outC: number, pixels: number): void;
   requant(acc: number, stride: number, pixels: number, outC: number, mult: number, shift: number, outOffset: number, actMin: number, actMax: number, out: number): void;
+  im2col(input: number, out: number, h: number, w: number, c: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number, padTop: number, padLeft: number, inputOffset: number): void;
 }
 
 let instance: WasmGemm | null | undefined;
@@ -179,20 +131,14 @@ let instance: WasmGemm | null | undefined;
 export function wasmGemm(): WasmGemm | null {
   if (instance !== undefined) return instance;
   try {
-    const mod = new WebAssembly.Module(moduleBytes());
-    const inst = new WebAssembly.Instance(mod, {});
-    const mem = inst.exports.mem as WebAssembly.Memory;
-    const gemm = inst.exports.gemm as WasmGemm['gemm'];
-    const requant = inst.exports.requant as WasmGemm['requant'];
-    instance = {
-      requant,
-      reserve(bytes) {
-        const need = Math.ceil((bytes - mem.buffer.byteLength) / 65536);
-        if (need > 0) mem.grow(need);
-        return mem.buffer;
-      },
-      gemm,
-    };
+    const m = instantiate<Pick<WasmGemm, 'gemm' | 'requant' | 'im2col'>>(
+      moduleBytes([
+        { name: 'gemm', params: 7, i32Locals: NUM_I32, v128Locals: 11, body: gemmBody() },
+        { name: 'requant', params: 10, i32Locals: 8, v128Locals: 0, body: requantBody() },
+        { name: 'im2col', params: 14, i32Locals: 9, v128Locals: 2, body: im2colBody('s8') },
+      ]),
+    );
+    instance = { reserve: m.reserve, gemm: m.exports.gemm, requant: m.exports.requant, im2col: m.exports.im2col };
   } catch (e) {
     if (process.env.SQZFW_DEBUG) console.error(e);
     instance = null;

@@ -84,6 +84,8 @@ function float16(h: number): number {
   return s * (1 + f / 1024) * 2 ** (e - 15);
 }
 
+const LITTLE_ENDIAN = new Uint8Array(new Float32Array([1]).buffer)[3] === 0x3f;
+
 /** Float contents of a tensor (FLOAT, DOUBLE or FLOAT16), checked against its dims and for finiteness. */
 function floats(ctx: Ctx, t: OnnxTensor, where: string): Float32Array {
   const n = checkDims(ctx, t, where);
@@ -100,7 +102,9 @@ function floats(ctx: Ctx, t: OnnxTensor, where: string): Float32Array {
   if (raw.length > 0 ? raw.length !== n * width : listed !== n) mismatch(raw.length > 0 ? raw.length / width : listed);
   const out = new Float32Array(n);
   if (raw.length > 0) {
-    if (width === 4) for (let i = 0; i < n; i++) out[i] = dv.getFloat32(i * 4, true);
+    // Little-endian hosts (x86, Arm): one byte copy instead of n DataView reads (most of a cold import's time).
+    if (width === 4 && LITTLE_ENDIAN) new Uint8Array(out.buffer).set(raw.subarray(0, n * 4));
+    else if (width === 4) for (let i = 0; i < n; i++) out[i] = dv.getFloat32(i * 4, true);
     else if (width === 8) for (let i = 0; i < n; i++) out[i] = dv.getFloat64(i * 8, true);
     else for (let i = 0; i < n; i++) out[i] = float16(dv.getUint16(i * 2, true));
   } else if (t.dataType === DataType.FLOAT) out.set(t.floatData);
@@ -108,6 +112,18 @@ function floats(ctx: Ctx, t: OnnxTensor, where: string): Float32Array {
   else for (let i = 0; i < n; i++) out[i] = float16(t.int32Data[i] & 0xffff);
   for (let i = 0; i < n; i++) if (!Number.isFinite(out[i])) ctx.fail(`${where}: tensor "${t.name}" holds a non-finite value (${out[i]}) at index ${i}`, 'the weights are damaged');
   return out;
+}
+
+/**
+ * OIHW -> OHWI. A small function of its own: inside the importer's big switch this loop ran unoptimized for most of
+ * a cold import (~0.5 s of the real v1.0's 1.25 M weights; a few ms once optimized).
+ */
+function oihwToOhwi(W: Float32Array, co: number, ci: number, kh: number, kw: number): Float32Array {
+  const ohwi = new Float32Array(W.length);
+  for (let o = 0; o < co; o++)
+    for (let c = 0; c < ci; c++)
+      for (let y = 0; y < kh; y++) for (let xx = 0; xx < kw; xx++) ohwi[((o * kh + y) * kw + xx) * ci + c] = W[((o * ci + c) * kh + y) * kw + xx];
+  return ohwi;
 }
 
 /** Integer contents (INT64 or INT32) of a small tensor, e.g. a Reshape shape. */
@@ -498,11 +514,7 @@ export function onnxToFloatModel(m: OnnxModel, opts: ImportOptions = {}, what = 
           if (bt.dims.length !== 1 || bt.dims[0] !== co) ctx.fail(`${where}: bias "${bt.name}" has shape ${fmtShape(bt.dims)}; expected [${co}]`, 'the file is inconsistent');
           B = floats(ctx, bt, where);
         }
-        // OIHW -> OHWI.
-        const ohwi = new Float32Array(W.length);
-        for (let o = 0; o < co; o++)
-          for (let c = 0; c < ci; c++)
-            for (let y = 0; y < kh; y++) for (let xx = 0; xx < kw; xx++) ohwi[((o * kh + y) * kw + xx) * ci + c] = W[((o * ci + c) * kh + y) * kw + xx];
+        const ohwi = oihwToOhwi(W, co, ci, kh, kw);
         const nm = nodeName();
         const oh = windowOut(x.dims.h, kh, win.stride[0], win.pad.top, win.pad.bottom, false);
         const ow = windowOut(x.dims.w, kw, win.stride[1], win.pad.left, win.pad.right, false);

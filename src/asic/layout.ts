@@ -410,7 +410,7 @@ export function shortfallError(model: string, profile: AsicProfile, precision: P
   return new UserError(
     `ASIC profile ${profile.name} is too small for ${model} at ${precision}: ${parts.join('; ')}`,
     precision === 'int8'
-      ? 'add depth or banks to those memories, try --precision int4, or pick a larger profile'
+      ? 'add depth or banks to those memories, try --precision int4 or --codebook-bits K --sparse (linear weight memories), or pick a larger profile'
       : 'add depth or banks to those memories, or pick a larger profile',
     EXIT.doesNotFit,
   );

@@ -67,7 +67,7 @@ export function loadAsicModel(req: ModelRequest, opts: AsicCommandOptions = {}):
   if (m) return m;
   throw new UserError(
     `unknown model "${req.model}"`,
-    `use a SqueezeNet variant (${VARIANTS.join(', ')}) or an int8 .tflite file; ONNX models are accepted once the importer is wired into sqzfw asic`,
+    `use a SqueezeNet variant (${VARIANTS.join(', ')})${opts.loadModel ? ' or a model file' : ''}; sqzfw asic takes ONNX and .tflite files with generate\'s model options (registerAsicCommand with addModelOptions + prepare)`,
   );
 }
 

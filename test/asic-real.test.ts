@@ -4,7 +4,7 @@
  * streams, Icarus Verilog decoding every layer's weights in the testbench, and the map decoding to exactly the
  * int8 weights of the model generate would build from the same options, clustered.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -29,19 +29,27 @@ const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const work = mkdtempSync(join(tmpdir(), 'sqzfw-asic-real-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-function sqzfw(args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', tsx, join(root, 'src', 'main.ts'), ...args], { cwd: work, encoding: 'utf8', timeout: 900_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
+/** The CLI in a child process, asynchronously: a minutes-long spawnSync would starve vitest's worker RPC. */
+function sqzfw(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((done, fail) => {
+    const c = spawn(process.execPath, ['--import', tsx, join(root, 'src', 'main.ts'), ...args], { cwd: work, timeout: 900_000 });
+    let out = '';
+    let err = '';
+    c.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    c.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    c.on('error', fail);
+    c.on('close', (code) => done({ code, out, err }));
+  });
 }
 
 describe.skipIf(!have)('sqzfw asic on the real SqueezeNet v1.0 (../shared)', () => {
-  it('--model file.onnx --ranges F --codebook-bits 6 --sparse --simulate: 26 layers decoded bit-exact in Icarus; 6-bit weights at the seed\'s 0.47 MB', () => {
+  it('--model file.onnx --ranges F --codebook-bits 6 --sparse --simulate: 26 layers decoded bit-exact in Icarus; 6-bit weights at the seed\'s 0.47 MB', async () => {
     const out = join(work, 'k6');
     const ranges = join(work, 'ranges.json');
     // Calibration in a child process (the float passes would block this worker's event loop for minutes).
-    const c = sqzfw(['calibrate', '--model', ONNX, '--images', DEV, '--calib-count', '2', '--out', ranges]);
+    const c = await sqzfw(['calibrate', '--model', ONNX, '--images', DEV, '--calib-count', '2', '--out', ranges]);
     expect(c.code, c.err).toBe(0);
-    const r = sqzfw(['asic', '--profile', 'asic-compressed', '--model', ONNX, '--ranges', ranges, '--codebook-bits', '6', '--sparse', '--out', out, '--simulate']);
+    const r = await sqzfw(['asic', '--profile', 'asic-compressed', '--model', ONNX, '--ranges', ranges, '--codebook-bits', '6', '--sparse', '--out', out, '--simulate']);
     expect(r.code, `${r.out}\n${r.err}`).toBe(0);
     expect(r.out).toMatch(/iverilog: 26 layer checksums match; 26 layers decoded bit-exact with the int8 weights/);
     const map = memoryMapSchema.parse(JSON.parse(readFileSync(join(out, 'memory_map.json'), 'utf8')));
@@ -68,14 +76,14 @@ describe.skipIf(!have)('sqzfw asic on the real SqueezeNet v1.0 (../shared)', () 
     expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('SqueezeNet + Deep Compression, 6-bit (seed) | 0.47 MB');
   }, 900_000);
 
-  it('usage errors: a bad --codebook-bits, --accuracy without compression, codebooks in a spread profile', () => {
-    let r = sqzfw(['asic', '--profile', 'asic-compressed', '--model', 'v1.1', '--codebook-bits', '9']);
+  it('usage errors: a bad --codebook-bits, --accuracy without compression, codebooks in a spread profile', async () => {
+    let r = await sqzfw(['asic', '--profile', 'asic-compressed', '--model', 'v1.1', '--codebook-bits', '9']);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/--codebook-bits must be an integer from 4 to 8/);
-    r = sqzfw(['asic', '--profile', 'asic-compressed', '--model', ONNX, '--accuracy', DEV]);
+    r = await sqzfw(['asic', '--profile', 'asic-compressed', '--model', ONNX, '--accuracy', DEV]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/^error: --accuracy measures the cost of compressed weights/m);
-    r = sqzfw(['asic', '--profile', 'asic-4x32', '--model', 'v1.1', '--input-size', '32', '--classes', '10', '--codebook-bits', '6', '--out', join(work, 'spread')]);
+    r = await sqzfw(['asic', '--profile', 'asic-4x32', '--model', 'v1.1', '--input-size', '32', '--classes', '10', '--codebook-bits', '6', '--out', join(work, 'spread')]);
     expect(r.code).toBe(3);
     expect(r.err).toMatch(/^error: codebook and sparse weights need a linear weights memory: wrom of ASIC profile asic-4x32 is spread/m);
     expect(r.err).toMatch(/^hint: /m);

@@ -4,6 +4,12 @@
  * the int8 weights of the model the golden model and the firmware run.
  */
 import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeFilesAtomic } from '../src/asic/write.js';
+import { required } from './helpers/require.js';
 import { compressModel, decodeWeights, encodeWeights, kmeans1d, layerCodebook, pruneWeights } from '../src/asic/compress.js';
 import { computeAsicMap, storedModel } from '../src/asic/layout.js';
 import { renderAsicFiles } from '../src/asic/render.js';
@@ -260,6 +266,46 @@ describe('compressed ASIC maps', () => {
     expect((e1 as UserError).message).toMatch(/linear weights memory: wrom of ASIC profile asic-4x32 is spread/);
     expect(() => computeAsicMap(model, loadProfile('asic-compressed'), { precision: 'int4', compress: { codebookBits: 6 } })).toThrow(/apply to int8 weights/);
     expect(() => computeAsicMap(model, loadProfile('asic-compressed'), { precision: 'int8', compress: { codebookBits: 9 } })).toThrow(/--codebook-bits 9/);
+  });
+
+  it('the C header\'s decoder tables compile warning-free and agree with the map', () => {
+    const cc = spawnSync('cc', ['--version']);
+    if (!required('cc (host C compiler)', !cc.error)) return; // no C compiler on this developer machine
+    const map = computeAsicMap(model, loadProfile('asic-compressed'), { precision: 'int8', compress: { codebookBits: 5, sparse: true, prune: 0.3 } });
+    const dir = mkdtempSync(join(tmpdir(), 'sqzfw-asic-cdec-'));
+    try {
+      writeFilesAtomic(join(dir, 'out'), renderAsicFiles(map));
+      writeFileSync(
+        join(dir, 'main.c'),
+        [
+          '#define SQZ_ASIC_MAP_TABLES',
+          '#include "sqzfw_asic_map.h"',
+          '#include <stdio.h>',
+          '_Static_assert(SQZ_ASIC_CODEBOOK_BITS == 5 && SQZ_ASIC_SPARSE == 1, "flags");',
+          '_Static_assert(SQZ_ASIC_L_CONV1_WEIGHTS_CODEBOOK_ENTRIES == 32, "entries");',
+          'int main(void) {',
+          '  for (unsigned i = 0; i < SQZ_ASIC_NUM_LAYERS; i++) {',
+          '    const sqz_asic_decoder_t *d = &sqz_asic_decoders[i];',
+          '    long sum = 0;',
+          '    for (unsigned j = 0; j < d->codebook_entries; j++) sum += d->codebook[j];',
+          '    printf("%u %u %u %u %u %08x %ld\\n", d->run_bits, d->value_bits, (unsigned)d->codebook_entries, (unsigned)d->entries, (unsigned)d->elements, (unsigned)d->decoded_fnv, sum);',
+          '  }',
+          '  return 0;',
+          '}',
+          '',
+        ].join('\n'),
+      );
+      const c = spawnSync('cc', ['-std=c11', '-Wall', '-Wextra', '-Werror', '-I', 'out', '-o', 'main', 'main.c'], { cwd: dir, encoding: 'utf8' });
+      expect(c.status, c.stderr).toBe(0);
+      const r = spawnSync(join(dir, 'main'), { encoding: 'utf8' });
+      const want = map.layers.map((l) => {
+        const d = map.sections[l.sections.weights]!.decoder!;
+        return `${d.runBits} ${d.valueBits} ${d.codebookEntries} ${d.entries} ${d.elements} ${d.decodedChecksum.toString(16).padStart(8, '0')} ${d.codebook.reduce((a, v) => a + v, 0)}\n`;
+      });
+      expect(r.stdout).toBe(want.join(''));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('compressed maps are deterministic', () => {

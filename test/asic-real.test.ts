@@ -42,13 +42,22 @@ function sqzfw(args: string[]): Promise<{ code: number | null; out: string; err:
   });
 }
 
+/** A calibration of 2 dev images, made once, in a child process (float passes would block this worker for minutes). */
+let ranges: Promise<string> | undefined;
+function rangesFile(): Promise<string> {
+  ranges ??= (async () => {
+    const file = join(work, 'ranges.json');
+    const c = await sqzfw(['calibrate', '--model', ONNX, '--images', DEV, '--calib-count', '2', '--out', file]);
+    expect(c.code, c.err).toBe(0);
+    return file;
+  })();
+  return ranges;
+}
+
 describe.skipIf(!have)('sqzfw asic on the real SqueezeNet v1.0 (../shared)', () => {
   it('--model file.onnx --ranges F --codebook-bits 6 --sparse --simulate: 26 layers decoded bit-exact in Icarus; 6-bit weights at the seed\'s 0.47 MB', async () => {
     const out = join(work, 'k6');
-    const ranges = join(work, 'ranges.json');
-    // Calibration in a child process (the float passes would block this worker's event loop for minutes).
-    const c = await sqzfw(['calibrate', '--model', ONNX, '--images', DEV, '--calib-count', '2', '--out', ranges]);
-    expect(c.code, c.err).toBe(0);
+    const ranges = await rangesFile();
     const r = await sqzfw(['asic', '--profile', 'asic-compressed', '--model', ONNX, '--ranges', ranges, '--codebook-bits', '6', '--sparse', '--out', out, '--simulate']);
     expect(r.code, `${r.out}\n${r.err}`).toBe(0);
     expect(r.out).toMatch(/iverilog: 26 layer checksums match; 26 layers decoded bit-exact with the int8 weights/);
@@ -74,6 +83,24 @@ describe.skipIf(!have)('sqzfw asic on the real SqueezeNet v1.0 (../shared)', () 
     expect(weightsBytes).toBeLessThan(seed6 * 1.02);
     expect(weightsBytes).toBeLessThan(map.compression!.denseInt8Bits / 8 / 2.5);
     expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('SqueezeNet + Deep Compression, 6-bit (seed) | 0.47 MB');
+  }, 900_000);
+
+  it('--accuracy DIR: float, int8 and the compressed model scored on the same held-out folds', async () => {
+    const r = await sqzfw(['asic', '--profile', 'asic-compressed', '--model', ONNX, '--ranges', await rangesFile(), '--codebook-bits', '4', '--sparse', '--no-arena', '--out', join(work, 'acc'), '--accuracy', DEV, '--accuracy-limit', '2']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/^accuracy on 2 images \(2-fold held out/m);
+    const row = (name: string): number[] => {
+      const m = new RegExp(`^  ${name.replace(/[=,]/g, (c) => `\\${c}`)} +top-1 +([\\d.]+)% +top-5 +([\\d.]+)% +top-1 flips vs float +(\\d+), vs int8 +(\\d+)$`, 'm').exec(r.out);
+      expect(m, `${name} in\n${r.out}`).not.toBeNull();
+      return m!.slice(1).map(Number);
+    };
+    const f = row('float');
+    const q = row('int8');
+    const c = row('codebook k=4, sparse');
+    expect(f[2]).toBe(0); // float against itself
+    expect(q[3]).toBe(0); // int8 against itself
+    for (const x of [f, q, c]) for (const pct of x.slice(0, 2)) expect([0, 50, 100]).toContain(pct);
+    expect(c[3]).toBeLessThanOrEqual(2);
   }, 900_000);
 
   it('usage errors: a bad --codebook-bits, --accuracy without compression, codebooks in a spread profile', async () => {

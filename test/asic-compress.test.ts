@@ -156,10 +156,12 @@ describe('codebooks, pruning and zero-run streams', () => {
       expect(enc.stream.length).toBe(d.payloadOffset + Math.ceil(d.payloadBits / 8));
       if (!sparse) expect(d.entries).toBe(n);
       else {
-        expect(d.runBits).toBeGreaterThanOrEqual(1);
         expect(d.runBits).toBeLessThanOrEqual(8);
-        // never longer than the dense stream plus the run fields of one entry per weight
-        expect(d.entries).toBeLessThanOrEqual(n);
+        // the shortest of R = 0..8: never longer than the dense stream, and R = 0 is exactly the dense stream
+        const dense = encodeWeights(want, { codebook: cb, int4 });
+        expect(d.payloadBits).toBeLessThanOrEqual(dense.decoder.payloadBits);
+        if (d.runBits === 0) expect(enc.stream).toEqual(dense.stream);
+        else expect(d.entries).toBeLessThan(n);
       }
       if (cb) expect(enc.stream.subarray(0, d.codebookEntries)).toEqual(Uint8Array.from(cb.codebook, (v) => v & 0xff));
     }

@@ -15,7 +15,8 @@
  * emits `run` zeros, then the value (a k-bit codebook index, or an int8 when there is no codebook), so every entry
  * yields run + 1 weights. A run longer than 2^R - 1 is cut by an entry whose value is a zero (codebook: index 0
  * is reserved for 0 and the other 2^k - 1 entries are clustered over the non-zero weights). The decoder stops after
- * the layer's element count. R is chosen per layer (1..8) for the shortest stream.
+ * the layer's element count. R is chosen per layer (0..8) for the shortest stream; R = 0 is the dense stream, kept
+ * for a layer with too few zeros for runs to pay.
  *
  * Every weights stream, coded or not, is one form for the decoder: [codebook: 2^k int8 bytes]
  * [entries packed LSB first: entry i at bits i * (R + V) .. of the little-endian bit stream]. Plain int8 is
@@ -238,8 +239,9 @@ export function encodeWeights(weights: Int8Array, o: { codebook?: { codebook: nu
   let entries: [number, number][];
   if (o.sparse) {
     let best: { r: number; e: [number, number][] } | null = null;
-    for (let r = 1; r <= RUN_BITS_MAX; r++) {
-      const e = runEntries(symbols, 0, r);
+    for (let r = 0; r <= RUN_BITS_MAX; r++) {
+      // r = 0: dense (every weight an entry), kept when a layer has too few zeros for runs to pay
+      const e = r === 0 ? Array.from(symbols, (v) => [0, v] as [number, number]) : runEntries(symbols, 0, r);
       if (!best || e.length * (r + valueBits) < best.e.length * (best.r + valueBits)) best = { r, e };
     }
     runBits = best!.r;

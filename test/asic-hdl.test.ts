@@ -193,6 +193,7 @@ describe.skipIf(!hasSim)('compressed weights through the testbench decoder in Ic
       lines[at] = (parseInt(lines[at]!, 16) ^ 0x10).toString(16).padStart(8, '0');
       writeFileSync(f, lines.join('\n'));
     });
+    expect(map.sections[map.layers[2]!.sections.weights]!.decoder!.runBits).toBeGreaterThan(0);
     expect(r.passed).toBe(false);
     expect(r.stdout).toMatch(/MISMATCH layer 2 fire2\/expand3x3/);
     expect(r.decoded[2]!.checksum).not.toBe(map.sections[map.layers[2]!.sections.weights]!.decoder!.decodedChecksum);

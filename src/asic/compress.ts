@@ -1,5 +1,5 @@
 /**
- * Compressed on-die weight storage (issue 13): per-layer codebooks (Deep Compression's weight sharing) and
+ * Compressed on-die weight storage: per-layer codebooks (Deep Compression's weight sharing) and
  * zero-run sparse encoding of pruned weights. Pure: no I/O.
  *
  * Codebook (k = 4..8): the layer's int8 weights (per-channel scales unchanged) take only 2^k distinct int8 values,

@@ -110,7 +110,7 @@ describe.skipIf(!have)('sqzfw asic on the real SqueezeNet v1.0 (../shared)', () 
     r = await sqzfw(['asic', '--profile', 'asic-compressed', '--model', ONNX, '--accuracy', DEV]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/^error: --accuracy measures the cost of compressed weights/m);
-    r = await sqzfw(['asic', '--profile', 'asic-4x32', '--model', 'v1.1', '--input-size', '32', '--classes', '10', '--codebook-bits', '6', '--out', join(work, 'spread')]);
+    r = await sqzfw(['asic', '--profile', 'asic-4x32', '--variant', 'v1.1', '--input-size', '32', '--classes', '10', '--codebook-bits', '6', '--out', join(work, 'spread')]);
     expect(r.code).toBe(3);
     expect(r.err).toMatch(/^error: codebook and sparse weights need a linear weights memory: wrom of ASIC profile asic-4x32 is spread/m);
     expect(r.err).toMatch(/^hint: /m);

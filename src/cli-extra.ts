@@ -1,15 +1,12 @@
-/** Commands owned by other stages (ASIC map, evaluation), registered on the main program. */
+/** Commands owned by other stages (evaluation, boards, validation), registered on the main program; `asic` is registered in cli.ts with generate's model options. */
 import type { Command } from 'commander';
-import { registerAsicCommand } from './asic/cli.js';
 import { registerEvalCommand, registerFetchModelCommand } from './eval/cli.js';
 import { registerBoardCommands } from './flash/cli.js';
-import { isTflitePath, loadTflite } from './tflite/index.js';
 import { registerValidateCommand } from './validate/cli.js';
 
 export function registerExtraCommands(program: Command): void {
   registerEvalCommand(program);
   registerFetchModelCommand(program);
-  registerAsicCommand(program, { loadModel: (req) => (isTflitePath(req.model) ? loadTflite(req.model).model : null) });
   registerBoardCommands(program);
   registerValidateCommand(program);
 }

@@ -33,6 +33,7 @@ import { prepareImageModel } from './eval/prepare.js';
 import { APP_NAMES, APPS, DEFAULT_APP, type AppName } from './emit/apps.js';
 import { stderrProgress } from './eval/progress.js';
 import { registerExportCommand } from './tflite/cli.js';
+import { registerAsicCommand } from './asic/cli.js';
 import { isTflitePath, loadTflite, prepareTfliteImage } from './tflite/index.js';
 
 const int = (name: string, min: number, max: number) => (v: string): number => {
@@ -332,6 +333,7 @@ export function buildProgram(): Command {
     });
 
   registerExportCommand(program, { addOptions: addFirmwareModelOptions, prepare });
+  registerAsicCommand(program, { addModelOptions: addFirmwareModelOptions, prepare });
   registerExtraCommands(program);
   return program;
 }

@@ -24,6 +24,7 @@ import {
   type ParamKind,
 } from './profile.js';
 import { packInt4, quantizeInt4 } from './int4.js';
+import { compressModel, encodeWeights, isCompressed, type CompressOptions, type EncodedWeights, type LayerCompression } from './compress.js';
 import { fnv1a, FNV_OFFSET, FNV_PRIME } from './checksum.js';
 import { generatorStamp } from './version.js';
 import {
@@ -32,11 +33,13 @@ import {
   type ArenaRegion,
   type AsicMap,
   type BankUse,
+  type MapCompression,
   type MapLayer,
   type MapMemory,
   type MapPiece,
   type MapSection,
   type Precision,
+  type SectionDecoder,
 } from './types.js';
 
 export interface AsicOptions {
@@ -46,6 +49,8 @@ export interface AsicOptions {
   plan?: MemoryPlan | null;
   /** Name written into the map; default: model.name. */
   modelName?: string;
+  /** Codebooks, pruning, zero-run sparse weights (compress.ts); absent: plain int8 / int4 arrays. */
+  compress?: CompressOptions;
 }
 
 const alignUp = (v: number, a: number): number => Math.ceil(v / a) * a;
@@ -57,6 +62,31 @@ export const paramLayers = (model: QModel): QConv[] => model.layers.filter((l): 
 /** Model used for the given precision (int4: weights requantized, see int4.ts). */
 export const modelForPrecision = (model: QModel, precision: Precision): QModel =>
   precision === 'int4' ? quantizeInt4(model) : model;
+
+/**
+ * The model whose weights the map stores (decoded): int4-requantized for int4, pruned and clustered when
+ * compressed. This is the model the golden model and the firmware must run to agree with the map.
+ */
+export function storedModel(model: QModel, precision: Precision, compress?: CompressOptions): { model: QModel; layers: Map<string, LayerCompression> | null } {
+  const q = modelForPrecision(model, precision);
+  if (!isCompressed(compress)) return { model: q, layers: null };
+  if (precision === 'int4')
+    throw new UserError('codebooks, pruning and sparse storage apply to int8 weights, not --precision int4', 'drop --precision int4 (a 4-bit codebook is --codebook-bits 4)', EXIT.usage);
+  const c = compressModel(q, compress!);
+  return { model: c.model, layers: c.layers };
+}
+
+const plainDecoder = (weights: Int8Array, bits: number): SectionDecoder => ({
+  runBits: 0,
+  valueBits: bits,
+  codebookEntries: 0,
+  codebook: [],
+  entries: weights.length,
+  payloadOffset: 0,
+  payloadBits: weights.length * bits,
+  elements: weights.length,
+  decodedChecksum: fnv1a(new Uint8Array(weights.buffer, weights.byteOffset, weights.length)),
+});
 
 function elementBits(kind: ParamKind, precision: Precision, profile: AsicProfile): number {
   if (kind === 'weights') return precision === 'int4' ? 4 : 8;
@@ -125,15 +155,18 @@ interface ParamLayout {
   sections: MapSection[];
   placed: Placed[];
   layers: Omit<MapLayer, 'checksum'>[];
+  compression: MapCompression | null;
 }
 
-function layoutParams(model: QModel, profile: AsicProfile, precision: Precision): ParamLayout {
+function layoutParams(model: QModel, profile: AsicProfile, precision: Precision, compress?: CompressOptions): ParamLayout {
   const states = new Map<string, MemState>();
   for (const mem of profile.memories) states.set(mem.name, { mem, ptr: 0, fill: new Array<number>(mem.banks).fill(0), placed: [] });
   const sections: MapSection[] = [];
   const placed: Placed[] = [];
   const layers: Omit<MapLayer, 'checksum'>[] = [];
-  const qmodel = modelForPrecision(model, precision);
+  const stored = storedModel(model, precision, compress);
+  const qmodel = stored.model;
+  const coded = !!stored.layers && (compress?.codebookBits !== undefined || !!compress?.sparse);
 
   for (const layer of paramLayers(qmodel)) {
     const cout = layer.bias.length;
@@ -148,14 +181,30 @@ function layoutParams(model: QModel, profile: AsicProfile, precision: Precision)
       const eBits = elementBits(kind, precision, profile);
       const elements = kind === 'weights' ? layer.weights.length : cout;
       const chElems = elements / cout;
-      const stream = sectionStream(layer, kind, precision, profile);
+      let enc: EncodedWeights | null = null;
+      if (kind === 'weights' && coded) {
+        if (mem.layout !== 'linear')
+          throw new UserError(
+            `codebook and sparse weights need a linear weights memory: ${mem.name} of ASIC profile ${profile.name} is spread`,
+            'use a profile whose weights memory has "layout": "linear" (e.g. asic-compressed or fpga-bram)',
+          );
+        enc = encodeWeights(layer.weights, { codebook: stored.layers!.get(layer.name)!.codebook ?? undefined, sparse: !!compress!.sparse });
+      }
+      const stream = enc ? enc.stream : sectionStream(layer, kind, precision, profile);
+      const sectionBits = enc ? enc.decoder.payloadOffset * 8 + enc.decoder.payloadBits : elements * eBits;
+      const decoder: SectionDecoder | null =
+        kind !== 'weights'
+          ? null
+          : enc
+            ? { ...enc.decoder, decodedChecksum: fnv1a(new Uint8Array(layer.weights.buffer, layer.weights.byteOffset, layer.weights.length)) }
+            : plainDecoder(layer.weights, eBits);
       const pieces: MapPiece[] = [];
       const data: Uint8Array[] = [];
       let strideBits: number;
       const bankAddr = (bank: number, word: number): number => mem.base + bank * memoryBankStride(mem) + word * wb;
 
       if (mem.layout === 'linear') {
-        strideBits = chElems * eBits;
+        strideBits = enc ? (enc.decoder.runBits > 0 ? 0 : chElems * enc.decoder.valueBits) : chElems * eBits;
         const words = ceilDiv(stream.length, wb);
         const alignLinear = (p: number): number => {
           const b = Math.floor(p / mem.depth);
@@ -173,7 +222,7 @@ function layoutParams(model: QModel, profile: AsicProfile, precision: Precision)
           const n = Math.min(left, mem.depth - w);
           const bytes = Math.min(n * wb, stream.length - streamOff);
           // the stream ends in a pad nibble when an int4 tensor has an odd element count
-          const contentBits = Math.min(bytes * 8, elements * eBits - streamOff * 8);
+          const contentBits = Math.min(bytes * 8, sectionBits - streamOff * 8);
           pieces.push({ memory: mem.name, bank, wordOffset: w, words: n, address: bankAddr(bank, w), bytes, contentBits, streamOffset: streamOff, channelFirst: 0, channelStep: 0, channelCount: 0 });
           data.push(stream.subarray(streamOff, streamOff + bytes));
           streamOff += bytes;
@@ -219,14 +268,15 @@ function layoutParams(model: QModel, profile: AsicProfile, precision: Precision)
         channelElements: chElems,
         channelStrideBits: strideBits,
         bytes: stream.length,
-        contentBits: elements * eBits,
+        contentBits: sectionBits,
         words,
         allocatedBits: words * mem.wordBits,
-        paddingBits: words * mem.wordBits - elements * eBits,
+        paddingBits: words * mem.wordBits - sectionBits,
         wordOffset: pieces[0]?.wordOffset ?? 0,
         address: pieces[0]?.address ?? mem.base,
         pieces,
         checksum: fnv1a(stream),
+        decoder,
       };
       sections.push(section);
       const pl = { section, data };
@@ -245,7 +295,19 @@ function layoutParams(model: QModel, profile: AsicProfile, precision: Precision)
       words: layerWords,
     });
   }
-  return { states, sections, placed, layers };
+  let compression: MapCompression | null = null;
+  if (stored.layers) {
+    const ls = [...stored.layers.values()];
+    compression = {
+      codebookBits: compress?.codebookBits ?? null,
+      sparse: !!compress?.sparse,
+      prune: compress?.prune ?? 0,
+      weights: ls.reduce((a, l) => a + l.elements, 0),
+      zeros: ls.reduce((a, l) => a + l.zeros, 0),
+      denseInt8Bits: ls.reduce((a, l) => a + l.elements * 8, 0),
+    };
+  }
+  return { states, sections, placed, layers, compression };
 }
 
 /** Words of parameters a memory needs (linear: up to the fill pointer; spread: the fullest bank, in every bank). */
@@ -264,9 +326,9 @@ function arenaStart(st: MemState, profile: AsicProfile): number {
  * The regions to hand the planner: one per arena memory of the profile, named after the memory, with the bytes left
  * after the parameters placed there. Empty if the profile places no arena.
  */
-export function arenaRegions(model: QModel, profile: AsicProfile, opts: { precision?: Precision } = {}): { name: string; capacity: number }[] {
+export function arenaRegions(model: QModel, profile: AsicProfile, opts: { precision?: Precision; compress?: CompressOptions } = {}): { name: string; capacity: number }[] {
   const precision = opts.precision ?? profile.weightPrecision;
-  const lay = layoutParams(model, profile, precision);
+  const lay = layoutParams(model, profile, precision, opts.compress);
   return (profile.placement.arena?.memories ?? []).map((name) => {
     const st = lay.states.get(name)!;
     return { name, capacity: Math.max(0, memoryCapacityBytes(st.mem) - arenaStart(st, profile)) };
@@ -317,8 +379,8 @@ export interface ParamCost {
 }
 
 /** What storing the parameters at one precision costs in this profile; never throws on shortfall. */
-export function paramCost(model: QModel, profile: AsicProfile, precision: Precision): ParamCost {
-  const lay = layoutParams(model, profile, precision);
+export function paramCost(model: QModel, profile: AsicProfile, precision: Precision, compress?: CompressOptions): ParamCost {
+  const lay = layoutParams(model, profile, precision, compress);
   let allocated = 0;
   for (const st of lay.states.values()) {
     const words = st.mem.layout === 'linear' ? st.ptr : st.fill.reduce((a, f) => a + f, 0);
@@ -338,7 +400,7 @@ export function paramCost(model: QModel, profile: AsicProfile, precision: Precis
 /** Per-memory shortfall for this model and profile (empty when everything fits). */
 export function asicShortfalls(model: QModel, profile: AsicProfile, opts: AsicOptions = {}): Shortfall[] {
   const precision = opts.precision ?? profile.weightPrecision;
-  return shortfalls(layoutParams(model, profile, precision), profile, opts.plan ?? null);
+  return shortfalls(layoutParams(model, profile, precision, opts.compress), profile, opts.plan ?? null);
 }
 
 export function shortfallError(model: string, profile: AsicProfile, precision: Precision, list: Shortfall[]): UserError {
@@ -348,7 +410,7 @@ export function shortfallError(model: string, profile: AsicProfile, precision: P
   return new UserError(
     `ASIC profile ${profile.name} is too small for ${model} at ${precision}: ${parts.join('; ')}`,
     precision === 'int8'
-      ? 'add depth or banks to those memories, try --precision int4, or pick a larger profile'
+      ? 'add depth or banks to those memories, try --precision int4 or --codebook-bits K --sparse (linear weight memories), or pick a larger profile'
       : 'add depth or banks to those memories, or pick a larger profile',
     EXIT.doesNotFit,
   );
@@ -359,7 +421,7 @@ export function computeAsicMap(model: QModel, profile: AsicProfile, opts: AsicOp
   const precision = opts.precision ?? profile.weightPrecision;
   const plan = opts.plan ?? null;
   const modelName = opts.modelName ?? model.name;
-  const lay = layoutParams(model, profile, precision);
+  const lay = layoutParams(model, profile, precision, opts.compress);
   const short = shortfalls(lay, profile, plan);
   if (short.length > 0) throw shortfallError(modelName, profile, precision, short);
 
@@ -494,11 +556,12 @@ export function computeAsicMap(model: QModel, profile: AsicProfile, opts: AsicOp
   };
 
   return {
-    schema: 'sqzfw-asic-memory-map/1',
+    schema: 'sqzfw-asic-memory-map/2',
     generator: generatorStamp(),
     model: modelName,
     profile: profile.name,
     precision,
+    compression: lay.compression,
     byteOrder: profile.byteOrder,
     checksum: { algorithm: 'fnv1a32', offset: FNV_OFFSET, prime: FNV_PRIME },
     memories,

@@ -1,5 +1,5 @@
 /**
- * The documented schema of memory_map.json (`schema: "sqzfw-asic-memory-map/1"`). The zod schema below is the
+ * The documented schema of memory_map.json (`schema: "sqzfw-asic-memory-map/2"`). The zod schema below is the
  * source: tests parse every generated memory_map.json with it, and `memory_map.schema.json` (JSON Schema 2020-12,
  * with these descriptions) is written next to every map.
  */
@@ -26,6 +26,23 @@ const piece = z
 
 const kind = z.enum(['weights', 'bias', 'multiplier', 'shift']);
 
+const decoder = z
+  .object({
+    runBits: count.describe('Bits of the zero-run field of an entry; 0: dense (every entry is one weight).'),
+    valueBits: count.describe('Bits of the value field: a codebook index, or (no codebook) a signed weight, 8 or 4.'),
+    codebookEntries: count.describe('int8 codebook entries at the start of the stream (2^k), 0 without codebook.'),
+    codebook: z.array(z.number().int().min(-128).max(127)).describe('The codebook, index order (sparse: entry 0 is the zero).'),
+    entries: count.describe('Entries after the codebook.'),
+    payloadOffset: count.describe('Byte offset of the first entry in the section stream (= codebookEntries).'),
+    payloadBits: count.describe('entries x (runBits + valueBits); entry i starts at bit payloadOffset * 8 + i * (runBits + valueBits), LSB first.'),
+    elements: count.describe('Weights the stream decodes to (OHWI int8).'),
+    decodedChecksum: u32.describe('FNV-1a 32 over the decoded weights as int8 bytes: what the golden model and the firmware use.'),
+  })
+  .strict()
+  .describe(
+    'How a weights stream decodes: an entry is run | value << runBits; it yields run zeros, then the value (codebook[value], or the value sign-extended); decoding stops after elements weights.',
+  );
+
 const section = z
   .object({
     id: count,
@@ -33,7 +50,7 @@ const section = z
     kind,
     memory: z.string(),
     layout: z.enum(['linear', 'spread']),
-    elementBits: z.union([z.literal(4), z.literal(8), z.literal(32)]).describe('4: packed int4 weights (low nibble first); 8: int8; 32: int32.'),
+    elementBits: z.union([z.literal(4), z.literal(8), z.literal(32)]).describe('4: packed int4 weights (low nibble first); 8: int8 (codebook and sparse weights: the decoded width); 32: int32.'),
     elements: count,
     channels: count.describe('Output channels.'),
     channelElements: count.describe('Elements per output channel.'),
@@ -41,7 +58,7 @@ const section = z
       'linear: bits from channel c to c+1 in the stream. spread: bits from channel c to c+banks inside a bank piece (weights: whole-word slots).',
     ),
     bytes: count.describe('Length of the section byte stream: the exact array CMSIS-NN reads (OHWI int8, packed int4, int32/int8 elements in the map byte order).'),
-    contentBits: count.describe('elements x elementBits.'),
+    contentBits: count.describe('elements x elementBits; codebook / sparse weights: codebook bits + payload bits.'),
     words: count.describe('Words allocated over all pieces.'),
     allocatedBits: count,
     paddingBits: count,
@@ -49,6 +66,7 @@ const section = z
     address: u32.describe('Byte address of the first piece.'),
     pieces: z.array(piece),
     checksum: u32.describe('FNV-1a 32 over the section byte stream.'),
+    decoder: decoder.nullable().describe('Weights sections: how the stream decodes; null for bias, multiplier and shift.'),
   })
   .strict();
 
@@ -128,11 +146,23 @@ const arena = z
 
 export const memoryMapSchema = z
   .object({
-    schema: z.literal('sqzfw-asic-memory-map/1'),
+    schema: z.literal('sqzfw-asic-memory-map/2'),
     generator: z.string().describe('sqzfw asic <version>'),
     model: z.string(),
     profile: z.string(),
     precision: z.enum(['int8', 'int4']),
+    compression: z
+      .object({
+        codebookBits: z.number().int().min(4).max(8).nullable().describe('Codebook index bits k (2^k shared int8 values per layer), or null.'),
+        sparse: z.boolean().describe('Zero-run sparse weight streams.'),
+        prune: z.number().min(0).max(1).describe('Fraction of each layer\'s weights zeroed by magnitude pruning before encoding.'),
+        weights: count,
+        zeros: count.describe('Zero weights after pruning and clustering.'),
+        denseInt8Bits: count.describe('Bits of the plain int8 weight arrays, for comparison.'),
+      })
+      .strict()
+      .nullable()
+      .describe('Compressed weight storage; null: plain int8 / int4 arrays.'),
     byteOrder: z.enum(['little', 'big']).describe('little: the lowest-address byte of a word is bits [7:0]; big: the top byte.'),
     checksum: z.object({ algorithm: z.literal('fnv1a32'), offset: u32, prime: u32 }).strict(),
     memories: z.array(memory),

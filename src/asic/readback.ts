@@ -6,13 +6,14 @@
 import type { MemoryMapJson } from './map-schema.js';
 import { unpackInt4, packInt4 } from './int4.js';
 import { imageKey } from './types.js';
+import { decodeWeights } from './compress.js';
 
 type JSection = MemoryMapJson['sections'][number];
 
 export interface ReadSection {
   /** The section byte stream (the CMSIS-NN array), rebuilt from the images. */
   stream: Uint8Array;
-  /** Decoded values: weights (int8 or int4 values), or int32 / int8 elements. */
+  /** Decoded values: weights (int8 or int4 values; codebook / sparse streams decoded to int8), or int32 / int8 elements. */
   values: Int32Array;
 }
 
@@ -64,7 +65,10 @@ export function readSection(map: MemoryMapJson, images: Map<string, Uint8Array>,
     }
   }
   let values: Int32Array;
-  if (s.kind === 'weights') {
+  const d = s.decoder;
+  if (s.kind === 'weights' && d && (d.codebookEntries > 0 || d.runBits > 0)) {
+    values = Int32Array.from(decodeWeights(stream, d));
+  } else if (s.kind === 'weights') {
     values = Int32Array.from(s.elementBits === 4 ? unpackInt4(stream, s.elements) : new Int8Array(stream.buffer, stream.byteOffset, stream.length));
   } else {
     const eb = s.elementBits / 8;

@@ -13,6 +13,8 @@ import { SV_PACKAGE_FILE, SV_ROM_FILE, SV_TB_FILE } from './writers/sv.js';
 export interface SimResult {
   layers: { index: number; name: string; checksum: number }[];
   banks: { memory: string; bank: number; checksum: number }[];
+  /** Per layer with linear weights: FNV-1a of the weights as the testbench's decoder decoded them. */
+  decoded: { index: number; name: string; checksum: number }[];
   passed: boolean;
   stdout: string;
 }
@@ -78,12 +80,15 @@ function simulateIn(dir: string, work: string, opts: SimOptions): SimResult {
   if (r.status !== 0) throw new Error(`${exe} exited ${r.status}:\n${r.stdout}${r.stderr}`);
   const layers: SimResult['layers'] = [];
   const banks: SimResult['banks'] = [];
+  const decoded: SimResult['decoded'] = [];
   for (const line of r.stdout.split('\n')) {
     let m = /^LAYER (\d+) (.*) ([0-9a-fA-F]{8})$/.exec(line.trim());
     if (m) layers.push({ index: Number(m[1]), name: m[2]!, checksum: parseInt(m[3]!, 16) });
+    m = /^DECODED (\d+) (.*) ([0-9a-fA-F]{8})$/.exec(line.trim());
+    if (m) decoded.push({ index: Number(m[1]), name: m[2]!, checksum: parseInt(m[3]!, 16) });
     m = /^BANK (\S+) (\d+) ([0-9a-fA-F]{8})$/.exec(line.trim());
     if (m) banks.push({ memory: m[1]!, bank: Number(m[2]), checksum: parseInt(m[3]!, 16) });
   }
   const all = `${r.stdout}${r.stderr}`;
-  return { layers, banks, passed: /^PASS /m.test(r.stdout) && !/MISMATCH|ERROR|WARNING/.test(all), stdout: all };
+  return { layers, banks, decoded, passed: /^PASS /m.test(r.stdout) && !/MISMATCH|ERROR|WARNING/.test(all), stdout: all };
 }

@@ -4,6 +4,7 @@
  * (see map-schema.ts for the documented JSON form).
  */
 import type { ParamKind } from './profile.js';
+import type { WeightDecoder } from './compress.js';
 
 export type Precision = 'int8' | 'int4';
 export type { ParamKind };
@@ -58,6 +59,30 @@ export interface MapSection {
   pieces: MapPiece[];
   /** FNV-1a over the section's byte stream (independent of the layout). */
   checksum: number;
+  /**
+   * Weights sections: how the stream decodes into the int8 weights the model runs (compress.ts): plain int8 / int4
+   * (runBits 0, no codebook), a k-bit codebook, or zero-run sparse entries. Null for bias / multiplier / shift.
+   */
+  decoder: SectionDecoder | null;
+}
+
+export interface SectionDecoder extends WeightDecoder {
+  /** FNV-1a over the decoded weights as int8 bytes (OHWI): what the golden model and the firmware use. */
+  decodedChecksum: number;
+}
+
+/** Compressed weight storage of the map (null: the weights are stored as the plain int8 / int4 arrays). */
+export interface MapCompression {
+  /** Codebook index bits k (2^k shared int8 values per layer), or null. */
+  codebookBits: number | null;
+  sparse: boolean;
+  /** Magnitude pruning applied before encoding (fraction per layer), 0 for none. */
+  prune: number;
+  /** Weights as decoded: elements, of which zeros. */
+  weights: number;
+  zeros: number;
+  /** Bits of the plain int8 weight arrays, for comparison. */
+  denseInt8Bits: number;
 }
 
 export interface MapLayer {
@@ -160,11 +185,12 @@ export interface MapTotals {
 }
 
 export interface AsicMap {
-  schema: 'sqzfw-asic-memory-map/1';
+  schema: 'sqzfw-asic-memory-map/2';
   generator: string;
   model: string;
   profile: string;
   precision: Precision;
+  compression: MapCompression | null;
   byteOrder: 'little' | 'big';
   checksum: { algorithm: 'fnv1a32'; offset: number; prime: number };
   memories: MapMemory[];

@@ -21,6 +21,13 @@ export function renderHeader(map: AsicMap): string {
   def('CONTENT_BITS', map.totals.contentBits, 'parameter bits stored');
   def('ALLOCATED_BITS', map.totals.allocatedBits, 'parameter words allocated x word width');
   def('ON_DIE_BITS', map.totals.onDieBits, 'capacity of all memories');
+  const c = map.compression;
+  def('CODEBOOK_BITS', c?.codebookBits ?? 0, 'per-layer codebook index bits; 0: no codebook');
+  def('SPARSE', c?.sparse ? 1 : 0, 'zero-run sparse weight streams');
+  o.push(
+    '/* Weight stream decoding (every layer, *_WEIGHTS_*): CODEBOOK_ENTRIES int8 bytes, then entries of RUN_BITS + VALUE_BITS bits,',
+    ' * LSB first; entry = run | value << RUN_BITS yields run zeros, then codebook[value] (or value sign-extended). */',
+  );
   o.push('', '/* Memories: banks of identical macros; bank b starts at BASE + b * BANK_STRIDE. */');
   def('NUM_MEMORIES', map.memories.length);
   for (const m of map.memories) {
@@ -74,6 +81,15 @@ export function renderHeader(map: AsicMap): string {
       def(`${kn}_STRIDE_BITS`, s.channelStrideBits);
       def(`${kn}_PIECES`, s.pieces.length);
       def(`${kn}_FNV`, hexC(s.checksum));
+      const d = s.decoder;
+      if (d) {
+        def(`${kn}_RUN_BITS`, d.runBits, d.runBits ? 'zero-run field bits' : 'dense');
+        def(`${kn}_VALUE_BITS`, d.valueBits, d.codebookEntries ? 'codebook index bits' : 'signed weight bits');
+        def(`${kn}_CODEBOOK_ENTRIES`, d.codebookEntries, 'int8 codebook bytes at the start of the stream');
+        def(`${kn}_ENTRIES`, d.entries);
+        def(`${kn}_ELEMENTS`, d.elements, 'decoded int8 weights');
+        def(`${kn}_DECODED_FNV`, hexC(d.decodedChecksum));
+      }
     }
   });
   o.push('', '#ifdef SQZ_ASIC_MAP_TABLES', '/* Define SQZ_ASIC_MAP_TABLES in one translation unit for the tables. */');
@@ -107,6 +123,19 @@ export function renderHeader(map: AsicMap): string {
     map.layers.map(
       (l) => `  { ${cString(l.name)}, ${l.outChannels}u, ${l.inChannels}u, { ${PARAM_KINDS.map((k) => `${l.sections[k]}u`).join(', ')} }, ${hexC(l.checksum)} },`,
     ),
+    '{ 0 }',
+  );
+  o.push('typedef struct { uint8_t run_bits; uint8_t value_bits; uint16_t codebook_entries; uint32_t entries; uint32_t elements; uint32_t decoded_fnv; const int8_t *codebook; } sqz_asic_decoder_t;');
+  const withCb = map.sections.filter((s) => s.decoder && s.decoder.codebookEntries > 0);
+  for (const s of withCb)
+    o.push(`static const int8_t sqz_asic_codebook_${s.id}[${s.decoder!.codebookEntries}] = { ${s.decoder!.codebook.join(', ')} };`);
+  table(
+    'sqz_asic_decoder_t sqz_asic_decoders',
+    map.layers.map((l) => {
+      const s = map.sections[l.sections.weights]!;
+      const d = s.decoder!;
+      return `  { ${d.runBits}, ${d.valueBits}, ${d.codebookEntries}u, ${d.entries}u, ${d.elements}u, ${hexC(d.decodedChecksum)}, ${d.codebookEntries ? `sqz_asic_codebook_${s.id}` : '0'} },`;
+    }),
     '{ 0 }',
   );
   o.push('#endif /* SQZ_ASIC_MAP_TABLES */', '', '#endif /* SQZFW_ASIC_MAP_H */', '');

@@ -126,6 +126,14 @@ export function renderBanksSvg(map: AsicMap): string {
   ].join('\n');
 }
 
+/** "int8", "int4", or e.g. "codebook k=6, sparse". */
+export function weightsLabel(map: AsicMap): string {
+  const c = map.compression;
+  if (!c || (c.codebookBits === null && !c.sparse)) return c && c.prune > 0 ? `${map.precision}, pruned ${pct(c.prune)}` : map.precision;
+  const parts = [c.codebookBits !== null ? `codebook k=${c.codebookBits}` : 'int8', ...(c.sparse ? ['sparse'] : []), ...(c.prune > 0 ? [`pruned ${pct(c.prune)}`] : [])];
+  return parts.join(', ');
+}
+
 const bar = (f: number): string => {
   const k = Math.round(Math.min(1, f) * 20);
   return `\`${'#'.repeat(k)}${'.'.repeat(20 - k)}\``;
@@ -142,7 +150,7 @@ export function renderReport(map: AsicMap, opts: { comparison?: ParamCost[] } = 
   o.push(`![banks](${SVG_FILE})`, '');
   o.push('## On-die bits', '', '| what | bits | bytes | size |', '| --- | ---: | ---: | ---: |');
   const row = (what: string, bits: number): void => void o.push(`| ${what} | ${n(bits)} | ${n(Math.ceil(bits / 8))} | ${mb(bits)} |`);
-  row(`weights (${map.precision})`, t.weightsBits);
+  row(`weights (${weightsLabel(map)})`, t.weightsBits);
   row('bias (int32)', t.biasBits);
   row('requantization multipliers (int32)', t.multiplierBits);
   row(`requantization shifts (int${map.sections.find((s) => s.kind === 'shift')?.elementBits ?? 32})`, t.shiftBits);
@@ -164,11 +172,38 @@ export function renderReport(map: AsicMap, opts: { comparison?: ParamCost[] } = 
       );
     o.push('');
   }
+  const comp = map.compression;
+  if (comp) {
+    const ws = map.layers.map((l) => map.sections[l.sections.weights]!);
+    o.push(
+      '## Compressed weights',
+      '',
+      `${weightsLabel(map)}: ${n(comp.weights)} weights, ${n(comp.zeros)} of them zero (${pct(comp.zeros / Math.max(1, comp.weights))})${comp.prune > 0 ? ` after pruning ${pct(comp.prune)} of each layer by magnitude` : ''}; stored in ${n(Math.ceil(t.weightsBits / 8))} B against ${n(comp.denseInt8Bits / 8)} B of plain int8 (${(comp.denseInt8Bits / Math.max(1, t.weightsBits)).toFixed(2)}x smaller). The golden model and the firmware run the decoded int8 weights (checksum per layer below).`,
+      '',
+      'Stream per layer: codebook (int8 bytes), then entries of run + value bits, LSB first; an entry yields run zeros, then codebook[value] (or the value sign-extended).',
+      '',
+      '| layer | weights | codebook | run bits | value bits | entries | stream bytes | bits / weight | decoded checksum |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    );
+    for (const w of ws) {
+      const d = w.decoder!;
+      o.push(
+        `| ${mdEsc(w.layer)} | ${n(d.elements)} | ${d.codebookEntries || '-'} | ${d.runBits || '-'} | ${d.valueBits} | ${n(d.entries)} | ${n(w.bytes)} | ${(w.contentBits / Math.max(1, d.elements)).toFixed(2)} | ${hex(d.decodedChecksum)} |`,
+      );
+    }
+    o.push('');
+  }
   o.push('## Next to the seed', '', '| model | size |', '| --- | ---: |');
   for (const f of SEED_FIGURES) o.push(`| ${f.what} (seed) | ${f.mb} MB |`);
-  for (const c of opts.comparison ?? [{ precision: map.precision, contentBits: t.contentBits }])
-    o.push(`| ${mdEsc(map.model)}, ${c.precision}, all parameters (this map) | ${mb(c.contentBits)} |`);
-  o.push('', 'The seed\'s figures count weights only and, for Deep Compression, pruning plus codebooks; ours count every stored parameter (weights, int32 bias, multipliers, shifts), unpruned.', '');
+  if (comp) {
+    o.push(`| ${mdEsc(map.model)}, ${weightsLabel(map)}, weights (codebooks + stream) (this map) | ${mb(t.weightsBits)} |`);
+    o.push(`| ${mdEsc(map.model)}, ${weightsLabel(map)}, all parameters (this map) | ${mb(t.contentBits)} |`);
+    o.push('', 'The seed\'s figures count weights only (pruning, codebooks and sparse indices); the weights row compares with them, the all-parameters row adds int32 bias, multipliers and shifts.', '');
+  } else {
+    for (const c of opts.comparison ?? [{ precision: map.precision, contentBits: t.contentBits }])
+      o.push(`| ${mdEsc(map.model)}, ${c.precision}, all parameters (this map) | ${mb(c.contentBits)} |`);
+    o.push('', 'The seed\'s figures count weights only and, for Deep Compression, pruning plus codebooks; ours count every stored parameter (weights, int32 bias, multipliers, shifts), unpruned.', '');
+  }
 
   o.push('## Memories', '', '| memory | kind | banks x depth x width | base | bank stride | layout | ports | read width/cycle | holds | capacity |', '| --- | --- | --- | --- | --- | --- | ---: | ---: | --- | ---: |');
   for (const m of map.memories)

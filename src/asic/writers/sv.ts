@@ -101,6 +101,15 @@ export function renderSvPackage(map: AsicMap): string {
       lp(`${kn}_STRIDE_BITS`, u32(s.channelStrideBits));
       lpi(`${kn}_PIECES`, s.pieces.length);
       lp(`${kn}_FNV`, u32(s.checksum));
+      const d = s.decoder;
+      if (d) {
+        lpi(`${kn}_RUN_BITS`, d.runBits);
+        lpi(`${kn}_VALUE_BITS`, d.valueBits);
+        lpi(`${kn}_CODEBOOK_ENTRIES`, d.codebookEntries);
+        lp(`${kn}_ENTRIES`, u32(d.entries));
+        lp(`${kn}_ELEMENTS`, u32(d.elements));
+        lp(`${kn}_DECODED_FNV`, u32(d.decodedChecksum));
+      }
     }
   });
 
@@ -136,8 +145,37 @@ export function renderSvPackage(map: AsicMap): string {
     ...caseFunction('piece_words', 'logic [31:0]', 'input int i', pieces.map((p, k) => [k, u32(p.words)]), "32'h0"),
     ...caseFunction('piece_addr', 'logic [31:0]', 'input int i', pieces.map((p, k) => [k, u32(p.address)]), "32'h0"),
   );
+  o.push(...renderDecoderTables(map));
   o.push('', 'endpackage', '');
   return o.join('\n');
+}
+
+/**
+ * Weight decoder tables, per weights section id: stream layout (run / value field widths, codebook entries,
+ * elements, decoded checksum), whether the section is linear, and the codebooks (codebook_value(s, i)).
+ */
+function renderDecoderTables(map: AsicMap): string[] {
+  const ws = map.sections.filter((s) => s.decoder);
+  const d = (f: (x: NonNullable<(typeof ws)[number]['decoder']>) => string): [number, string][] => ws.map((s) => [s.id, f(s.decoder!)]);
+  const o: string[] = ['', '  // Weight decoder tables by section id (weights sections): an entry is run | value << RUN_BITS, LSB first after', '  // CODEBOOK_ENTRIES int8 codebook bytes; it yields run zeros, then codebook[value] (or value sign-extended).'];
+  o.push(
+    ...caseFunction('section_linear', 'int', 'input int i', map.sections.map((s) => [s.id, s.layout === 'linear' ? '1' : '0']), '0'),
+    ...caseFunction('wdec_run_bits', 'int', 'input int i', d((x) => String(x.runBits)), '0'),
+    ...caseFunction('wdec_value_bits', 'int', 'input int i', d((x) => String(x.valueBits)), '8'),
+    ...caseFunction('wdec_codebook_entries', 'int', 'input int i', d((x) => String(x.codebookEntries)), '0'),
+    ...caseFunction('wdec_entries', 'logic [31:0]', 'input int i', d((x) => u32(x.entries)), "32'h0"),
+    ...caseFunction('wdec_elements', 'logic [31:0]', 'input int i', d((x) => u32(x.elements)), "32'h0"),
+    ...caseFunction('wdec_decoded_fnv', 'logic [31:0]', 'input int i', d((x) => u32(x.decodedChecksum)), "32'h0"),
+  );
+  const cbs = ws.filter((s) => s.decoder!.codebookEntries > 0);
+  o.push('  function automatic logic [7:0] codebook_value(input int s, input int i);', '    codebook_value = 8\'h00;', '    case (s)');
+  for (const s of cbs) {
+    o.push(`      ${s.id}: case (i)`);
+    s.decoder!.codebook.forEach((v, i) => o.push(`        ${i}: codebook_value = 8'h${(v & 0xff).toString(16).padStart(2, '0')};`));
+    o.push('        default: codebook_value = 8\'h00;', '      endcase');
+  }
+  o.push('      default: codebook_value = 8\'h00;', '    endcase', '  endfunction');
+  return o;
 }
 
 export function renderSvRom(map: AsicMap): string {
@@ -171,7 +209,8 @@ export function renderSvTestbench(map: AsicMap): string {
   const o: string[] = [];
   o.push(`// ${map.generator}: testbench for the memory map of ${map.model} (${map.profile}, ${map.precision}).`);
   o.push('// Loads every init file into a ROM model, reads every layer back through the map package and prints');
-  o.push('// "LAYER <index> <name> <fnv1a32>" per layer (+banks: also "BANK <memory> <bank> <fnv1a32>" over whole banks).');
+  o.push('// "LAYER <index> <name> <fnv1a32>" per layer (+banks: also "BANK <memory> <bank> <fnv1a32>" over whole banks), then');
+  o.push('// decodes the weights of every layer held in a linear memory and prints "DECODED <index> <name> <fnv1a32>".');
   o.push(`// iverilog -g2012 -o tb ${SV_PACKAGE_FILE} ${SV_ROM_FILE} ${SV_TB_FILE} && vvp tb   (run where the .memh files are)`);
   o.push('`timescale 1ns/1ps', 'module sqzfw_asic_tb;', '  import sqzfw_asic_map_pkg::*;', '');
   o.push(`  localparam int MAXW = ${maxW};`, `  localparam int AW = ${aw};`, `  localparam int NUM_MACROS = ${macros.length};`, '');
@@ -206,6 +245,108 @@ export function renderSvTestbench(map: AsicMap): string {
     '    end',
     '  endtask',
     '',
+    '  // Weight decoder (streaming, as a hardware decoder reads it): the section\'s words in piece order, bytes',
+    '  // appended to a bit buffer, fixed-width fields popped LSB first; entries decode into int8 weights whose',
+    '  // FNV-1a must equal the decoded checksum of the map (the int8 weights the golden model runs).',
+    '  logic [MAXW+63:0] bitbuf, wide;',
+    '  logic [31:0] fld, run, dh, nel;',
+    '  logic signed [31:0] sx;',
+    '  logic [7:0] val;',
+    '  logic [7:0] cb [0:255];',
+    '  int nbits, dpc, dpn, dword, dleft, dmacro, dwb, rb, vb, ce, e, r, past;',
+    '  logic [31:0] cnt;',
+    '',
+    '  task automatic dec_next_word();',
+    '    while (dleft == 0 && past == 0) begin',
+    '      dpc++;',
+    '      if (dpc >= dpn) past = 1;',
+    '      else begin',
+    '        dmacro = macro_of(piece_memory(dpc), piece_bank(dpc));',
+    '        dwb = memory_word_bytes(piece_memory(dpc));',
+    '        dword = piece_word(dpc);',
+    '        dleft = piece_words(dpc);',
+    '      end',
+    '    end',
+    '    if (past != 0 || dmacro < 0) begin',
+    '      // ran past the section: feed zero bytes; the caller reports the error',
+    '      past = 1;',
+    '      nbits += 8;',
+    '    end else begin',
+    '      addr = AW\'(dword);',
+    '      @(posedge clk); #1;',
+    '      w = q_sel(dmacro);',
+    '      for (k = 0; k < dwb; k++) begin',
+    "        wide = '0;",
+    '        wide[7:0] = (BIG_ENDIAN != 0) ? w[8*(dwb-1-k) +: 8] : w[8*k +: 8];',
+    '        bitbuf = bitbuf | (wide << nbits);',
+    '        nbits += 8;',
+    '      end',
+    '      dword++;',
+    '      dleft--;',
+    '    end',
+    '  endtask',
+    '',
+    '  task automatic dec_pop(input int n, output logic [31:0] v);',
+    '    while (nbits < n) dec_next_word();',
+    "    v = bitbuf[31:0] & ((32'd1 << n) - 32'd1);",
+    '    bitbuf = bitbuf >> n;',
+    '    nbits -= n;',
+    '  endtask',
+    '',
+    '  task automatic decode_layer(input int l);',
+    '    s = layer_section(l, 0);',
+    '    dpc = section_first_piece(s) - 1;',
+    '    dpn = section_first_piece(s) + section_pieces(s);',
+    "    dleft = 0; nbits = 0; past = 0; dmacro = 0; bitbuf = '0;",
+    '    rb = wdec_run_bits(s); vb = wdec_value_bits(s); ce = wdec_codebook_entries(s); nel = wdec_elements(s);',
+    '    for (e = 0; e < ce; e++) begin',
+    '      dec_pop(8, fld);',
+    '      cb[e] = fld[7:0];',
+    '      if (fld[7:0] !== codebook_value(s, e)) begin',
+    '        errors++;',
+    '        $display("MISMATCH layer %0d %s: codebook[%0d] reads %02x, map says %02x", l, layer_name(l), e, fld[7:0], codebook_value(s, e));',
+    '      end',
+    '    end',
+    '    dh = FNV_OFFSET;',
+    '    cnt = 0;',
+    '    e = 0;',
+    '    while (cnt < nel) begin',
+    "      run = 32'd0;",
+    '      if (rb > 0) dec_pop(rb, run);',
+    '      dec_pop(vb, fld);',
+    '      if (cnt + run >= nel) begin',
+    '        errors++;',
+    '        $display("MISMATCH layer %0d %s: entry %0d runs past %0d weights", l, layer_name(l), e, nel);',
+    '        cnt = nel;',
+    '      end else begin',
+    "        for (r = 0; r < run; r++) dh = (dh ^ 32'd0) * FNV_PRIME;",
+    '        cnt = cnt + run;',
+    '        if (ce > 0) val = cb[fld[7:0]];',
+    '        else begin',
+    '          sx = fld << (32 - vb);',
+    '          sx = sx >>> (32 - vb);',
+    '          val = sx[7:0];',
+    '        end',
+    "        dh = (dh ^ {24'd0, val}) * FNV_PRIME;",
+    '        cnt = cnt + 1;',
+    '      end',
+    '      e++;',
+    '    end',
+    '    if (past != 0) begin',
+    '      errors++;',
+    '      $display("MISMATCH layer %0d %s: the weights stream ends before %0d weights", l, layer_name(l), nel);',
+    '    end',
+    '    if (e !== wdec_entries(s)) begin',
+    '      errors++;',
+    '      $display("MISMATCH layer %0d %s: %0d entries decoded, map says %0d", l, layer_name(l), e, wdec_entries(s));',
+    '    end',
+    '    $display("DECODED %0d %s %08x", l, layer_name(l), dh);',
+    '    if (dh !== wdec_decoded_fnv(s)) begin',
+    '      errors++;',
+    '      $display("MISMATCH layer %0d %s: decoded weights %08x, map says %08x", l, layer_name(l), dh, wdec_decoded_fnv(s));',
+    '    end',
+    '  endtask',
+    '',
     '  initial begin',
     '    errors = 0;',
     '    for (l = 0; l < NUM_LAYERS; l++) begin',
@@ -226,6 +367,8 @@ export function renderSvTestbench(map: AsicMap): string {
     '        $display("MISMATCH layer %0d %s: read %08x, map says %08x", l, layer_name(l), h, layer_checksum(l));',
     '      end',
     '    end',
+    '    // Every layer whose weights are in a linear memory: through the weight decoder.',
+    '    for (l = 0; l < NUM_LAYERS; l++) if (section_linear(layer_section(l, 0)) != 0) decode_layer(l);',
     '    if ($test$plusargs("banks")) begin',
   );
   for (const x of macros) {

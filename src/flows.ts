@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { qemuTarget } from './emulate/targets.js';
 import { loadBoard, type Board } from './boards/index.js';
-import { buildFirmware } from './build/index.js';
+import { buildFirmware } from './toolchain/index.js';
 import { generate, type GeneratedFiles, type Preprocessing } from './emit/index.js';
 import { APPS, DEFAULT_APP, type AppName } from './emit/apps.js';
 import { executePlan } from './planner/execute.js';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadBoard, qemuTwin, type Board } from '../src/boards/index.js';
-import { buildFirmware, weightsReportLines } from '../src/build/index.js';
+import { buildFirmware, weightsReportLines } from '../src/toolchain/index.js';
 import { defaultLayout, renderBoardFiles, runtimeFiles } from '../src/emit/board-files.js';
 import { parseFirmwareOutput, runFirmware } from '../src/emulate/qemu.js';
 import { UserError } from '../src/errors.js';

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadBoard, qemuTwin } from '../src/boards/index.js';
 import { checkFit, largestInputSize } from '../src/boards/fit.js';
-import { buildFirmware, weightsReportLines } from '../src/build/index.js';
+import { buildFirmware, weightsReportLines } from '../src/toolchain/index.js';
 import { describeMismatch, emulateProject, generateFiles, generateProject, prepareSynthetic } from '../src/flows.js';
 import { isUserError } from '../src/errors.js';
 

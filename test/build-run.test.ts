@@ -15,7 +15,7 @@ import {
   memoryUse,
   parseLinkerMemory,
   parseObjdumpSections,
-} from '../src/build/index.js';
+} from '../src/toolchain/index.js';
 import { defaultLayout, renderBoardFiles, runtimeFiles } from '../src/emit/board-files.js';
 import { parseFirmwareOutput, runFirmware, runQemu, ticksToInstructions } from '../src/emulate/qemu.js';
 import { UserError } from '../src/errors.js';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { loadBoard } from '../src/boards/index.js';
-import { buildFirmware } from '../src/build/index.js';
+import { buildFirmware } from '../src/toolchain/index.js';
 import { describeMismatch, emulateProject, generateFiles, generateProject, prepareSynthetic } from '../src/flows.js';
 import type { Variant } from '../src/pipeline.js';
 import { topK } from '../src/golden/run.js';

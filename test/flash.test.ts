@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBoard, type Board } from '../src/boards/index.js';
-import { buildFirmware, type ElfSection } from '../src/build/index.js';
+import { buildFirmware, type ElfSection } from '../src/toolchain/index.js';
 import { defaultLayout, renderBoardFiles, runtimeFiles } from '../src/emit/board-files.js';
 import { commandLine, flashFirmware, planFlash, runFlashPlan, type Probe } from '../src/flash/index.js';
 import { registerBoardCommands } from '../src/flash/cli.js';

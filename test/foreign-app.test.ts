@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadBoard } from '../src/boards/index.js';
-import { buildLibrary } from '../src/build/index.js';
+import { buildLibrary } from '../src/toolchain/index.js';
 import { defaultPreprocessing } from '../src/emit/index.js';
 import { runQemu } from '../src/emulate/qemu.js';
 import { generateProject, prepareSynthetic } from '../src/flows.js';

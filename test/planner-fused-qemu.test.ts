@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { loadBoard, type Board } from '../src/boards/index.js';
-import { buildFirmware } from '../src/build/index.js';
+import { buildFirmware } from '../src/toolchain/index.js';
 import { generate } from '../src/emit/index.js';
 import { prepareImageModel } from '../src/eval/prepare.js';
 import { arenaRegions, describeMismatch, emulateProject, generateFiles, generateProject, prepareSynthetic } from '../src/flows.js';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { loadBoard, type Board } from '../src/boards/index.js';
-import { buildFirmware } from '../src/build/index.js';
+import { buildFirmware } from '../src/toolchain/index.js';
 import { generate } from '../src/emit/index.js';
 import { arenaRegions, describeMismatch, emulateProject, generateProject, kernelPath, prepareSynthetic } from '../src/flows.js';
 import { runGolden } from '../src/golden/run.js';

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadBoard } from '../boards/index.js';
 import type { Board } from '../boards/schema.js';
-import { buildFirmware } from '../build/index.js';
+import { buildFirmware } from '../toolchain/index.js';
 import { ticksToInstructions } from '../emulate/qemu.js';
 import { prepareImageModel } from '../eval/prepare.js';
 import { emulateProject, generateProject, prepareSynthetic, type PreparedModel } from '../flows.js';

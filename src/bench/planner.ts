@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadBoard, type Board } from '../boards/index.js';
-import { buildFirmware, checkToolchain } from '../build/index.js';
+import { buildFirmware, checkToolchain } from '../toolchain/index.js';
 import { generate } from '../emit/index.js';
 import { arenaRegions, emulateProject, prepareSynthetic, type PreparedModel } from '../flows.js';
 import { runGolden } from '../golden/run.js';

@@ -5,7 +5,7 @@
  * with --enable-non-contiguous-regions, ld fills the first region and, from the first array that does not fit,
  * puts the arrays in the next region (it never goes back). This module does the same arithmetic with an estimate of
  * the code and read-only data that share the code region, so that a model that cannot fit fails with a clear
- * message before anything is compiled; after the build, build/index.ts reports where each array really went.
+ * message before anything is compiled; after the build, toolchain/index.ts reports where each array really went.
  */
 import { EXIT, UserError } from '../errors.js';
 import { findRegion, type Board } from '../boards/index.js';

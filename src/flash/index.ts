@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { EXIT, UserError } from '../errors.js';
 import type { Board } from '../boards/index.js';
-import { readElfSections, type ElfSection } from '../build/index.js';
+import { readElfSections, type ElfSection } from '../toolchain/index.js';
 import { findOnPath } from '../emulate/renode.js';
 
 export const PROBES = ['openocd', 'pyocd', 'stlink'] as const;

@@ -5,7 +5,7 @@
  */
 import { UserError } from '../errors.js';
 import { loadBoard, qemuSystickHz, type Board } from '../boards/index.js';
-import { buildFirmware } from '../build/index.js';
+import { buildFirmware } from '../toolchain/index.js';
 import { qemuTarget } from '../emulate/targets.js';
 import { generateProject } from '../flows.js';
 import type { QModel } from '../quantize/types.js';

@@ -103,7 +103,7 @@ describe('sqzfw info', () => {
     const i = json(infoJson, ['info', '--model', MODEL]);
     const g = graphInfo(loadModel(MODEL).model.graph);
     expect(i.input).toEqual({ h: 227, w: 227, c: 3 });
-    // The count src/graph/info.ts makes of the same graph, and the MACs src/build/latency.ts measured its rate on.
+    // The count src/graph/info.ts makes of the same graph, and the MACs src/toolchain/latency.ts measured its rate on.
     expect(i.totals.macs).toBe(g.macs);
     expect(i.totals.macs).toBe(861_339_936);
     expect(i.totals.params).toBe(g.params);

@@ -22,6 +22,7 @@ import type { MemoryPlan } from '../planner/types.js';
 import { MANIFEST, toHex, writeProject, type ProjectManifest } from '../project.js';
 import { tflmArenaRows } from './tflm-arena.js';
 import type { Bench, BenchRow } from './types.js';
+import { kib } from '../util/format.js';
 
 const KIB = 1024;
 /** ST Edge AI Core 3.0 activation RAM for SqueezeNet v1.1 int8 at 224x224, input included (stm32ai-modelzoo). */
@@ -41,7 +42,6 @@ const CASES: Case[] = [
   { variant: 'v1.0', size: 227, targetKiB: 384, markInKiB: 176, markOutKiB: 64 },
 ];
 
-const kib = (b: number): string => `${(b / KIB).toFixed(1)} KiB`;
 const pct = (x: number, base: number): string => `${((100 * (x - base)) / base).toFixed(1)}%`;
 
 function row(name: string, baseline: [string, number], result: [string, number], unit: string, note?: string): BenchRow {

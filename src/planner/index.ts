@@ -19,6 +19,7 @@ import { baseMacs, buildCut, chainOptions, cheapestCut, minMemoryCuts, type Cut 
 import { Net, type Segment } from './tiling.js';
 import type { KernelPath } from './scratch.js';
 import type { ChainSummary, InputIn, LivePiece, MemoryPlan, PlannedBuffer, Ref, Step } from './types.js';
+import { kib } from '../util/format.js';
 
 export { liveProfile } from './live.js';
 
@@ -60,7 +61,6 @@ export function parseMaxRecompute(v: string): number {
   return Number(m[1]) / 100;
 }
 
-const kib = (b: number): string => `${(b / 1024).toFixed(1)} KiB`;
 
 /** MACs of one conv call (also used for band steps). */
 export const convMacs = (inC: number, kernel: [number, number], out: { h: number; w: number; c: number }): number => out.h * out.w * out.c * kernel[0] * kernel[1] * inC;

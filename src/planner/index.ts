@@ -61,7 +61,6 @@ export function parseMaxRecompute(v: string): number {
   return Number(m[1]) / 100;
 }
 
-
 /** MACs of one conv call (also used for band steps). */
 export const convMacs = (inC: number, kernel: [number, number], out: { h: number; w: number; c: number }): number => out.h * out.w * out.c * kernel[0] * kernel[1] * inC;
 

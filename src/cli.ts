@@ -11,7 +11,9 @@ import { defaultEmulator, emulateWithRenode, EMULATORS, type EmulatorName } from
 import { projectBoard, readManifest } from './project.js';
 import { buildFirmware } from './toolchain/index.js';
 import { EXIT, isUserError, UserError } from './errors.js';
-import { arenaRegions, describeMismatch, emulateProject, generateProject, kernelPath, prepareSynthetic, type GenerateResult, type PreparedModel } from './flows.js';
+import { boardPlanOptions } from './driver/board-plan.js';
+import { describeMismatch, emulateProject, generateProject, type GenerateResult } from './driver/index.js';
+import { prepareSynthetic, type PreparedModel } from './prepare/index.js';
 import { mixedReport } from './precision/mixed.js';
 import { parseMaxRecompute, PLAN_STRATEGIES, planModel, type PlanStrategy } from './planner/index.js';
 import { planSvg, planTable } from './planner/report.js';
@@ -30,9 +32,9 @@ import { estimateLatency } from './toolchain/latency.js';
 import { kib } from './util/format.js';
 import { loadModel } from './import/index.js';
 import { boardLines, boardView } from './boards/listing.js';
-import { prepareImageModel } from './eval/prepare.js';
+import { prepareImageModel } from './prepare/image-model.js';
 import { APP_NAMES, APPS, DEFAULT_APP, type AppName } from './emit/apps.js';
-import { stderrProgress } from './eval/progress.js';
+import { stderrProgress } from './util/progress.js';
 import { registerExportCommand } from './tflite/cli.js';
 import { registerAsicCommand } from './asic/cli.js';
 import { isTflitePath, loadTflite, prepareTfliteImage } from './tflite/index.js';
@@ -254,7 +256,7 @@ export function buildProgram(): Command {
     .action((o: ModelOpts & PlanFlags & { board: string; out: string; json?: boolean }) => {
       const board = loadBoard(o.board);
       const { model } = prepare(o);
-      const plan = planModel(model, { regions: arenaRegions(board), path: kernelPath(board, o.dsp), strategy: o.strategy, maxRecompute: o.maxRecompute, inputIn: o.inputIn });
+      const plan = planModel(model, { ...boardPlanOptions(board, o.dsp), strategy: o.strategy, maxRecompute: o.maxRecompute, inputIn: o.inputIn });
       if (!o.json) console.log(planTable(plan));
       writeOutputDir(o.out, { 'plan.json': `${JSON.stringify(planSummary(plan), null, 1)}\n`, 'plan.svg': planSvg(plan) }, { flag: '--out', marker: 'plan.json', writer: 'sqzfw plan' });
       if (o.json)

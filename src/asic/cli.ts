@@ -7,7 +7,7 @@ import { basename } from 'node:path';
 import { Command, Option } from 'commander';
 import { fractionArg, intArg } from '../cli/args.js';
 import { EXIT, isUserError, UserError } from '../errors.js';
-import { buildQuantizedModel } from '../pipeline.js';
+import { buildQuantizedModel } from '../prepare/index.js';
 import { planModel } from '../planner/index.js';
 import { isVariant, VARIANTS } from '../graph/squeezenet.js';
 import type { QModel } from '../quantize/types.js';

@@ -17,7 +17,7 @@ import { boardFileModel, defaultLayout, generatedHeader, renderBoardFiles, runti
 import { formatArray, formatPackedWords } from './c.js';
 import { cComment, cString, hashComment } from '../util/text.js';
 import { renderC } from './render.js';
-import { modelFingerprint } from '../validate/fingerprint.js';
+import { modelFingerprint } from './fingerprint.js';
 
 export interface AppInput {
   model: QModel;

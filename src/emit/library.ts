@@ -16,22 +16,14 @@ import { bandBlocks, type Slot } from './band-loops.js';
 import { renderC, TEMPLATES_DIR } from './render.js';
 import { cComment, cString, hashComment } from '../util/text.js';
 import { isLibraryRuntimeFile, RUNTIME_DIR } from './board-files.js';
+import type { Preprocessing } from '../import/card.js';
 
 /** The library's folder inside a project. */
 export const MODEL_DIR = 'model';
 
 
 /** What a caller must know to feed the model: the model card's preprocessing, as plain data. */
-export interface Preprocessing {
-  channelOrder: 'RGB' | 'BGR';
-  pixelRange: number;
-  /** Per input channel, in the model's channel order. */
-  mean: number[];
-  std: number[];
-  resize: { mode: 'shorter' | 'squash' | 'none'; size: number };
-  /** Where it came from (card file, defaults). */
-  source: string;
-}
+export type { Preprocessing };
 
 export interface LibraryInput {
   model: QModel;

@@ -12,7 +12,7 @@ import { calibrateImages, formatCalibration } from './prepare.js';
 import { CATALOG, fetchModel } from './fetch.js';
 import { defaultJobs } from './parallel.js';
 import { writeRanges } from '../quantize/ranges-file.js';
-import { stderrProgress, silentProgress } from './progress.js';
+import { stderrProgress, silentProgress } from '../util/progress.js';
 import { isTflitePath } from '../tflite/index.js';
 import { formatTfliteEval, runTfliteEval } from '../tflite/eval.js';
 

@@ -20,7 +20,7 @@ import { quantizeInput, quantizeModel } from '../quantize/quantize.js';
 import type { QModel } from '../quantize/types.js';
 import { defaultJobs, runTask, type FloatItem } from './parallel.js';
 import { groundTruth } from './labels.js';
-import { silentProgress, type ProgressSink } from './progress.js';
+import { silentProgress, type ProgressSink } from '../util/progress.js';
 import type { BatchInput, BatchResult, Latency, Target } from '../validate/run.js';
 
 /**

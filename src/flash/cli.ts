@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { UserError } from '../errors.js';
 import { listBoards, loadBoard, type Board } from '../boards/index.js';
-import { largestInputSize } from '../boards/fit.js';
+import { largestInputSize } from '../driver/fit.js';
 import { fitView, printJson, type FitJson } from '../cli/json.js';
 import { placementReport } from '../emit/weights-placement.js';
 import { VARIANTS, type Variant } from '../graph/squeezenet.js';

@@ -8,7 +8,7 @@ import { Command, Option } from 'commander';
 import { UserError } from '../errors.js';
 import { addModelFileOptions, modelFlags, type ModelFlagValues } from '../eval/cli.js';
 import { formatEval, runEval } from '../eval/eval.js';
-import { silentProgress, stderrProgress } from '../eval/progress.js';
+import { silentProgress, stderrProgress } from '../util/progress.js';
 import { BAUD_RATES, openSerialLink } from './link.js';
 import type { Target } from './run.js';
 

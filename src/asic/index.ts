@@ -29,4 +29,3 @@ export { fnv1a, FNV_OFFSET, FNV_PRIME } from './checksum.js';
 export { writeFilesAtomic } from './write.js';
 export { runTestbench, haveIverilog, haveVerilator } from './sim.js';
 export type { SimResult, SimOptions, Simulator } from './sim.js';
-export { registerAsicCommand, runAsic, planForProfile, loadAsicModel } from './cli.js';

@@ -23,8 +23,8 @@ export const KIND_CODE = { weights: 0, bias: 1, multiplier: 2, shift: 3 } as con
 
 export const hexC = (v: number): string => `${hex32Upper(v >>> 0)}u`;
 export const hexSv = (v: number): string => {
-  const h = (v >>> 0).toString(16).toUpperCase().padStart(8, '0');
-  return `32'h${h.slice(0, 4)}_${h.slice(4)}`;
+  const h = hex32Upper(v >>> 0);
+  return `32'h${h.slice(2, 6)}_${h.slice(6)}`;
 };
 
 /** C and SV string literals and comments: the project's one escaping module. */

@@ -258,15 +258,12 @@ function stepView(s: Step, index: number, layer: QLayer, id: string, ptr: (r: Re
         return {
           ...base,
           kind: 'gap',
-          h: s.inDims.h,
-          w: s.inDims.w,
-          c: s.inDims.c,
-          inputOffset: r.inputOffset,
-          outputOffset: r.outputOffset,
-          mult: r.mult,
-          shift: r.shift,
-          actMin: layer.actMin,
-          actMax: layer.actMax,
+          gapParams: structs.ref(
+            'sqzfw_gap_params',
+            `${id}_gap_params`,
+            `{ .input_offset = ${r.inputOffset}, .output_offset = ${r.outputOffset}, .quant = { .multiplier = ${r.mult}, .shift = ${r.shift} }, .activation = { .min = ${layer.actMin}, .max = ${layer.actMax} } }`,
+          ),
+          inDims: dims(1, s.inDims.h, s.inDims.w, s.inDims.c),
           inPtr: ptr(s.input),
           outPtr: ptr(s.output),
         };

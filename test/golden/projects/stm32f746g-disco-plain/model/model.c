@@ -55,6 +55,7 @@ static const cmsis_nn_dims dims_1x7x7x16 = { .n = 1, .h = 7, .w = 7, .c = 16 };
 static const cmsis_nn_dims dims_10x1x1x16 = { .n = 10, .h = 1, .w = 1, .c = 16 };
 static const cmsis_nn_dims dims_1x7x7x10 = { .n = 1, .h = 7, .w = 7, .c = 10 };
 static const cmsis_nn_dims dims_1x1x1x10 = { .n = 1, .h = 1, .w = 1, .c = 10 };
+static const sqzfw_gap_params pool10_gap_params = { .input_offset = 128, .output_offset = -128, .quant = { .multiplier = 967634422, .shift = -3 }, .activation = { .min = -128, .max = 127 } };
 
 arm_cmsis_nn_status sqzfw_model_init(int32_t *failed_step)
 {
@@ -122,7 +123,7 @@ arm_cmsis_nn_status sqzfw_model_run(int32_t *failed_step)
     }
     if (st != ARM_CMSIS_NN_SUCCESS) { *failed_step = 7; return st; }
     /* step 8: avgpool pool10 */
-    st = sqzfw_global_avgpool_requant_s8(BUF_conv10, 7, 7, 10, 128, -128, 967634422, -3, -128, 127, BUF_pool10);
+    st = sqzfw_global_avgpool_requant_s8(&pool10_gap_params, &dims_1x7x7x10, BUF_conv10, BUF_pool10);
     if (st != ARM_CMSIS_NN_SUCCESS) { *failed_step = 8; return st; }
     /* step 9: softmax prob */
     arm_softmax_s8(BUF_pool10, 1, 10, 1307671040, 19, -3968, BUF_prob);

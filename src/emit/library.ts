@@ -128,8 +128,8 @@ export function renderLibrary(input: LibraryInput): Record<string, string> {
       const b = buffers.get(ref.buffer)!;
       return slot({ value: b.offset + ref.offset, base: external.has(b.region) ? 'model_input' : `arena_${b.region}`, single: ptr(ref) });
     };
-    const view = stepView(s, index, layers.get(s.layer)!, ids.get(s.layer)!, slotPtr, structs, (n) => slot({ value: n, single: String(n) }));
-    return { index, comment: view.comment as string, what: `${s.op} ${s.layer}`, text: renderStep(view), slots, band: s.band, view };
+    const view = stepView(s, index, { layer: layers.get(s.layer)!, id: ids.get(s.layer)!, ptr: slotPtr, structs, num: (n) => slot({ value: n, single: String(n) }) });
+    return { index, comment: view.comment, what: `${s.op} ${s.layer}`, text: renderStep(view), slots, band: s.band, view };
   });
   const steps = rendered.map((r) => r.view);
   const outputs = model.outputs.map((name, index) => {
@@ -199,7 +199,7 @@ export function renderLibrary(input: LibraryInput): Record<string, string> {
 const stepTemplates = new Map<string, ejs.TemplateFunction>();
 
 /** One step's call (templates/c/steps/<kind>-call.c.ejs), without its trailing newline. */
-function renderStep(s: Record<string, unknown>): string {
+function renderStep(s: StepView): string {
   const file = `${TEMPLATES_DIR}steps/${s.kind}-call.c.ejs`;
   let t = stepTemplates.get(file);
   if (!t) {
@@ -209,7 +209,30 @@ function renderStep(s: Record<string, unknown>): string {
   return t({ s }).replace(/\n+$/, '');
 }
 
-function stepView(s: Step, index: number, layer: QLayer, id: string, ptr: (r: Ref) => string, structs: StructPool, num: (n: number) => string): Record<string, unknown> {
+/** What a step's call template reads: `kind` names templates/c/steps/<kind>-call.c.ejs, the other fields its values. */
+interface StepView {
+  kind: 'conv' | 'pool' | 'gap' | 'concat' | 'add' | 'softmax' | 'gapacc' | 'gapfinish' | 'fetch';
+  index: number;
+  comment: string;
+  /** Calls with scratch: the C expression whose value must not exceed scratchSize (checked once at init). */
+  scratchCheck?: string;
+  scratchSize?: number;
+  [field: string]: unknown;
+}
+
+/** What a step's view is built from besides the step: its layer, the layer's C id, and the text makers. */
+interface StepContext {
+  layer: QLayer;
+  id: string;
+  /** A buffer position as C (a slot, so band loops can index it). */
+  ptr: (r: Ref) => string;
+  structs: StructPool;
+  /** A number as C (a slot, likewise). */
+  num: (n: number) => string;
+}
+
+function stepView(s: Step, index: number, ctx: StepContext): StepView {
+  const { layer, id, ptr, structs, num } = ctx;
   // Dims are shared by many layers: named after their shape (NHWC). Parameter structs are named after their layer.
   const dims = (n: number, h: number, w: number, c: number): string => structs.ref('cmsis_nn_dims', `dims_${n}x${h}x${w}x${c}`, dimsInit(n, h, w, c));
   const base = { index, comment: cComment(`${s.op} ${s.layer}${s.note ? ` (${s.note})` : ''}`) };
@@ -333,7 +356,7 @@ function stepView(s: Step, index: number, layer: QLayer, id: string, ptr: (r: Re
 }
 
 /** Each distinct (size query, planned size) once, with the first step that needs it (what init reports). */
-function uniqueScratchChecks(steps: Record<string, unknown>[]): { check: string; size: number; index: number }[] {
+function uniqueScratchChecks(steps: StepView[]): { check: string; size: number; index: number }[] {
   const seen = new Set<string>();
   const out: { check: string; size: number; index: number }[] = [];
   for (const s of steps) {
@@ -341,7 +364,7 @@ function uniqueScratchChecks(steps: Record<string, unknown>[]): { check: string;
     const key = `${s.scratchCheck} ${s.scratchSize}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    out.push({ check: s.scratchCheck, size: s.scratchSize as number, index: s.index as number });
+    out.push({ check: s.scratchCheck, size: s.scratchSize ?? 0, index: s.index });
   }
   return out;
 }

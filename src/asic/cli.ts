@@ -18,7 +18,7 @@ import { renderAsicFiles } from './render.js';
 import { writeFilesAtomic } from './write.js';
 import { comparePrecisions, toMB } from './summary.js';
 import { runTestbench } from './sim.js';
-import { stderrProgress } from '../eval/progress.js';
+import { stderrProgress } from '../util/progress.js';
 import type { AsicMap, Precision } from './types.js';
 import { CODEBOOK_BITS_MAX, CODEBOOK_BITS_MIN, checkCompressOptions, isCompressed, type CompressOptions } from './compress.js';
 import { compressionAccuracy, formatAccuracy } from './accuracy.js';

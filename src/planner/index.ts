@@ -18,15 +18,12 @@ import { stepAccesses } from './program.js';
 import { baseMacs, buildCut, chainOptions, cheapestCut, minMemoryCuts, type Cut } from './search.js';
 import { Net, type Segment } from './tiling.js';
 import type { KernelPath } from './scratch.js';
-import type { ChainSummary, InputIn, LivePiece, MemoryPlan, PlannedBuffer, Ref, Step } from './types.js';
+import type { ChainSummary, InputIn, LivePiece, MemoryPlan, PlannedBuffer, PlanRegion, Ref, Step } from './types.js';
 import { kib } from '../util/format.js';
 
 export { liveProfile } from './live.js';
 
-export interface PlanRegion {
-  name: string;
-  capacity: number;
-}
+export type { PlanRegion };
 
 export type PlanStrategy = 'plain' | 'tiled' | 'auto';
 export const PLAN_STRATEGIES: readonly PlanStrategy[] = ['plain', 'tiled', 'auto'];

@@ -15,6 +15,7 @@ export const STAGES: [string, string[]][] = [
   ['base', ['errors.ts', 'version.ts', 'util/']],
   ['model', ['graph/', 'weights/', 'image/', 'import/', 'float/']],
   ['quantize', ['quantize/', 'golden/']],
+  ['report', ['report/']],
   ['prepare', ['prepare/']],
   ['boards', ['boards/']],
   ['plan', ['planner/']],
@@ -119,7 +120,7 @@ describe('small shared helpers are written once', () => {
   const where = (re: RegExp): string[] => files.filter((f) => re.test(f.text)).map((f) => f.rel);
 
   test.each([
-    ['KiB formatting', /\/ (1024|KIB)\)\.toFixed\(1\)\} KiB/, ['util/format.ts']],
+    ['KiB formatting', /\$\{\([\w.]+ \/ (1024|KIB)\)\.toFixed\(1\)\} KiB/, ['util/format.ts']],
     ['32-bit hex formatting', /toString\(16\)(\.toUpperCase\(\))?\.padStart\(8/, ['util/format.ts']],
     ['integer option parser', /new InvalidArgumentError\(/, ['cli/args.ts']],
     ['variant option parser', /unknown variant; use one of/, ['cli/args.ts']],

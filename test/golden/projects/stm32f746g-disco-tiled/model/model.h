@@ -55,6 +55,10 @@ extern "C" {
 #define SQZFW_CLASS_COUNT 10
 #define SQZFW_OUTPUT_SCALE 0.00475727953016758
 #define SQZFW_OUTPUT_ZERO_POINT -128
+/* 1 when the scores output is a softmax (probabilities), 0 for logits; the softmax output over the same classes
+ * beside the logits, or -1. */
+#define SQZFW_SCORES_ARE_PROBABILITIES 0
+#define SQZFW_PROB_OUTPUT 1
 #define SQZFW_OUTPUT0_BYTES 10 /* pool10 */
 #define SQZFW_OUTPUT1_BYTES 10 /* prob */
 #define SQZFW_HAS_CLASS_NAMES 0

@@ -70,7 +70,7 @@ static const cmsis_nn_dims dims_1x7x7x16 = { .n = 1, .h = 7, .w = 7, .c = 16 };
 static const cmsis_nn_dims dims_10x1x1x16 = { .n = 10, .h = 1, .w = 1, .c = 16 };
 static const cmsis_nn_dims dims_1x7x7x10 = { .n = 1, .h = 7, .w = 7, .c = 10 };
 static const cmsis_nn_dims dims_1x1x1x10 = { .n = 1, .h = 1, .w = 1, .c = 10 };
-static const sqzfw_gap_params pool10_gap_params = { .input_offset = 128, .output_offset = -128, .quant = { .multiplier = 967634422, .shift = -3 }, .activation = { .min = -128, .max = 127 } };
+static const sqzfw_gap_params pool10_gap_params = { .input_offset = 128, .output_offset = -128, .quant = { .multiplier = 967634490, .shift = -3 }, .activation = { .min = -128, .max = 127 } };
 
 arm_cmsis_nn_status sqzfw_model_init(int32_t *failed_step)
 {

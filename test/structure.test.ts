@@ -56,10 +56,16 @@ function importGraph(): Map<string, string[]> {
 }
 
 /**
- * Imports that run from a lower stage to a higher one on purpose, each with its reason. Empty today; an entry
- * here is a decision to review, not a way to silence the test.
+ * Imports that run from a lower stage to a higher one, each with its reason; an entry here is a decision to review,
+ * not a way to silence the test.
  */
-const ALLOWED_UPWARD: Record<string, string> = {};
+const ALLOWED_UPWARD: Record<string, string> = {
+  // sqzfw asic --accuracy scores the compressed weights with eval's labelled-image machinery (worker pool, labels,
+  // top-k); moving that scoring core out of src/eval into a lower stage would remove these three.
+  'asic/accuracy.ts -> eval/eval.ts': 'asic --accuracy reuses eval scoring',
+  'asic/accuracy.ts -> eval/labels.ts': 'asic --accuracy reads the labelled image folder as eval does',
+  'asic/accuracy.ts -> eval/parallel.ts': 'asic --accuracy runs on eval worker pool',
+};
 
 function upwardImports(graph: Map<string, string[]>): string[] {
   const upward: string[] = [];

@@ -2,49 +2,43 @@
  * sqzfw command line. Every command is a thin shell over the pipeline stages; user errors print one line and a
  * hint and exit non-zero, anything else is a bug and keeps its stack trace.
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { intArg, variantArg } from './cli/args.js';
+import { Command, Option } from 'commander';
 import { DEFAULT_BOARD, listBoards, loadBoard, qemuTwin } from './boards/index.js';
-import { buildLibrary, weightsReportLines } from './build/index.js';
-import { latencyLine } from './build/latency.js';
+import { buildLibrary, weightsReportLines } from './toolchain/index.js';
+import { latencyLine } from './toolchain/latency.js';
 import { defaultEmulator, emulateWithRenode, EMULATORS, type EmulatorName } from './emulate/targets.js';
 import { projectBoard, readManifest } from './project.js';
-import { buildFirmware } from './build/index.js';
+import { buildFirmware } from './toolchain/index.js';
 import { EXIT, isUserError, UserError } from './errors.js';
-import { arenaRegions, describeMismatch, emulateProject, generateProject, kernelPath, prepareSynthetic, type GenerateResult, type PreparedModel } from './flows.js';
+import { boardPlanOptions } from './driver/board-plan.js';
+import { describeMismatch, emulateProject, generateProject, type GenerateResult } from './driver/index.js';
+import { prepareSynthetic, type PreparedModel } from './prepare/index.js';
 import { mixedReport } from './precision/mixed.js';
 import { parseMaxRecompute, PLAN_STRATEGIES, planModel, type PlanStrategy } from './planner/index.js';
 import { planSvg, planTable } from './planner/report.js';
 import { INPUT_IN, type InputIn } from './planner/types.js';
 import { planSummary } from './emit/index.js';
 import { fsError, writeOutputDir } from './util/out-dir.js';
-import { buildSqueezeNet, isVariant, VARIANTS, type Variant } from './graph/squeezenet.js';
+import { buildSqueezeNet, VARIANTS, type Variant } from './graph/squeezenet.js';
 import { VERSION } from './version.js';
-import { registerExtraCommands } from './cli-extra.js';
+import { registerExtraCommands } from './cli/stage-commands.js';
 import { checkModelOptionUse } from './cli/model-options.js';
 import { printJson, type BuildJson, type EmulateJson, type InfoJson, type PlanJson } from './cli/json.js';
 import { graphModelInfo, modelInfoLines, qmodelInfo } from './report/model-info.js';
 import { top5Lines } from './report/top5.js';
 import { twinRun, twinRunLines } from './emulate/twin-note.js';
-import { estimateLatency } from './build/latency.js';
+import { estimateLatency } from './toolchain/latency.js';
 import { kib } from './util/format.js';
 import { loadModel } from './import/index.js';
 import { boardLines, boardView } from './boards/listing.js';
-import { prepareImageModel } from './eval/prepare.js';
+import { prepareImageModel } from './prepare/image-model.js';
 import { APP_NAMES, APPS, DEFAULT_APP, type AppName } from './emit/apps.js';
-import { stderrProgress } from './eval/progress.js';
+import { stderrProgress } from './util/progress.js';
 import { registerExportCommand } from './tflite/cli.js';
 import { registerAsicCommand } from './asic/cli.js';
 import { isTflitePath, loadTflite, prepareTfliteImage } from './tflite/index.js';
 
-const int = (name: string, min: number, max: number) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
-  return n;
-};
-const variantArg = (v: string): Variant => {
-  if (!isVariant(v)) throw new InvalidArgumentError(`unknown variant; use one of: ${VARIANTS.join(', ')}`);
-  return v;
-};
 
 interface ModelOpts {
   variant: Variant;
@@ -86,7 +80,7 @@ const planFlags = (o: PlanFlags) => ({ dsp: o.dsp, strategy: o.strategy, maxReco
 /** Mixed int4/int8 weights (generate, demo): src/precision. */
 const addPrecisionOptions = (cmd: Command): Command =>
   cmd
-    .addOption(new Option('--weights-budget <bytes>', 'int4 weights for the layers where they cost the least accuracy until the weight arrays fit BYTES').argParser(int('--weights-budget', 1, 2 ** 40)))
+    .addOption(new Option('--weights-budget <bytes>', 'int4 weights for the layers where they cost the least accuracy until the weight arrays fit BYTES').argParser(intArg('--weights-budget', 1, 2 ** 40)))
     .option('--fit-flash', "int4 weights for the least sensitive layers until the weights fit the board's internal flash");
 
 function printMixed(r: GenerateResult): void {
@@ -99,7 +93,7 @@ const addFirmwareModelOptions = (cmd: Command): Command =>
     .option('--model <file>', 'ONNX model (card: the .json beside it, or --card) or int8 .tflite (quantization as stored); default: synthetic weights')
     .option('--image <file>', 'JPEG or PNG image the demo application runs on (with --model; default: a synthetic input generated at run time)')
     .option('--calib <dir>', 'calibration images (with --model; default: the embedded image alone)')
-    .addOption(new Option('--calib-count <n>', 'calibration images taken from --calib (first N by name)').default(100).argParser(int('--calib-count', 1, 100000)))
+    .addOption(new Option('--calib-count <n>', 'calibration images taken from --calib (first N by name)').default(100).argParser(intArg('--calib-count', 1, 100000)))
     .option('--ranges <file>', 'reuse a saved calibration (sqzfw calibrate --out FILE) instead of calibrating (with --model)')
     .option('--card <file>', 'model card JSON (with --model)')
     .option('--class-names <file>', 'class names, one per line, printed with the top 5 (with --model)')
@@ -108,9 +102,9 @@ const addFirmwareModelOptions = (cmd: Command): Command =>
 const addModelOptions = (cmd: Command): Command =>
   cmd
     .addOption(new Option('--variant <v>', `SqueezeNet variant (${VARIANTS.join(', ')})`).default('v1.1').argParser(variantArg))
-    .addOption(new Option('--input-size <n>', 'input height and width in pixels (at least 25 for v1.1, 29 for v1.0)').default(224).argParser(int('--input-size', 16, 1024)))
-    .addOption(new Option('--classes <n>', 'number of output classes').default(1000).argParser(int('--classes', 1, 100000)))
-    .addOption(new Option('--seed <n>', 'seed of the synthetic weights and input image').default(1).argParser(int('--seed', 0, 2 ** 31 - 1)));
+    .addOption(new Option('--input-size <n>', 'input height and width in pixels (at least 25 for v1.1, 29 for v1.0)').default(224).argParser(intArg('--input-size', 16, 1024)))
+    .addOption(new Option('--classes <n>', 'number of output classes').default(1000).argParser(intArg('--classes', 1, 100000)))
+    .addOption(new Option('--seed <n>', 'seed of the synthetic weights and input image').default(1).argParser(intArg('--seed', 0, 2 ** 31 - 1)));
 
 
 function prepare(o: ModelOpts, app: AppName = DEFAULT_APP): PreparedModel {
@@ -262,7 +256,7 @@ export function buildProgram(): Command {
     .action((o: ModelOpts & PlanFlags & { board: string; out: string; json?: boolean }) => {
       const board = loadBoard(o.board);
       const { model } = prepare(o);
-      const plan = planModel(model, { regions: arenaRegions(board), path: kernelPath(board, o.dsp), strategy: o.strategy, maxRecompute: o.maxRecompute, inputIn: o.inputIn });
+      const plan = planModel(model, { ...boardPlanOptions(board, o.dsp), strategy: o.strategy, maxRecompute: o.maxRecompute, inputIn: o.inputIn });
       if (!o.json) console.log(planTable(plan));
       writeOutputDir(o.out, { 'plan.json': `${JSON.stringify(planSummary(plan), null, 1)}\n`, 'plan.svg': planSvg(plan) }, { flag: '--out', marker: 'plan.json', writer: 'sqzfw plan' });
       if (o.json)
@@ -309,7 +303,7 @@ export function buildProgram(): Command {
     .description('run a built project in QEMU and compare every output byte with the golden model')
     .option('--project <dir>', 'project folder', 'out/firmware')
     .addOption(new Option('--emulator <name>', 'emulator (default: qemu where the board has a QEMU twin, else renode)').choices([...EMULATORS]))
-    .addOption(new Option('--timeout <s>', 'time limit in seconds').default(300).argParser(int('--timeout', 1, 3600)))
+    .addOption(new Option('--timeout <s>', 'time limit in seconds').default(300).argParser(intArg('--timeout', 1, 3600)))
     .option('--json', 'print the result as JSON (shape: src/cli/json.ts); a mismatch still exits 1')
     .action(async (o: { project: string; timeout: number; emulator?: EmulatorName; json?: boolean }) => {
       await doEmulate(o.project, o.timeout, o.emulator, o.json);
@@ -320,7 +314,7 @@ export function buildProgram(): Command {
     .option('--out <dir>', 'output folder', 'out/demo')
     .option('--cmsis-nn <dir>', "build against Arm's CMSIS-NN at this path")
     .option('--no-dsp', 'force the scalar kernels')
-    .addOption(new Option('--timeout <s>', 'emulation time limit in seconds').default(300).argParser(int('--timeout', 1, 3600)))
+    .addOption(new Option('--timeout <s>', 'emulation time limit in seconds').default(300).argParser(intArg('--timeout', 1, 3600)))
     .action(async (o: ModelOpts & PlanFlags & { board: string; out: string; cmsisNn?: string; timeout: number }) => {
       const board = loadBoard(o.board);
       if (!qemuTwin(board)) throw new UserError(`board ${board.name} has no QEMU twin to run the demo on`, 'use `sqzfw generate` + `sqzfw build` + `sqzfw flash`, or `sqzfw emulate --emulator renode` where Renode is installed');

@@ -4,7 +4,7 @@
  * in, so the project builds anywhere with `make`.
  */
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { readInputText } from './util/input-file.js';
@@ -42,20 +42,7 @@ export function writeProject(outDir: string, files: GeneratedFiles): void {
   });
 }
 
-/** Writes a few plain files into a folder, each via a temporary name renamed into place. */
-export function writeFilesAtomically(dir: string, files: Record<string, string>): void {
-  mkdirSync(dir, { recursive: true });
-  for (const [name, content] of Object.entries(files)) {
-    const file = join(dir, name);
-    const tmp = `${file}.tmp-${process.pid}`;
-    try {
-      writeFileSync(tmp, content);
-      renameSync(tmp, file);
-    } finally {
-      rmSync(tmp, { force: true });
-    }
-  }
-}
+export { writeFilesAtomically } from './util/out-dir.js';
 
 /**
  * Regenerating over a project (eval runs one image after another): files whose content did not change keep

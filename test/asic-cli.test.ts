@@ -1,4 +1,5 @@
 /** `sqzfw asic` end to end: files, determinism, all-or-nothing writes, and the user errors. */
+import { userError } from './helpers/user-error.js';
 import { describe, expect, it, vi } from 'vitest';
 import { Command } from 'commander';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,15 +23,7 @@ async function run(args: string[]): Promise<string> {
   return lines.join('\n');
 }
 
-async function userError(args: string[]): Promise<UserError> {
-  try {
-    await run(args);
-  } catch (e) {
-    if (e instanceof UserError) return e;
-    throw e;
-  }
-  throw new Error('expected a UserError');
-}
+const cliError = (args: string[]): Promise<UserError> => userError(run(args));
 
 const readDir = (dir: string): Record<string, string> =>
   Object.fromEntries(readdirSync(dir).sort().map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
@@ -68,7 +61,7 @@ describe('sqzfw asic', () => {
 
   it('fails on a profile too small, with the shortfall per memory in bytes, and writes nothing', async () => {
     const out = join(dir, 'tiny');
-    const e = await userError(['--profile', 'tiny', '--model', 'v1.1', '--input-size', '64', '--classes', '1000', '--out', out]);
+    const e = await cliError(['--profile', 'tiny', '--model', 'v1.1', '--input-size', '64', '--classes', '1000', '--out', out]);
     expect(e.message).toMatch(/^ASIC profile tiny is too small for squeezenet-v1\.1-64-1000 at int8: /);
     expect(e.message).toMatch(/wrom \(weights\) short by [\d,]+ B: needs [\d,]+ B, has 65,536 B/);
     expect(e.message).toMatch(/qrom \(bias\+multiplier\+shift\) short by [\d,]+ B: needs [\d,]+ B, has 1,024 B/);
@@ -82,17 +75,17 @@ describe('sqzfw asic', () => {
     const good = JSON.parse(readFileSync(new URL('../asic-profiles/asic-128b.json', import.meta.url), 'utf8')) as { memories: { wordBits: number }[] };
     good.memories[1]!.wordBits = 100;
     writeFileSync(p, JSON.stringify(good));
-    const e = await userError(['--profile', p, ...small, '--out', join(dir, 'bad')]);
+    const e = await cliError(['--profile', p, ...small, '--out', join(dir, 'bad')]);
     expect(e.message).toBe(`ASIC profile ${p} is invalid: memories[1].wordBits: must be a multiple of 8`);
     expect(existsSync(join(dir, 'bad'))).toBe(false);
   });
 
   it('rejects an unknown model and refuses to replace a foreign directory', async () => {
-    expect((await userError(['--profile', 'asic-4x32', '--model', 'resnet50'])).message).toMatch(/unknown model "resnet50"/);
+    expect((await cliError(['--profile', 'asic-4x32', '--model', 'resnet50'])).message).toMatch(/unknown model "resnet50"/);
     const foreign = join(dir, 'foreign');
     mkdirSync(foreign);
     writeFileSync(join(foreign, 'thesis.tex'), 'precious');
-    const e = await userError(['--profile', 'asic-4x32', ...small, '--out', foreign]);
+    const e = await cliError(['--profile', 'asic-4x32', ...small, '--out', foreign]);
     expect(e.message).toMatch(/not written by sqzfw asic/);
     expect(readdirSync(foreign)).toEqual(['thesis.tex']);
   });

@@ -14,7 +14,7 @@ import { haveIverilog, haveVerilator, runTestbench, type Simulator } from '../sr
 import { loadProfile, parseProfile, type AsicProfile } from '../src/asic/profile.js';
 import type { Precision } from '../src/asic/types.js';
 import { makeModel } from './asic-fixtures.js';
-import { buildQuantizedModel } from '../src/pipeline.js';
+import { buildQuantizedModel } from '../src/prepare/index.js';
 import { runAsic } from '../src/asic/cli.js';
 
 const hasSim = haveIverilog();

@@ -16,7 +16,7 @@ import { storedModel } from '../src/asic/layout.js';
 import { fnv1a } from '../src/asic/checksum.js';
 import { SEED_FIGURES } from '../src/asic/summary.js';
 import { haveIverilog } from '../src/asic/sim.js';
-import { prepareImageModel } from '../src/eval/prepare.js';
+import { prepareImageModel } from '../src/prepare/image-model.js';
 import type { QConv } from '../src/quantize/types.js';
 import { required } from './helpers/require.js';
 

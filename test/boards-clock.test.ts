@@ -145,7 +145,7 @@ describe('start-up clock code', () => {
 
 describe('latency estimate printed by build', () => {
   it('instructions per inference and the time at the configured clock, said to be an estimate', async () => {
-    const { estimateLatency, latencyLine } = await import('../src/build/latency.js');
+    const { estimateLatency, latencyLine } = await import('../src/toolchain/latency.js');
     const h7 = loadBoard('nucleo-h743zi');
     const macs = 861_339_936; // SqueezeNet v1.0 at 227
     const e = estimateLatency(h7, macs, true)!;

@@ -4,15 +4,15 @@
  * twin, and the twin runs in QEMU. netduinoplus2 is an STM32F405 in QEMU: the STM32 USART driver runs there for real.
  * Weights that fit nowhere fail the build with a clear message.
  */
+import { userError } from './helpers/user-error.js';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadBoard, qemuTwin, type Board } from '../src/boards/index.js';
-import { buildFirmware, weightsReportLines } from '../src/build/index.js';
+import { buildFirmware, weightsReportLines } from '../src/toolchain/index.js';
 import { defaultLayout, renderBoardFiles, runtimeFiles } from '../src/emit/board-files.js';
 import { parseFirmwareOutput, runFirmware } from '../src/emulate/qemu.js';
-import { UserError } from '../src/errors.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'sqzfw-boards-fw-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -74,16 +74,6 @@ function project(board: Board, tag: string, main: string): string {
     writeFileSync(join(dir, p), c);
   }
   return dir;
-}
-
-async function userError(p: Promise<unknown>): Promise<UserError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof UserError) return e;
-    throw e;
-  }
-  throw new Error('expected a UserError');
 }
 
 describe.each([

@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BOARDS_DIR, listBoards, loadBoard, parseBoard, qemuTwin, runtimeDefines } from '../src/boards/index.js';
 import { makeTwin } from '../src/boards/twin.js';
-import { checkFit, largestInputSize, MIN_INPUT_SIZE } from '../src/boards/fit.js';
+import { checkFit, largestInputSize, MIN_INPUT_SIZE } from '../src/driver/fit.js';
 import { defaultLayout, renderBoardFiles } from '../src/emit/board-files.js';
 import { checkWeightsFit, placeWeights, placementReport, weightArraysOf } from '../src/emit/weights-placement.js';
-import { buildQuantizedModel } from '../src/pipeline.js';
+import { buildQuantizedModel } from '../src/prepare/index.js';
 import { UserError } from '../src/errors.js';
 
 const REAL = ['nucleo-h743zi', 'stm32f746g-disco', 'stm32f429i-disc1', 'nrf52840-dk'];

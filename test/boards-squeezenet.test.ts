@@ -11,9 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadBoard, qemuTwin } from '../src/boards/index.js';
-import { checkFit, largestInputSize } from '../src/boards/fit.js';
-import { buildFirmware, weightsReportLines } from '../src/build/index.js';
-import { describeMismatch, emulateProject, generateFiles, generateProject, prepareSynthetic } from '../src/flows.js';
+import { checkFit, largestInputSize } from '../src/driver/fit.js';
+import { buildFirmware, weightsReportLines } from '../src/toolchain/index.js';
+import { describeMismatch, emulateProject, generateFiles, generateProject } from '../src/driver/index.js';
+import { prepareSynthetic } from '../src/prepare/index.js';
 import { isUserError } from '../src/errors.js';
 
 const work = mkdtempSync(join(tmpdir(), 'sqzfw-boards-sq-'));

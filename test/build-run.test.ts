@@ -2,6 +2,7 @@
  * Firmware runtime + board files + build + QEMU, without the emitter: small test programs under
  * test/fixtures/firmware/ are built for each board with -Werror and run in QEMU.
  */
+import { userError } from './helpers/user-error.js';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,10 +16,9 @@ import {
   memoryUse,
   parseLinkerMemory,
   parseObjdumpSections,
-} from '../src/build/index.js';
+} from '../src/toolchain/index.js';
 import { defaultLayout, renderBoardFiles, runtimeFiles } from '../src/emit/board-files.js';
 import { parseFirmwareOutput, runFirmware, runQemu, ticksToInstructions } from '../src/emulate/qemu.js';
-import { UserError } from '../src/errors.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/firmware/', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'sqzfw-build-run-'));
@@ -36,16 +36,6 @@ function makeProject(board: Board, name: string, main: string | { source: string
   if (typeof main === 'string') copyFileSync(join(FIXTURES, main), join(dir, 'src', 'main.c'));
   else writeFileSync(join(dir, 'src', 'main.c'), main.source);
   return dir;
-}
-
-async function userError(p: Promise<unknown>): Promise<UserError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof UserError) return e;
-    throw e;
-  }
-  throw new Error('expected a UserError');
 }
 
 describe.each(['mps2-an500', 'mps2-an386'])('firmware on %s', (boardName) => {

@@ -7,13 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { loadBoard } from '../src/boards/index.js';
-import { buildFirmware } from '../src/build/index.js';
-import { describeMismatch, emulateProject, generateFiles, generateProject, prepareSynthetic } from '../src/flows.js';
-import type { Variant } from '../src/pipeline.js';
+import { buildFirmware } from '../src/toolchain/index.js';
+import { describeMismatch, emulateProject, generateFiles, generateProject } from '../src/driver/index.js';
+import { prepareSynthetic } from '../src/prepare/index.js';
+import type { Variant } from '../src/prepare/index.js';
 import { topK } from '../src/golden/run.js';
 import { hostModelBinary, runHostModel } from './helpers/host-model.js';
 import { existsSync } from 'node:fs';
-import { prepareImageModel } from '../src/eval/prepare.js';
+import { prepareImageModel } from '../src/prepare/image-model.js';
 import { required } from './helpers/require.js';
 
 const SHARED = new URL('../../shared/', import.meta.url).pathname;

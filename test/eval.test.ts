@@ -18,13 +18,14 @@ import { CATALOG, fetchModel } from '../src/eval/fetch.js';
 import { requantizeFast } from '../src/golden/fast.js';
 import { requantize } from '../src/golden/kernels.js';
 import { groundTruth, parseLabelsCsv } from '../src/eval/labels.js';
-import { calibrateImages, prepareImageModel } from '../src/eval/prepare.js';
+import { calibrateImages } from '../src/eval/prepare.js';
+import { prepareImageModel } from '../src/prepare/image-model.js';
 import { runGolden, runReference } from '../src/golden/run.js';
 import { importOnnx, loadModel } from '../src/import/index.js';
 import { Calibrator, calibrate, calibrationReport, formatCalibrationReport } from '../src/quantize/calibrate.js';
 import { quantizeInput, quantizeModel } from '../src/quantize/quantize.js';
 import { mulberry32 } from '../src/util/random.js';
-import { buildQuantizedModel, syntheticFloatModel, syntheticInputs } from '../src/pipeline.js';
+import { buildQuantizedModel, syntheticFloatModel, syntheticInputs } from '../src/prepare/index.js';
 import { torchvisionSqueezeNet } from './helpers/onnx-writer.js';
 
 /** A folder with a small torchvision-style SqueezeNet 1.1 (8 classes, 40x40), its card, 8 images and labels.csv. */

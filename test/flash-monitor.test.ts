@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { Command } from 'commander';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadBoard } from '../src/boards/index.js';
-import { buildFirmware } from '../src/build/index.js';
+import { buildFirmware } from '../src/toolchain/index.js';
 import { defaultLayout, renderBoardFiles, runtimeFiles } from '../src/emit/board-files.js';
 import { registerBoardCommands } from '../src/flash/cli.js';
 import { Monitor, monitorLines } from '../src/flash/monitor.js';

@@ -4,6 +4,7 @@
  * pyOCD not installed, a probe that cannot program the board or its external flash, a firmware built for QEMU or for
  * another board.
  */
+import { userError } from './helpers/user-error.js';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,11 +12,10 @@ import { dirname, join } from 'node:path';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBoard, type Board } from '../src/boards/index.js';
-import { buildFirmware, type ElfSection } from '../src/build/index.js';
+import { buildFirmware, type ElfSection } from '../src/toolchain/index.js';
 import { defaultLayout, renderBoardFiles, runtimeFiles } from '../src/emit/board-files.js';
 import { commandLine, flashFirmware, planFlash, runFlashPlan, type Probe } from '../src/flash/index.js';
 import { registerBoardCommands } from '../src/flash/cli.js';
-import { UserError } from '../src/errors.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'sqzfw-flash-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -37,16 +37,6 @@ function sections(board: Board, qspi = false): ElfSection[] {
     ...(qspi ? [s('.sqzfw_weights_QSPI', 0x80000, 0x90000000, 0x90000000)] : []),
     s('.bss', 0x100, ram + 0x10, ram + 0x10, false),
   ];
-}
-
-async function userError(p: Promise<unknown> | (() => unknown)): Promise<UserError> {
-  try {
-    await (typeof p === 'function' ? p() : p);
-  } catch (e) {
-    if (e instanceof UserError) return e;
-    throw e;
-  }
-  throw new Error('expected a UserError');
 }
 
 describe('flash commands (dry run)', () => {

@@ -10,7 +10,7 @@ import { runFloat, runFloatBlocked, runFloatNaive } from '../src/float/interp.js
 import { wasmSgemm } from '../src/float/wasm-sgemm.js';
 import type { ConvNode, FloatModel, MaxPoolNode } from '../src/graph/ir.js';
 import { inferShapes } from '../src/graph/shapes.js';
-import { syntheticFloatModel, syntheticInputs } from '../src/pipeline.js';
+import { syntheticFloatModel, syntheticInputs } from '../src/prepare/index.js';
 import { gaussian, mulberry32 } from '../src/util/random.js';
 
 const U = 2 ** -24;

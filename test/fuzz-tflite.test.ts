@@ -6,7 +6,7 @@
 import { describe, expect, test } from 'vitest';
 import { UserError } from '../src/errors.js';
 import { runGolden } from '../src/golden/run.js';
-import { quantizeFloatModel, syntheticInputs } from '../src/pipeline.js';
+import { quantizeFloatModel, syntheticInputs } from '../src/prepare/index.js';
 import { exportTflite, importTflite } from '../src/tflite/index.js';
 import { mulberry32, randInt } from '../src/util/random.js';
 import { syntheticModel } from '../src/weights/synthetic.js';

@@ -42,7 +42,9 @@ int main(int argc, char **argv)
         if (!in || !copy || !out || fread(in, 1, n, fi) != n) return 3;
         memcpy(copy, in, n);
         memset(out, 0x5a, c + 4);
-        st = (int32_t)sqzfw_global_avgpool_requant_s8(in, hdr[0], hdr[1], hdr[2], hdr[3], hdr[4], hdr[5], hdr[6], hdr[7], hdr[8], out);
+        const sqzfw_gap_params params = { hdr[3], hdr[4], { hdr[5], hdr[6] }, { hdr[7], hdr[8] } };
+        const cmsis_nn_dims dims = { 1, hdr[0], hdr[1], hdr[2] };
+        st = (int32_t)sqzfw_global_avgpool_requant_s8(&params, &dims, in, out);
         if (memcmp(in, copy, n) != 0) st = 99; /* input modified */
         fwrite(&st, sizeof(int32_t), 1, fo);
         fwrite(out, 1, c + 4, fo);

@@ -9,7 +9,7 @@ import { convS8Fast, convS8FastJs, maxPoolS8Fast } from '../src/golden/fast.js';
 import { wasmGemm } from '../src/golden/wasm-gemm.js';
 import { wasmMaxPool } from '../src/util/wasm-maxpool.js';
 import { runGolden, runReference } from '../src/golden/run.js';
-import { buildQuantizedModel, quantizeModelInput, syntheticFloatModel, syntheticInputs } from '../src/pipeline.js';
+import { buildQuantizedModel, quantizeModelInput, syntheticFloatModel, syntheticInputs } from '../src/prepare/index.js';
 import { mulberry32 } from '../src/util/random.js';
 import { convCases, poolCases, type ConvCase } from './c/cases.js';
 

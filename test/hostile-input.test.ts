@@ -20,7 +20,7 @@ import { EXIT, isUserError, UserError } from '../src/errors.js';
 import { parseFirmwareOutput } from '../src/emulate/qemu.js';
 import { importOnnx } from '../src/import/index.js';
 import { countGraphEntries } from '../src/import/onnx-proto.js';
-import { quantizeFloatModel } from '../src/pipeline.js';
+import { quantizeFloatModel } from '../src/prepare/index.js';
 import { cComment, cString, hashComment } from '../src/util/text.js';
 import { readInputText } from '../src/util/input-file.js';
 import { mulberry32 } from '../src/util/random.js';

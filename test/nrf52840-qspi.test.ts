@@ -8,8 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadBoard } from '../src/boards/index.js';
-import { buildFirmware } from '../src/build/index.js';
-import { emulateProject, generateProject, prepareSynthetic } from '../src/flows.js';
+import { buildFirmware } from '../src/toolchain/index.js';
+import { emulateProject, generateProject } from '../src/driver/index.js';
+import { prepareSynthetic } from '../src/prepare/index.js';
 import { haveTool } from './c/cases.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'sqzfw-qspi-'));

@@ -10,17 +10,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { loadBoard, type Board } from '../src/boards/index.js';
-import { buildFirmware } from '../src/build/index.js';
-import { generate } from '../src/emit/index.js';
-import { prepareImageModel } from '../src/eval/prepare.js';
-import { arenaRegions, describeMismatch, emulateProject, generateFiles, generateProject, prepareSynthetic } from '../src/flows.js';
-import { runGolden } from '../src/golden/run.js';
-import { quantizeFloatModel, syntheticInputs } from '../src/pipeline.js';
+import { buildFirmware } from '../src/toolchain/index.js';
+import { prepareImageModel } from '../src/prepare/image-model.js';
+import { arenaRegions } from '../src/driver/board-plan.js';
+import { describeMismatch, emitProject, emulateProject, generateFiles, generateProject } from '../src/driver/index.js';
+import { prepareSynthetic } from '../src/prepare/index.js';
+import { quantizeFloatModel, syntheticInputs } from '../src/prepare/index.js';
 import { planForBoard, planWithChains } from '../src/planner/index.js';
-import { executePlan } from '../src/planner/execute.js';
 import { Net, NotBandable } from '../src/planner/tiling.js';
 import type { InputIn, MemoryPlan } from '../src/planner/types.js';
-import { MANIFEST, toHex, writeProject, type ProjectManifest } from '../src/project.js';
+import { writeProject } from '../src/project.js';
 import { quantizeInput } from '../src/quantize/quantize.js';
 import type { QModel } from '../src/quantize/types.js';
 import { mulberry32, randInt } from '../src/util/random.js';
@@ -36,22 +35,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 /** Generates, builds and runs a plan; returns the run and the stream line the firmware printed, if any. */
 async function runPlan(model: QModel, plan: MemoryPlan, input: Int8Array, board: Board, dir: string, dsp: boolean) {
-  const golden = runGolden(model, input);
-  const expected = Object.fromEntries(model.outputs.map((o) => [o, golden[o]]));
-  const sim = executePlan(model, plan, input);
-  for (const o of model.outputs) expect(Array.from(sim[o])).toEqual(Array.from(expected[o]));
-  const files = generate({ model, plan, board, input, inputNote: 'fused test input', expected });
-  const manifest: ProjectManifest = {
-    generator: 'sqzfw fused test',
-    model: model.name,
-    board: board.name,
-    inputNote: 'fused test input',
-    expected: Object.fromEntries(Object.entries(expected).map(([k, v]) => [k, toHex(v)])),
-    outputs: model.outputs,
-    peakBytes: plan.peakBytes,
-    macs: plan.macs,
-  };
-  files[MANIFEST] = `${JSON.stringify(manifest, null, 1)}\n`;
+  const { files, expected } = emitProject({ model, input, inputNote: 'fused test input' }, board, plan);
   writeProject(dir, files);
   await buildFirmware({ projectDir: dir, semihosting: true, dsp });
   const run = await emulateProject({ projectDir: dir, board, timeoutMs: 240_000 });

@@ -9,16 +9,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { loadBoard, type Board } from '../src/boards/index.js';
-import { buildFirmware } from '../src/build/index.js';
-import { generate } from '../src/emit/index.js';
-import { arenaRegions, describeMismatch, emulateProject, generateProject, kernelPath, prepareSynthetic } from '../src/flows.js';
-import { runGolden } from '../src/golden/run.js';
-import { quantizeFloatModel, syntheticInputs } from '../src/pipeline.js';
+import { buildFirmware } from '../src/toolchain/index.js';
+import { arenaRegions, kernelPath } from '../src/driver/board-plan.js';
+import { describeMismatch, emitProject, emulateProject, generateProject } from '../src/driver/index.js';
+import { prepareSynthetic } from '../src/prepare/index.js';
+import { quantizeFloatModel, syntheticInputs } from '../src/prepare/index.js';
 import { planForBoard, planWithChains } from '../src/planner/index.js';
-import { executePlan } from '../src/planner/execute.js';
 import { NotBandable } from '../src/planner/tiling.js';
 import type { MemoryPlan } from '../src/planner/types.js';
-import { MANIFEST, toHex, writeProject, type ProjectManifest } from '../src/project.js';
+import { writeProject } from '../src/project.js';
 import { quantizeInput } from '../src/quantize/quantize.js';
 import type { QModel } from '../src/quantize/types.js';
 import { mulberry32 } from '../src/util/random.js';
@@ -53,22 +52,7 @@ async function buildAndRun(dir: string, board: Board, dsp: boolean, expectedByte
 
 /** Generates a project for a given plan (what generateProject does with its own plan). */
 async function runPlan(model: QModel, plan: MemoryPlan, input: Int8Array, board: Board, dir: string, dsp: boolean) {
-  const golden = runGolden(model, input);
-  const expected = Object.fromEntries(model.outputs.map((o) => [o, golden[o]]));
-  const sim = executePlan(model, plan, input);
-  for (const o of model.outputs) expect(Array.from(sim[o])).toEqual(Array.from(expected[o]));
-  const files = generate({ model, plan, board, input, inputNote: 'planner test input', expected });
-  const manifest: ProjectManifest = {
-    generator: 'sqzfw planner test',
-    model: model.name,
-    board: board.name,
-    inputNote: 'planner test input',
-    expected: Object.fromEntries(Object.entries(expected).map(([k, v]) => [k, toHex(v)])),
-    outputs: model.outputs,
-    peakBytes: plan.peakBytes,
-    macs: plan.macs,
-  };
-  files[MANIFEST] = `${JSON.stringify(manifest, null, 1)}\n`;
+  const { files, expected } = emitProject({ model, input, inputNote: 'planner test input' }, board, plan);
   writeProject(dir, files);
   return buildAndRun(dir, board, dsp, model.outputs.reduce((s, o) => s + expected[o].length, 0));
 }

@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import { runGolden } from '../src/golden/run.js';
-import { buildQuantizedModel, quantizeFloatModel, syntheticInputs } from '../src/pipeline.js';
+import { buildQuantizedModel, quantizeFloatModel, syntheticInputs } from '../src/prepare/index.js';
 import { checkPlan, planForBoard, planLayerByLayer, planWithChains } from '../src/planner/index.js';
 import { executePlan } from '../src/planner/execute.js';
 import { NotBandable } from '../src/planner/tiling.js';

@@ -3,7 +3,7 @@ import { checkPlacement, placeBest, STRATEGIES, type BufferRequest } from '../sr
 import { checkPlan, planModel } from '../src/planner/index.js';
 import { executePlan } from '../src/planner/execute.js';
 import { runGolden } from '../src/golden/run.js';
-import { quantizeFloatModel, syntheticInputs, buildQuantizedModel } from '../src/pipeline.js';
+import { quantizeFloatModel, syntheticInputs, buildQuantizedModel } from '../src/prepare/index.js';
 import { syntheticModel, syntheticImage } from '../src/weights/synthetic.js';
 import { quantizeInput } from '../src/quantize/quantize.js';
 import { mulberry32, randInt } from '../src/util/random.js';

@@ -11,11 +11,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBoard, qemuTwin } from '../src/boards/index.js';
-import { buildFirmware } from '../src/build/index.js';
+import { buildFirmware } from '../src/toolchain/index.js';
 import { checkResc, renderRenodeFiles, renodeFilesForProject, rescCommands, runRenode, tokenizeResc, RENODE_FILES } from '../src/emulate/renode.js';
 import { defaultEmulator, emulateWithRenode, qemuTarget } from '../src/emulate/targets.js';
 import { runQemu } from '../src/emulate/qemu.js';
-import { generateProject, prepareSynthetic } from '../src/flows.js';
+import { generateProject } from '../src/driver/index.js';
+import { prepareSynthetic } from '../src/prepare/index.js';
 import { UserError } from '../src/errors.js';
 
 const work = mkdtempSync(join(tmpdir(), 'sqzfw-renode-'));

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { runOnFirmware } from '../src/flows.js';
+import { runOnFirmware } from '../src/driver/index.js';
 import { runGolden } from '../src/golden/run.js';
 import { loadTflite } from '../src/tflite/index.js';
 import { tflmPython } from '../src/tflite/tflm.js';

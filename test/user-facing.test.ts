@@ -6,7 +6,9 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { listBoards } from '../src/boards/index.js';
-import { arenaRegions, emulateProject, generateFiles, kernelPath, prepareSynthetic } from '../src/flows.js';
+import { arenaRegions, kernelPath } from '../src/driver/board-plan.js';
+import { emulateProject, generateFiles } from '../src/driver/index.js';
+import { prepareSynthetic } from '../src/prepare/index.js';
 import { planModel } from '../src/planner/index.js';
 import { layerRuns, planSvg } from '../src/planner/plan-svg.js';
 import { loadProfile } from '../src/asic/profile.js';
@@ -103,7 +105,7 @@ describe('sqzfw info', () => {
     const i = json(infoJson, ['info', '--model', MODEL]);
     const g = graphInfo(loadModel(MODEL).model.graph);
     expect(i.input).toEqual({ h: 227, w: 227, c: 3 });
-    // The count src/graph/info.ts makes of the same graph, and the MACs src/build/latency.ts measured its rate on.
+    // The count src/graph/info.ts makes of the same graph, and the MACs src/toolchain/latency.ts measured its rate on.
     expect(i.totals.macs).toBe(g.macs);
     expect(i.totals.macs).toBe(861_339_936);
     expect(i.totals.params).toBe(g.params);

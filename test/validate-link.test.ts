@@ -14,8 +14,8 @@ import { crc32, decodeResult, encodeFrame, FRAME, FrameDecoder } from '../src/va
 import { openSerialLink, type Link } from '../src/validate/link.js';
 import { Session, SessionError } from '../src/validate/session.js';
 import { validateBatch } from '../src/validate/run.js';
-import { modelFingerprint } from '../src/validate/fingerprint.js';
-import { prepareSynthetic } from '../src/flows.js';
+import { modelFingerprint } from '../src/emit/fingerprint.js';
+import { prepareSynthetic } from '../src/prepare/index.js';
 import { UserError } from '../src/errors.js';
 
 const FAKE = new URL('./fixtures/validate/fake_board.py', import.meta.url).pathname;

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadBoard } from '../src/boards/index.js';
-import { prepareSynthetic } from '../src/flows.js';
+import { prepareSynthetic } from '../src/prepare/index.js';
 import { runGolden } from '../src/golden/run.js';
 import { validateBatch } from '../src/validate/run.js';
 import { openQemuLink } from '../src/validate/link.js';

@@ -79,21 +79,25 @@ int32_t sqzfw_requantize(int32_t val, int32_t mult, int32_t shift)
     return ops_divide_by_power_of_two(ops_doubling_high_mult_no_sat(scaled, mult), right);
 }
 
-arm_cmsis_nn_status sqzfw_global_avgpool_requant_s8(const int8_t *in,
-                                                    int32_t h,
-                                                    int32_t w,
-                                                    int32_t c,
-                                                    int32_t input_offset,
-                                                    int32_t output_offset,
-                                                    int32_t mult,
-                                                    int32_t shift,
-                                                    int32_t act_min,
-                                                    int32_t act_max,
-                                                    int8_t *out)
+arm_cmsis_nn_status sqzfw_global_avgpool_requant_s8(const sqzfw_gap_params *params,
+                                                    const cmsis_nn_dims *input_dims,
+                                                    const int8_t *input_data,
+                                                    int8_t *output_data)
 {
+    const int32_t h = input_dims->h;
+    const int32_t w = input_dims->w;
+    const int32_t c = input_dims->c;
+    const int32_t input_offset = params->input_offset;
+    const int32_t output_offset = params->output_offset;
+    const int32_t mult = params->quant.multiplier;
+    const int32_t shift = params->quant.shift;
+    const int32_t act_min = params->activation.min;
+    const int32_t act_max = params->activation.max;
+    const int8_t *in = input_data;
+    int8_t *out = output_data;
     int32_t count;
     int32_t ch;
-    if (h < 1 || w < 1 || c < 1 || (int64_t)h * w > SQZFW_GAP_MAX_COUNT || input_offset < -128 || input_offset > 128)
+    if (input_dims->n != 1 || h < 1 || w < 1 || c < 1 || (int64_t)h * w > SQZFW_GAP_MAX_COUNT || input_offset < -128 || input_offset > 128)
     {
         return ARM_CMSIS_NN_ARG_ERROR;
     }

@@ -12,7 +12,7 @@ import type { QModel } from '../quantize/types.js';
 import { defaultJobs, runTask, type FloatItem } from '../eval/parallel.js';
 import { groundTruth } from '../eval/labels.js';
 import { scoreTensor } from '../eval/eval.js';
-import { silentProgress, type ProgressSink } from '../eval/progress.js';
+import { silentProgress, type ProgressSink } from '../util/progress.js';
 import { UserError } from '../errors.js';
 import { compressModel, type CompressOptions } from './compress.js';
 

@@ -4,9 +4,10 @@
  * testbench, one $readmemh file per macro, report.md and banks.svg, all or nothing.
  */
 import { basename } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
+import { fractionArg, intArg } from '../cli/args.js';
 import { EXIT, isUserError, UserError } from '../errors.js';
-import { buildQuantizedModel } from '../pipeline.js';
+import { buildQuantizedModel } from '../prepare/index.js';
 import { planModel } from '../planner/index.js';
 import { isVariant, VARIANTS } from '../graph/squeezenet.js';
 import type { QModel } from '../quantize/types.js';
@@ -17,7 +18,7 @@ import { renderAsicFiles } from './render.js';
 import { writeFilesAtomic } from './write.js';
 import { comparePrecisions, toMB } from './summary.js';
 import { runTestbench } from './sim.js';
-import { stderrProgress } from '../eval/progress.js';
+import { stderrProgress } from '../util/progress.js';
 import type { AsicMap, Precision } from './types.js';
 import { CODEBOOK_BITS_MAX, CODEBOOK_BITS_MIN, checkCompressOptions, isCompressed, type CompressOptions } from './compress.js';
 import { compressionAccuracy, formatAccuracy } from './accuracy.js';
@@ -55,11 +56,6 @@ export interface AsicCommandOptions {
   prepare?: (o: never) => { model: QModel };
 }
 
-const int = (name: string, min: number, max: number) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
-  return n;
-};
 
 export function loadAsicModel(req: ModelRequest, opts: AsicCommandOptions = {}): QModel {
   if (isVariant(req.model)) return buildQuantizedModel({ variant: req.model, inputSize: req.inputSize, classes: req.classes, seed: req.seed });
@@ -110,12 +106,6 @@ const n = (v: number): string => v.toLocaleString('en-US');
 const compressSuffix = (c: CompressOptions): string =>
   `${c.codebookBits !== undefined ? `-k${c.codebookBits}` : ''}${c.sparse ? '-sparse' : ''}${c.prune ? `-prune${c.prune}` : ''}`;
 
-const fraction = (name: string) => (v: string): number => {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n >= 1) throw new InvalidArgumentError(`${name} must be a fraction from 0 to below 1 (e.g. 0.5)`);
-  return n;
-};
-
 interface AsicFlags {
   profile: string;
   precision?: Precision;
@@ -153,20 +143,20 @@ export function registerAsicCommand(program: Command, cmdOpts: AsicCommandOption
   else
     cmd = cmd
       .requiredOption('--model <model>', `model: a SqueezeNet variant (${VARIANTS.join(', ')}) or an int8 .tflite file`)
-      .addOption(new Option('--input-size <n>', 'input height and width in pixels (sizes the arena)').default(224).argParser(int('--input-size', 16, 1024)))
-      .addOption(new Option('--classes <n>', 'number of output classes').default(1000).argParser(int('--classes', 1, 100000)))
-      .addOption(new Option('--seed <n>', 'seed of the synthetic weights').default(1).argParser(int('--seed', 0, 2 ** 31 - 1)));
+      .addOption(new Option('--input-size <n>', 'input height and width in pixels (sizes the arena)').default(224).argParser(intArg('--input-size', 16, 1024)))
+      .addOption(new Option('--classes <n>', 'number of output classes').default(1000).argParser(intArg('--classes', 1, 100000)))
+      .addOption(new Option('--seed <n>', 'seed of the synthetic weights').default(1).argParser(intArg('--seed', 0, 2 ** 31 - 1)));
   return cmd
     .addOption(new Option('--precision <p>', 'weight precision (default: the profile\'s weightPrecision)').choices(['int8', 'int4']))
     .addOption(
       new Option('--codebook-bits <k>', `per-layer codebooks: k-bit indices into 2^k shared int8 values (k-means on each layer's weights; the model is re-quantized to the decoded values), k = ${CODEBOOK_BITS_MIN}..${CODEBOOK_BITS_MAX}; needs a linear weights memory`).argParser(
-        int('--codebook-bits', CODEBOOK_BITS_MIN, CODEBOOK_BITS_MAX),
+        intArg('--codebook-bits', CODEBOOK_BITS_MIN, CODEBOOK_BITS_MAX),
       ),
     )
     .option('--sparse', 'zero-run sparse weight streams: entries {run of zeros, value} with a per-layer run width (needs a linear weights memory)')
-    .addOption(new Option('--prune <fraction>', 'magnitude pruning: zero this fraction of each layer\'s weights (smallest |w| first) before encoding').argParser(fraction('--prune')))
+    .addOption(new Option('--prune <fraction>', 'magnitude pruning: zero this fraction of each layer\'s weights (smallest |w| first) before encoding').argParser(fractionArg('--prune')))
     .option('--accuracy <dir>', 'also measure top-1/top-5 of float, int8 and the compressed weights on these labelled images (fast int8 engine, 2-fold held-out calibration as sqzfw eval; ONNX models)')
-    .addOption(new Option('--accuracy-limit <n>', 'score only the first N images of --accuracy').argParser(int('--accuracy-limit', 2, 1000000)))
+    .addOption(new Option('--accuracy-limit <n>', 'score only the first N images of --accuracy').argParser(intArg('--accuracy-limit', 2, 1000000)))
     .option('--out <dir>', 'output directory (replaced as a whole; default out/asic/<model>-<profile>-<precision>)')
     .option('--no-arena', 'do not plan or map the activation arena')
     .addOption(new Option('--simulate [simulator]', 'run the generated testbench and compare its checksums (iverilog or verilator)').choices(['iverilog', 'verilator']))

@@ -1,7 +1,8 @@
 /** ASIC / FPGA on-die memory map. See README.md in this folder. */
 export { profileSchema, parseProfile, loadProfile, resolveProfilePath, listBuiltinProfiles, builtinProfileDir } from './profile.js';
 export type { AsicProfile, AsicProfileInput, AsicMemory, ParamKind } from './profile.js';
-export { quantizeInt4, convToInt4, packInt4, unpackInt4, quantizeMultiplier, realMultiplier } from './int4.js';
+export { quantizeInt4, convToInt4, packInt4, unpackInt4, realMultiplier } from './int4.js';
+export { quantizeMultiplier } from '../golden/kernels.js';
 export {
   computeAsicMap,
   arenaRegions,
@@ -28,4 +29,3 @@ export { fnv1a, FNV_OFFSET, FNV_PRIME } from './checksum.js';
 export { writeFilesAtomic } from './write.js';
 export { runTestbench, haveIverilog, haveVerilator } from './sim.js';
 export type { SimResult, SimOptions, Simulator } from './sim.js';
-export { registerAsicCommand, runAsic, planForProfile, loadAsicModel } from './cli.js';

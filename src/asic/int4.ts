@@ -15,33 +15,13 @@
  * an odd count leaves the last high nibble 0.
  */
 import type { QConv, QModel, QLayer } from '../quantize/types.js';
+import { quantizeMultiplier } from '../golden/kernels.js';
 
 const roundHalfAway = (x: number): number => (x < 0 ? -Math.floor(-x + 0.5) : Math.floor(x + 0.5));
 
 const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;
 const clampI32 = (x: number): number => Math.min(INT32_MAX, Math.max(INT32_MIN, x));
-
-/** TFLite/CMSIS QuantizeMultiplier: real = multiplier * 2^(shift - 31), multiplier in [2^30, 2^31). */
-export function quantizeMultiplier(real: number): { multiplier: number; shift: number } {
-  if (!(real > 0) || !Number.isFinite(real)) return { multiplier: 0, shift: 0 };
-  let shift = Math.floor(Math.log2(real)) + 1;
-  let q = real / 2 ** shift; // [0.5, 1)
-  if (q >= 1) {
-    q /= 2;
-    shift += 1;
-  } else if (q < 0.5) {
-    q *= 2;
-    shift -= 1;
-  }
-  let multiplier = Math.round(q * 2 ** 31);
-  if (multiplier === 2 ** 31) {
-    multiplier /= 2;
-    shift += 1;
-  }
-  if (shift < -31) return { multiplier: 0, shift: 0 };
-  return { multiplier, shift };
-}
 
 export const realMultiplier = (multiplier: number, shift: number): number => multiplier * 2 ** (shift - 31);
 
@@ -70,7 +50,7 @@ export function convToInt4(layer: QConv): QConv {
     for (let i = c * per; i < (c + 1) * per; i++) weights[i] = Math.max(-7, Math.min(7, roundHalfAway(layer.weights[i]! / r)));
     bias[c] = clampI32(roundHalfAway(layer.bias[c]! / r));
     const q = quantizeMultiplier(realMultiplier(layer.multiplier[c]!, layer.shift[c]!) * r);
-    multiplier[c] = q.multiplier;
+    multiplier[c] = q.mult;
     shift[c] = q.shift;
     weightScales[c] = s8 * r;
   }

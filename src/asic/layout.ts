@@ -11,7 +11,7 @@
  *   element floor(c / banks) of that bank's packed run.
  */
 import type { QConv, QModel } from '../quantize/types.js';
-import type { MemoryPlan } from '../planner/types.js';
+import type { MemoryPlan, PlanRegion } from '../planner/types.js';
 import { EXIT, UserError } from '../errors.js';
 import {
   PARAM_KINDS,
@@ -326,7 +326,7 @@ function arenaStart(st: MemState, profile: AsicProfile): number {
  * The regions to hand the planner: one per arena memory of the profile, named after the memory, with the bytes left
  * after the parameters placed there. Empty if the profile places no arena.
  */
-export function arenaRegions(model: QModel, profile: AsicProfile, opts: { precision?: Precision; compress?: CompressOptions } = {}): { name: string; capacity: number }[] {
+export function arenaRegions(model: QModel, profile: AsicProfile, opts: { precision?: Precision; compress?: CompressOptions } = {}): PlanRegion[] {
   const precision = opts.precision ?? profile.weightPrecision;
   const lay = layoutParams(model, profile, precision, opts.compress);
   return (profile.placement.arena?.memories ?? []).map((name) => {

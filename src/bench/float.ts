@@ -14,7 +14,7 @@ import type { QModel } from '../quantize/types.js';
 import { runGolden, runReference } from '../golden/run.js';
 import { loadModel } from '../import/index.js';
 import { loadImageInput } from '../image/index.js';
-import { quantizeFloatModel, quantizeModelInput, syntheticFloatModel, syntheticInputs } from '../pipeline.js';
+import { quantizeFloatModel, quantizeModelInput, syntheticFloatModel, syntheticInputs } from '../prepare/index.js';
 import { runInt8Before } from './int8-before.js';
 import { ortFloatMs } from './ort.js';
 import type { Bench, BenchRow } from './types.js';

@@ -11,17 +11,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadBoard, type Board } from '../boards/index.js';
-import { buildFirmware, checkToolchain } from '../build/index.js';
-import { generate } from '../emit/index.js';
-import { arenaRegions, emulateProject, prepareSynthetic, type PreparedModel } from '../flows.js';
-import { runGolden } from '../golden/run.js';
-import type { Variant } from '../pipeline.js';
-import { executePlan } from '../planner/execute.js';
+import { buildFirmware, checkToolchain } from '../toolchain/index.js';
+import { arenaRegions } from '../driver/board-plan.js';
+import { emitProject, emulateProject, goldenOutputs, verifyPlan } from '../driver/index.js';
+import { prepareSynthetic, type PreparedModel } from '../prepare/index.js';
+import type { Variant } from '../prepare/index.js';
 import { planForBoard } from '../planner/index.js';
 import type { MemoryPlan } from '../planner/types.js';
-import { MANIFEST, toHex, writeProject, type ProjectManifest } from '../project.js';
+import { writeProject } from '../project.js';
 import { tflmArenaRows } from './tflm-arena.js';
 import type { Bench, BenchRow } from './types.js';
+import { kib } from '../util/format.js';
 
 const KIB = 1024;
 /** ST Edge AI Core 3.0 activation RAM for SqueezeNet v1.1 int8 at 224x224, input included (stm32ai-modelzoo). */
@@ -41,35 +41,14 @@ const CASES: Case[] = [
   { variant: 'v1.0', size: 227, targetKiB: 384, markInKiB: 176, markOutKiB: 64 },
 ];
 
-const kib = (b: number): string => `${(b / KIB).toFixed(1)} KiB`;
 const pct = (x: number, base: number): string => `${((100 * (x - base)) / base).toFixed(1)}%`;
 
 function row(name: string, baseline: [string, number], result: [string, number], unit: string, note?: string): BenchRow {
   return { name, baseline: { label: baseline[0], value: baseline[1] }, result: { label: result[0], value: result[1] }, unit, ratio: result[1] / baseline[1], ...(note ? { note } : {}) };
 }
 
-/** Simulated-RAM run of a plan (dead memory junk-filled) against the golden outputs; throws on any difference. */
-function verify(p: PreparedModel, plan: MemoryPlan, expected: Record<string, Int8Array>): void {
-  const out = executePlan(p.model, plan, p.input);
-  for (const o of p.model.outputs) {
-    const i = out[o].findIndex((v, k) => v !== expected[o][k]);
-    if (i >= 0) throw new Error(`${plan.strategy}: ${o}[${i}] differs from the golden model`);
-  }
-}
-
-async function qemuRun(p: PreparedModel, plan: MemoryPlan, expected: Record<string, Int8Array>, board: Board, dir: string): Promise<{ instructions: number; textBytes: number }> {
-  const files = generate({ model: p.model, plan, board, input: p.input, inputNote: p.inputNote, expected });
-  const manifest: ProjectManifest = {
-    generator: 'sqzfw bench',
-    model: p.model.name,
-    board: board.name,
-    inputNote: p.inputNote,
-    expected: Object.fromEntries(Object.entries(expected).map(([k, v]) => [k, toHex(v)])),
-    outputs: p.model.outputs,
-    peakBytes: plan.peakBytes,
-    macs: plan.macs,
-  };
-  files[MANIFEST] = `${JSON.stringify(manifest, null, 1)}\n`;
+async function qemuRun(p: PreparedModel, plan: MemoryPlan, board: Board, dir: string): Promise<{ instructions: number; textBytes: number }> {
+  const { files } = emitProject(p, board, plan);
   writeProject(dir, files);
   const built = await buildFirmware({ projectDir: dir, semihosting: true });
   const run = await emulateProject({ projectDir: dir, board, timeoutMs: 300_000 });
@@ -101,8 +80,7 @@ export const benchPlanner: Bench = async () => {
     for (const c of CASES) {
       const name = `SqueezeNet ${c.variant} ${c.size}x${c.size} int8`;
       const p = prepareSynthetic({ variant: c.variant, inputSize: c.size, classes: 1000, seed: 3 });
-      const golden = runGolden(p.model, p.input);
-      const expected = Object.fromEntries(p.model.outputs.map((o) => [o, golden[o]]));
+      const expected = goldenOutputs(p);
       const t0 = Date.now();
       const plain = planForBoard(p.model, regions, { strategy: 'plain', path: 'dsp' });
       const t1 = Date.now();
@@ -114,7 +92,7 @@ export const benchPlanner: Bench = async () => {
       const caller = planForBoard(p.model, regions, { strategy: 'tiled', path: 'dsp', inputIn: 'caller' });
       const stream = planForBoard(p.model, regions, { strategy: 'tiled', path: 'dsp', inputIn: 'stream' });
       const t4 = Date.now();
-      for (const plan of [plain, tiled, fit, fused, caller, stream]) verify(p, plan, expected);
+      for (const plan of [plain, tiled, fit, fused, caller, stream]) verifyPlan(p, plan, expected);
       const bands = (plan: MemoryPlan): string => `${plan.steps.length} calls, ${(plan.chains ?? []).filter((x) => x.bands > 1).length} banded chains`;
       rows.push(
         row(`${name}: peak SRAM, input and scratch included (smallest plan)`, ['layer by layer', plain.peakBytes], ['row bands', tiled.peakBytes], 'bytes',
@@ -143,11 +121,11 @@ export const benchPlanner: Bench = async () => {
       }
       if (qemu) {
         const dir = (what: string): string => join(work, `${c.variant}-${c.size}-${what}`);
-        const rPlain = await qemuRun(p, plain, expected, board, dir('plain'));
-        const rTiled = await qemuRun(p, tiled, expected, board, dir('tiled'));
-        const rFit = await qemuRun(p, fit, expected, board, dir('fit'));
-        const rCaller = await qemuRun(p, caller, expected, board, dir('caller'));
-        const rStream = await qemuRun(p, stream, expected, board, dir('stream'));
+        const rPlain = await qemuRun(p, plain, board, dir('plain'));
+        const rTiled = await qemuRun(p, tiled, board, dir('tiled'));
+        const rFit = await qemuRun(p, fit, board, dir('fit'));
+        const rCaller = await qemuRun(p, caller, board, dir('caller'));
+        const rStream = await qemuRun(p, stream, board, dir('stream'));
         const [iPlain, iTiled, iFit] = [rPlain.instructions, rTiled.instructions, rFit.instructions];
         rows.push(
           row(`${name}: instructions per inference in QEMU mps2-an500, smallest plan (all 2000 output bytes bit-exact)`, ['layer by layer', iPlain], ['row bands', iTiled], 'instructions', `${pct(iTiled, iPlain)}`),

@@ -26,6 +26,7 @@ export const PROFILE_LDFLAGS = PROFILED_FUNCTIONS.map((f) => `-Wl,--wrap=${f}`).
 
 export const PROFILE_C = `/* sqzfw bench: per-layer-type instruction counts (bench-only file, see src/bench/profile-c.ts) */
 #include "arm_nnfunctions.h"
+#include "sqzfw_ops.h"
 #include "sqzfw_report.h"
 #include "sqzfw_rt.h"
 
@@ -86,13 +87,13 @@ arm_cmsis_nn_status __wrap_arm_avgpool_s8(const cmsis_nn_context *ctx, const cms
     return st;
 }
 
-arm_cmsis_nn_status __real_sqzfw_global_avgpool_requant_s8(const int8_t *in, int32_t h, int32_t w, int32_t c,
-    int32_t input_offset, int32_t output_offset, int32_t mult, int32_t shift, int32_t act_min, int32_t act_max, int8_t *out);
-arm_cmsis_nn_status __wrap_sqzfw_global_avgpool_requant_s8(const int8_t *in, int32_t h, int32_t w, int32_t c,
-    int32_t input_offset, int32_t output_offset, int32_t mult, int32_t shift, int32_t act_min, int32_t act_max, int8_t *out)
+arm_cmsis_nn_status __real_sqzfw_global_avgpool_requant_s8(const sqzfw_gap_params *params, const cmsis_nn_dims *input_dims,
+    const int8_t *input_data, int8_t *output_data);
+arm_cmsis_nn_status __wrap_sqzfw_global_avgpool_requant_s8(const sqzfw_gap_params *params, const cmsis_nn_dims *input_dims,
+    const int8_t *input_data, int8_t *output_data)
 {
     arm_cmsis_nn_status st;
-    SPAN(P_POOLS, 0, st = __real_sqzfw_global_avgpool_requant_s8(in, h, w, c, input_offset, output_offset, mult, shift, act_min, act_max, out));
+    SPAN(P_POOLS, 0, st = __real_sqzfw_global_avgpool_requant_s8(params, input_dims, input_data, output_data));
     return st;
 }
 

@@ -12,8 +12,8 @@ import type { QModel } from '../quantize/types.js';
 import { exportTflite } from '../tflite/export.js';
 import { parseTflmArena, runTflm, tflmPython } from '../tflite/tflm.js';
 import type { BenchRow } from './types.js';
+import { kib } from '../util/format.js';
 
-const kib = (b: number): string => `${(b / 1024).toFixed(1)} KiB`;
 
 export async function tflmArenaRows(name: string, model: QModel, input: Int8Array, plain: MemoryPlan, tiled: MemoryPlan): Promise<BenchRow[]> {
   if (!tflmPython()) return [{ name: `${name}: TFLite Micro arena`, baseline: { label: 'skipped', value: 1 }, result: { label: 'skipped', value: 1 }, unit: 'bytes', ratio: 1, note: '.venv with tflite-micro missing: run scripts/setup.sh' }];

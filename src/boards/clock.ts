@@ -17,6 +17,7 @@
  *   nRF52840   Product Specification v1.7 §5.4 (CLOCK: 64 MHz HFCLK, HFXO 32 MHz crystal started by TASKS_HFCLKSTART).
  */
 import { z } from 'zod';
+import { hex32Upper } from '../util/format.js';
 
 const MHZ = 1_000_000;
 const hz = z.number().int().positive();
@@ -353,7 +354,6 @@ type QspiConfig = NonNullable<F4F7['qspi']>;
 type RegStep = { op: 'write'; reg: number; value: number; note: string } | { op: 'modify'; reg: number; clear: number; set: number; note: string } | { op: 'wait'; reg: number; mask: number; value: number; limit: number; note: string };
 
 const QUADSPI = 0xa0001000;
-const hex8 = (n: number): string => `0x${(n >>> 0).toString(16).toUpperCase().padStart(8, '0')}`;
 
 /**
  * QUADSPI register steps (RM0385 §15.3.3-15.3.5, §15.5) that put the external NOR flash in memory-mapped read mode,
@@ -379,8 +379,8 @@ export function qspiInitSteps(q: QspiConfig): RegStep[] {
       reg: QUADSPI + 0x14,
       value: ccr,
       note: quad
-        ? `QUADSPI_CCR ${hex8(ccr)}: memory-mapped mode, QUAD I/O FAST READ 0xEB (instruction on 1 line, 24-bit address and data on 4 lines, ${q.dummyCycles} dummy cycles)`
-        : `QUADSPI_CCR ${hex8(ccr)}: memory-mapped mode, READ 0x03 on 1 line, 24-bit address`,
+        ? `QUADSPI_CCR ${hex32Upper(ccr)}: memory-mapped mode, QUAD I/O FAST READ 0xEB (instruction on 1 line, 24-bit address and data on 4 lines, ${q.dummyCycles} dummy cycles)`
+        : `QUADSPI_CCR ${hex32Upper(ccr)}: memory-mapped mode, READ 0x03 on 1 line, 24-bit address`,
     },
   ];
 }

@@ -5,6 +5,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { readInputText } from '../util/input-file.js';
 import { escapeControls } from '../util/text.js';
+import { hex32 } from '../util/format.js';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors.js';
@@ -140,7 +141,7 @@ export function runtimeDefines(board: Board): string[] {
     `SQZFW_CPU_HZ=${board.cpu.clockHz}`,
     `SQZFW_IRQ_COUNT=${board.cpu.irqCount}`,
     ...uartMacros,
-    `SQZFW_UART_BASE=0x${board.uart.base.toString(16).padStart(8, '0')}u`,
+    `SQZFW_UART_BASE=${hex32(board.uart.base)}u`,
   ];
   if (board.uart.baud !== undefined) d.push(`SQZFW_UART_BAUD=${board.uart.baud}`);
   // The UART's kernel clock: from the clock tree when the board sets one up, else the profile's (default: the core's).

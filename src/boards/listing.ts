@@ -4,7 +4,7 @@
  */
 import type { Board } from './schema.js';
 import { qemuTwin } from './index.js';
-import { sizeText } from '../util/format.js';
+import { hex32, sizeText } from '../util/format.js';
 
 export interface BoardMemoryView {
   name: string;
@@ -53,7 +53,7 @@ export function boardLines(v: BoardView): string[] {
   const head = `${v.name}  ${v.core} ${v.clockHz / 1e6} MHz  ${v.emulation}${v.renode ? `, renode ${v.renode}` : ''}  ${v.description}`;
   const mem = v.memory.map(
     (m) =>
-      `  ${m.kind.padEnd(5)} ${m.name.padEnd(10)} ${sizeText(m.bytes).padStart(8)} at 0x${m.origin.toString(16).padStart(8, '0')} ${m.external ? 'external' : 'internal'}${m.holds.length ? `  (${m.holds.join(', ')})` : ''}`,
+      `  ${m.kind.padEnd(5)} ${m.name.padEnd(10)} ${sizeText(m.bytes).padStart(8)} at ${hex32(m.origin)} ${m.external ? 'external' : 'internal'}${m.holds.length ? `  (${m.holds.join(', ')})` : ''}`,
   );
   return [head, ...mem];
 }

@@ -7,6 +7,7 @@
  */
 import { UserError } from '../errors.js';
 import type { Board, Core, Fpu } from './schema.js';
+import { hex32 } from '../util/format.js';
 
 /** Suffix of a twin's board name: "nucleo-h743zi@qemu". */
 export const TWIN_SUFFIX = '@qemu';
@@ -20,7 +21,6 @@ const FPU_SUBSETS: Record<Fpu, readonly Fpu[]> = {
   auto: ['none', 'auto'],
 };
 
-const hex = (n: number): string => `0x${n.toString(16).padStart(8, '0')}`;
 
 /**
  * The twin of `board` on the QEMU machine profile `base` (loaded by the caller). Throws UserError when the machine
@@ -44,8 +44,8 @@ export function makeTwin(board: Board, base: Board): Board {
     const host = base.memory.find((h) => origin >= h.origin && origin + r.length <= h.origin + h.length);
     if (!host)
       throw new UserError(
-        `board ${board.name}: region ${r.name} (${r.length} bytes) mapped at ${hex(origin)} is not inside one memory region of ${base.name}`,
-        `${base.name} has ${base.memory.map((h) => `${h.name} ${hex(h.origin)}+${h.length}`).join(', ')}`,
+        `board ${board.name}: region ${r.name} (${r.length} bytes) mapped at ${hex32(origin)} is not inside one memory region of ${base.name}`,
+        `${base.name} has ${base.memory.map((h) => `${h.name} ${hex32(h.origin)}+${h.length}`).join(', ')}`,
       );
     return { ...r, origin, description: `${r.name} of ${board.name}, in ${base.name} ${host.name}` };
   });
@@ -60,8 +60,8 @@ export function makeTwin(board: Board, base: Board): Board {
   const baseCode = base.memory.find((r) => r.name === base.placement.code)!;
   if (code.origin !== baseCode.origin)
     throw new UserError(
-      `board ${board.name}: twin.map must put the code region ${code.name} at ${hex(baseCode.origin)}, where ${base.name} boots`,
-      `set twin.map.${code.name} to "${hex(baseCode.origin)}"`,
+      `board ${board.name}: twin.map must put the code region ${code.name} at ${hex32(baseCode.origin)}, where ${base.name} boots`,
+      `set twin.map.${code.name} to "${hex32(baseCode.origin)}"`,
     );
 
   return {

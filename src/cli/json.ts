@@ -4,7 +4,7 @@
  * fields may be added, none removed or renamed. The tests parse every command's output with them.
  */
 import { z } from 'zod';
-import type { LargestFit } from '../boards/fit.js';
+import type { LargestFit } from '../driver/fit.js';
 
 const dims = z.object({ h: z.number().int(), w: z.number().int(), c: z.number().int() }).strict();
 

@@ -10,6 +10,7 @@
  *   none  nothing but a Makefile that builds the library for the board's CPU (build/libsqzfw_model.a): the user's
  *         own firmware links it (model/CMakeLists.txt, model/sqzfw_model.mk, model/sqzfw_model.ld).
  */
+import { hex32 } from '../util/format.js';
 import type { Board } from '../boards/index.js';
 import type { MemoryPlan } from '../planner/types.js';
 import type { QModel } from '../quantize/types.js';
@@ -17,7 +18,7 @@ import { boardFileModel, defaultLayout, generatedHeader, renderBoardFiles, runti
 import { formatArray, formatPackedWords } from './c.js';
 import { cComment, cString, hashComment } from '../util/text.js';
 import { renderC } from './render.js';
-import { modelFingerprint } from '../validate/fingerprint.js';
+import { modelFingerprint } from './fingerprint.js';
 
 export interface AppInput {
   model: QModel;
@@ -92,7 +93,7 @@ const validate: AppSpec = {
       'src/main.c': renderC('validate.c.ejs', {
         header: `/* ${generatedHeader(`validation application, model ${model.name}, board ${board.name}`)} */`,
         boardName: board.name,
-        fingerprint: `0x${modelFingerprint(model).toString(16).padStart(8, '0')}`,
+        fingerprint: hex32(modelFingerprint(model)),
       }),
       ...runtimeFiles(),
       ...renderBoardFiles(board, { weightsRegion: a.weightsRegion ?? board.placement.weights[0]!, arenaRegions: a.plan.regions.filter((r) => r.used > 0).map((r) => r.name) }),

@@ -11,6 +11,7 @@ import { UserError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { cComment, hashComment, makeShellWord } from '../util/text.js';
 import { findRegion, gccArchFlags, qemuTwin, runtimeDefines, type Board, type InitStep } from '../boards/index.js';
+import { hex32Upper } from '../util/format.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TEMPLATES_DIR = join(ROOT, 'templates', 'c');
@@ -47,7 +48,6 @@ export function weightsRegions(board: Board, layout: BoardLayout): string[] {
   return [layout.weightsRegion, ...spill.filter((r) => r !== layout.weightsRegion)];
 }
 
-const hex = (n: number): string => `0x${n.toString(16).toUpperCase().padStart(8, '0')}`;
 
 
 function render(template: string, data: Record<string, unknown>): string {
@@ -143,8 +143,8 @@ export function boardFileModel(board: Board, layout: BoardLayout) {
     regions: board.memory.map((r) => ({
       padName: r.name.padEnd(width),
       attrs: r.kind === 'flash' ? 'rx) ' : 'rwx)',
-      origin: hex(r.origin),
-      length: hex(r.length),
+      origin: hex32Upper(r.origin),
+      length: hex32Upper(r.length),
       note: cComment(`${r.kind}${r.external ? ', external' : ''}${r.description ? `: ${r.description}` : ''}`),
     })),
     code,
@@ -157,7 +157,7 @@ export function boardFileModel(board: Board, layout: BoardLayout) {
     zeros,
     arenas,
     arenaList: layout.arenaRegions.join(', ') || '(none)',
-    stackSize: hex(board.stackSize),
+    stackSize: hex32Upper(board.stackSize),
     vectorCount,
     vtorAlign,
     dspDefault: board.cpu.dsp ? '1' : '0',
@@ -170,7 +170,7 @@ export function boardFileModel(board: Board, layout: BoardLayout) {
 
 /** C statements for the board's init steps (src/sqzfw_board.c). */
 function initStatements(steps: InitStep[]): { note: string; code: string }[] {
-  const h = (n: number) => `0x${n.toString(16).toUpperCase().padStart(8, '0')}u`;
+  const h = (n: number) => `${hex32Upper(n)}u`;
   const reg = (a: number) => `SQZFW_REG32(${h(a)})`;
   return steps.map((s) => {
     const note = cComment(s.note);

@@ -1,4 +1,5 @@
 /** Small C-text helpers for the emitter. */
+import { hex32 } from '../util/format.js';
 
 /** Array initializer body: 16 values a line for 32-bit, 32 for bytes; deterministic formatting. */
 export function formatArray(values: ArrayLike<number>): string {
@@ -44,7 +45,7 @@ export function formatPackedWords(bytes: Int8Array | Uint8Array): string {
   const words: string[] = [];
   for (let i = 0; i < u.length; i += 4) {
     const w = (u[i] | ((u[i + 1] ?? 0) << 8) | ((u[i + 2] ?? 0) << 16) | ((u[i + 3] ?? 0) << 24)) >>> 0;
-    words.push(`0x${w.toString(16).padStart(8, '0')}u`);
+    words.push(`${hex32(w)}u`);
   }
   const lines: string[] = [];
   for (let i = 0; i < words.length; i += 8) lines.push(`    ${words.slice(i, i + 8).join(', ')},`);

@@ -16,22 +16,14 @@ import { bandBlocks, type Slot } from './band-loops.js';
 import { renderC, TEMPLATES_DIR } from './render.js';
 import { cComment, cString, hashComment } from '../util/text.js';
 import { isLibraryRuntimeFile, RUNTIME_DIR } from './board-files.js';
+import type { Preprocessing } from '../import/card.js';
 
 /** The library's folder inside a project. */
 export const MODEL_DIR = 'model';
 
 
 /** What a caller must know to feed the model: the model card's preprocessing, as plain data. */
-export interface Preprocessing {
-  channelOrder: 'RGB' | 'BGR';
-  pixelRange: number;
-  /** Per input channel, in the model's channel order. */
-  mean: number[];
-  std: number[];
-  resize: { mode: 'shorter' | 'squash' | 'none'; size: number };
-  /** Where it came from (card file, defaults). */
-  source: string;
-}
+export type { Preprocessing };
 
 export interface LibraryInput {
   model: QModel;
@@ -136,8 +128,8 @@ export function renderLibrary(input: LibraryInput): Record<string, string> {
       const b = buffers.get(ref.buffer)!;
       return slot({ value: b.offset + ref.offset, base: external.has(b.region) ? 'model_input' : `arena_${b.region}`, single: ptr(ref) });
     };
-    const view = stepView(s, index, layers.get(s.layer)!, ids.get(s.layer)!, slotPtr, structs, (n) => slot({ value: n, single: String(n) }));
-    return { index, comment: view.comment as string, what: `${s.op} ${s.layer}`, text: renderStep(view), slots, band: s.band, view };
+    const view = stepView(s, index, { layer: layers.get(s.layer)!, id: ids.get(s.layer)!, ptr: slotPtr, structs, num: (n) => slot({ value: n, single: String(n) }) });
+    return { index, comment: view.comment, what: `${s.op} ${s.layer}`, text: renderStep(view), slots, band: s.band, view };
   });
   const steps = rendered.map((r) => r.view);
   const outputs = model.outputs.map((name, index) => {
@@ -207,7 +199,7 @@ export function renderLibrary(input: LibraryInput): Record<string, string> {
 const stepTemplates = new Map<string, ejs.TemplateFunction>();
 
 /** One step's call (templates/c/steps/<kind>-call.c.ejs), without its trailing newline. */
-function renderStep(s: Record<string, unknown>): string {
+function renderStep(s: StepView): string {
   const file = `${TEMPLATES_DIR}steps/${s.kind}-call.c.ejs`;
   let t = stepTemplates.get(file);
   if (!t) {
@@ -217,7 +209,30 @@ function renderStep(s: Record<string, unknown>): string {
   return t({ s }).replace(/\n+$/, '');
 }
 
-function stepView(s: Step, index: number, layer: QLayer, id: string, ptr: (r: Ref) => string, structs: StructPool, num: (n: number) => string): Record<string, unknown> {
+/** What a step's call template reads: `kind` names templates/c/steps/<kind>-call.c.ejs, the other fields its values. */
+interface StepView {
+  kind: 'conv' | 'pool' | 'gap' | 'concat' | 'add' | 'softmax' | 'gapacc' | 'gapfinish' | 'fetch';
+  index: number;
+  comment: string;
+  /** Calls with scratch: the C expression whose value must not exceed scratchSize (checked once at init). */
+  scratchCheck?: string;
+  scratchSize?: number;
+  [field: string]: unknown;
+}
+
+/** What a step's view is built from besides the step: its layer, the layer's C id, and the text makers. */
+interface StepContext {
+  layer: QLayer;
+  id: string;
+  /** A buffer position as C (a slot, so band loops can index it). */
+  ptr: (r: Ref) => string;
+  structs: StructPool;
+  /** A number as C (a slot, likewise). */
+  num: (n: number) => string;
+}
+
+function stepView(s: Step, index: number, ctx: StepContext): StepView {
+  const { layer, id, ptr, structs, num } = ctx;
   // Dims are shared by many layers: named after their shape (NHWC). Parameter structs are named after their layer.
   const dims = (n: number, h: number, w: number, c: number): string => structs.ref('cmsis_nn_dims', `dims_${n}x${h}x${w}x${c}`, dimsInit(n, h, w, c));
   const base = { index, comment: cComment(`${s.op} ${s.layer}${s.note ? ` (${s.note})` : ''}`) };
@@ -266,15 +281,12 @@ function stepView(s: Step, index: number, layer: QLayer, id: string, ptr: (r: Re
         return {
           ...base,
           kind: 'gap',
-          h: s.inDims.h,
-          w: s.inDims.w,
-          c: s.inDims.c,
-          inputOffset: r.inputOffset,
-          outputOffset: r.outputOffset,
-          mult: r.mult,
-          shift: r.shift,
-          actMin: layer.actMin,
-          actMax: layer.actMax,
+          gapParams: structs.ref(
+            'sqzfw_gap_params',
+            `${id}_gap_params`,
+            `{ .input_offset = ${r.inputOffset}, .output_offset = ${r.outputOffset}, .quant = { .multiplier = ${r.mult}, .shift = ${r.shift} }, .activation = { .min = ${layer.actMin}, .max = ${layer.actMax} } }`,
+          ),
+          inDims: dims(1, s.inDims.h, s.inDims.w, s.inDims.c),
           inPtr: ptr(s.input),
           outPtr: ptr(s.output),
         };
@@ -344,7 +356,7 @@ function stepView(s: Step, index: number, layer: QLayer, id: string, ptr: (r: Re
 }
 
 /** Each distinct (size query, planned size) once, with the first step that needs it (what init reports). */
-function uniqueScratchChecks(steps: Record<string, unknown>[]): { check: string; size: number; index: number }[] {
+function uniqueScratchChecks(steps: StepView[]): { check: string; size: number; index: number }[] {
   const seen = new Set<string>();
   const out: { check: string; size: number; index: number }[] = [];
   for (const s of steps) {
@@ -352,7 +364,7 @@ function uniqueScratchChecks(steps: Record<string, unknown>[]): { check: string;
     const key = `${s.scratchCheck} ${s.scratchSize}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    out.push({ check: s.scratchCheck, size: s.scratchSize as number, index: s.index as number });
+    out.push({ check: s.scratchCheck, size: s.scratchSize ?? 0, index: s.index });
   }
   return out;
 }

@@ -5,7 +5,7 @@
  * with --enable-non-contiguous-regions, ld fills the first region and, from the first array that does not fit,
  * puts the arrays in the next region (it never goes back). This module does the same arithmetic with an estimate of
  * the code and read-only data that share the code region, so that a model that cannot fit fails with a clear
- * message before anything is compiled; after the build, build/index.ts reports where each array really went.
+ * message before anything is compiled; after the build, toolchain/index.ts reports where each array really went.
  */
 import { EXIT, UserError } from '../errors.js';
 import { findRegion, type Board } from '../boards/index.js';
@@ -14,6 +14,7 @@ import { weightArrayBytes } from '../quantize/int4.js';
 import { cIdentifiers } from './c.js';
 import { weightNames } from './library.js';
 import { defaultLayout, weightsRegions, type BoardLayout } from './board-files.js';
+import { kib } from '../util/format.js';
 
 export interface WeightArray {
   /** C name of the array (sqzfw_w_<layer>, sqzfw_b_<layer>, sqzfw_m_<layer>, sqzfw_s_<layer>). */
@@ -140,7 +141,6 @@ export function placeWeights(
   };
 }
 
-const kib = (b: number): string => `${(b / 1024).toFixed(1)} KiB`;
 
 /** One line per region: "FLASH: 754880 of 999424 bytes, 100 arrays (sqzfw_w_conv1 ... sqzfw_s_fire9_expand3x3)". */
 export function placementReport(p: WeightsPlacement): string[] {

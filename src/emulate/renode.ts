@@ -12,7 +12,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { delimiter, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hashComment } from '../util/text.js';
 import ejs from 'ejs';
@@ -20,6 +20,8 @@ import { EXIT, UserError } from '../errors.js';
 import { findRegion, type Board } from '../boards/index.js';
 import { generatedHeader } from '../emit/board-files.js';
 import { fromHex, projectBoard, readManifest } from '../project.js';
+import { hex32Upper } from '../util/format.js';
+import { findOnPath } from '../util/find-on-path.js';
 
 const TEMPLATES_DIR = fileURLToPath(new URL('../../templates/renode/', import.meta.url));
 
@@ -97,8 +99,6 @@ export const RENODE_PLATFORMS: Record<string, RenodePlatformFacts> = {
   },
 };
 
-const hex = (n: number): string => `0x${n.toString(16).toUpperCase().padStart(8, '0')}`;
-
 /** Regex-escape for .NET (Renode's TerminalTester with treatAsRegex), then Robot-escape (backslashes, variables, #). */
 function robotRegexLine(line: string): string {
   const re = `^${line.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&')}$`;
@@ -146,8 +146,8 @@ function memoriesToAdd(board: Board, used: string[]): { note: string; repl: stri
       const r = findRegion(board, n);
       const name = `sqzfw_${n.toLowerCase()}`;
       return {
-        note: `${n}: ${r.length} bytes at ${hex(r.origin)}${r.external ? ' (external memory)' : ''}, not in ${renode.platform}`,
-        repl: `${name}: Memory.MappedMemory @ sysbus ${hex(r.origin)} { size: ${hex(r.length)} }`,
+        note: `${n}: ${r.length} bytes at ${hex32Upper(r.origin)}${r.external ? ' (external memory)' : ''}, not in ${renode.platform}`,
+        repl: `${name}: Memory.MappedMemory @ sysbus ${hex32Upper(r.origin)} { size: ${hex32Upper(r.length)} }`,
       };
     });
 }
@@ -452,7 +452,7 @@ export function checkResc(text: string, ctx: RescCheckContext = {}): string[] {
     for (const n of ctx.regionsUsed ?? defaultRegionsUsed(ctx.board)) {
       const r = findRegion(ctx.board, n);
       if (!covered(r.origin, r.length))
-        problems.push(`region ${n} (${hex(r.origin)}, ${r.length} bytes) is not mapped by ${platform} nor added by the script`);
+        problems.push(`region ${n} (${hex32Upper(r.origin)}, ${r.length} bytes) is not mapped by ${platform} nor added by the script`);
     }
   }
   return problems;
@@ -466,16 +466,6 @@ export const RENODE_INSTALL_HINT =
   'https://github.com/renode/renode/releases), then `pip install -r <renode>/tests/requirements.txt` ' +
   '(Robot Framework 6.1) and put renode-test on PATH; or run in the antmicro/renode Docker image; ' +
   'or use --emulator qemu on a board with a QEMU twin';
-
-/** The path of an executable on PATH, or undefined. */
-export function findOnPath(name: string, path = process.env.PATH ?? ''): string | undefined {
-  for (const dir of path.split(delimiter)) {
-    if (!dir) continue;
-    const p = join(dir, name);
-    if (existsSync(p)) return p;
-  }
-  return undefined;
-}
 
 export interface RenodeRunResult {
   /** The command that ran. */

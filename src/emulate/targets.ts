@@ -7,7 +7,8 @@ import { join, resolve } from 'node:path';
 import { EXIT, UserError } from '../errors.js';
 import { qemuTwin, TWIN_SUFFIX, type Board } from '../boards/index.js';
 import { projectBoard } from '../project.js';
-import { runRenode, RENODE_INSTALL_HINT, findOnPath } from './renode.js';
+import { runRenode, RENODE_INSTALL_HINT } from './renode.js';
+import { findOnPath } from '../util/find-on-path.js';
 
 export const EMULATORS = ['qemu', 'renode'] as const;
 export type EmulatorName = (typeof EMULATORS)[number];

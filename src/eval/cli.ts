@@ -2,7 +2,8 @@
  * CLI commands of the real-model stage: `sqzfw eval`, `sqzfw calibrate` and `sqzfw fetch-model`.
  * src/cli.ts registers them with registerEvalCommand (eval + calibrate) and registerFetchModelCommand.
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { intArg, numArg } from '../cli/args.js';
+import { Command, Option } from 'commander';
 import { EXIT, UserError } from '../errors.js';
 import { parseNumberList, parseResizeFlag, type CardOverrides, type ChannelOrder } from '../import/index.js';
 import { CALIBRATION_METHODS, type CalibrationMethod } from '../quantize/calibrate.js';
@@ -11,20 +12,10 @@ import { calibrateImages, formatCalibration } from './prepare.js';
 import { CATALOG, fetchModel } from './fetch.js';
 import { defaultJobs } from './parallel.js';
 import { writeRanges } from '../quantize/ranges-file.js';
-import { stderrProgress, silentProgress } from './progress.js';
+import { stderrProgress, silentProgress } from '../util/progress.js';
 import { isTflitePath } from '../tflite/index.js';
 import { formatTfliteEval, runTfliteEval } from '../tflite/eval.js';
 
-const int = (name: string, min: number, max: number) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
-  return n;
-};
-const num = (name: string, min: number, max: number) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a number from ${min} to ${max}`);
-  return n;
-};
 
 export interface ModelFlagValues {
   model: string;
@@ -44,12 +35,12 @@ export function addModelFileOptions(cmd: Command): Command {
     .requiredOption('--model <file>', 'ONNX model file (its card: the .json beside it, or --card)')
     .option('--card <file>', 'model card JSON (default: the model path with .json)')
     .addOption(new Option('--channel-order <order>', 'input channel order').choices(['RGB', 'BGR']))
-    .addOption(new Option('--pixel-range <n>', 'pixels are scaled to 0..N before the mean (255 Caffe, 1 torchvision)').argParser(num('--pixel-range', 1e-6, 1e6)))
+    .addOption(new Option('--pixel-range <n>', 'pixels are scaled to 0..N before the mean (255 Caffe, 1 torchvision)').argParser(numArg('--pixel-range', 1e-6, 1e6)))
     .option('--mean <list>', 'per-channel mean in the model channel order, pixel-range units (e.g. 104,117,123)')
     .option('--std <list>', 'per-channel std in the model channel order (e.g. 0.229,0.224,0.225)')
     .option('--resize <mode>', 'resize before the centre crop: shorter:N, squash:N or none')
     .option('--class-names <file>', 'class names, one per line (or "0 n01440764 tench" lines)')
-    .addOption(new Option('--input-size <n>', 'input height and width for models with a symbolic input size').argParser(int('--input-size', 1, 8192)));
+    .addOption(new Option('--input-size <n>', 'input height and width for models with a symbolic input size').argParser(intArg('--input-size', 1, 8192)));
 }
 
 export function modelFlags(o: ModelFlagValues): { path: string; cardPath?: string; overrides: CardOverrides; inputSize?: { h: number; w: number } } {
@@ -66,8 +57,8 @@ export function modelFlags(o: ModelFlagValues): { path: string; cardPath?: strin
 const addCalibOptions = (cmd: Command): Command =>
   cmd
     .addOption(new Option('--calib-method <m>', 'calibration method').choices([...CALIBRATION_METHODS]).default('mse'))
-    .addOption(new Option('--percentile <p>', 'percentile kept per side for --calib-method percentile').default(99.99).argParser(num('--percentile', 50, 100)))
-    .addOption(new Option('--calib-count <n>', 'calibration images per int8 model').default(100).argParser(int('--calib-count', 1, 100000)));
+    .addOption(new Option('--percentile <p>', 'percentile kept per side for --calib-method percentile').default(99.99).argParser(numArg('--percentile', 50, 100)))
+    .addOption(new Option('--calib-count <n>', 'calibration images per int8 model').default(100).argParser(intArg('--calib-count', 1, 100000)));
 
 interface EvalFlags extends ModelFlagValues {
   images: string;
@@ -93,14 +84,14 @@ export function registerEvalCommand(program: Command): void {
   )
     .requiredOption('--images <dir>', 'folder of .jpg/.png images')
     .option('--labels <csv>', 'ground truth "file,class_index" (default: <images>/labels.csv, else WordNet ids in the file names)')
-    .addOption(new Option('--emulate <n>', 'also run the first N images on the firmware in QEMU, bit-exact with the golden model').default(0).argParser(int('--emulate', 0, 100000)))
+    .addOption(new Option('--emulate <n>', 'also run the first N images on the firmware in QEMU, bit-exact with the golden model').default(0).argParser(intArg('--emulate', 0, 100000)))
     .option('--board <name>', 'board for --emulate', 'mps2-an500')
     .option('--calib <dir>', 'calibration images (default: k-fold held-out calibration on the evaluation images)')
     .option('--ranges <file>', 'reuse a saved calibration (sqzfw calibrate --out FILE) for every image')
-    .addOption(new Option('--folds <k>', 'folds of the held-out calibration').default(2).argParser(int('--folds', 2, 100)))
-    .addOption(new Option('--limit <n>', 'score only the first N images').argParser(int('--limit', 1, 1e7)))
+    .addOption(new Option('--folds <k>', 'folds of the held-out calibration').default(2).argParser(intArg('--folds', 2, 100)))
+    .addOption(new Option('--limit <n>', 'score only the first N images').argParser(intArg('--limit', 1, 1e7)))
     .option('--work-dir <dir>', 'folder for the --emulate firmware projects (default: a temporary folder)')
-    .addOption(new Option('--jobs <n>', 'worker threads for the float and int8 passes (results do not depend on it)').default(defaultJobs(), 'the cores').argParser(int('--jobs', 1, 256)))
+    .addOption(new Option('--jobs <n>', 'worker threads for the float and int8 passes (results do not depend on it)').default(defaultJobs(), 'the cores').argParser(intArg('--jobs', 1, 256)))
     .option('--json', 'print the result as JSON on stdout')
     .option('--no-progress', 'no progress bar on stderr');
   evalCmd.action(async (o: EvalFlags) => {
@@ -142,7 +133,7 @@ export function registerEvalCommand(program: Command): void {
   addCalibOptions(addModelFileOptions(program.command('calibrate').description('calibrate a model on a folder of images and print each tensor\'s range, scale and zero point')))
     .requiredOption('--images <dir>', 'folder of calibration images (the first --calib-count by name)')
     .option('--out <file>', 'also write the chosen ranges for generate/eval --ranges')
-    .addOption(new Option('--jobs <n>', 'worker threads for the float passes (the ranges do not depend on it)').default(defaultJobs(), 'the cores').argParser(int('--jobs', 1, 256)))
+    .addOption(new Option('--jobs <n>', 'worker threads for the float passes (the ranges do not depend on it)').default(defaultJobs(), 'the cores').argParser(intArg('--jobs', 1, 256)))
     .option('--json', 'print the report as JSON on stdout')
     .option('--no-progress', 'no progress bar on stderr')
     .action(async (o: ModelFlagValues & { images: string; calibMethod: CalibrationMethod; percentile: number; calibCount: number; out?: string; jobs: number; json?: boolean; progress: boolean }) => {

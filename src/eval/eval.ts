@@ -10,7 +10,7 @@
 import { basename, join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { UserError } from '../errors.js';
-import type { FloatModel, Graph } from '../graph/ir.js';
+import { scoreTensor, type FloatModel } from '../graph/ir.js';
 import { loadImageInput, listImages } from '../image/index.js';
 import { loadModel, type CardOverrides, type ModelCard } from '../import/index.js';
 import { runGolden, runReference, topK } from '../golden/run.js';
@@ -20,7 +20,7 @@ import { quantizeInput, quantizeModel } from '../quantize/quantize.js';
 import type { QModel } from '../quantize/types.js';
 import { defaultJobs, runTask, type FloatItem } from './parallel.js';
 import { groundTruth } from './labels.js';
-import { silentProgress, type ProgressSink } from './progress.js';
+import { silentProgress, type ProgressSink } from '../util/progress.js';
 import type { BatchInput, BatchResult, Latency, Target } from '../validate/run.js';
 
 /**
@@ -117,12 +117,7 @@ function score(results: { label: number; top: number[] }[]): Score {
   return { n, top1, top5, top1Acc: n ? top1 / n : 0, top5Acc: n ? top5 / n : 0 };
 }
 
-/** The tensor ranked for top-k: the first output, or the input of a final softmax (finer in int8, same order). */
-export function scoreTensor(g: Graph): string {
-  const out = g.outputs[0];
-  const sm = g.nodes.find((n) => n.output === out && n.op === 'softmax');
-  return sm ? sm.inputs[0] : out;
-}
+export { scoreTensor };
 
 /** Calibration + quantization of one int8 model from a calibrator. */
 function finishModel(model: FloatModel, cal: Calibrator): QModel {

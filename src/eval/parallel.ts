@@ -18,7 +18,7 @@ import { runFloat } from '../float/interp.js';
 import { Calibrator, type CalibrationMethod, type CalibratorState } from '../quantize/calibrate.js';
 import { quantizeInput } from '../quantize/quantize.js';
 import type { QModel } from '../quantize/types.js';
-import type { ProgressSink } from './progress.js';
+import type { ProgressSink } from '../util/progress.js';
 
 /** What a worker needs to load the model the same way as the main thread. */
 export interface ModelSpec {

@@ -1,28 +1,13 @@
-/**
- * Real model + real images -> what the firmware flows take: calibration on a folder of images (with its report),
- * and a quantized model with a real photo as its int8 input (`sqzfw generate --model M --image photo.jpg`).
- */
-import { basename } from 'node:path';
-import { UserError } from '../errors.js';
+/** `sqzfw calibrate`: calibration on a folder of images over worker threads, with its report. */
 import type { FloatModel } from '../graph/ir.js';
-import { listImages, loadImageInput } from '../image/index.js';
-import { loadModel, type CardOverrides, type ModelCard } from '../import/index.js';
+import { listImages } from '../image/index.js';
+import type { ModelCard } from '../import/index.js';
 import { calibrationReport, Calibrator, formatCalibrationReport, type CalibrationMethod, type CalibrationRow } from '../quantize/calibrate.js';
-import { quantizeInput, quantizeModel } from '../quantize/quantize.js';
+import { quantizeModel } from '../quantize/quantize.js';
 import type { QModel } from '../quantize/types.js';
-import { readRanges } from '../quantize/ranges-file.js';
-import { silentProgress, type ProgressSink } from './progress.js';
-import type { Preprocessing } from '../emit/index.js';
-import { syntheticInput } from '../flows.js';
-import { syntheticInputs } from '../pipeline.js';
+import type { ModelSource } from '../prepare/image-model.js';
+import { silentProgress, type ProgressSink } from '../util/progress.js';
 import { loadSpec, runTask } from './parallel.js';
-
-export interface ModelSource {
-  model: string;
-  card?: string;
-  overrides?: CardOverrides;
-  inputSize?: { h: number; w: number };
-}
 
 export interface CalibrateImagesOptions extends ModelSource {
   images: string;
@@ -41,29 +26,6 @@ export interface CalibrationResult {
   images: number;
   seconds: number;
   report: CalibrationRow[];
-}
-
-/** Calibrates on float model inputs and quantizes. Deterministic. */
-function calibrateWithInputs(float: FloatModel, inputs: Float32Array[], o: { method?: CalibrationMethod; percentile?: number }): { qmodel: QModel; calibrator: Calibrator; seconds: number } {
-  const cal = new Calibrator(float, { method: o.method ?? 'mse', percentile: o.percentile });
-  const t0 = performance.now();
-  for (const x of inputs) cal.addInput(x);
-  return { qmodel: quantizeModel(float, cal.ranges()), calibrator: cal, seconds: (performance.now() - t0) / 1000 };
-}
-
-/** Calibrates on the first `count` images of a folder (name order) and quantizes. Deterministic. */
-export function calibrateWith(float: FloatModel, card: ModelCard, paths: string[], o: { method?: CalibrationMethod; percentile?: number; progress?: ProgressSink }): { qmodel: QModel; calibrator: Calibrator; seconds: number } {
-  const progress = o.progress ?? silentProgress;
-  const cal = new Calibrator(float, { method: o.method ?? 'mse', percentile: o.percentile });
-  const t0 = performance.now();
-  progress.start(`calibrating (${cal.method})`, paths.length);
-  paths.forEach((p, i) => {
-    cal.addInput(loadImageInput(p, card, float.graph.input.dims));
-    progress.tick(i + 1);
-  });
-  progress.end();
-  const qmodel = quantizeModel(float, cal.ranges());
-  return { qmodel, calibrator: cal, seconds: (performance.now() - t0) / 1000 };
 }
 
 /** `sqzfw calibrate`: the float passes over `jobs` worker threads (the same ranges for any jobs: exact merges). */
@@ -88,62 +50,3 @@ export function formatCalibration(r: CalibrationResult): string {
   return `${formatCalibrationReport(r.report, r.method)}\n\ncalibrated on ${r.images} images in ${r.seconds.toFixed(1)} s (float passes + statistics)`;
 }
 
-export interface PreparedImageModel {
-  model: QModel;
-  input: Int8Array;
-  inputNote: string;
-  /** Set when there is no image: the input is the synthetic one the demo firmware generates from this seed. */
-  inputSeed?: number;
-  labels?: string[];
-  card: ModelCard;
-  preprocessing: Preprocessing;
-  calibration: { method: CalibrationMethod; images: number; seconds: number; source: string };
-  /** The float model and the first calibration images (for mixed precision's per-layer sensitivity). */
-  float: FloatModel;
-  calibInputs: Float32Array[];
-}
-
-/** Calibration images kept for mixed precision's per-layer sensitivity. */
-const SENSITIVITY_IMAGES = 8;
-
-/** Images calibration falls back to without --calib and --image (a real model deserves --calib DIR). */
-const SYNTHETIC_CALIBRATION_IMAGES = 4;
-/** Seed of the synthetic int8 input used when no image is given (the demo firmware generates it at run time). */
-export const SYNTHETIC_INPUT_SEED = 1001;
-
-/** The int8 model and where its ranges came from: a saved ranges file, a folder, the image itself, or synthetic images. */
-function quantizeFor(float: FloatModel, card: ModelCard, o: { image?: string; calib?: string; calibCount?: number; ranges?: string; method?: CalibrationMethod; percentile?: number; progress?: ProgressSink }): { model: QModel; calibration: PreparedImageModel['calibration'] } {
-  if (o.ranges) {
-    if (o.calib) throw new UserError('--ranges and --calib both choose the calibration', 'pass one of them: --ranges reuses a saved calibration, --calib calibrates now');
-    const file = readRanges(o.ranges, float);
-    return { model: quantizeModel(float, file.ranges), calibration: { method: file.method, images: file.images, seconds: 0, source: `the ranges in ${o.ranges}` } };
-  }
-  const paths = o.calib ? listImages(o.calib).slice(0, o.calibCount ?? 100) : o.image ? [o.image] : [];
-  if (o.calib && paths.length === 0) throw new UserError(`no calibration images in ${o.calib}`, 'pass a folder of .jpg/.png images with --calib');
-  const r = paths.length ? calibrateWith(float, card, paths, o) : calibrateWithInputs(float, syntheticInputs(float, SYNTHETIC_CALIBRATION_IMAGES), o);
-  const source = o.calib ? `${paths.length} images from ${o.calib}` : o.image ? `the image itself (no --calib folder)` : `${SYNTHETIC_CALIBRATION_IMAGES} synthetic images (no --calib folder, no --image: pass --calib DIR for real accuracy)`;
-  return { model: r.qmodel, calibration: { method: r.calibrator.method, images: paths.length || SYNTHETIC_CALIBRATION_IMAGES, seconds: r.seconds, source } };
-}
-
-/**
- * For `sqzfw generate --model M [--image photo.jpg] [--calib DIR | --ranges FILE]`: the int8 model (from a saved
- * ranges file, else calibrated on DIR, else on the image itself, else on a few synthetic images) and the photo as its
- * int8 input (without a photo, the synthetic input the demo generates at run time), with the class names and the
- * card's preprocessing for model.h. The result has the fields of flows.ts's PreparedModel.
- */
-export function prepareImageModel(o: ModelSource & { image?: string; calib?: string; calibCount?: number; ranges?: string; method?: CalibrationMethod; percentile?: number; progress?: ProgressSink }): PreparedImageModel {
-  const { model: float, card } = loadModel(o.model, { cardPath: o.card, overrides: o.overrides, inputSize: o.inputSize });
-  const dims = float.graph.input.dims;
-  const { model, calibration } = quantizeFor(float, card, o);
-  const preprocessing: Preprocessing = { channelOrder: card.channelOrder, pixelRange: card.pixelRange, mean: card.mean, std: card.std, resize: card.resize, source: card.source };
-  const sensPaths = o.calib ? listImages(o.calib).slice(0, Math.min(o.calibCount ?? 100, SENSITIVITY_IMAGES)) : o.image ? [o.image] : [];
-  const calibInputs = sensPaths.length ? sensPaths.map((p) => loadImageInput(p, card, dims)) : syntheticInputs(float, Math.min(SYNTHETIC_CALIBRATION_IMAGES, SENSITIVITY_IMAGES));
-  const common = { model, labels: card.labels?.names, card, preprocessing, calibration, float, calibInputs };
-  if (!o.image) return { ...common, ...syntheticInput(model, SYNTHETIC_INPUT_SEED) };
-  const x = loadImageInput(o.image, card, dims);
-  return {
-    ...common,
-    input: quantizeInput(x, model.tensors[model.input]),
-    inputNote: `${basename(o.image)}: ${card.resize.mode === 'none' ? 'no resize' : `${card.resize.mode} ${card.resize.size}`}, centre crop ${dims.w}x${dims.h}, ${card.channelOrder}, mean ${card.mean.join(',')}, std ${card.std.join(',')}`,
-  };
-}

@@ -2,26 +2,22 @@
  * Board commands for the sqzfw CLI: `flash` (program, verify and reset a real board) and `fit` (the largest
  * SqueezeNet input size each board holds), registered on the program by registerBoardCommands(program).
  */
+import { intArg, variantArg } from '../cli/args.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { UserError } from '../errors.js';
 import { listBoards, loadBoard, type Board } from '../boards/index.js';
-import { largestInputSize } from '../boards/fit.js';
+import { largestInputSize } from '../driver/fit.js';
 import { fitView, printJson, type FitJson } from '../cli/json.js';
 import { placementReport } from '../emit/weights-placement.js';
-import { isVariant, VARIANTS, type Variant } from '../graph/squeezenet.js';
+import { VARIANTS, type Variant } from '../graph/squeezenet.js';
 import { checkBuildIsCurrent, MANIFEST, projectBoard, readManifest } from '../project.js';
 import { flashFirmware, PROBES, type Probe } from './index.js';
 import { DEFAULT_PORT, Monitor, monitorBaud, monitorCommands, monitorLines } from './monitor.js';
+import { kib } from '../util/format.js';
 
-const kib = (b: number): string => `${(b / 1024).toFixed(1)} KiB`;
 
-const posInt = (name: string) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer`);
-  return n;
-};
 
 /** The board of a flash: --board, else the project's manifest; both given must agree. */
 function flashBoard(o: { board?: string; project: string; elf?: string }): Board {
@@ -47,8 +43,8 @@ export function registerBoardCommands(program: Command): void {
     .option('--dry-run', 'print the exact commands instead of running them')
     .option('--monitor', "after programming, read the board's UART and report the demo's result, check and cycles")
     .option('--port <dev>', 'serial port for --monitor', DEFAULT_PORT)
-    .addOption(new Option('--baud <n>', "baud rate for --monitor (default: the board's)").argParser(posInt('--baud')))
-    .addOption(new Option('--monitor-timeout <s>', 'seconds to wait for "sqzfw end"').default(120).argParser(posInt('--monitor-timeout')))
+    .addOption(new Option('--baud <n>', "baud rate for --monitor (default: the board's)").argParser(intArg('--baud', 1)))
+    .addOption(new Option('--monitor-timeout <s>', 'seconds to wait for "sqzfw end"').default(120).argParser(intArg('--monitor-timeout', 1)))
     .action(async (o: { board?: string; project: string; elf?: string; probe?: Probe; dryRun?: boolean; monitor?: boolean; port: string; baud?: number; monitorTimeout: number }) => {
       const board = flashBoard(o);
       // The project's own build must match its sources (regenerated since? rebuild first).
@@ -79,24 +75,13 @@ export function registerBoardCommands(program: Command): void {
     .description('the largest SqueezeNet input size that fits each board (arena planner and weights placement)')
     .option('--board <name>', 'one board (default: every board)')
     .addOption(
-      new Option('--variant <v>', `SqueezeNet variant (${VARIANTS.join(', ')})`).default('v1.1').argParser((v: string): Variant => {
-        if (!isVariant(v)) throw new InvalidArgumentError(`unknown variant; use one of: ${VARIANTS.join(', ')}`);
-        return v;
-      }),
+      new Option('--variant <v>', `SqueezeNet variant (${VARIANTS.join(', ')})`).default('v1.1').argParser(variantArg),
     )
     .addOption(
-      new Option('--classes <n>', 'number of output classes').default(1000).argParser((v: string): number => {
-        const n = Number(v);
-        if (!Number.isInteger(n) || n < 1 || n > 100000) throw new InvalidArgumentError('--classes must be an integer from 1 to 100000');
-        return n;
-      }),
+      new Option('--classes <n>', 'number of output classes').default(1000).argParser(intArg('--classes', 1, 100000)),
     )
     .addOption(
-      new Option('--max-size <n>', 'largest input size tried').default(224).argParser((v: string): number => {
-        const n = Number(v);
-        if (!Number.isInteger(n) || n < 25 || n > 1024) throw new InvalidArgumentError('--max-size must be an integer from 25 to 1024');
-        return n;
-      }),
+      new Option('--max-size <n>', 'largest input size tried').default(224).argParser(intArg('--max-size', 25, 1024)),
     )
     .option('--json', 'print the results as JSON (shape: src/cli/json.ts)')
     .action((o: { board?: string; variant: Variant; classes: number; maxSize: number; json?: boolean }) => {

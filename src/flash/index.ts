@@ -12,8 +12,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { EXIT, UserError } from '../errors.js';
 import type { Board } from '../boards/index.js';
-import { readElfSections, type ElfSection } from '../build/index.js';
-import { findOnPath } from '../emulate/renode.js';
+import { readElfSections, type ElfSection } from '../toolchain/index.js';
+import { findOnPath } from '../util/find-on-path.js';
+import { hex32 } from '../util/format.js';
 
 export const PROBES = ['openocd', 'pyocd', 'stlink'] as const;
 export type Probe = (typeof PROBES)[number];
@@ -47,7 +48,6 @@ export interface FlashPlan {
   steps: FlashStep[];
 }
 
-const hex = (n: number): string => `0x${n.toString(16).padStart(8, '0')}`;
 
 /** POSIX shell quoting of one argument (for printing commands that can be pasted). */
 export function shellQuote(arg: string): string {
@@ -75,7 +75,7 @@ export function flashImages(board: Board, elf: string, sections: ElfSection[]): 
     const r = board.memory.find((m) => s.lma >= m.origin && s.lma + s.size <= m.origin + m.length);
     if (!r)
       throw new UserError(
-        `${elf}: section ${s.name} loads at ${hex(s.lma)}, outside every memory region of ${board.name}`,
+        `${elf}: section ${s.name} loads at ${hex32(s.lma)}, outside every memory region of ${board.name}`,
         `was it built for another board? rebuild: make -C ${dirname(dirname(elf))}`,
       );
     if (r.kind !== 'flash')
@@ -96,7 +96,7 @@ export function flashImages(board: Board, elf: string, sections: ElfSection[]): 
 /** objcopy steps that write each region's raw binary. */
 function binSteps(images: FlashImage[], elf: string): FlashStep[] {
   return images.map((i) => ({
-    what: `extract the ${i.region} image (${i.bytes} bytes at ${hex(i.address)})`,
+    what: `extract the ${i.region} image (${i.bytes} bytes at ${hex32(i.address)})`,
     argv: ['arm-none-eabi-objcopy', '-O', 'binary', ...i.sections.flatMap((s) => ['-j', s]), elf, i.bin],
   }));
 }
@@ -134,7 +134,7 @@ export function planFlash(board: Board, elf: string, sections: ElfSection[], pro
         );
       steps.push(...binSteps(images, elf));
       const args = ['pyocd', 'commander', '-t', p.target, '-c', `load ${elf}`];
-      for (const i of images) args.push('-c', `compare ${hex(i.address)} ${i.bin}`);
+      for (const i of images) args.push('-c', `compare ${hex32(i.address)} ${i.bin}`);
       args.push('-c', 'reset');
       steps.push({ what: `program ${images.map((i) => i.region).join(' and ')}, compare, reset`, argv: args, mustNotMatch: /Mismatched byte/ });
       break;
@@ -152,7 +152,7 @@ export function planFlash(board: Board, elf: string, sections: ElfSection[], pro
         const last = k === images.length - 1;
         steps.push({
           what: `write ${i.region} and verify${last ? ', reset' : ''}`,
-          argv: ['st-flash', ...(last ? ['--reset'] : []), 'write', i.bin, hex(i.address)],
+          argv: ['st-flash', ...(last ? ['--reset'] : []), 'write', i.bin, hex32(i.address)],
         });
       });
       break;

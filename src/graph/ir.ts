@@ -93,3 +93,10 @@ export interface FloatModel {
 }
 
 export const samePad = (p: number): Pad => ({ top: p, left: p, bottom: p, right: p });
+
+/** The tensor ranked for top-k: the first output, or the input of a final softmax (finer in int8, same order). */
+export function scoreTensor(g: Graph): string {
+  const out = g.outputs[0];
+  const sm = g.nodes.find((n) => n.output === out && n.op === 'softmax');
+  return sm ? sm.inputs[0] : out;
+}

@@ -22,6 +22,18 @@ export interface Labels {
   source?: string;
 }
 
+/** The input preprocessing a model expects, as the generated model.h documents it for the application. */
+export interface Preprocessing {
+  channelOrder: 'RGB' | 'BGR';
+  pixelRange: number;
+  /** Per input channel, in the model's channel order. */
+  mean: number[];
+  std: number[];
+  resize: { mode: 'shorter' | 'squash' | 'none'; size: number };
+  /** Where it came from (card file, defaults). */
+  source: string;
+}
+
 export interface ModelCard {
   name: string;
   /** Layout of the source model's input tensor (ONNX models are NCHW); sqzfw itself always runs NHWC. */

@@ -9,7 +9,7 @@ import { decodeOnnx } from './onnx-proto.js';
 import { LIMITS, onnxToFloatModel, type ImportOptions } from './onnx.js';
 import { readInputBytes, readInputText } from '../util/input-file.js';
 
-export type { CardOverrides, ChannelOrder, Labels, ModelCard, ResizeMode } from './card.js';
+export type { CardOverrides, ChannelOrder, Labels, ModelCard, Preprocessing, ResizeMode } from './card.js';
 export { applyOverrides, defaultCard, parseCardJson, parseLabels, parseNumberList, parseResizeFlag, readLabelsFile, validateCard } from './card.js';
 export { decodeOnnx } from './onnx-proto.js';
 export { LIMITS, onnxToFloatModel, type ImportOptions } from './onnx.js';

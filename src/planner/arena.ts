@@ -8,7 +8,7 @@
  * `placeInRegions` spreads buffers over several RAM regions (each buffer in one region, in order of preference).
  */
 import { mulberry32 } from '../util/random.js';
-import type { LivePiece } from './types.js';
+import type { LivePiece, PlanRegion } from './types.js';
 
 export interface BufferRequest {
   name: string;
@@ -28,10 +28,8 @@ export interface Placement {
 
 export type PlacementStrategy = (reqs: BufferRequest[]) => Record<string, number>;
 
-export interface ArenaRegion {
-  name: string;
-  capacity: number;
-}
+/** The planner's region type (./types.ts), under the name this module has used. */
+export type ArenaRegion = PlanRegion;
 
 export interface RegionPlacement {
   strategy: string;

@@ -18,14 +18,12 @@ import { stepAccesses } from './program.js';
 import { baseMacs, buildCut, chainOptions, cheapestCut, minMemoryCuts, type Cut } from './search.js';
 import { Net, type Segment } from './tiling.js';
 import type { KernelPath } from './scratch.js';
-import type { ChainSummary, InputIn, LivePiece, MemoryPlan, PlannedBuffer, Ref, Step } from './types.js';
+import type { ChainSummary, InputIn, LivePiece, MemoryPlan, PlannedBuffer, PlanRegion, Ref, Step } from './types.js';
+import { kib } from '../util/format.js';
 
 export { liveProfile } from './live.js';
 
-export interface PlanRegion {
-  name: string;
-  capacity: number;
-}
+export type { PlanRegion };
 
 export type PlanStrategy = 'plain' | 'tiled' | 'auto';
 export const PLAN_STRATEGIES: readonly PlanStrategy[] = ['plain', 'tiled', 'auto'];
@@ -59,8 +57,6 @@ export function parseMaxRecompute(v: string): number {
   if (!m) throw new UserError(`--max-recompute must be a percentage such as 25 or 12.5%, got "${v}"`);
   return Number(m[1]) / 100;
 }
-
-const kib = (b: number): string => `${(b / 1024).toFixed(1)} KiB`;
 
 /** MACs of one conv call (also used for band steps). */
 export const convMacs = (inC: number, kernel: [number, number], out: { h: number; w: number; c: number }): number => out.h * out.w * out.c * kernel[0] * kernel[1] * inC;

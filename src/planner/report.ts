@@ -1,6 +1,7 @@
 /**
  * Human-facing views of a MemoryPlan: a per-step table, and the memory-timeline picture of ./plan-svg.ts.
  */
+import { kib } from '../util/format.js';
 import type { MemoryPlan, Ref, Step } from './types.js';
 import { liveProfile } from './live.js';
 
@@ -43,14 +44,14 @@ export function planTable(plan: MemoryPlan): string {
   const line = (r: string[]): string => r.map((v, c) => (c === 6 ? v.padStart(widths[c]) : v.padEnd(widths[c]))).join('  ').trimEnd();
   const out = [line(head), ...rows.map(line)];
   out.push('');
-  out.push(`peak: ${plan.peakBytes} bytes (${(plan.peakBytes / 1024).toFixed(1)} KiB) of arena; most live at step ${peakStep} (${plan.steps[peakStep]?.layer}), ${perStep[peakStep]} bytes`);
+  out.push(`peak: ${plan.peakBytes} bytes (${kib(plan.peakBytes)}) of arena; most live at step ${peakStep} (${plan.steps[peakStep]?.layer}), ${perStep[peakStep]} bytes`);
   for (const r of plan.regions) out.push(r.external ? `input: ${r.used} bytes in the caller's buffer, outside the arena` : `region ${r.name}: ${r.used} of ${r.capacity} bytes`);
   const inputBytes = plan.inputBytes ?? 0;
   const fetches = plan.steps.filter((s) => s.op === 'fetch');
   if (plan.inputIn === 'caller') out.push(`arena without the input: ${plan.peakBytes} bytes; with it: ${plan.peakBytes + inputBytes} bytes`);
   else if (plan.inputIn === 'stream') out.push(`input streamed: ${fetches.length} callback calls ask for ${fetches.reduce((n, s) => n + (s.op === 'fetch' ? s.last - s.first + 1 : 0), 0)} rows (steps ${fetches.map((s) => plan.steps.indexOf(s)).join(', ')}); no whole input is held`);
   else out.push(`arena with the input (${inputBytes} bytes) in it: ${plan.peakBytes} bytes`);
-  if (plan.lowerBound !== undefined) out.push(`live-bytes lower bound: ${plan.lowerBound} bytes (${(plan.lowerBound / 1024).toFixed(1)} KiB)`);
+  if (plan.lowerBound !== undefined) out.push(`live-bytes lower bound: ${plan.lowerBound} bytes (${kib(plan.lowerBound)})`);
   const extra = plan.baseMacs ? (100 * (plan.macs - plan.baseMacs)) / plan.baseMacs : 0;
   out.push(`MACs: ${plan.macs.toLocaleString('en-US')} (${extra.toFixed(1)}% above the untiled ${plan.baseMacs.toLocaleString('en-US')}); strategy ${plan.strategy}`);
   if (plan.copyBytes !== undefined) out.push(`bytes copied (concat slices, kept halo rows): ${plan.copyBytes.toLocaleString('en-US')}; ${plan.steps.length} kernel calls`);

@@ -5,6 +5,12 @@
  */
 import type { Dims } from '../graph/ir.js';
 
+/** A RAM region the planner may place buffers in: the one region type of the planner's interface. */
+export interface PlanRegion {
+  name: string;
+  capacity: number;
+}
+
 /** A byte position inside a planned buffer. */
 export interface Ref {
   buffer: string;

@@ -7,7 +7,7 @@ import type { Board } from '../boards/index.js';
 import { UserError } from '../errors.js';
 import type { FloatModel } from '../graph/ir.js';
 import { codeRegionReserve, placeWeights, weightArraysOf } from '../emit/weights-placement.js';
-import { scoreTensor } from '../eval/eval.js';
+import { scoreTensor } from '../graph/ir.js';
 import { quantizeInput } from '../quantize/quantize.js';
 import type { QModel } from '../quantize/types.js';
 import { selectMixed, weightBytes, type MixedResult } from './mixed.js';

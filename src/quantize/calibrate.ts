@@ -16,13 +16,9 @@ import { UserError } from '../errors.js';
 import type { FloatModel } from '../graph/ir.js';
 import { runFloat, type FloatTensors } from '../float/interp.js';
 import { activationParams } from './quantize.js';
-import type { QModel } from './types.js';
+import type { QModel, Range, Ranges } from './types.js';
 
-export interface Range {
-  min: number;
-  max: number;
-}
-export type Ranges = Record<string, Range>;
+export type { Range, Ranges } from './types.js';
 
 export const CALIBRATION_METHODS = ['minmax', 'percentile', 'mse'] as const;
 export type CalibrationMethod = (typeof CALIBRATION_METHODS)[number];

@@ -9,9 +9,8 @@
  * is exactly what its .tflite export (src/tflite) means, and TFLM runs that file bit-exactly like the golden model.
  */
 import type { FloatModel, Graph } from '../graph/ir.js';
-import type { Ranges } from './calibrate.js';
 import { ADD_LEFT_SHIFT, addParams, convMultiplier, f32, meanMultiplier, softmaxParams } from './tflite-params.js';
-import type { QLayer, QModel, QTensor } from './types.js';
+import type { QLayer, QModel, QTensor, Ranges } from './types.js';
 
 export { ADD_LEFT_SHIFT } from './tflite-params.js';
 

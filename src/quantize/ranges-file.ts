@@ -8,7 +8,7 @@ import { basename, dirname } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../errors.js';
 import type { FloatModel } from '../graph/ir.js';
-import { writeFilesAtomically } from '../project.js';
+import { writeFilesAtomically } from '../util/out-dir.js';
 import { CALIBRATION_METHODS, type CalibrationMethod, type Ranges } from './calibrate.js';
 
 export const RANGES_FORMAT = 'sqzfw-ranges/1';

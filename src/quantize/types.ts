@@ -4,6 +4,13 @@
  */
 import type { Dims, Pad } from '../graph/ir.js';
 
+/** A tensor's float range, as calibration measured it or a ranges file stored it. */
+export interface Range {
+  min: number;
+  max: number;
+}
+export type Ranges = Record<string, Range>;
+
 export interface QTensor {
   name: string;
   dims: Dims;

@@ -3,6 +3,7 @@
  * packed int4, plus int32 biases) and the bytes of the layer's int8 output activation, for the synthetic SqueezeNet
  * or a real model (ONNX graph or int8 .tflite).
  */
+import { kib } from '../util/format.js';
 import type { Dims, Graph } from '../graph/ir.js';
 import type { QModel } from '../quantize/types.js';
 
@@ -84,6 +85,6 @@ export function modelInfoLines(i: ModelInfo): string[] {
     `${i.model}: input ${dimsText(i.input)}`,
     head,
     ...rows,
-    `total: ${n(t.params)} parameters, ${(t.macs / 1e6).toFixed(1)} M MACs, ${n(t.weightBytes)} weight bytes; largest activation ${t.largestActivation.name} ${(t.largestActivation.bytes / 1024).toFixed(1)} KiB at int8`,
+    `total: ${n(t.params)} parameters, ${(t.macs / 1e6).toFixed(1)} M MACs, ${n(t.weightBytes)} weight bytes; largest activation ${t.largestActivation.name} ${kib(t.largestActivation.bytes)} at int8`,
   ];
 }

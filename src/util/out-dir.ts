@@ -153,3 +153,18 @@ export function fsError(e: unknown, where: string): Error {
   const [why, hint] = FS_WHY[code] ?? [code, 'check the path and the disk'];
   return new UserError(`cannot write ${where}: ${why} (${code})`, hint);
 }
+
+/** Writes a few plain files into a folder, each via a temporary name renamed into place. */
+export function writeFilesAtomically(dir: string, files: Record<string, string>): void {
+  mkdirSync(dir, { recursive: true });
+  for (const [name, content] of Object.entries(files)) {
+    const file = join(dir, name);
+    const tmp = `${file}.tmp-${process.pid}`;
+    try {
+      writeFileSync(tmp, content);
+      renameSync(tmp, file);
+    } finally {
+      rmSync(tmp, { force: true });
+    }
+  }
+}

@@ -3,19 +3,15 @@
  * build) or on a board over its serial port (--port), compare every output byte with the int8 golden model, and
  * report top-1/top-5 of the float model, the golden model and the device, bit-exactness per image and the latency.
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { intArg } from '../cli/args.js';
+import { Command, Option } from 'commander';
 import { UserError } from '../errors.js';
 import { addModelFileOptions, modelFlags, type ModelFlagValues } from '../eval/cli.js';
 import { formatEval, runEval } from '../eval/eval.js';
-import { silentProgress, stderrProgress } from '../eval/progress.js';
+import { silentProgress, stderrProgress } from '../util/progress.js';
 import { BAUD_RATES, openSerialLink } from './link.js';
 import type { Target } from './run.js';
 
-const int = (name: string, min: number, max: number) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
-  return n;
-};
 
 interface ValidateFlags extends ModelFlagValues {
   images: string;
@@ -37,14 +33,14 @@ export function registerValidateCommand(program: Command): void {
   addModelFileOptions(program.command('validate').description('stream images to the validation firmware (QEMU or a board on a serial port) and compare every output byte with the golden model'))
     .requiredOption('--images <dir>', 'folder of .jpg/.png images')
     .option('--labels <csv>', 'ground truth "file,class_index" (default: <images>/labels.csv, else WordNet ids in the file names)')
-    .addOption(new Option('--limit <n>', 'the first N images').argParser(int('--limit', 1, 1e7)))
+    .addOption(new Option('--limit <n>', 'the first N images').argParser(intArg('--limit', 1, 1e7)))
     .option('--calib <dir>', 'calibration images (default: the --images folder); a board must run the firmware built from the same calibration')
-    .addOption(new Option('--calib-count <n>', 'calibration images').default(100).argParser(int('--calib-count', 1, 100000)))
+    .addOption(new Option('--calib-count <n>', 'calibration images').default(100).argParser(intArg('--calib-count', 1, 100000)))
     .option('--emulate', 'build the validation firmware once and run it in QEMU (a real board: its QEMU twin)')
     .option('--port <dev>', 'serial port of a board running the validation firmware (e.g. /dev/ttyACM0)')
-    .addOption(new Option('--baud <n>', 'baud rate of --port').default(115200).argParser(int('--baud', 1200, 4_000_000)))
+    .addOption(new Option('--baud <n>', 'baud rate of --port').default(115200).argParser(intArg('--baud', 1200, 4_000_000)))
     .option('--board <name>', 'board profile', 'mps2-an500')
-    .addOption(new Option('--timeout <s>', 'time limit per inference, seconds').default(300).argParser(int('--timeout', 1, 36000)))
+    .addOption(new Option('--timeout <s>', 'time limit per inference, seconds').default(300).argParser(intArg('--timeout', 1, 36000)))
     .option('--work-dir <dir>', 'folder for the --emulate firmware project (default: a temporary folder)')
     .option('--json', 'print the result as JSON on stdout')
     .option('--no-progress', 'no progress bar on stderr')

@@ -3,6 +3,8 @@
  * bytes): CRC-32, frame encoding, a streaming decoder that separates frames from the text lines the firmware may
  * print between them, and the payloads of INFO and RESULT.
  */
+import { hex32 } from '../util/format.js';
+
 export const MAGIC = [0xa5, 0x5a] as const;
 export const HEADER_BYTES = 10;
 export const PROTOCOL_VERSION = 1;
@@ -95,7 +97,7 @@ export class FrameDecoder {
       const want = this.buf.readUInt32LE(HEADER_BYTES + len);
       const got = crc32(body);
       if (got !== want) {
-        out.push({ kind: 'corrupt', type, seq, why: `CRC-32 0x${got.toString(16).padStart(8, '0')} instead of 0x${want.toString(16).padStart(8, '0')}` });
+        out.push({ kind: 'corrupt', type, seq, why: `CRC-32 ${hex32(got)} instead of ${hex32(want)}` });
         this.buf = this.buf.subarray(2);
         continue;
       }

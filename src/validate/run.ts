@@ -5,15 +5,16 @@
  */
 import { UserError } from '../errors.js';
 import { loadBoard, qemuSystickHz, type Board } from '../boards/index.js';
-import { buildFirmware } from '../build/index.js';
+import { buildFirmware } from '../toolchain/index.js';
 import { qemuTarget } from '../emulate/targets.js';
-import { generateProject } from '../flows.js';
+import { generateProject } from '../driver/index.js';
 import type { QModel } from '../quantize/types.js';
-import { silentProgress, type ProgressSink } from '../eval/progress.js';
-import { modelFingerprint } from './fingerprint.js';
+import { silentProgress, type ProgressSink } from '../util/progress.js';
+import { modelFingerprint } from '../emit/fingerprint.js';
 import { openQemuLink, openSerialLink, type Link } from './link.js';
 import { Session, SessionError } from './session.js';
 import type { DeviceInfo } from './protocol.js';
+import { hex32 } from '../util/format.js';
 
 export interface BatchInput {
   name: string;
@@ -65,7 +66,6 @@ export interface BatchOptions {
   log?: (line: string) => void;
 }
 
-const hex32 = (n: number): string => `0x${n.toString(16).padStart(8, '0')}`;
 
 export async function validateBatch(opts: BatchOptions): Promise<BatchReport> {
   const board = typeof opts.board === 'string' ? loadBoard(opts.board) : opts.board;

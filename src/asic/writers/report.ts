@@ -2,6 +2,7 @@
 import type { AsicMap } from '../types.js';
 import type { ParamCost } from '../layout.js';
 import { SEED_FIGURES, toMB, toMiB } from '../summary.js';
+import { hex32Upper } from '../../util/format.js';
 
 export const REPORT_FILE = 'report.md';
 export const SVG_FILE = 'banks.svg';
@@ -15,7 +16,6 @@ const COLORS: Record<string, [string, string]> = {
 };
 
 const n = (v: number): string => v.toLocaleString('en-US');
-const hex = (v: number): string => `0x${(v >>> 0).toString(16).toUpperCase().padStart(8, '0')}`;
 const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
 const mb = (bits: number): string => `${toMB(bits).toFixed(3)} MB (${toMiB(bits).toFixed(3)} MiB)`;
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -188,7 +188,7 @@ export function renderReport(map: AsicMap, opts: { comparison?: ParamCost[] } = 
     for (const w of ws) {
       const d = w.decoder!;
       o.push(
-        `| ${mdEsc(w.layer)} | ${n(d.elements)} | ${d.codebookEntries || '-'} | ${d.runBits || '-'} | ${d.valueBits} | ${n(d.entries)} | ${n(w.bytes)} | ${(w.contentBits / Math.max(1, d.elements)).toFixed(2)} | ${hex(d.decodedChecksum)} |`,
+        `| ${mdEsc(w.layer)} | ${n(d.elements)} | ${d.codebookEntries || '-'} | ${d.runBits || '-'} | ${d.valueBits} | ${n(d.entries)} | ${n(w.bytes)} | ${(w.contentBits / Math.max(1, d.elements)).toFixed(2)} | ${hex32Upper(d.decodedChecksum)} |`,
       );
     }
     o.push('');
@@ -208,27 +208,27 @@ export function renderReport(map: AsicMap, opts: { comparison?: ParamCost[] } = 
   o.push('## Memories', '', '| memory | kind | banks x depth x width | base | bank stride | layout | ports | read width/cycle | holds | capacity |', '| --- | --- | --- | --- | --- | --- | ---: | ---: | --- | ---: |');
   for (const m of map.memories)
     o.push(
-      `| ${m.name} | ${m.kind} | ${m.banks} x ${n(m.depth)} x ${m.wordBits} b | ${hex(m.base)} | ${hex(m.bankStride)} | ${m.layout} | ${m.ports} | ${n(m.banks * m.ports * m.wordBits)} b | ${m.holds.join(', ') || '-'} | ${n(m.capacityBytes)} B |`,
+      `| ${m.name} | ${m.kind} | ${m.banks} x ${n(m.depth)} x ${m.wordBits} b | ${hex32Upper(m.base)} | ${hex32Upper(m.bankStride)} | ${m.layout} | ${m.ports} | ${n(m.banks * m.ports * m.wordBits)} b | ${m.holds.join(', ') || '-'} | ${n(m.capacityBytes)} B |`,
     );
   o.push('', '## Banks', '', '| memory | bank | address | used words | content bits | wasted bits | arena bits | utilization | | init file |', '| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |');
   for (const m of map.memories)
     for (const u of m.bankUse)
       o.push(
-        `| ${m.name} | ${u.bank} | ${hex(u.address)} | ${n(u.usedWords)} / ${n(m.depth)} | ${n(u.contentBits)} | ${n(u.paddingBits)} | ${n(u.arenaBits)} | ${pct(u.utilization)} | ${bar(u.utilization)} | ${u.initFile ?? '-'} |`,
+        `| ${m.name} | ${u.bank} | ${hex32Upper(u.address)} | ${n(u.usedWords)} / ${n(m.depth)} | ${n(u.contentBits)} | ${n(u.paddingBits)} | ${n(u.arenaBits)} | ${pct(u.utilization)} | ${bar(u.utilization)} | ${u.initFile ?? '-'} |`,
       );
   if (map.arena) {
     o.push('', `## Activation arena`, '', `Planner strategy \`${map.arena.strategy}\`, peak ${n(map.arena.peakBytes)} B.`, '', '| memory | address | offset | used | capacity |', '| --- | --- | ---: | ---: | ---: |');
-    for (const r of map.arena.regions) o.push(`| ${r.memory} | ${hex(r.address)} | ${n(r.offset)} | ${n(r.used)} B | ${n(r.capacity)} B |`);
+    for (const r of map.arena.regions) o.push(`| ${r.memory} | ${hex32Upper(r.address)} | ${n(r.offset)} | ${n(r.used)} B | ${n(r.capacity)} B |`);
   }
   o.push('', '## Layers', '', '| # | layer | out x k x in | weights at | weight bytes | words | bias / mult / shift at | checksum |', '| ---: | --- | --- | --- | ---: | ---: | --- | --- |');
   for (const l of map.layers) {
     const w = map.sections[l.sections.weights]!;
     const at = (id: number): string => {
       const s = map.sections[id]!;
-      return `${s.memory}@${hex(s.address)}`;
+      return `${s.memory}@${hex32Upper(s.address)}`;
     };
     o.push(
-      `| ${l.index} | ${mdEsc(l.name)} | ${l.outChannels} x ${l.kernel[0]}x${l.kernel[1]} x ${l.inChannels} | ${w.memory}@${hex(w.address)}${w.pieces.length > 1 ? ` (${w.pieces.length} pieces)` : ''} | ${n(w.bytes)} | ${n(l.words)} | ${at(l.sections.bias)} / ${at(l.sections.multiplier)} / ${at(l.sections.shift)} | ${hex(l.checksum)} |`,
+      `| ${l.index} | ${mdEsc(l.name)} | ${l.outChannels} x ${l.kernel[0]}x${l.kernel[1]} x ${l.inChannels} | ${w.memory}@${hex32Upper(w.address)}${w.pieces.length > 1 ? ` (${w.pieces.length} pieces)` : ''} | ${n(w.bytes)} | ${n(l.words)} | ${at(l.sections.bias)} / ${at(l.sections.multiplier)} / ${at(l.sections.shift)} | ${hex32Upper(l.checksum)} |`,
     );
   }
   o.push('');

@@ -6,12 +6,12 @@
  * shrinks as the size grows: checked from 25 to 232 for v1.1), so a bisection finds the largest size.
  */
 import { isUserError } from '../errors.js';
-import { arenaRegions, kernelPath } from '../flows.js';
-import { buildQuantizedModel, type Variant } from '../pipeline.js';
+import { boardPlanOptions } from './board-plan.js';
+import { buildQuantizedModel, type Variant } from '../prepare/index.js';
 import { planModel } from '../planner/index.js';
 import type { QModel } from '../quantize/types.js';
 import { checkWeightsFit, type WeightsPlacement } from '../emit/weights-placement.js';
-import type { Board } from './schema.js';
+import type { Board } from '../boards/index.js';
 
 export interface FitCheck {
   fits: boolean;
@@ -43,7 +43,7 @@ function sizingModel(o: FitOptions, inputSize: number): QModel {
 export function checkFit(board: Board, o: FitOptions & { inputSize: number }, model = sizingModel(o, o.inputSize)): FitCheck {
   const r: FitCheck = { fits: false, inputSize: o.inputSize };
   try {
-    const plan = planModel(model, { regions: arenaRegions(board), path: kernelPath(board, o.dsp) });
+    const plan = planModel(model, boardPlanOptions(board, o.dsp));
     r.arenaBytes = plan.peakBytes;
     r.arenaRegions = plan.regions.filter((x) => x.used > 0);
     // As `sqzfw generate` without --image: the demo generates its synthetic input at run time (no flash).

@@ -93,7 +93,11 @@ export const benchPlanner: Bench = async () => {
       const stream = planForBoard(p.model, regions, { strategy: 'tiled', path: 'dsp', inputIn: 'stream' });
       const t4 = Date.now();
       for (const plan of [plain, tiled, fit, fused, caller, stream]) verifyPlan(p, plan, expected);
-      const bands = (plan: MemoryPlan): string => `${plan.steps.length} calls, ${(plan.chains ?? []).filter((x) => x.bands > 1).length} banded chains`;
+      const bands = (plan: MemoryPlan): string => {
+        const banded = (plan.chains ?? []).filter((x) => x.bands > 1);
+        const rowPools = banded.filter((x) => x.rowPool).map((x) => `${x.first}..${x.last}`);
+        return `${plan.steps.length} calls, ${banded.length} banded chains${rowPools.length ? ` (row pools in ${rowPools.join(', ')})` : ''}; live-bytes lower bound ${kib(plan.lowerBound ?? 0)}`;
+      };
       rows.push(
         row(`${name}: peak SRAM, input and scratch included (smallest plan)`, ['layer by layer', plain.peakBytes], ['row bands', tiled.peakBytes], 'bytes',
           `${kib(plain.peakBytes)} -> ${kib(tiled.peakBytes)} (live-bytes lower bound ${kib(tiled.lowerBound ?? 0)}); ${bands(tiled)}; bit-exact on simulated RAM; planned in ${t1 - t0} ms and ${t2 - t1} ms`),

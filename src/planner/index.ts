@@ -42,6 +42,8 @@ export interface BoardPlanOptions {
   inputIn?: InputIn;
   /** Fuse a global average pool with the conv before it (default true; false gives the unfused plans of before). */
   fusePool?: boolean;
+  /** Let the search run max pools as row pools (default true; false gives the band plans of before). */
+  rowPool?: boolean;
 }
 
 export interface PlanOptions extends BoardPlanOptions {
@@ -311,7 +313,7 @@ export function planForBoard(model: QModel, regions: PlanRegion[], opts: BoardPl
     const r = tryPlain(model, full);
     if ('plan' in r) return finish(r.plan);
   }
-  const options = chainOptions(model, path, { maxRecompute, inputIn: opts.inputIn, fusePool: opts.fusePool });
+  const options = chainOptions(model, path, { maxRecompute, inputIn: opts.inputIn, fusePool: opts.fusePool, rowPool: opts.rowPool });
   const place = (cut: Cut): { draft: Draft; placement?: RegionPlacement } => {
     const draft = tiledDraft(model, cut, path, options);
     const reqs = requests(draft, alignment);

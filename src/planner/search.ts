@@ -63,13 +63,15 @@ export interface SearchLimits {
   inputIn?: InputIn;
   /** Fuse the classifier pool (default true). */
   fusePool?: boolean;
+  /** Offer row pools (default true; false gives the band plans of before). */
+  rowPool?: boolean;
 }
 
 const cache = new WeakMap<QModel, Map<string, OptionSet>>();
 
 /** Every valid chain option of a model, measured (cached per model object and settings). */
 export function chainOptions(model: QModel, path: KernelPath, limits: SearchLimits): OptionSet {
-  const key = `${path}/${limits.maxRecompute}/${limits.maxChainLayers ?? ''}/${limits.inputIn ?? 'arena'}/${limits.fusePool ?? true}`;
+  const key = `${path}/${limits.maxRecompute}/${limits.maxChainLayers ?? ''}/${limits.inputIn ?? 'arena'}/${limits.fusePool ?? true}/${limits.rowPool ?? true}`;
   const perModel = cache.get(model) ?? new Map<string, OptionSet>();
   cache.set(model, perModel);
   const hit = perModel.get(key);
@@ -103,7 +105,7 @@ function makeChainOptions(model: QModel, path: KernelPath, limits: SearchLimits)
       const segBase = baseOf(start, end);
       const seen = new Set<string>();
       // Row pools only pay off in banded chains (one band holds the conv output whole anyway).
-      const splits = rowPools(net, start, end).size > 0 ? [false, true] : [false];
+      const splits = limits.rowPool !== false && rowPools(net, start, end).size > 0 ? [false, true] : [false];
       for (const count of bandCounts(h)) {
         const rows = Math.ceil(h / count);
         const halos: Halo[] = count === 1 ? ['keep'] : limits.maxRecompute > 0 ? ['keep', 'recompute'] : ['keep'];

@@ -104,12 +104,13 @@ function makeChainOptions(model: QModel, path: KernelPath, limits: SearchLimits)
       const h = bandHeight(net, end);
       const segBase = baseOf(start, end);
       const seen = new Set<string>();
-      // Row pools only pay off in banded chains (one band holds the conv output whole anyway).
+      // Row pools only pay off in banded chains (one band holds the conv output whole anyway) with kept halos.
       const splits = limits.rowPool !== false && rowPools(net, start, end).size > 0 ? [false, true] : [false];
       for (const count of bandCounts(h)) {
         const rows = Math.ceil(h / count);
         const halos: Halo[] = count === 1 ? ['keep'] : limits.maxRecompute > 0 ? ['keep', 'recompute'] : ['keep'];
-        for (const halo of halos) for (const rowPool of count === 1 ? [false] : splits) {
+        // (Row pools with recomputed halos are valid plans but not searched: they only add MACs to the same bytes.)
+        for (const halo of halos) for (const rowPool of count === 1 || halo === 'recompute' ? [false] : splits) {
           const key = `${rows}/${halo}/${rowPool}`;
           if (seen.has(key)) continue;
           seen.add(key);

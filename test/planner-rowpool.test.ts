@@ -9,8 +9,8 @@
  */
 import { describe, expect, test } from 'vitest';
 import { runGolden } from '../src/golden/run.js';
-import { prepareSynthetic } from '../src/flows.js';
-import { quantizeFloatModel, syntheticInputs } from '../src/pipeline.js';
+import { prepareSynthetic } from '../src/prepare/index.js';
+import { quantizeFloatModel, syntheticInputs } from '../src/prepare/index.js';
 import { checkPlan, planWithChains } from '../src/planner/index.js';
 import { executePlan } from '../src/planner/execute.js';
 import { evaluateSegment, Net, NotBandable, rowPools, scheduleSegment } from '../src/planner/tiling.js';

@@ -8,13 +8,14 @@ import { bandBlocks, type RenderedStep } from '../src/emit/band-loops.js';
 import { generate } from '../src/emit/index.js';
 import { arenaRegions } from '../src/driver/board-plan.js';
 import { prepareSynthetic } from '../src/prepare/index.js';
+import { codeSteps } from '../src/emit/weights-placement.js';
 import { runGolden } from '../src/golden/run.js';
 import { planWithChains } from '../src/planner/index.js';
 import { Net } from '../src/planner/tiling.js';
 import { mulberry32, randInt } from '../src/util/random.js';
 
 /** model.c of SqueezeNet v1.1 at a size, cut at fire2.squeeze and at fire4.squeeze, 1-row bands, fused pool. */
-function modelC(size: number): { c: string; calls: number } {
+function modelC(size: number): { c: string; calls: number; codeSteps: number } {
   const p = prepareSynthetic({ variant: 'v1.1', inputSize: size, classes: 10, seed: 3 });
   const board = loadBoard('mps2-an500');
   const net = new Net(p.model);
@@ -26,7 +27,7 @@ function modelC(size: number): { c: string; calls: number } {
   const plan = planWithChains(p.model, arenaRegions(board), segs, { path: 'dsp', inputIn: 'caller' });
   const g = runGolden(p.model, p.input);
   const files = generate({ model: p.model, plan, board, input: p.input, inputNote: 'loops', expected: Object.fromEntries(p.model.outputs.map((o) => [o, g[o]])) });
-  return { c: files['model/model.c'], calls: plan.steps.length };
+  return { c: files['model/model.c'], calls: plan.steps.length, codeSteps: codeSteps(plan.steps) };
 }
 
 /** Every call site sets st once. */
@@ -43,6 +44,17 @@ describe('band loops', () => {
     expect(big.c).toMatch(/for \(int32_t band = 0; band < \d+; band\+\+\) \{\n {8}const uint32_t \*o = band_offsets_\d+\[band\];/);
     // Offsets that move by a fixed step are computed, not tabled.
     expect(big.c).toMatch(/ \+ \(\d+ \+ band \* \d+\)/);
+  });
+
+  test('the flash reserve for the calls counts the call sites after folding (and the tables), not every call', () => {
+    for (const size of [96, 224]) {
+      const m = modelC(size);
+      const sites = callSites(m.c);
+      const tableWords = [...m.c.matchAll(/band_offsets_\d+\[(\d+)\]\[(\d+)\]/g)].reduce((n, x) => n + Number(x[1]) * Number(x[2]), 0);
+      // At least the real call sites plus the tables' bytes in 96-byte units, and far below one per call.
+      expect(m.codeSteps, `${size}`).toBeGreaterThanOrEqual(sites + Math.ceil((4 * tableWords) / 96));
+      expect(m.codeSteps, `${size}`).toBeLessThan(Math.max(2 * sites, m.calls / 3));
+    }
   });
 
   test('property: every loop, unrolled from its table, gives back exactly the calls it replaced, in order', () => {

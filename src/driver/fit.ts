@@ -10,7 +10,7 @@ import { boardPlanOptions } from './board-plan.js';
 import { buildQuantizedModel, type Variant } from '../prepare/index.js';
 import { planModel } from '../planner/index.js';
 import type { QModel } from '../quantize/types.js';
-import { checkWeightsFit, type WeightsPlacement } from '../emit/weights-placement.js';
+import { checkWeightsFit, codeSteps, type WeightsPlacement } from '../emit/weights-placement.js';
 import type { Board } from '../boards/index.js';
 
 export interface FitCheck {
@@ -47,7 +47,7 @@ export function checkFit(board: Board, o: FitOptions & { inputSize: number }, mo
     r.arenaBytes = plan.peakBytes;
     r.arenaRegions = plan.regions.filter((x) => x.used > 0);
     // As `sqzfw generate` without --image: the demo generates its synthetic input at run time (no flash).
-    r.weights = checkWeightsFit(model, board, { steps: plan.steps.length, storedInput: false });
+    r.weights = checkWeightsFit(model, board, { steps: codeSteps(plan.steps), storedInput: false });
     r.fits = true;
   } catch (e) {
     if (!isUserError(e)) throw e;

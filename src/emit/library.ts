@@ -8,7 +8,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { QConv, QLayer, QModel } from '../quantize/types.js';
-import type { MemoryPlan, Ref, Step } from '../planner/types.js';
+import { poolWindow, type MemoryPlan, type Ref, type Step } from '../planner/types.js';
 import { cDouble, cIdentifiers, formatArray } from './c.js';
 import { packInt4 } from '../golden/int4.js';
 import ejs from 'ejs';
@@ -291,6 +291,8 @@ function stepView(s: Step, index: number, ctx: StepContext): StepView {
           outPtr: ptr(s.output),
         };
       }
+      if (s.axis && s.op !== 'maxpool') throw new Error(`step ${index}: only a max pool runs one axis of its window`);
+      const win = poolWindow(layer, s.axis);
       return {
         ...base,
         kind: 'pool',
@@ -298,10 +300,10 @@ function stepView(s: Step, index: number, ctx: StepContext): StepView {
         poolParams: structs.ref(
           'cmsis_nn_pool_params',
           `${id}_pool_params`,
-          `{ .stride = { .w = ${layer.stride[1]}, .h = ${layer.stride[0]} }, .padding = { .w = ${s.padLeft}, .h = ${s.padTop} }, .activation = { .min = ${layer.actMin}, .max = ${layer.actMax} } }`,
+          `{ .stride = { .w = ${win.stride[1]}, .h = ${win.stride[0]} }, .padding = { .w = ${s.padLeft}, .h = ${s.padTop} }, .activation = { .min = ${layer.actMin}, .max = ${layer.actMax} } }`,
         ),
         inDims: dims(1, s.inDims.h, s.inDims.w, s.inDims.c),
-        filterDims: dims(1, layer.kernel[0], layer.kernel[1], 1),
+        filterDims: dims(1, win.kernel[0], win.kernel[1], 1),
         outDims: dims(1, s.outDims.h, s.outDims.w, s.outDims.c),
         inPtr: ptr(s.input),
         outPtr: ptr(s.output),

@@ -10,6 +10,7 @@
 import { EXIT, UserError } from '../errors.js';
 import { findRegion, type Board } from '../boards/index.js';
 import type { QModel } from '../quantize/types.js';
+import type { Step } from '../planner/types.js';
 import { weightArrayBytes } from '../quantize/int4.js';
 import { cIdentifiers } from './c.js';
 import { weightNames } from './library.js';
@@ -56,10 +57,43 @@ const up = (n: number, a = ALIGN): number => Math.ceil(n / a) * a;
  */
 export const CODE_RESERVE_BYTES = 24 * 1024;
 /**
- * Flash per kernel call in model.c (the call; identical argument structs are shared): measured 61 B per call on
- * v1.1@224 (871-call tiled plan vs 47-call plain plan: +48.5 KB .text, +1.5 KB .rodata); kept generous.
+ * Flash per kernel call site in model.c (the call; identical argument structs are shared): measured 61 B per call
+ * on v1.1@224 (871-call unrolled tiled plan vs 47-call plain plan: +48.5 KB .text, +1.5 KB .rodata); kept generous.
  */
 export const STEP_CODE_BYTES = 96;
+
+/** What varies from band to band in a looped call (offsets, stream rows, notes), left out of its shape. */
+const PER_BAND = new Set(['note', 'band', 'buffer', 'offset']);
+
+/**
+ * The call sites model.c has for a plan's steps once consecutive bands that repeat the same calls become one loop
+ * (band-loops.ts), plus the loops' offset tables, as a count of STEP_CODE_BYTES units for codeRegionReserve: a
+ * looped band costs its table row (at most about 3 pointers of 4 bytes per call: 1/8 of a call), not its calls.
+ * Estimated from the steps' shapes (kernel, layer, dims, padding); the emitter also compares the arenas.
+ */
+export function codeSteps(steps: Step[]): number {
+  const shape = (s: Step): string =>
+    JSON.stringify(s, (k, v: unknown) => (PER_BAND.has(k) || (s.op === 'fetch' && (k === 'first' || k === 'last')) ? undefined : v));
+  const groups: { key: string; chain?: number; index?: number; size: number }[] = [];
+  for (const s of steps) {
+    const g = groups[groups.length - 1];
+    if (g && s.band && g.chain === s.band.chain && g.index === s.band.index) {
+      g.key += `\n${shape(s)}`;
+      g.size++;
+    } else groups.push({ key: shape(s), chain: s.band?.chain, index: s.band?.index, size: 1 });
+  }
+  let sites = 0;
+  let looped = 0;
+  for (let i = 0; i < groups.length; ) {
+    let j = i + 1;
+    const g = groups[i];
+    if (g.chain !== undefined) while (j < groups.length && groups[j].key === g.key && groups[j].chain === g.chain && groups[j].index === groups[j - 1].index! + 1) j++;
+    sites += g.size;
+    if (j - i >= 2) looped += (j - i) * g.size;
+    i = j;
+  }
+  return sites + Math.ceil(looped / 8);
+}
 
 /**
  * The weight arrays the emitter writes for a model, in source order: per conv layer, in layer order, its weights

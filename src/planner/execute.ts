@@ -9,7 +9,7 @@ import { gapAccumulateS8, gapFinishS8 } from '../golden/gap-fused.js';
 import { concatS8X } from '../golden/kernels.js';
 import { addCall, convCall, poolCall, softmaxCall } from '../golden/run.js';
 import type { QModel } from '../quantize/types.js';
-import type { LivePiece, MemoryPlan, Ref } from './types.js';
+import { poolWindow, type LivePiece, type MemoryPlan, type Ref } from './types.js';
 
 /** Per step and region: the merged byte ranges some buffer holds live. */
 function liveRanges(plan: MemoryPlan): Map<string, [number, number][]>[] {
@@ -94,7 +94,8 @@ export function executePlan(model: QModel, plan: MemoryPlan, input: Int8Array, o
       case 'maxpool':
       case 'avgpool': {
         if (l.op !== 'maxpool' && l.op !== 'avgpool') throw new Error(`step for ${s.layer} is a pool but the layer is ${l.op}`);
-        const out = poolCall(l, view(s.input, s.inDims.h * s.inDims.w * s.inDims.c), s);
+        if (s.axis && l.op !== 'maxpool') throw new Error(`step for ${s.layer} splits the window of a pool that is no max pool`);
+        const out = poolCall({ ...l, ...poolWindow(l, s.axis) }, view(s.input, s.inDims.h * s.inDims.w * s.inDims.c), s);
         view(s.output, out.length).set(out);
         break;
       }

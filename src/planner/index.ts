@@ -15,7 +15,7 @@ import { checkPlacement, liveLowerBound, piecesOf, placeInRegions, type BufferRe
 import { liveAt, liveProfile } from './live.js';
 import { buildPlainSteps } from './plain.js';
 import { stepAccesses } from './program.js';
-import { baseMacs, buildCut, chainOptions, cheapestCut, minMemoryCuts, type Cut } from './search.js';
+import { baseMacs, buildCut, chainOptions, cheapestCut, minMemoryCuts, segKey, type Cut } from './search.js';
 import { Net, type Segment } from './tiling.js';
 import type { KernelPath } from './scratch.js';
 import type { ChainSummary, InputIn, LivePiece, MemoryPlan, PlannedBuffer, PlanRegion, Ref, Step } from './types.js';
@@ -42,6 +42,8 @@ export interface BoardPlanOptions {
   inputIn?: InputIn;
   /** Fuse a global average pool with the conv before it (default true; false gives the unfused plans of before). */
   fusePool?: boolean;
+  /** Let the search run max pools as row pools (default true; false gives the band plans of before). */
+  rowPool?: boolean;
 }
 
 export interface PlanOptions extends BoardPlanOptions {
@@ -148,7 +150,7 @@ function segmentsDraft(model: QModel, net: Net, segs: Segment[], path: KernelPat
   const strategy =
     banded.length === 0
       ? 'chains of whole tensors'
-      : `row bands: ${banded.map((c) => `${c.first}..${c.last} x${c.bands}${c.halo === 'recompute' ? ' (recompute)' : ''}${c.fusedPool ? ' (fused pool)' : ''}`).join(', ')}`;
+      : `row bands: ${banded.map((c) => `${c.first}..${c.last} x${c.bands}${c.halo === 'recompute' ? ' (recompute)' : ''}${c.fusedPool ? ' (fused pool)' : ''}${c.rowPool ? ' (row pool)' : ''}`).join(', ')}`;
   return {
     steps: prog.steps,
     decls,
@@ -210,14 +212,44 @@ interface Need {
   inputLive: number;
 }
 
-function unboundedNeed(d: Draft, alignment: number, iterations: number | undefined): Need {
+/**
+ * What a live buffer holds, in the model's terms: "input rows 7-95 of 96 (25.0 KiB)", "conv1: a band of 1 of 111
+ * rows (6.9 KiB)", "conv1 pooled across by pool1: a band of 3 of 111 rows", "fire3.squeeze whole", "scratch of conv1".
+ */
+function describe(model: QModel, d: Draft, decl: Decl, step: number, bytes: number): string {
+  const kibText = `(${kib(bytes)})`;
+  if (decl.kind === 'scratch') {
+    const at = Number(/#(\d+)$/.exec(decl.name)?.[1]);
+    return `scratch of ${d.steps[at]?.layer ?? '?'} ${kibText}`;
+  }
+  const t = decl.tensor ?? decl.name;
+  const [base, pool] = t.split('~');
+  const dims = model.tensors[base]?.dims;
+  if (!dims) return `${decl.name} ${kibText}`;
+  const w = pool ? (model.tensors[model.layers.find((l) => l.name === pool)?.output ?? '']?.dims.w ?? dims.w) : dims.w;
+  const rowBytes = w * dims.c;
+  const what = pool ? `${base} pooled across by ${pool}` : base;
+  if (decl.kind === 'band') {
+    const rows = Math.round(decl.size / rowBytes);
+    return `${what}: a band of ${rows} of ${dims.h} rows ${kibText}`;
+  }
+  // A whole tensor: the rows live at this step.
+  const live = (decl.live ?? [{ first: decl.firstUse, last: decl.lastUse, start: 0, end: decl.size }]).filter((p) => p.first <= step && step <= p.last);
+  const lo = Math.floor(Math.min(...live.map((p) => p.start)) / rowBytes);
+  const hi = Math.ceil(Math.max(...live.map((p) => p.end)) / rowBytes) - 1;
+  const name = decl.kind === 'input' || base === model.input ? 'input' : base;
+  return `${name} ${lo === 0 && hi === dims.h - 1 ? 'whole' : `rows ${lo}-${hi} of ${dims.h}`} ${kibText}`;
+}
+
+function unboundedNeed(model: QModel, d: Draft, alignment: number, iterations: number | undefined): Need {
   const reqs = requests(d, alignment);
   const p = placeInRegions(reqs, [{ name: 'any', capacity: Infinity }], { iterations })!;
   const inArena = d.decls.filter((b) => !outside(d, b.name));
   const { peakStep } = liveProfile(inArena, d.steps.length);
   const at = liveAt(inArena, peakStep);
   const inputLive = at.find((b) => b.name === d.input?.buffer)?.bytes ?? 0;
-  return { size: p.size, peakStep, live: at.map((b) => `${b.name} ${kib(b.bytes)}`), inputLive };
+  const byName = new Map(inArena.map((b) => [b.name, b]));
+  return { size: p.size, peakStep, live: at.map((b) => describe(model, d, byName.get(b.name)!, peakStep, b.bytes)), inputLive };
 }
 
 /** What to do about a plan that does not fit, from what is live at its peak. */
@@ -237,7 +269,7 @@ function doesNotFit(model: QModel, d: Draft, need: Need, regions: PlanRegion[], 
     `${model.name} does not fit: ${what} needs ${need.size} bytes (${kib(need.size)}) but the largest RAM region, ` +
       `${biggest.name}, has ${biggest.capacity} bytes${short > 0 ? `: ${short} bytes short` : ''}` +
       `${regions.length > 1 ? ` (all ${regions.length} arena regions together: ${total} bytes)` : ''}. ` +
-      `The peak is at layer ${step?.layer} (step ${need.peakStep}), with ${need.live.join(', ')} live`,
+      `The peak is at layer ${step?.layer} (step ${need.peakStep}${step?.note ? `, ${step.op} ${step.note}` : ''}), with ${need.live.join('; ')} live`,
     peakHint(d, need, hint),
     EXIT.doesNotFit,
   );
@@ -255,7 +287,7 @@ function tryPlain(model: QModel, opts: PlanOptions): { plan: MemoryPlan } | { er
   const d = plainDraft(model, opts.path ?? 'scalar', opts.inputIn ?? 'arena');
   const p = placeInRegions(requests(d, alignment), opts.regions, { iterations: opts.searchIterations });
   if (p) return { plan: assemble(model, d, p, opts.regions, alignment) };
-  const need = unboundedNeed(d, alignment, opts.searchIterations);
+  const need = unboundedNeed(model, d, alignment, opts.searchIterations);
   return { error: doesNotFit(model, d, need, opts.regions, 'its activation arena', 'use a smaller --input-size, a board with more RAM, or the row-band planner (--strategy tiled or auto)') };
 }
 
@@ -281,7 +313,7 @@ export function planForBoard(model: QModel, regions: PlanRegion[], opts: BoardPl
     const r = tryPlain(model, full);
     if ('plan' in r) return finish(r.plan);
   }
-  const options = chainOptions(model, path, { maxRecompute, inputIn: opts.inputIn, fusePool: opts.fusePool });
+  const options = chainOptions(model, path, { maxRecompute, inputIn: opts.inputIn, fusePool: opts.fusePool, rowPool: opts.rowPool });
   const place = (cut: Cut): { draft: Draft; placement?: RegionPlacement } => {
     const draft = tiledDraft(model, cut, path, options);
     const reqs = requests(draft, alignment);
@@ -303,7 +335,7 @@ export function planForBoard(model: QModel, regions: PlanRegion[], opts: BoardPl
       let cut = cheapestCut(options, bound, 'cost');
       if (cut && cut.macs - options.base > maxRecompute * options.base) cut = cheapestCut(options, bound, 'macs');
       if (!cut) return false;
-      const key = cut.segs.map((e) => `${e.seg.start}-${e.seg.end}/${e.seg.rows}/${e.seg.halo}`).join(',');
+      const key = cut.segs.map((e) => segKey(e.seg)).join(',');
       let t = tried.get(key);
       if (!t) {
         const r = place(cut);
@@ -343,7 +375,7 @@ export function planForBoard(model: QModel, regions: PlanRegion[], opts: BoardPl
   if (best) return finish(assemble(model, best.draft, best.placement, regions, alignment));
   if (cuts.length === 0) throw new Error(`internal error: no row-band plan for ${model.name}`);
   const d = tiledDraft(model, cuts[0], path, options);
-  const need = unboundedNeed(d, alignment, iterations);
+  const need = unboundedNeed(model, d, alignment, iterations);
   throw doesNotFit(
     model,
     d,
@@ -369,7 +401,7 @@ export function planWithChains(model: QModel, regions: PlanRegion[], segs: Segme
   if (at !== model.layers.length) throw new Error(`the chains end at layer ${at}, not at ${model.layers.length}`);
   const d = segmentsDraft(model, net, segs, opts.path ?? 'scalar');
   const p = placeInRegions(requests(d, alignment), regions, { iterations: opts.searchIterations });
-  if (!p) throw doesNotFit(model, d, unboundedNeed(d, alignment, 0), regions, 'this row-band plan', 'use bigger regions');
+  if (!p) throw doesNotFit(model, d, unboundedNeed(model, d, alignment, 0), regions, 'this row-band plan', 'use bigger regions');
   const plan = assemble(model, d, p, regions, alignment);
   checkPlan(plan);
   return plan;

@@ -20,6 +20,11 @@
  *  - Input outside the arena: with --input-in caller the model input is the caller's buffer (read in place, not
  *    counted); with --input-in stream the first chain asks the application for the input rows each band needs
  *    (fetch steps), so the input exists only as bands; halo rows are kept like any band's.
+ *  - Row pools: a max pool fed only by a conv of the same chain can be split in two passes (max is associative and
+ *    the clamp monotone, so this is bit-exact): the conv runs one output row per call into a one-row buffer that
+ *    is pooled across (window width only) at once, and the pool's rows are taken from those pooled rows (window
+ *    height only). The conv's wide output then never exists as more than one row; the band holds the narrower
+ *    pooled rows (SqueezeNet's conv1 -> pool1: 7,104 B per conv1 row at 224, 3,520 B per pooled row).
  *
  * The plain layer-by-layer plan is the case of one band per chain.
  */
@@ -38,6 +43,8 @@ export interface Segment {
   /** Sink rows per band. */
   rows: number;
   halo: Halo;
+  /** Split the chain's row pools (see the file comment). */
+  rowPool?: boolean;
 }
 
 type Range = [number, number];
@@ -48,6 +55,8 @@ export class Net {
   readonly producer = new Map<string, number>();
   readonly consumers = new Map<string, number[]>();
   readonly outputs: Set<string>;
+  /** Shapes of planner-made tensors (a conv output pooled across: see rowPooled). */
+  private readonly virtual = new Map<string, Dims>();
   constructor(
     readonly model: QModel,
     readonly inputIn: InputIn = 'arena',
@@ -63,7 +72,13 @@ export class Net {
     });
   }
   dims(t: string): Dims {
-    return this.model.tensors[t].dims;
+    return this.virtual.get(t) ?? this.model.tensors[t].dims;
+  }
+  /** The name of conv output t pooled across by max pool `pool` (window width only), its shape registered. */
+  rowPooled(t: string, pool: QLayer): string {
+    const name = `${t}~${pool.name}`;
+    if (!this.virtual.has(name)) this.virtual.set(name, { ...this.dims(t), w: this.dims(pool.output).w });
+    return name;
   }
   rowBytes(t: string): number {
     const d = this.dims(t);
@@ -100,6 +115,24 @@ export class Net {
 }
 
 export class NotBandable extends Error {}
+
+/**
+ * Row pools of a chain [start, end): max pool layer index by the tensor it reads, for every max pool whose input is
+ * produced by a conv of the chain, read by nothing else, and pooled across (window or stride wider than 1).
+ */
+export function rowPools(net: Net, start: number, end: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (let p = start; p < end; p++) {
+    const l = net.layers[p];
+    if (l.op !== 'maxpool' || l.requant) continue;
+    const t = l.inputs[0];
+    const c = net.producer.get(t)!;
+    if (c < start || c >= p || net.layers[c].op !== 'conv' || net.outputs.has(t)) continue;
+    if ((net.consumers.get(t) ?? []).length !== 1 || (l.kernel[1] === 1 && l.stride[1] === 1)) continue;
+    out.set(t, p);
+  }
+  return out;
+}
 
 /** The input of a requantizing global average pool ending a chain: the tensor a fused chain bands over. */
 export function fusedPoolInput(net: Net, end: number): string | undefined {
@@ -155,6 +188,10 @@ export interface SegmentInfo {
   temps: Map<string, { concat: string; offsetC: number }>;
   /** Fused classifier pool: the pool's input, banded and summed (see the file comment). */
   poolInput?: string;
+  /** Row pools: the max pool's layer index by the conv output it reads (see rowPools). */
+  rowPools: Map<string, number>;
+  /** The tensor whose rows the chain holds for t: t pooled across for a row pool's input, else t. */
+  held: (t: string) => string;
 }
 
 function concatSlices(net: Net, start: number, end: number): { inPlace: SegmentInfo['inPlace']; temps: SegmentInfo['temps'] } {
@@ -188,8 +225,11 @@ export function scheduleSegment(net: Net, seg: Segment): SegmentInfo {
   const H = net.dims(banded).h;
   // Rows stay within the banded tensor (an unfused pool keeps rows >= its input's height, so a rebuild agrees).
   const rows = Math.max(1, Math.min(seg.rows, gin && !poolInput ? net.dims(gin).h : H));
+  const split = seg.rowPool ? rowPools(net, start, end) : new Map<string, number>();
+  const pooled = new Map([...split].map(([t, p]) => [t, net.rowPooled(t, net.layers[p])]));
+  const key = (t: string): string => pooled.get(t) ?? t;
   const internal = new Set<string>();
-  for (let l = start; l < end - 1; l++) internal.add(net.layers[l].output);
+  for (let l = start; l < end - 1; l++) internal.add(key(net.layers[l].output));
   const input = net.model.input;
   if (streamsInput(net, start, end)) internal.add(input);
   const { inPlace, temps } = concatSlices(net, start, end);
@@ -219,17 +259,18 @@ export function scheduleSegment(net: Net, seg: Segment): SegmentInfo {
     };
     for (let l = (poolInput ? end - 2 : end - 1); l >= start; l--) {
       const layer = net.layers[l];
-      const c = settle(layer.output);
+      const c = settle(key(layer.output));
       if (!c) continue;
       for (const i of new Set(layer.inputs)) {
         const r = inputRows(layer, c[0], c[1], net.dims(i).h);
-        need.set(i, union(need.get(i), [r.r0, r.r1]));
+        need.set(key(i), union(need.get(key(i)), [r.r0, r.r1]));
       }
     }
     if (internal.has(input)) settle(input);
     bands.push({ rows: [a, b], need, comp, kept });
   }
-  return { net, seg: { ...seg, rows }, bands, internal, sink, inPlace, temps, ...(poolInput ? { poolInput } : {}) };
+  const segOut: Segment = { start: seg.start, end: seg.end, rows, halo: seg.halo, ...(split.size ? { rowPool: true } : {}) };
+  return { net, seg: segOut, bands, internal, sink, inPlace, temps, ...(poolInput ? { poolInput } : {}), rowPools: split, held: key };
 }
 
 interface Holder {
@@ -243,8 +284,9 @@ interface Holder {
  * under their tensor name; band buffers are named tensor#band. Returns the MACs of the conv calls.
  */
 export function emitSegment(prog: Program, info: SegmentInfo, opts: { path: KernelPath; chain: number }): number {
-  const { net, seg, bands, internal, inPlace, temps } = info;
+  const { net, seg, bands, internal, inPlace, temps, held: key } = info;
   const layers = net.layers;
+  const poolOf = new Map([...info.rowPools].map(([t, p]) => [p, t]));
   const holders = new Map<string, Holder>();
   const pending = new Map<string, Holder>(); // band k+1 buffers created early by a halo copy
   let macs = 0;
@@ -312,10 +354,43 @@ export function emitSegment(prog: Program, info: SegmentInfo, opts: { path: Kern
   const lastReader = (k: number): Map<string, number> => {
     const m = new Map<string, number>();
     for (let l = seg.start; l < seg.end; l++) {
-      if (!bands[k].comp.has(layers[l].output)) continue;
-      for (const i of layers[l].inputs) if (internal.has(i)) m.set(i, l);
+      if (!bands[k].comp.has(key(layers[l].output))) continue;
+      for (const i of layers[l].inputs) if (internal.has(key(i))) m.set(key(i), l);
     }
     return m;
+  };
+
+  const scratchRef = (bytes: number): Ref => {
+    const name = `scratch#${prog.steps.length}`;
+    prog.declare(name, 'scratch', bytes);
+    return { buffer: name, offset: 0 };
+  };
+  /**
+   * One conv or pool call for output rows [row, row + n) of `layer`, reading tensor `inT` (the layer's input, or
+   * its rows pooled across for the second pass of a row pool: axis 'h').
+   */
+  const call = (layer: QLayer, inT: string, row: number, n: number, output: Ref, note: string, k: number, axis?: 'h'): void => {
+    if (layer.op !== 'conv' && layer.op !== 'maxpool' && layer.op !== 'avgpool') throw new Error(`internal error: ${layer.name} is no conv or pool`);
+    const id = net.dims(inT);
+    const od = net.dims(layer.output);
+    const r = inputRows(layer, row, row + n, id.h);
+    const inDims = { h: r.r1 - r.r0, w: id.w, c: id.c };
+    const outDims = { h: n, w: od.w, c: od.c };
+    const input = loc(inT, r.r0, r.r1 - r.r0);
+    const padLeft = axis === 'h' ? 0 : layer.pad.left;
+    const bytes =
+      layer.op === 'conv'
+        ? layerConvScratchBytes(layer, { inDims, kernel: layer.kernel, stride: layer.stride, padTop: r.padTop, padLeft, outDims }, opts.path)
+        : poolScratchBytes(layer, outDims.w, outDims.c, opts.path);
+    const scratch = bytes > 0 ? scratchRef(bytes) : undefined;
+    prog.push({ op: layer.op, layer: layer.name, input, inDims, output, outDims, padTop: r.padTop, padLeft, scratch, scratchSize: bytes, note, band: band(k), ...(axis ? { axis } : {}) } as Step);
+    if (layer.op === 'conv') {
+      const perPixel = outDims.c * layer.kernel[0] * layer.kernel[1] * inDims.c;
+      macs += outDims.h * outDims.w * perPixel;
+      if ((outDims.h * outDims.w) % 2 === 1) prog.oddPixelMacs += perPixel;
+      const fast1x1 = perPixel === outDims.c * inDims.c && r.padTop === 0 && layer.pad.left === 0 && layer.stride[0] === 1 && layer.stride[1] === 1;
+      if (fast1x1) prog.weightSumBytes += perPixel;
+    }
   };
 
   for (let k = 0; k < count; k++) {
@@ -330,12 +405,12 @@ export function emitSegment(prog: Program, info: SegmentInfo, opts: { path: Kern
     for (let l = seg.start; l < seg.end; l++) {
       const layer = layers[l];
       const t = layer.output;
-      const c = s.comp.get(t);
+      const c = s.comp.get(key(t));
       if (!c) continue;
       const H = net.dims(t).h;
       const nrows = c[1] - c[0];
       const note = `rows ${c[0]}-${c[1] - 1} of ${H}${bandNote(k)}`;
-      if (internal.has(t) && !inPlace.has(t)) ensureHolder(t, k);
+      if (internal.has(key(t)) && !inPlace.has(t)) ensureHolder(key(t), k);
       else if (!internal.has(t)) whole(t);
       const slot = inPlace.get(t);
       if (slot && internal.has(slot.concat)) ensureHolder(slot.concat, k);
@@ -344,31 +419,24 @@ export function emitSegment(prog: Program, info: SegmentInfo, opts: { path: Kern
         case 'maxpool':
         case 'avgpool': {
           const inT = layer.inputs[0];
-          const id = net.dims(inT);
-          const od = net.dims(t);
-          const r = inputRows(layer, c[0], c[1], id.h);
-          const inDims = { h: r.r1 - r.r0, w: id.w, c: id.c };
-          const outDims = { h: nrows, w: od.w, c: od.c };
-          const input = loc(inT, r.r0, r.r1 - r.r0);
-          const output = loc(t, c[0], nrows);
-          const bytes =
-            layer.op === 'conv'
-              ? layerConvScratchBytes(layer, { inDims, kernel: layer.kernel, stride: layer.stride, padTop: r.padTop, padLeft: layer.pad.left, outDims }, opts.path)
-              : poolScratchBytes(layer, outDims.w, outDims.c, opts.path);
-          let scratch: Ref | undefined;
-          if (bytes > 0) {
-            const name = `scratch#${prog.steps.length}`;
-            prog.declare(name, 'scratch', bytes);
-            scratch = { buffer: name, offset: 0 };
+          const split = info.rowPools.get(t);
+          if (split !== undefined) {
+            // A row pool's conv: one output row per call into a one-row buffer, pooled across into the held rows.
+            const pool = layers[split];
+            if (pool.op !== 'maxpool') throw new Error(`internal error: row pool ${pool.name} is no max pool`);
+            const pd = net.dims(key(t));
+            for (let row = c[0]; row < c[1]; row++) {
+              const tmp = `${t}#row${prog.steps.length}`;
+              prog.declare(tmp, 'band', net.rowBytes(t), t);
+              call(layer, inT, row, 1, { buffer: tmp, offset: 0 }, `row ${row} of ${H}${bandNote(k)}`, k);
+              const bytes = poolScratchBytes(pool, pd.w, pd.c, opts.path);
+              const scratch = bytes > 0 ? scratchRef(bytes) : undefined;
+              prog.push({ op: 'maxpool', axis: 'w', layer: pool.name, input: { buffer: tmp, offset: 0 }, inDims: { h: 1, w: net.dims(t).w, c: pd.c }, output: loc(key(t), row, 1), outDims: { h: 1, w: pd.w, c: pd.c }, padTop: 0, padLeft: pool.pad.left, scratch, scratchSize: bytes, note: `across row ${row} of ${H}${bandNote(k)}`, band: band(k) });
+            }
+            break;
           }
-          prog.push({ op: layer.op, layer: layer.name, input, inDims, output, outDims, padTop: r.padTop, padLeft: layer.pad.left, scratch, scratchSize: bytes, note, band: band(k) } as Step);
-          if (layer.op === 'conv') {
-            const perPixel = outDims.c * layer.kernel[0] * layer.kernel[1] * inDims.c;
-            macs += outDims.h * outDims.w * perPixel;
-            if ((outDims.h * outDims.w) % 2 === 1) prog.oddPixelMacs += perPixel;
-            const fast1x1 = perPixel === outDims.c * inDims.c && r.padTop === 0 && layer.pad.left === 0 && layer.stride[0] === 1 && layer.stride[1] === 1;
-            if (fast1x1) prog.weightSumBytes += perPixel;
-          }
+          const across = poolOf.get(l);
+          call(layer, across === undefined ? inT : key(across), c[0], nrows, loc(t, c[0], nrows), note, k, across === undefined ? undefined : 'h');
           break;
         }
         case 'concat': {
@@ -408,7 +476,7 @@ export function emitSegment(prog: Program, info: SegmentInfo, opts: { path: Kern
       }
       // Halo rows of tensors this layer was the last to read go to the next band's buffer now.
       if (k + 1 < count) {
-        for (const i of new Set(layer.inputs)) {
+        for (const i of new Set(layer.inputs.map(key))) {
           if (readers.get(i) !== l || !internal.has(i) || inPlace.has(i)) continue;
           const next = bands[k + 1];
           const kept = next.kept.get(i);
@@ -461,7 +529,7 @@ export function scheduleMacs(info: SegmentInfo): number {
     const od = net.dims(layer.output);
     const inC = net.dims(layer.inputs[0]).c;
     for (const b of bands) {
-      const c = b.comp.get(layer.output);
+      const c = b.comp.get(info.held(layer.output));
       if (c) macs += (c[1] - c[0]) * od.w * od.c * layer.kernel[0] * layer.kernel[1] * inC;
     }
   }
@@ -474,7 +542,7 @@ export function evaluateSegment(net: Net, seg: Segment | SegmentInfo, path: Kern
   seg = info.seg;
   const prog = new Program();
   const externals = new Set<string>();
-  for (let l = seg.start; l < seg.end; l++) for (const i of net.layers[l].inputs) if (!info.internal.has(i)) externals.add(i);
+  for (let l = seg.start; l < seg.end; l++) for (const i of net.layers[l].inputs) if (!info.internal.has(info.held(i))) externals.add(i);
   for (const t of externals) prog.declare(t, t === net.model.input ? 'input' : 'tensor', net.bytes(t), t);
   if (net.inputIn === 'caller') prog.outside.add(net.model.input);
   const macs = emitSegment(prog, info, { path, chain: 0 });

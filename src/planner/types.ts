@@ -80,6 +80,18 @@ export interface PoolStep extends StepBase {
   padLeft: number;
   scratch?: Ref;
   scratchSize: number;
+  /**
+   * A max pool split in two passes (row pools, see tiling.ts): 'w' runs only the window's width over single rows
+   * (kernel 1 x kw, stride 1 x sw), 'h' only its height over those pooled rows (kh x 1, sh x 1). Absent: the window.
+   */
+  axis?: 'w' | 'h';
+}
+
+/** Kernel and stride of a pool step: the layer's window, or one axis of it for a split max pool. */
+export function poolWindow(layer: { kernel: [number, number]; stride: [number, number] }, axis: PoolStep['axis']): { kernel: [number, number]; stride: [number, number] } {
+  if (axis === 'w') return { kernel: [1, layer.kernel[1]], stride: [1, layer.stride[1]] };
+  if (axis === 'h') return { kernel: [layer.kernel[0], 1], stride: [layer.stride[0], 1] };
+  return { kernel: layer.kernel, stride: layer.stride };
 }
 
 /** arm_concatenation_s8_x: copy a [h][w][c] tensor into channels [offsetC, offsetC + c) of a [h][w][outC] one. */
@@ -194,4 +206,6 @@ export interface ChainSummary {
   liveBytes: number;
   /** The chain ends in a global average pool fused with the conv before it (sums accumulated band by band). */
   fusedPool?: boolean;
+  /** Max pools fed by a conv run row by row: each conv row is pooled across at once (see tiling.ts). */
+  rowPool?: boolean;
 }

@@ -1,0 +1,87 @@
+/**
+ * Row pools (tiling.ts): a max pool fed by a conv of the same chain runs as two passes, the conv one row per call
+ * with each row pooled across at once (window width only), then the window's height over the pooled rows.
+ *  - property: on random graphs cut into random chains with row pools (any band height, kept or recomputed halos,
+ *    the input in the arena, a caller's buffer or streamed) the plan passes checkPlan and gives exactly the golden
+ *    model's outputs on junk-filled simulated RAM;
+ *  - the conv's wide output never exists as more than one row, and each pool pass carries its axis;
+ *  - on SqueezeNet v1.1 at 224 the first chain's live bytes fall below the plain pool's.
+ */
+import { describe, expect, test } from 'vitest';
+import { runGolden } from '../src/golden/run.js';
+import { prepareSynthetic } from '../src/prepare/index.js';
+import { quantizeFloatModel, syntheticInputs } from '../src/prepare/index.js';
+import { checkPlan, planWithChains } from '../src/planner/index.js';
+import { executePlan } from '../src/planner/execute.js';
+import { evaluateSegment, Net, NotBandable, rowPools, scheduleSegment } from '../src/planner/tiling.js';
+import type { InputIn, MemoryPlan } from '../src/planner/types.js';
+import { quantizeInput } from '../src/quantize/quantize.js';
+import type { QModel } from '../src/quantize/types.js';
+import { mulberry32 } from '../src/util/random.js';
+import { syntheticImage, syntheticModel } from '../src/weights/synthetic.js';
+import { randomChainGraph, randomCut } from './helpers/random-chain.js';
+
+const BIG = [{ name: 'RAM', capacity: 1 << 26 }];
+
+function randomCase(seed: number): { q: QModel; input: Int8Array; golden: Record<string, Int8Array> } {
+  const rnd = mulberry32(seed);
+  const g = randomChainGraph(rnd, `p${seed}`);
+  const fm = syntheticModel(g, seed + 1);
+  const q = quantizeFloatModel(fm, syntheticInputs(fm, 2, seed));
+  const d = g.input.dims;
+  const input = quantizeInput(syntheticImage(d.h, d.w, d.c, 900 + seed), q.tensors[q.input]);
+  return { q, input, golden: runGolden(q, input) };
+}
+
+describe('row pools', () => {
+  test('property: random cuts with row pools (any band height, halo policy, input placement) are exact', () => {
+    let split = 0;
+    let checked = 0;
+    for (let t = 0; t < 600 && split < 40; t++) {
+      const { q, input, golden } = randomCase(9000 + t);
+      const net = new Net(q);
+      const rnd = mulberry32(500 + t);
+      const segs = randomCut(rnd, q).map((s) => ({ ...s, rowPool: true }));
+      if (!segs.some((s) => rowPools(net, s.start, s.end).size > 0)) continue;
+      const inputIn = (['arena', 'caller', 'stream'] as InputIn[])[t % 3];
+      let plan: MemoryPlan;
+      try {
+        plan = planWithChains(q, BIG, segs, { path: rnd() < 0.5 ? 'dsp' : 'scalar', searchIterations: 5, inputIn });
+      } catch (e) {
+        if (e instanceof NotBandable) continue;
+        throw e;
+      }
+      checked++;
+      const what = `${q.name} ${inputIn} cut ${JSON.stringify(segs)}`;
+      checkPlan(plan);
+      const out = executePlan(q, plan, input);
+      for (const o of q.outputs) expect(Array.from(out[o]), `${what}: ${o}`).toEqual(Array.from(golden[o]));
+      const across = plan.steps.filter((s) => (s.op === 'maxpool' || s.op === 'avgpool') && s.axis === 'w');
+      const down = plan.steps.filter((s) => (s.op === 'maxpool' || s.op === 'avgpool') && s.axis === 'h');
+      if (plan.chains?.some((c) => c.rowPool)) {
+        split++;
+        expect(across.length, what).toBeGreaterThan(0);
+        expect(down.length, what).toBeGreaterThan(0);
+        // Each pass over one row: the conv output goes through one-row buffers only.
+        for (const s of across) if (s.op === 'maxpool') expect(s.inDims.h).toBe(1);
+      } else {
+        expect(across.length + down.length, what).toBe(0);
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(40);
+    expect(split).toBeGreaterThanOrEqual(40);
+  });
+
+  test('SqueezeNet v1.1 at 224: conv1 -> pool1 as a row pool holds less than the plain band chain', () => {
+    const p = prepareSynthetic({ variant: 'v1.1', inputSize: 224, classes: 10, seed: 3 });
+    const net = new Net(p.model);
+    const end = p.model.layers.findIndex((l) => l.name === 'fire2.squeeze') + 1;
+    expect([...rowPools(net, 0, end).keys()]).toEqual(['conv1']);
+    const plainBand = evaluateSegment(net, scheduleSegment(net, { start: 0, end, rows: 1, halo: 'keep' }), 'dsp');
+    const rowPool = evaluateSegment(net, scheduleSegment(net, { start: 0, end, rows: 1, halo: 'keep', rowPool: true }), 'dsp');
+    // 224x224x3 input (150,528 B) + 3 conv1 rows (21,312 B) + scratch before; one conv1 row + pooled rows now.
+    expect(plainBand.peak).toBeGreaterThan(150_528 + 21_312);
+    expect(rowPool.peak).toBeLessThan(150_528 + 7_104 + 3 * 3_520 + 1_024);
+    expect(rowPool.macs).toBe(plainBand.macs);
+  });
+});

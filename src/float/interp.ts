@@ -364,7 +364,7 @@ function run(model: FloatModel, input: Float32Array, engine: ConvEngine): FloatT
   return t;
 }
 
-/** SQZFW_ENGINE=reference (the bench's whole-process baseline, debugging): the float64 kernel, as before issue 16. */
+/** SQZFW_ENGINE=reference (the bench's whole-process baseline, debugging): the previous float64 kernel. */
 const DEFAULT_ENGINE: ConvEngine = process.env.SQZFW_ENGINE === 'reference' ? 'blocked' : 'fast';
 
 /** Runs the model on one HWC input with the fast engine; returns every tensor (the input included). */

@@ -42,6 +42,11 @@ export function weightBytes(q: QModel): number {
   return q.layers.reduce((s, l) => (l.op === 'conv' ? s + weightArrayBytes(l) + 12 * l.bias.length : s), 0);
 }
 
+/** weightBytes of the model with every conv layer in int4, from the float weights alone (before any calibration). */
+export function int4WeightBytes(model: FloatModel): number {
+  return Object.values(model.weights).reduce((s, p) => s + Math.ceil(p.weights.length / 2) + 12 * p.bias.length, 0);
+}
+
 /** Runs the layers from index `from` on, over tensors that already hold everything before it. */
 function runFrom(q: QModel, from: number, base: IntTensors, replaced: Int8Array): IntTensors {
   const t: IntTensors = { ...base, [q.layers[from].output]: replaced };
@@ -63,33 +68,34 @@ function relError(a: Int8Array, b: Int8Array, zp: number): number {
 }
 
 /** Sensitivity of every conv layer on quantized inputs (see the file comment). */
-export function layerSensitivities(model: FloatModel, q: QModel, inputs: Int8Array[], target: string): Map<string, number> {
+export function layerSensitivities(model: FloatModel, q: QModel, inputs: Int8Array[], target: string, tick?: (done: number) => void): Map<string, number> {
   const int4 = withInt4Layers(model, q, q.layers.filter((l) => l.op === 'conv').map((l) => l.name));
   const zp = q.tensors[target].zeroPoint;
   const sens = new Map<string, number>();
-  for (const x of inputs) {
+  for (const [k, x] of inputs.entries()) {
     const base = runGolden(q, x);
     q.layers.forEach((l, i) => {
       if (l.op !== 'conv') return;
       const out = runFrom(q, i, base, runLayer(int4, int4.layers[i], base));
       sens.set(l.name, (sens.get(l.name) ?? 0) + relError(out[target], base[target], zp) / inputs.length);
     });
+    tick?.(k + 1);
   }
   return sens;
 }
 
 /**
  * The mixed model whose weights fit: `fits(model)` is the budget test (total bytes, or the board's flash). Throws a
- * UserError when even int4 everywhere does not fit.
+ * UserError when even int4 everywhere does not fit. `tick` is called after each input's sensitivity pass.
  */
-export function selectMixed(model: FloatModel, q: QModel, inputs: Int8Array[], target: string, fits: (m: QModel) => boolean, what: string): MixedResult {
+export function selectMixed(model: FloatModel, q: QModel, inputs: Int8Array[], target: string, fits: (m: QModel) => boolean, what: string, tick?: (done: number) => void): MixedResult {
   if (inputs.length === 0) throw new UserError('mixed precision needs calibration images to measure each layer', 'pass --calib DIR (or --image) with the model');
   const convs = q.layers.filter((l): l is QConv => l.op === 'conv');
   const all4 = withInt4Layers(model, q, convs.map((l) => l.name));
   if (!fits(all4)) {
     throw new UserError(`${q.name} does not fit ${what} even with int4 weights in every layer (${weightBytes(all4)} bytes of weight arrays)`, 'raise the budget, use fewer --classes, or a board with more flash');
   }
-  const sens = fits(q) ? new Map<string, number>() : layerSensitivities(model, q, inputs, target);
+  const sens = fits(q) ? new Map<string, number>() : layerSensitivities(model, q, inputs, target, tick);
   const saved = (l: QConv): number => l.weights.length - Math.ceil(l.weights.length / 2);
   const order = [...convs].sort((a, b) => (sens.get(a.name)! / saved(a) || 0) - (sens.get(b.name)! / saved(b) || 0) || a.name.localeCompare(b.name));
   const chosen: string[] = [];

@@ -24,7 +24,7 @@ import { loadBoard } from '../boards/index.js';
 import { planModel } from '../planner/index.js';
 import { arenaRegions, kernelPath } from '../driver/board-plan.js';
 import { budgetTest } from '../precision/apply.js';
-import { int4WeightBytes, selectMixed, weightBytes, type LayerPrecision } from '../precision/mixed.js';
+import { int4Hessians, int4WeightBytes, selectMixed, weightBytes, type LayerPrecision } from '../precision/mixed.js';
 import { withInt4Layers } from '../quantize/int4.js';
 import { groundTruth } from './labels.js';
 import { silentProgress, type ProgressSink } from '../util/progress.js';
@@ -238,30 +238,34 @@ export async function runEval(opts: EvalOptions): Promise<EvalResult> {
   const calSeconds = calTime.map((ms) => ms / 1000);
   const calImages = fixed ? [fixed.images] : cals.map((c) => c.images);
 
-  // Precision variants of every int8 model: int4 everywhere, and the mixed model under the budget.
+  // Precision variants of every int8 model: int4 everywhere, and the mixed model under the budget. Both round their
+  // int4 weights against the layer inputs on the model's first calibration images (held out from the images it scores).
   const budgeted = opts.weightsBudget !== undefined || !!opts.fitFlash;
-  const int4Models = opts.int4All || budgeted ? qmodels.map((q) => withInt4Layers(model, q, q.layers.filter((l) => l.op === 'conv').map((l) => l.name))) : undefined;
+  let int4Models: QModel[] | undefined;
   let mixed: { budget: string; models: QModel[]; choices: MixedChoice[] } | undefined;
-  if (budgeted) {
+  if (opts.int4All || budgeted) {
     const board = loadBoard(opts.board ?? 'mps2-an500');
-    // The sensitivity images of model f: its first calibration images (held out from the images it scores).
     const sensPaths = (f: number): string[] => (fixed ? images : items.filter((it) => it.folds.includes(f)).map((it) => it.path)).slice(0, SENSITIVITY_IMAGES);
+    int4Models = [];
     const models: QModel[] = [];
     const choices: MixedChoice[] = [];
     let what = '';
     for (const [f, q] of qmodels.entries()) {
+      const inputs = sensPaths(f).map((p) => quantizeInput(load(p), q.tensors[q.input]));
+      const hessians = int4Hessians(q, inputs);
+      int4Models.push(withInt4Layers(model, q, q.layers.filter((l) => l.op === 'conv').map((l) => l.name), hessians));
+      if (!budgeted) continue;
       // As generate counts the flash: the plan's kernel calls, the class names, no stored input image.
       const steps = opts.fitFlash ? planModel(q, { regions: arenaRegions(board), path: kernelPath(board) }).steps.length : 0;
       const test = budgetTest(board, { steps, storedInput: false, labels: card.labels?.names }, { weightsBudget: opts.weightsBudget, fitFlash: opts.fitFlash });
       what = test.what;
-      const inputs = sensPaths(f).map((p) => quantizeInput(load(p), q.tensors[q.input]));
       progress.start(`int4 sensitivity${qmodels.length > 1 ? ` model ${f}` : ''}`, inputs.length);
-      const r = selectMixed(model, q, inputs, target, test.fits, what, (d) => progress.tick(d));
+      const r = selectMixed(model, q, inputs, target, test.fits, what, (d) => progress.tick(d), hessians);
       progress.end();
       models.push(r.model);
       choices.push({ int4Layers: r.layers.filter((l) => l.bits === 4).map((l) => l.name), sensitivityImages: r.inputs, outputError: r.outputError, top1AgreementWithInt8: r.top1AgreementWithInt8, layers: r.layers });
     }
-    mixed = { budget: what, models, choices };
+    if (budgeted) mixed = { budget: what, models, choices };
   }
   const variants = [qmodels, ...(int4Models ? [int4Models] : []), ...(mixed ? [mixed.models] : [])];
 

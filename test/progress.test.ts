@@ -1,5 +1,5 @@
 /**
- * Progress bars (issue 16): the stderr sink (TTY redraw, plain lines otherwise, nothing for a step shorter than its
+ * Progress bars: the stderr sink (TTY redraw, plain lines otherwise, nothing for a step shorter than its
  * quiet time) and the hooks of the slow steps: generate's plan verification, fit's input-size checks, the build's
  * compile and link steps (counted with make -n) and the ASIC testbench's layer read-back.
  */

@@ -1,5 +1,5 @@
 /**
- * sqzfw validate --jobs N (issue 16): worker threads for the host side (float passes, calibration, int8 golden
+ * sqzfw validate --jobs N: worker threads for the host side (float passes, calibration, int8 golden
  * passes); the device side is one firmware in QEMU answering one image at a time. The result is the same for any N:
  * the same calibrated model, the same float/int8/device top-5 and the same bit-exact comparison per image.
  */

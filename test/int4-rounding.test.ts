@@ -7,10 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { roundWithHessian, SecondMoment } from '../src/quantize/int4-rounding.js';
 import { INT4_MAX, withInt4Layers } from '../src/quantize/int4.js';
 import { int4Hessians } from '../src/precision/mixed.js';
-import { prepareSynthetic } from '../src/flows.js';
+import { prepareSynthetic, syntheticInputs } from '../src/prepare/index.js';
 import { runGolden, runReference } from '../src/golden/run.js';
 import { quantizeInput } from '../src/quantize/quantize.js';
-import { syntheticInputs } from '../src/pipeline.js';
 import { mulberry32 } from '../src/util/random.js';
 import type { QConv } from '../src/quantize/types.js';
 

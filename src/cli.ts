@@ -34,7 +34,7 @@ import { loadModel } from './import/index.js';
 import { boardLines, boardView } from './boards/listing.js';
 import { prepareImageModel } from './prepare/image-model.js';
 import { APP_NAMES, APPS, DEFAULT_APP, type AppName } from './emit/apps.js';
-import { stderrProgress } from './util/progress.js';
+import { progressFlag, stderrProgress } from './util/progress.js';
 import { registerExportCommand } from './tflite/cli.js';
 import { registerAsicCommand } from './asic/cli.js';
 import { isTflitePath, loadTflite, prepareTfliteImage } from './tflite/index.js';
@@ -124,7 +124,7 @@ function prepare(o: ModelOpts, app: AppName = DEFAULT_APP): PreparedModel {
   return prepareSynthetic({ variant: o.variant, inputSize: o.inputSize, classes: o.classes, seed: o.seed });
 }
 
-async function doBuild(projectDir: string, o: { cmsisNn?: string; dsp: boolean; json?: boolean }) {
+async function doBuild(projectDir: string, o: { cmsisNn?: string; dsp: boolean; json?: boolean; progress?: boolean }) {
   // With --json only the JSON document goes to stdout.
   const log = o.json ? (_l: string) => undefined : (l: string) => console.log(l);
   const manifest = readManifest(projectDir);
@@ -137,14 +137,15 @@ async function doBuild(projectDir: string, o: { cmsisNn?: string; dsp: boolean; 
   }
   const board = projectBoard(projectDir, manifest);
   // Semihosting only where an emulator or debugger catches it: on a bare board it faults.
-  const r = await buildFirmware({ projectDir, cmsisNnDir: o.cmsisNn, semihosting: !!board.qemu, dsp: o.dsp });
+  const progress = progressFlag(o.progress ?? true);
+  const r = await buildFirmware({ projectDir, cmsisNnDir: o.cmsisNn, semihosting: !!board.qemu, dsp: o.dsp, progress });
   log(`built ${r.elf}: flash ${r.flashBytes} bytes (${kib(r.flashBytes)}), RAM ${r.ramBytes} bytes (${kib(r.ramBytes)})`);
   for (const reg of r.regions) if (reg.used > 0) log(`  ${reg.name.padEnd(10)} ${String(reg.used).padStart(9)} / ${reg.length} bytes (${((100 * reg.used) / reg.length).toFixed(1)}%)`);
   for (const line of weightsReportLines(r.weights)) log(`  ${line}`);
   log(latencyLine(board, manifest.macs, o.dsp));
   let twinElf: string | null = null;
   if (!board.qemu && qemuTwin(board)) {
-    const twin = await buildFirmware({ projectDir, cmsisNnDir: o.cmsisNn, dsp: o.dsp, variant: 'qemu' });
+    const twin = await buildFirmware({ projectDir, cmsisNnDir: o.cmsisNn, dsp: o.dsp, variant: 'qemu', progress });
     twinElf = twin.elf;
     log(`built ${twin.elf} for the QEMU twin ${qemuTwin(board)!.qemu!.machine} (same core and kernel path)`);
   }
@@ -280,9 +281,10 @@ export function buildProgram(): Command {
     .option('--out <dir>', 'output folder', 'out/firmware')
     .addOption(new Option('--app <name>', `application: ${APP_NAMES.map((n) => `${n} (${APPS[n].description})`).join('; ')}`).choices(APP_NAMES).default(DEFAULT_APP))
     .option('--no-dsp', 'plan scratch for the scalar kernels even on DSP cores')
-    .action((o: ModelOpts & PlanFlags & { board: string; out: string; app: AppName }) => {
+    .option('--no-progress', 'no progress bar on stderr')
+    .action((o: ModelOpts & PlanFlags & { board: string; out: string; app: AppName; progress: boolean }) => {
       const board = loadBoard(o.board);
-      const r = generateProject(prepare(o, o.app), board, o.out, { ...planFlags(o), app: o.app, boardSource: o.board });
+      const r = generateProject(prepare(o, o.app), board, o.out, { ...planFlags(o), app: o.app, boardSource: o.board, progress: progressFlag(o.progress) });
       printMixed(r);
       console.log(`generated ${o.out} for ${board.name} (--app ${o.app}): ${r.plan.steps.length} kernel calls, activation arena ${r.plan.peakBytes} bytes (${kib(r.plan.peakBytes)}), ${r.plan.strategy}`);
     });
@@ -294,7 +296,8 @@ export function buildProgram(): Command {
     .option('--cmsis-nn <dir>', "build against Arm's CMSIS-NN at this path instead of the bundled kernels")
     .option('--no-dsp', 'force the scalar kernels')
     .option('--json', 'print the sizes as JSON (shape: src/cli/json.ts)')
-    .action(async (o: { project: string; cmsisNn?: string; dsp: boolean; json?: boolean }) => {
+    .option('--no-progress', 'no progress bar on stderr')
+    .action(async (o: { project: string; cmsisNn?: string; dsp: boolean; json?: boolean; progress: boolean }) => {
       await doBuild(o.project, o);
     });
 
@@ -315,11 +318,12 @@ export function buildProgram(): Command {
     .option('--cmsis-nn <dir>', "build against Arm's CMSIS-NN at this path")
     .option('--no-dsp', 'force the scalar kernels')
     .addOption(new Option('--timeout <s>', 'emulation time limit in seconds').default(300).argParser(intArg('--timeout', 1, 3600)))
-    .action(async (o: ModelOpts & PlanFlags & { board: string; out: string; cmsisNn?: string; timeout: number }) => {
+    .option('--no-progress', 'no progress bar on stderr')
+    .action(async (o: ModelOpts & PlanFlags & { board: string; out: string; cmsisNn?: string; timeout: number; progress: boolean }) => {
       const board = loadBoard(o.board);
       if (!qemuTwin(board)) throw new UserError(`board ${board.name} has no QEMU twin to run the demo on`, 'use `sqzfw generate` + `sqzfw build` + `sqzfw flash`, or `sqzfw emulate --emulator renode` where Renode is installed');
       console.log(o.model ? `${o.model}, int8, board ${board.name}` : `SqueezeNet ${o.variant}, ${o.inputSize}x${o.inputSize}, ${o.classes} classes, int8, board ${board.name}`);
-      const r = generateProject(prepare(o), board, o.out, { ...planFlags(o), boardSource: o.board });
+      const r = generateProject(prepare(o), board, o.out, { ...planFlags(o), boardSource: o.board, progress: progressFlag(o.progress) });
       printMixed(r);
       console.log(`generated ${o.out}: ${r.plan.steps.length} kernel calls, activation arena ${kib(r.plan.peakBytes)} (${r.plan.strategy})`);
       await doBuild(o.out, o);

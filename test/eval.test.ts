@@ -13,7 +13,8 @@ import { PNG } from 'pngjs';
 import { describe, expect, test } from 'vitest';
 import { UserError } from '../src/errors.js';
 import { registerEvalCommand, registerFetchModelCommand } from '../src/eval/cli.js';
-import { formatEval, runEval, type FirmwareRunner } from '../src/eval/eval.js';
+import { formatEval, runEval, type EvalResult, type FirmwareRunner } from '../src/eval/eval.js';
+import { int4WeightBytes } from '../src/precision/mixed.js';
 import { CATALOG, fetchModel } from '../src/eval/fetch.js';
 import { requantizeFast } from '../src/golden/fast.js';
 import { requantize } from '../src/golden/kernels.js';
@@ -376,5 +377,57 @@ describe('fetch-model (no network: loopback server and unreachable hosts only)',
       delete CATALOG.test_model;
       server.close();
     }
+  });
+});
+
+describe('eval of int4 and mixed precision', () => {
+  const fx = fixture();
+  // --int4-all alone: the int8 and int4-everywhere columns, and their weight bytes.
+  let all4: Promise<EvalResult> | undefined;
+  const int4All = (): Promise<EvalResult> => (all4 ??= runEval({ model: fx.model, images: fx.images, jobs: 1, int4All: true }));
+
+  test('--weights-budget: int8, int4 everywhere and the budgeted mixed model per fold; identical for --jobs 1 and 2', async () => {
+    const a = await int4All();
+    expect(a.mixed).toBeUndefined();
+    const [int8Bytes, int4Bytes] = [a.int8WeightBytes[0], a.int4!.weightBytes[0]];
+    expect(int4Bytes).toBeLessThan(int8Bytes);
+    expect(int4WeightBytes(loadModel(fx.model).model)).toBe(int4Bytes);
+    const budget = Math.floor((int8Bytes + int4Bytes) / 2);
+    const one = await runEval({ model: fx.model, images: fx.images, jobs: 1, weightsBudget: budget });
+    const two = await runEval({ model: fx.model, images: fx.images, jobs: 2, weightsBudget: budget });
+    expect(two.perImage).toEqual(one.perImage);
+    expect([two.int4, two.mixed]).toEqual([one.int4, one.mixed]);
+    // The int8 and int4 columns are those of the run without a budget.
+    expect(one.perImage.map((p) => [p.int8, p.int4])).toEqual(a.perImage.map((p) => [p.int8, p.int4]));
+    const m = one.mixed!;
+    expect(m.budget).toBe(`a weights budget of ${budget} bytes`);
+    expect(m.models).toHaveLength(2);
+    for (const [f, c] of m.models.entries()) {
+      expect(m.weightBytes[f]).toBeLessThanOrEqual(budget);
+      expect(m.weightBytes[f]).toBeGreaterThan(int4Bytes);
+      expect(c.int4Layers.length).toBeGreaterThan(0);
+      expect(c.int4Layers.length).toBeLessThan(c.layers.length);
+      expect(c.sensitivityImages).toBe(4); // the model's calibration images: the other fold's 4
+      expect(c.layers.filter((l) => l.bits === 4).map((l) => l.name)).toEqual(c.int4Layers);
+    }
+    expect(m.top1Flips).toBe(one.perImage.filter((p) => p.mixed![0] !== p.float[0]).length);
+    expect(m.top1).toBe(one.perImage.filter((p) => p.mixed![0] === p.label).length);
+    const text = formatEval(one);
+    expect(text).toMatch(/^int4 everywhere\s+\d+\/8/m);
+    expect(text).toMatch(new RegExp(`^mixed int4/int8\\s+\\d+/8.*\\s${m.weightBytes[0]}`, 'm'));
+    expect(text).toMatch(/model 1: \d+ of \d+ conv layers in int4/);
+  });
+
+  test('a budget the int8 model meets keeps it; the int4-everywhere size makes every layer int4; a smaller one fails before any pass', async () => {
+    const a = await int4All();
+    const tight = await runEval({ model: fx.model, images: fx.images, jobs: 1, weightsBudget: a.int4!.weightBytes[0] });
+    expect(tight.perImage.map((p) => p.mixed)).toEqual(a.perImage.map((p) => p.int4));
+    expect(tight.mixed!.weightBytes).toEqual(a.int4!.weightBytes);
+    const roomy = await runEval({ model: fx.model, images: fx.images, jobs: 1, weightsBudget: a.int8WeightBytes[0] });
+    expect(roomy.perImage.map((p) => p.mixed)).toEqual(a.perImage.map((p) => p.int8));
+    expect(roomy.mixed!.models.map((m) => m.int4Layers)).toEqual([[], []]);
+    const t0 = Date.now();
+    await expect(runEval({ model: fx.model, images: fx.images, jobs: 1, weightsBudget: a.int4!.weightBytes[0] - 1 })).rejects.toThrow(/even with int4 weights in every layer/);
+    expect(Date.now() - t0).toBeLessThan(5000);
   });
 });

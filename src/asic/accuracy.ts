@@ -83,10 +83,10 @@ export async function compressionAccuracy(o: AccuracyOptions): Promise<AccuracyR
   let int8Top: number[][] = [];
   for (const r of runs) {
     progress.start(r.name, images.length);
-    const res = await runTask(spec, loaded, { kind: 'int8', target, qmodels: r.qmodels, items: images.map((path, i) => ({ i, path, fold: i % k })) }, jobs, progress);
+    const res = await runTask(spec, loaded, { kind: 'int8', target, qmodels: r.qmodels, items: images.map((path, i) => ({ i, path, models: [i % k] })) }, jobs, progress);
     progress.end();
     const top: number[][] = new Array(images.length);
-    for (const p of res) for (const [i, t] of p.tops) top[i] = t;
+    for (const p of res) for (const [i, t] of p.tops) top[i] = t[0]!;
     if (r.name === 'int8') int8Top = top;
     scores.push(score(r.name, top, truth.labels, floatTop, int8Top));
   }

@@ -17,8 +17,8 @@ import { arenaRegions, computeAsicMap } from './layout.js';
 import { renderAsicFiles } from './render.js';
 import { writeFilesAtomic } from './write.js';
 import { comparePrecisions, toMB } from './summary.js';
-import { runTestbench } from './sim.js';
-import { stderrProgress } from '../util/progress.js';
+import { runTestbenchStreaming } from './sim.js';
+import { progressFlag, stderrProgress } from '../util/progress.js';
 import type { AsicMap, Precision } from './types.js';
 import { CODEBOOK_BITS_MAX, CODEBOOK_BITS_MIN, checkCompressOptions, isCompressed, type CompressOptions } from './compress.js';
 import { compressionAccuracy, formatAccuracy } from './accuracy.js';
@@ -112,6 +112,7 @@ interface AsicFlags {
   out?: string;
   arena: boolean;
   simulate?: boolean | 'iverilog' | 'verilator';
+  progress: boolean;
   codebookBits?: number;
   sparse?: boolean;
   prune?: number;
@@ -160,6 +161,7 @@ export function registerAsicCommand(program: Command, cmdOpts: AsicCommandOption
     .option('--out <dir>', 'output directory (replaced as a whole; default out/asic/<model>-<profile>-<precision>)')
     .option('--no-arena', 'do not plan or map the activation arena')
     .addOption(new Option('--simulate [simulator]', 'run the generated testbench and compare its checksums (iverilog or verilator)').choices(['iverilog', 'verilator']))
+    .option('--no-progress', 'no progress bar on stderr (--simulate)')
     .action(async (o: AsicFlags & SharedModelOptions) => {
       const compress: CompressOptions = { codebookBits: o.codebookBits, sparse: o.sparse, prune: o.prune };
       checkCompressOptions(compress);
@@ -187,7 +189,10 @@ export function registerAsicCommand(program: Command, cmdOpts: AsicCommandOption
       console.log(`wrote ${Object.keys(files).length} files to ${out}`);
       if (o.simulate) {
         const simulator = o.simulate === true ? 'iverilog' : o.simulate;
-        const r = runTestbench(out, { simulator });
+        const progress = progressFlag(o.progress);
+        progress.start(`${simulator} read-back`, map.layers.length);
+        let read = 0;
+        const r = await runTestbenchStreaming(out, { simulator, onLayer: (_, name) => progress.tick(++read, name) }).finally(() => progress.end());
         const bad = map.layers.filter((l) => r.layers.find((x) => x.index === l.index)?.checksum !== l.checksum);
         if (!r.passed || bad.length > 0 || r.layers.length !== map.layers.length)
           throw new UserError(`simulation disagrees with the map for ${bad.map((l) => l.name).join(', ') || 'the testbench run'}`, `see ${out}/sqzfw_asic_tb.sv and run it by hand`, EXIT.mismatch);

@@ -3,7 +3,7 @@
  * the output directory, and parse the per-layer checksums it prints. Build products go to a temporary directory.
  * Used by `sqzfw asic --simulate` and the HDL tests.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,15 +43,58 @@ export interface SimOptions {
 export function runTestbench(dir: string, opts: SimOptions = {}): SimResult {
   const work = mkdtempSync(join(tmpdir(), 'sqzfw-asic-sim-'));
   try {
-    return simulateIn(dir, work, opts);
+    const { exe, args, timeout } = compileTestbench(dir, work, opts);
+    const r = spawnSync(exe, args, { cwd: dir, encoding: 'utf8', timeout, maxBuffer: 64 << 20 });
+    if (r.error) throw new Error(`${exe} failed: ${r.error.message}`);
+    if (r.status !== 0) throw new Error(`${exe} exited ${r.status}:\n${r.stdout}${r.stderr}`);
+    return parseSimOutput(r.stdout, r.stderr);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** coreutils' stdbuf, when installed: makes the simulator's stdout line-buffered in a pipe, so layers stream. */
+const haveStdbuf = (): boolean => spawnSync('stdbuf', ['--version'], { encoding: 'utf8' }).status === 0;
+
+/**
+ * The same run without blocking, calling `onLayer` as each LAYER line arrives (a progress bar); the lines stream
+ * when stdbuf is installed, else they all arrive at the end. Same result as runTestbench.
+ */
+export async function runTestbenchStreaming(dir: string, opts: SimOptions & { onLayer?: (index: number, name: string) => void } = {}): Promise<SimResult> {
+  const work = mkdtempSync(join(tmpdir(), 'sqzfw-asic-sim-'));
+  try {
+    const { exe, args, timeout } = compileTestbench(dir, work, opts);
+    const [cmd, argv] = haveStdbuf() ? ['stdbuf', ['-oL', exe, ...args]] : [exe, args];
+    const { code, stdout, stderr, error } = await new Promise<{ code: number | null; stdout: string; stderr: string; error?: Error }>((done) => {
+      const child = spawn(cmd, argv, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], timeout });
+      let out = '';
+      let err = '';
+      let at = 0;
+      child.stdout.setEncoding('utf8').on('data', (d: string) => {
+        out += d;
+        for (let nl = out.indexOf('\n', at); nl >= 0; nl = out.indexOf('\n', at)) {
+          const m = LAYER_LINE.exec(out.slice(at, nl).trim());
+          if (m) opts.onLayer?.(Number(m[1]), m[2]!);
+          at = nl + 1;
+        }
+      });
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+      child.on('error', (e) => done({ code: null, stdout: out, stderr: err, error: e }));
+      child.on('close', (c) => done({ code: c, stdout: out, stderr: err }));
+    });
+    if (error) throw new Error(`${exe} failed: ${error.message}`);
+    if (code !== 0) throw new Error(`${exe} exited ${code}:\n${stdout}${stderr}`);
+    return parseSimOutput(stdout, stderr);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
 }
 
 const SOURCES = [SV_PACKAGE_FILE, SV_ROM_FILE, SV_TB_FILE];
+const LAYER_LINE = /^LAYER (\d+) (.*) ([0-9a-fA-F]{8})$/;
 
-function simulateIn(dir: string, work: string, opts: SimOptions): SimResult {
+/** Compiles the testbench into `work`; returns the simulation command. */
+function compileTestbench(dir: string, work: string, opts: SimOptions): { exe: string; args: string[]; timeout: number } {
   const sim = opts.simulator ?? 'iverilog';
   const timeout = opts.timeoutMs ?? 600_000;
   let exe: string;
@@ -75,20 +118,22 @@ function simulateIn(dir: string, work: string, opts: SimOptions): SimResult {
     args = [];
   }
   if (opts.banks) args.push('+banks');
-  const r = spawnSync(exe, args, { cwd: dir, encoding: 'utf8', timeout, maxBuffer: 64 << 20 });
-  if (r.error) throw new Error(`${exe} failed: ${r.error.message}`);
-  if (r.status !== 0) throw new Error(`${exe} exited ${r.status}:\n${r.stdout}${r.stderr}`);
+  return { exe, args, timeout };
+}
+
+/** The per-layer, decoded and (+banks) whole-bank checksums and the verdict of a testbench run. */
+function parseSimOutput(stdout: string, stderr: string): SimResult {
   const layers: SimResult['layers'] = [];
   const banks: SimResult['banks'] = [];
   const decoded: SimResult['decoded'] = [];
-  for (const line of r.stdout.split('\n')) {
-    let m = /^LAYER (\d+) (.*) ([0-9a-fA-F]{8})$/.exec(line.trim());
+  for (const line of stdout.split('\n')) {
+    let m = LAYER_LINE.exec(line.trim());
     if (m) layers.push({ index: Number(m[1]), name: m[2]!, checksum: parseInt(m[3]!, 16) });
     m = /^DECODED (\d+) (.*) ([0-9a-fA-F]{8})$/.exec(line.trim());
     if (m) decoded.push({ index: Number(m[1]), name: m[2]!, checksum: parseInt(m[3]!, 16) });
     m = /^BANK (\S+) (\d+) ([0-9a-fA-F]{8})$/.exec(line.trim());
     if (m) banks.push({ memory: m[1]!, bank: Number(m[2]), checksum: parseInt(m[3]!, 16) });
   }
-  const all = `${r.stdout}${r.stderr}`;
-  return { layers, banks, decoded, passed: /^PASS /m.test(r.stdout) && !/MISMATCH|ERROR|WARNING/.test(all), stdout: all };
+  const all = `${stdout}${stderr}`;
+  return { layers, banks, decoded, passed: /^PASS /m.test(stdout) && !/MISMATCH|ERROR|WARNING/.test(all), stdout: all };
 }

@@ -66,8 +66,11 @@ export interface LargestFit {
   atMax: FitCheck;
 }
 
-/** Bisect the input size: the largest in [MIN_INPUT_SIZE, maxSize] that fits the board. */
-export function largestInputSize(board: Board, o: FitOptions & { maxSize?: number }): LargestFit {
+/** Checks largestInputSize makes at most (maxSize, then MIN_INPUT_SIZE, then the bisection). */
+export const maxFitChecks = (maxSize = 224): number => 2 + Math.ceil(Math.log2(Math.max(2, maxSize - MIN_INPUT_SIZE)));
+
+/** Bisect the input size: the largest in [MIN_INPUT_SIZE, maxSize] that fits the board. `onCheck` follows each check. */
+export function largestInputSize(board: Board, o: FitOptions & { maxSize?: number; onCheck?: (inputSize: number) => void }): LargestFit {
   const max = o.maxSize ?? 224;
   const cache = new Map<number, FitCheck>();
   const at = (s: number): FitCheck => {
@@ -75,6 +78,7 @@ export function largestInputSize(board: Board, o: FitOptions & { maxSize?: numbe
     if (!c) {
       c = checkFit(board, { ...o, inputSize: s });
       cache.set(s, c);
+      o.onCheck?.(s);
     }
     return c;
   };

@@ -25,6 +25,7 @@ import type { QModel } from '../quantize/types.js';
 import { top5, type Top5 } from '../report/top5.js';
 import { buildFirmware } from '../toolchain/index.js';
 import { VERSION } from '../version.js';
+import { silentProgress, type ProgressSink } from '../util/progress.js';
 import { boardPlanOptions } from './board-plan.js';
 
 export interface GenerateResult {
@@ -46,6 +47,8 @@ export interface GenerateOptions extends PrecisionOptions {
   inputIn?: InputIn;
   /** Where the board profile came from (the --board argument), recorded in the manifest. */
   boardSource?: string;
+  /** Progress of the slow steps: mixed precision's per-layer sensitivity and the plan's verification. */
+  progress?: ProgressSink;
 }
 
 /**
@@ -63,14 +66,14 @@ export function generateFiles(prepared: PreparedModel, board: Board, opts: Gener
   let p = prepared;
   let mixed: MixedResult | undefined;
   if (wantsMixed(opts)) {
-    mixed = applyPrecision(prepared, board, { steps: codeSteps(plan.steps), storedInput }, opts);
+    mixed = applyPrecision(prepared, board, { steps: codeSteps(plan.steps), storedInput }, opts, opts.progress);
     p = { ...prepared, model: mixed.model };
     plan = planFor(p.model);
   }
   // 3. weights placement: the per-region shortfall before anything slow runs or is written
   const weights = checkWeightsFit(p.model, board, { steps: codeSteps(plan.steps), labels: p.labels, storedInput });
   // 4-6. verify, emit, manifest
-  const { files, expected } = emitProject(p, board, plan, { app, boardSource: opts.boardSource, weights });
+  const { files, expected } = emitProject(p, board, plan, { app, boardSource: opts.boardSource, weights, progress: opts.progress });
   return { plan, files, expected, mixed };
 }
 
@@ -81,8 +84,12 @@ export function goldenOutputs(p: Pick<PreparedModel, 'model' | 'input'>): Record
 }
 
 /** Runs the plan on simulated memory (dead bytes junk-filled) and throws unless every output byte is the golden one. */
-export function verifyPlan(p: Pick<PreparedModel, 'model' | 'input'>, plan: MemoryPlan, expected = goldenOutputs(p)): Record<string, Int8Array> {
-  const viaPlan = executePlan(p.model, plan, p.input);
+export function verifyPlan(p: Pick<PreparedModel, 'model' | 'input'>, plan: MemoryPlan, expected?: Record<string, Int8Array>, progress: ProgressSink = silentProgress): Record<string, Int8Array> {
+  progress.start('verifying the plan', plan.steps.length + 1);
+  expected ??= goldenOutputs(p);
+  progress.tick(1);
+  const viaPlan = executePlan(p.model, plan, p.input, { onStep: (d) => progress.tick(d + 1) });
+  progress.end();
   for (const o of p.model.outputs) {
     const i = viaPlan[o].findIndex((v, k) => v !== expected[o][k]);
     if (i >= 0) throw new Error(`internal error: plan execution (${plan.strategy}) differs from the golden model at ${o}[${i}]`);
@@ -93,6 +100,8 @@ export function verifyPlan(p: Pick<PreparedModel, 'model' | 'input'>, plan: Memo
 export interface EmitOptions {
   app?: AppName;
   boardSource?: string;
+  /** Progress of the plan's verification (one tick for the golden pass, one per plan step). */
+  progress?: ProgressSink;
   /** The weights placement, when the caller has checked it already (else it is computed here). */
   weights?: WeightsPlacement;
 }
@@ -103,7 +112,7 @@ export interface EmitOptions {
  */
 export function emitProject(p: PreparedModel, board: Board, plan: MemoryPlan, o: EmitOptions = {}): { files: GeneratedFiles; expected: Record<string, Int8Array> } {
   const app = o.app ?? DEFAULT_APP;
-  const expected = verifyPlan(p, plan);
+  const expected = verifyPlan(p, plan, undefined, o.progress);
   const files = generate({ model: p.model, plan, board, app, input: p.input, inputNote: p.inputNote, inputSeed: p.inputSeed, expected, labels: p.labels, preprocessing: p.preprocessing });
   files[MANIFEST] = `${JSON.stringify(projectManifest(p, board, plan, expected, { app, boardSource: o.boardSource }), null, 1)}\n`;
   if (board.renode && APPS[app].runnable) {

@@ -76,6 +76,9 @@ interface EvalFlags extends ModelFlagValues {
   workDir?: string;
   jobs: number;
   progress: boolean;
+  weightsBudget?: number;
+  fitFlash?: boolean;
+  int4All?: boolean;
 }
 
 export function registerEvalCommand(program: Command): void {
@@ -85,7 +88,10 @@ export function registerEvalCommand(program: Command): void {
     .requiredOption('--images <dir>', 'folder of .jpg/.png images')
     .option('--labels <csv>', 'ground truth "file,class_index" (default: <images>/labels.csv, else WordNet ids in the file names)')
     .addOption(new Option('--emulate <n>', 'also run the first N images on the firmware in QEMU, bit-exact with the golden model').default(0).argParser(intArg('--emulate', 0, 100000)))
-    .option('--board <name>', 'board for --emulate', 'mps2-an500')
+    .option('--board <name>', 'board for --emulate and --fit-flash', 'mps2-an500')
+    .addOption(new Option('--weights-budget <bytes>', 'also score the mixed int4/int8 model whose weight arrays fit BYTES (and int4 everywhere)').argParser(intArg('--weights-budget', 1, 2 ** 40)))
+    .option('--fit-flash', "also score the mixed int4/int8 model whose weights fit the --board's internal flash (and int4 everywhere)")
+    .option('--int4-all', 'also score the model with every conv layer in int4')
     .option('--calib <dir>', 'calibration images (default: k-fold held-out calibration on the evaluation images)')
     .option('--ranges <file>', 'reuse a saved calibration (sqzfw calibrate --out FILE) for every image')
     .addOption(new Option('--folds <k>', 'folds of the held-out calibration').default(2).argParser(intArg('--folds', 2, 100)))
@@ -98,6 +104,8 @@ export function registerEvalCommand(program: Command): void {
     const m = modelFlags(o);
     if (isTflitePath(m.path)) {
       if (o.calib || o.ranges) throw new UserError(`${o.calib ? '--calib' : '--ranges'} does not apply to a .tflite model: its quantization is used as stored`, `drop ${o.calib ? '--calib' : '--ranges'}`);
+      const int4 = o.weightsBudget !== undefined ? '--weights-budget' : o.fitFlash ? '--fit-flash' : o.int4All ? '--int4-all' : undefined;
+      if (int4) throw new UserError(`${int4} needs the float weights to quantize layers to int4: a .tflite model has only its stored int8 weights`, 'pass the ONNX model (--model M.onnx) instead');
       const progress = o.progress ? stderrProgress() : silentProgress;
       const r = await runTfliteEval({ model: m.path, card: m.cardPath, overrides: m.overrides, images: o.images, labels: o.labels, limit: o.limit, emulate: o.emulate, board: o.board, workDir: o.workDir, progress });
       console.log(o.json ? JSON.stringify(r, null, 1) : formatTfliteEval(r));
@@ -121,6 +129,9 @@ export function registerEvalCommand(program: Command): void {
       board: o.board,
       workDir: o.workDir,
       jobs: o.jobs,
+      weightsBudget: o.weightsBudget,
+      fitFlash: o.fitFlash,
+      int4All: o.int4All,
       progress: o.progress ? stderrProgress() : silentProgress,
     });
     if (o.json) console.log(JSON.stringify(r, null, 1));

@@ -19,6 +19,13 @@ import { readRanges, type RangesFile } from '../quantize/ranges-file.js';
 import { quantizeInput, quantizeModel } from '../quantize/quantize.js';
 import type { QModel } from '../quantize/types.js';
 import { defaultJobs, runTask, type FloatItem } from './parallel.js';
+import { SENSITIVITY_IMAGES } from '../prepare/image-model.js';
+import { loadBoard } from '../boards/index.js';
+import { planModel } from '../planner/index.js';
+import { arenaRegions, kernelPath } from '../driver/board-plan.js';
+import { budgetTest } from '../precision/apply.js';
+import { int4Hessians, int4WeightBytes, selectMixed, weightBytes, type LayerPrecision } from '../precision/mixed.js';
+import { withInt4Layers } from '../quantize/int4.js';
 import { groundTruth } from './labels.js';
 import { silentProgress, type ProgressSink } from '../util/progress.js';
 import type { BatchInput, BatchResult, Latency, Target } from '../validate/run.js';
@@ -58,6 +65,12 @@ export interface EvalOptions {
   calibMethod?: CalibrationMethod;
   percentile?: number;
   folds?: number;
+  /** Also score the mixed int4/int8 model whose weight arrays fit this many bytes (and the int4-everywhere one). */
+  weightsBudget?: number;
+  /** Also score the mixed model whose weights fit the internal flash of `board` (and the int4-everywhere one). */
+  fitFlash?: boolean;
+  /** Also score the model with every conv layer in int4. */
+  int4All?: boolean;
   /** Worker threads for the float and int8 passes (default: the cores); the results do not depend on it. */
   jobs?: number;
   /** Run the first N images on the validation firmware (in QEMU, or on the board of `target`). */
@@ -87,6 +100,8 @@ export interface ImageResult {
   fold: number;
   float: number[];
   int8: number[];
+  int4?: number[];
+  mixed?: number[];
   firmware?: { top5: number[]; bitExact: boolean; mismatches: number; ticks?: number; latency?: Latency; error?: string };
 }
 
@@ -99,9 +114,32 @@ export interface EvalResult {
   int8: Score;
   /** Images whose int8 top-1 differs from the float top-1. */
   top1Flips: number;
+  /** Weight arrays (weights, bias, multipliers, shifts) of each int8 model, bytes. */
+  int8WeightBytes: number[];
+  /** --int4-all, or with a budget: every conv layer in int4 (one model per int8 model). */
+  int4?: VariantScore;
+  /** --weights-budget / --fit-flash: the mixed model chosen for each int8 model on its own calibration images. */
+  mixed?: VariantScore & { budget: string; models: MixedChoice[] };
   firmware?: Score & { board: string; target: string; bitExact: number; mismatched: string[]; builds: number; seconds: number; latency?: { medianMs: number; kind: Latency['msKind']; clockHz: number; medianInstructions?: number; medianCycles?: number } };
   timing: { floatPassMs: number; int8PassMs: number; totalSeconds: number };
   perImage: ImageResult[];
+}
+
+/** A precision variant of the int8 models: its scores, top-1 flips against float, and weight bytes per model. */
+export interface VariantScore extends Score {
+  top1Flips: number;
+  weightBytes: number[];
+}
+
+/** How the mixed model of one int8 model (fold) was chosen. */
+export interface MixedChoice {
+  int4Layers: string[];
+  /** Images its per-layer sensitivity was measured on (calibration images of that model, never scored by it). */
+  sensitivityImages: number;
+  /** Relative output error and top-1 agreement with the int8 model on those images (the estimate generate prints). */
+  outputError: number;
+  top1AgreementWithInt8: number;
+  layers: LayerPrecision[];
 }
 
 const median = (xs: number[]): number => {
@@ -132,6 +170,10 @@ export async function runEval(opts: EvalOptions): Promise<EvalResult> {
   const dims = g.input.dims;
   const target = scoreTensor(g);
   const classes = g.tensors[target].c;
+  // A budget that int4 everywhere cannot meet fails now, not after the float passes.
+  if (opts.weightsBudget !== undefined && int4WeightBytes(model) > opts.weightsBudget) {
+    throw new UserError(`${g.name} does not fit a weights budget of ${opts.weightsBudget} bytes even with int4 weights in every layer (${int4WeightBytes(model)} bytes of weight arrays)`, 'raise the budget');
+  }
   let images = listImages(opts.images);
   if (opts.limit !== undefined) images = images.slice(0, opts.limit);
   const truth = groundTruth(images, opts.images, { csv: opts.labels, classes, labels: card.labels });
@@ -196,23 +238,74 @@ export async function runEval(opts: EvalOptions): Promise<EvalResult> {
   const calSeconds = calTime.map((ms) => ms / 1000);
   const calImages = fixed ? [fixed.images] : cals.map((c) => c.images);
 
+  // Precision variants of every int8 model: int4 everywhere, and the mixed model under the budget. Both round their
+  // int4 weights against the layer inputs on the model's first calibration images (held out from the images it scores).
+  const budgeted = opts.weightsBudget !== undefined || !!opts.fitFlash;
+  let int4Models: QModel[] | undefined;
+  let mixed: { budget: string; models: QModel[]; choices: MixedChoice[] } | undefined;
+  if (opts.int4All || budgeted) {
+    const board = loadBoard(opts.board ?? 'mps2-an500');
+    const sensPaths = (f: number): string[] => (fixed ? images : items.filter((it) => it.folds.includes(f)).map((it) => it.path)).slice(0, SENSITIVITY_IMAGES);
+    int4Models = [];
+    const models: QModel[] = [];
+    const choices: MixedChoice[] = [];
+    let what = '';
+    for (const [f, q] of qmodels.entries()) {
+      const inputs = sensPaths(f).map((p) => quantizeInput(load(p), q.tensors[q.input]));
+      const hessians = int4Hessians(q, inputs);
+      int4Models.push(withInt4Layers(model, q, q.layers.filter((l) => l.op === 'conv').map((l) => l.name), hessians));
+      if (!budgeted) continue;
+      // As generate counts the flash: the plan's kernel calls, the class names, no stored input image.
+      const steps = opts.fitFlash ? planModel(q, { regions: arenaRegions(board), path: kernelPath(board) }).steps.length : 0;
+      const test = budgetTest(board, { steps, storedInput: false, labels: card.labels?.names }, { weightsBudget: opts.weightsBudget, fitFlash: opts.fitFlash });
+      what = test.what;
+      progress.start(`int4 sensitivity${qmodels.length > 1 ? ` model ${f}` : ''}`, inputs.length);
+      const r = selectMixed(model, q, inputs, target, test.fits, what, (d) => progress.tick(d), hessians);
+      progress.end();
+      models.push(r.model);
+      choices.push({ int4Layers: r.layers.filter((l) => l.bits === 4).map((l) => l.name), sensitivityImages: r.inputs, outputError: r.outputError, top1AgreementWithInt8: r.top1AgreementWithInt8, layers: r.layers });
+    }
+    if (budgeted) mixed = { budget: what, models, choices };
+  }
+  const variants = [qmodels, ...(int4Models ? [int4Models] : []), ...(mixed ? [mixed.models] : [])];
+
   // int8 golden model.
   const int8Top: number[][] = new Array(images.length);
   const int8Ms = new Array<number>(images.length);
   const nEmu = Math.min(opts.emulate ?? 0, images.length);
-  progress.start('int8 golden model', images.length);
-  const int8Parts = await runTask(spec, loaded, { kind: 'int8', target, qmodels, items: images.map((path, i) => ({ i, path, fold: foldOf(i) })) }, jobs, progress);
+  const int4Top: number[][] = new Array(images.length);
+  const mixedTop: number[][] = new Array(images.length);
+  progress.start(variants.length > 1 ? `int8${int4Models ? ', int4' : ''}${mixed ? ', mixed' : ''} golden` : 'int8 golden model', images.length);
+  const modelList = variants.flat();
+  const int8Parts = await runTask(spec, loaded, { kind: 'int8', target, qmodels: modelList, items: images.map((path, i) => ({ i, path, models: variants.map((_, v) => v * qmodels.length + foldOf(i)) })) }, jobs, progress);
   progress.end();
   for (const part of int8Parts) {
-    for (const [i, top] of part.tops) int8Top[i] = top;
+    for (const [i, tops] of part.tops) {
+      int8Top[i] = tops[0];
+      if (int4Models) int4Top[i] = tops[1];
+      if (mixed) mixedTop[i] = tops[variants.length - 1];
+    }
     for (const [i, ms] of part.int8Ms) int8Ms[i] = ms;
   }
   const qInputs = new Map<number, Int8Array>();
   for (let i = 0; i < nEmu; i++) qInputs.set(i, quantizeInput(load(images[i]), qmodels[foldOf(i)].tensors[qmodels[foldOf(i)].input]));
 
-  const perImage: ImageResult[] = images.map((p, i) => ({ file: basename(p), label: truth.labels[i], fold: foldOf(i), float: floatTop[i], int8: int8Top[i] }));
+  const perImage: ImageResult[] = images.map((p, i) => ({
+    file: basename(p),
+    label: truth.labels[i],
+    fold: foldOf(i),
+    float: floatTop[i],
+    int8: int8Top[i],
+    ...(int4Models ? { int4: int4Top[i] } : {}),
+    ...(mixed ? { mixed: mixedTop[i] } : {}),
+  }));
   const floatScore = score(perImage.map((r) => ({ label: r.label, top: r.float })));
   const int8Score = score(perImage.map((r) => ({ label: r.label, top: r.int8 })));
+  const variantScore = (tops: number[][], ms: QModel[]): VariantScore => ({
+    ...score(perImage.map((r, i) => ({ label: r.label, top: tops[i] }))),
+    top1Flips: perImage.filter((r, i) => r.float[0] !== tops[i][0]).length,
+    weightBytes: ms.map(weightBytes),
+  });
 
   let firmware: EvalResult['firmware'];
   if (nEmu > 0) {
@@ -290,6 +383,9 @@ export async function runEval(opts: EvalOptions): Promise<EvalResult> {
     float: floatScore,
     int8: int8Score,
     top1Flips: perImage.filter((r) => r.float[0] !== r.int8[0]).length,
+    int8WeightBytes: qmodels.map(weightBytes),
+    ...(int4Models ? { int4: variantScore(int4Top, int4Models) } : {}),
+    ...(mixed ? { mixed: { ...variantScore(mixedTop, mixed.models), budget: mixed.budget, models: mixed.choices } } : {}),
     firmware,
     timing: { floatPassMs: median(floatMs), int8PassMs: median(int8Ms), totalSeconds: (Date.now() - t0) / 1000 },
     perImage,
@@ -330,15 +426,26 @@ export function formatEval(r: EvalResult): string {
   lines.push(`images       ${r.images.count} from ${r.images.dir} (labels: ${r.images.labels})`);
   lines.push(`calibration  ${r.calibration.method}, ${r.calibration.source}; ${r.calibration.imagesPerModel.join(' + ')} images, ${r.calibration.seconds.map((s) => `${s.toFixed(1)} s`).join(' + ')}`);
   lines.push('');
-  const rows: string[][] = [['', 'top-1', '', 'top-5', '']];
-  const add = (name: string, s: Score): void => void rows.push([name, `${s.top1}/${s.n}`, pct(s.top1Acc), `${s.top5}/${s.n}`, pct(s.top5Acc)]);
+  const variants = Boolean(r.int4 || r.mixed);
+  const rows: string[][] = [['', 'top-1', '', 'top-5', '', ...(variants ? ['flips vs float', 'weight bytes'] : [])]];
+  const bytes = (b: number[]): string => [...new Set(b)].join(' / ');
+  const add = (name: string, s: Score, flips?: number, weights?: number[]): void =>
+    void rows.push([name, `${s.top1}/${s.n}`, pct(s.top1Acc), `${s.top5}/${s.n}`, pct(s.top5Acc), ...(variants ? [flips === undefined ? '' : String(flips), weights ? bytes(weights) : ''] : [])]);
   add('float', r.float);
-  add('int8 golden', r.int8);
+  add('int8 golden', r.int8, r.top1Flips, r.int8WeightBytes);
+  if (r.int4) add('int4 everywhere', r.int4, r.int4.top1Flips, r.int4.weightBytes);
+  if (r.mixed) add('mixed int4/int8', r.mixed, r.mixed.top1Flips, r.mixed.weightBytes);
   if (r.firmware) add(`firmware (${r.firmware.board})`, r.firmware);
   const w = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
   for (const row of rows) lines.push(row.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('   '));
   lines.push('');
   lines.push(`int8 vs float: ${r.top1Flips} of ${r.images.count} images change their top-1 class`);
+  if (r.mixed) {
+    lines.push(`mixed precision: ${r.mixed.budget}; int4 layers chosen per int8 model on its first ${r.mixed.models[0]?.sensitivityImages ?? 0} calibration images:`);
+    r.mixed.models.forEach((m, f) =>
+      lines.push(`  model ${f}: ${m.int4Layers.length} of ${m.layers.length} conv layers in int4 (${m.int4Layers.join(', ') || 'none'}); est. output error ${(100 * m.outputError).toFixed(2)}%`),
+    );
+  }
   if (r.firmware) {
     const f = r.firmware;
     lines.push(`firmware: ${f.bitExact}/${f.n} images bit-exact with the int8 golden model on every output byte`);

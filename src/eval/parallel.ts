@@ -59,15 +59,18 @@ export interface FloatResult {
   calMs: number[];
 }
 
+/** Integer passes of each image through the listed models (its fold's int8 model, then e.g. its int4 and mixed ones). */
 export interface Int8Task {
   kind: 'int8';
   target: string;
   qmodels: QModel[];
-  items: { i: number; path: string; fold: number }[];
+  items: { i: number; path: string; models: number[] }[];
 }
 
 export interface Int8Result {
-  tops: [number, number[]][];
+  /** Per image, one top-5 per model of its `models`, in that order. */
+  tops: [number, number[][]][];
+  /** Time of the pass through the image's first model. */
   int8Ms: [number, number][];
 }
 
@@ -101,12 +104,16 @@ export function floatChunk(m: Loaded, t: FloatTask, tick: () => void): FloatResu
 export function int8Chunk(m: Loaded, t: Int8Task, tick: () => void): Int8Result {
   const r: Int8Result = { tops: [], int8Ms: [] };
   for (const it of t.items) {
-    const q = t.qmodels[it.fold];
-    const qi = quantizeInput(loadImageInput(it.path, m.card, m.model.graph.input.dims), q.tensors[q.input]);
-    const ts = performance.now();
-    const out = runGolden(q, qi)[t.target];
-    r.int8Ms.push([it.i, performance.now() - ts]);
-    r.tops.push([it.i, topK(out, 5)]);
+    const x = loadImageInput(it.path, m.card, m.model.graph.input.dims);
+    const tops = it.models.map((k, j) => {
+      const q = t.qmodels[k];
+      const qi = quantizeInput(x, q.tensors[q.input]);
+      const ts = performance.now();
+      const out = runGolden(q, qi)[t.target];
+      if (j === 0) r.int8Ms.push([it.i, performance.now() - ts]);
+      return topK(out, 5);
+    });
+    r.tops.push([it.i, tops]);
     tick();
   }
   return r;

@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { UserError } from '../errors.js';
 import { listBoards, loadBoard, type Board } from '../boards/index.js';
-import { largestInputSize } from '../driver/fit.js';
+import { largestInputSize, maxFitChecks } from '../driver/fit.js';
 import { fitView, printJson, type FitJson } from '../cli/json.js';
+import { progressFlag } from '../util/progress.js';
 import { placementReport } from '../emit/weights-placement.js';
 import { VARIANTS, type Variant } from '../graph/squeezenet.js';
 import { checkBuildIsCurrent, MANIFEST, projectBoard, readManifest } from '../project.js';
@@ -84,11 +85,23 @@ export function registerBoardCommands(program: Command): void {
       new Option('--max-size <n>', 'largest input size tried').default(224).argParser(intArg('--max-size', 25, 1024)),
     )
     .option('--json', 'print the results as JSON (shape: src/cli/json.ts)')
-    .action((o: { board?: string; variant: Variant; classes: number; maxSize: number; json?: boolean }) => {
+    .option('--no-progress', 'no progress bar on stderr')
+    .action((o: { board?: string; variant: Variant; classes: number; maxSize: number; json?: boolean; progress: boolean }) => {
       const boards = o.board ? [loadBoard(o.board)] : listBoards();
-      if (o.json) return printJson(boards.map((b) => fitView(largestInputSize(b, { variant: o.variant, classes: o.classes, maxSize: o.maxSize }), o.maxSize)) satisfies FitJson);
-      for (const b of boards) {
-        const r = largestInputSize(b, { variant: o.variant, classes: o.classes, maxSize: o.maxSize });
+      // Every board first, under one bar (ticks per planned input size), then the report.
+      const progress = progressFlag(o.progress);
+      const per = maxFitChecks(o.maxSize);
+      progress.start('fit', boards.length * per);
+      const results = boards.map((b, k) => {
+        let checks = 0;
+        const r = largestInputSize(b, { variant: o.variant, classes: o.classes, maxSize: o.maxSize, onCheck: (size) => progress.tick(k * per + Math.min(++checks, per), `${b.name} @${size}`) });
+        progress.tick((k + 1) * per, b.name);
+        return r;
+      });
+      progress.end();
+      if (o.json) return printJson(results.map((r) => fitView(r, o.maxSize)) satisfies FitJson);
+      for (const [k, b] of boards.entries()) {
+        const r = results[k];
         if (!r.largest) {
           console.log(`${b.name}: SqueezeNet ${o.variant} with ${o.classes} classes fits at no input size`);
           console.log(`  ${r.atMax.message ?? ''}`);

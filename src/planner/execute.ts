@@ -52,6 +52,8 @@ function writeI32(bytes: Int8Array, values: Int32Array): void {
 export interface ExecuteOptions {
   /** Called for every fetch step of a streamed input (the rows the application is asked for). */
   onFetch?: (step: number, first: number, last: number) => void;
+  /** Called after every step with the number of steps done (a progress bar). */
+  onStep?: (done: number) => void;
 }
 
 export function executePlan(model: QModel, plan: MemoryPlan, input: Int8Array, opts: ExecuteOptions = {}): Record<string, Int8Array> {
@@ -136,6 +138,7 @@ export function executePlan(model: QModel, plan: MemoryPlan, input: Int8Array, o
         break;
       }
     }
+    opts.onStep?.(index + 1);
   }
   const result: Record<string, Int8Array> = {};
   for (const [name, ref] of Object.entries(plan.outputs)) {

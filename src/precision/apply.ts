@@ -8,6 +8,7 @@ import { UserError } from '../errors.js';
 import type { FloatModel } from '../graph/ir.js';
 import { codeRegionReserve, placeWeights, weightArraysOf } from '../emit/weights-placement.js';
 import { scoreTensor } from '../graph/ir.js';
+import { silentProgress, type ProgressSink } from '../util/progress.js';
 import { quantizeInput } from '../quantize/quantize.js';
 import type { QModel } from '../quantize/types.js';
 import { selectMixed, weightBytes, type MixedResult } from './mixed.js';
@@ -29,22 +30,31 @@ export interface PrecisionSource {
 
 export const wantsMixed = (o: PrecisionOptions): boolean => o.weightsBudget !== undefined || !!o.fitFlash;
 
+/** The budget test of the options (`fits`) and its wording for errors (`what`). */
+export function budgetTest(board: Board, code: { steps: number; storedInput: boolean; labels?: string[] }, o: PrecisionOptions): { fits: (m: QModel) => boolean; what: string } {
+  const inFlash = (m: QModel): boolean => {
+    const placed = placeWeights(weightArraysOf(m), board, { reserveBytes: codeRegionReserve(m, code.steps, code.labels, code.storedInput) });
+    return placed.fits && placed.regions.every((r) => !r.external || r.used === 0);
+  };
+  const fits = (m: QModel): boolean => (o.weightsBudget === undefined || weightBytes(m) <= o.weightsBudget) && (!o.fitFlash || inFlash(m));
+  const what = [o.weightsBudget !== undefined ? `a weights budget of ${o.weightsBudget} bytes` : '', o.fitFlash ? `the internal flash of ${board.name}` : ''].filter(Boolean).join(' and ');
+  return { fits, what };
+}
+
 /**
  * The mixed model for the options; `steps` is the plan's kernel-call count (flash for the calls), `storedInput`
  * whether the application keeps an input image in flash (as checkWeightsFit counts it).
  */
-export function applyPrecision(p: PrecisionSource, board: Board, code: { steps: number; storedInput: boolean }, o: PrecisionOptions): MixedResult {
+export function applyPrecision(p: PrecisionSource, board: Board, code: { steps: number; storedInput: boolean }, o: PrecisionOptions, progress: ProgressSink = silentProgress): MixedResult {
   if (!p.float || !p.calibInputs) {
     throw new UserError('--weights-budget and --fit-flash need the float weights to quantize layers to int4: a .tflite model has only its stored int8 weights', 'pass the ONNX model (--model M.onnx) instead');
   }
   const q = p.model;
   const inputs = p.calibInputs.map((x) => quantizeInput(x, q.tensors[q.input]));
   const target = scoreTensor(p.float.graph);
-  const inFlash = (m: QModel): boolean => {
-    const placed = placeWeights(weightArraysOf(m), board, { reserveBytes: codeRegionReserve(m, code.steps, p.labels, code.storedInput) });
-    return placed.fits && placed.regions.every((r) => !r.external || r.used === 0);
-  };
-  const fits = (m: QModel): boolean => (o.weightsBudget === undefined || weightBytes(m) <= o.weightsBudget) && (!o.fitFlash || inFlash(m));
-  const what = [o.weightsBudget !== undefined ? `a weights budget of ${o.weightsBudget} bytes` : '', o.fitFlash ? `the internal flash of ${board.name}` : ''].filter(Boolean).join(' and ');
-  return selectMixed(p.float, q, inputs, target, fits, what);
+  const { fits, what } = budgetTest(board, { ...code, labels: p.labels }, o);
+  progress.start('int4 sensitivity', inputs.length);
+  const r = selectMixed(p.float, q, inputs, target, fits, what, (d) => progress.tick(d));
+  progress.end();
+  return r;
 }

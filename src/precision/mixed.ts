@@ -1,6 +1,7 @@
 /**
  * Mixed precision under a weights budget: which conv layers get int4 weights.
  *
+ * int4 weights are rounded against each layer's input statistics on the same inputs (src/quantize/int4-rounding.ts).
  * Sensitivity of a layer = the output error when that layer alone is int4: on each calibration input the int8
  * model runs once; then, for every conv layer L, the model is re-run from L onward (golden model, fast engine) with L's int4 weights, and the
  * score tensor's squared difference from the int8 one, relative to the int8 score's energy around its zero point,
@@ -13,6 +14,7 @@ import { UserError } from '../errors.js';
 import type { FloatModel } from '../graph/ir.js';
 import { runGolden, runLayer, topK, type IntTensors } from '../golden/run.js';
 import { weightArrayBytes, withInt4Layers } from '../quantize/int4.js';
+import { SecondMoment } from '../quantize/int4-rounding.js';
 import type { QConv, QModel } from '../quantize/types.js';
 
 export interface LayerPrecision {
@@ -42,6 +44,11 @@ export function weightBytes(q: QModel): number {
   return q.layers.reduce((s, l) => (l.op === 'conv' ? s + weightArrayBytes(l) + 12 * l.bias.length : s), 0);
 }
 
+/** weightBytes of the model with every conv layer in int4, from the float weights alone (before any calibration). */
+export function int4WeightBytes(model: FloatModel): number {
+  return Object.values(model.weights).reduce((s, p) => s + Math.ceil(p.weights.length / 2) + 12 * p.bias.length, 0);
+}
+
 /** Runs the layers from index `from` on, over tensors that already hold everything before it. */
 function runFrom(q: QModel, from: number, base: IntTensors, replaced: Int8Array): IntTensors {
   const t: IntTensors = { ...base, [q.layers[from].output]: replaced };
@@ -62,34 +69,53 @@ function relError(a: Int8Array, b: Int8Array, zp: number): number {
   return den > 0 ? num / den : num;
 }
 
+/**
+ * Per conv layer, the second moment of its input patches in the int8 model on the inputs: what the int4 weights
+ * are rounded against (accuracy-aware rounding, src/quantize/int4-rounding.ts).
+ */
+export function int4Hessians(q: QModel, inputs: Int8Array[]): Map<string, Float64Array> {
+  const convs = q.layers.filter((l): l is QConv => l.op === 'conv');
+  const acc = convs.map((l) => new SecondMoment(l, q.tensors[l.inputs[0]].dims.c));
+  for (const x of inputs) {
+    const t = runGolden(q, x);
+    convs.forEach((l, k) => {
+      const inT = q.tensors[l.inputs[0]];
+      acc[k].add(t[l.inputs[0]], inT.dims, inT.scale, inT.zeroPoint);
+    });
+  }
+  return new Map(convs.map((l, k) => [l.name, acc[k].matrix()]));
+}
+
 /** Sensitivity of every conv layer on quantized inputs (see the file comment). */
-export function layerSensitivities(model: FloatModel, q: QModel, inputs: Int8Array[], target: string): Map<string, number> {
-  const int4 = withInt4Layers(model, q, q.layers.filter((l) => l.op === 'conv').map((l) => l.name));
+export function layerSensitivities(model: FloatModel, q: QModel, inputs: Int8Array[], target: string, tick?: (done: number) => void, hessians?: Map<string, Float64Array>): Map<string, number> {
+  const int4 = withInt4Layers(model, q, q.layers.filter((l) => l.op === 'conv').map((l) => l.name), hessians);
   const zp = q.tensors[target].zeroPoint;
   const sens = new Map<string, number>();
-  for (const x of inputs) {
+  for (const [k, x] of inputs.entries()) {
     const base = runGolden(q, x);
     q.layers.forEach((l, i) => {
       if (l.op !== 'conv') return;
       const out = runFrom(q, i, base, runLayer(int4, int4.layers[i], base));
       sens.set(l.name, (sens.get(l.name) ?? 0) + relError(out[target], base[target], zp) / inputs.length);
     });
+    tick?.(k + 1);
   }
   return sens;
 }
 
 /**
  * The mixed model whose weights fit: `fits(model)` is the budget test (total bytes, or the board's flash). Throws a
- * UserError when even int4 everywhere does not fit.
+ * UserError when even int4 everywhere does not fit. `tick` is called after each input's sensitivity pass.
  */
-export function selectMixed(model: FloatModel, q: QModel, inputs: Int8Array[], target: string, fits: (m: QModel) => boolean, what: string): MixedResult {
+export function selectMixed(model: FloatModel, q: QModel, inputs: Int8Array[], target: string, fits: (m: QModel) => boolean, what: string, tick?: (done: number) => void, hessians?: Map<string, Float64Array>): MixedResult {
   if (inputs.length === 0) throw new UserError('mixed precision needs calibration images to measure each layer', 'pass --calib DIR (or --image) with the model');
   const convs = q.layers.filter((l): l is QConv => l.op === 'conv');
   const all4 = withInt4Layers(model, q, convs.map((l) => l.name));
   if (!fits(all4)) {
     throw new UserError(`${q.name} does not fit ${what} even with int4 weights in every layer (${weightBytes(all4)} bytes of weight arrays)`, 'raise the budget, use fewer --classes, or a board with more flash');
   }
-  const sens = fits(q) ? new Map<string, number>() : layerSensitivities(model, q, inputs, target);
+  const hess = fits(q) ? undefined : (hessians ?? int4Hessians(q, inputs));
+  const sens = fits(q) ? new Map<string, number>() : layerSensitivities(model, q, inputs, target, tick, hess);
   const saved = (l: QConv): number => l.weights.length - Math.ceil(l.weights.length / 2);
   const order = [...convs].sort((a, b) => (sens.get(a.name)! / saved(a) || 0) - (sens.get(b.name)! / saved(b) || 0) || a.name.localeCompare(b.name));
   const chosen: string[] = [];
@@ -97,12 +123,12 @@ export function selectMixed(model: FloatModel, q: QModel, inputs: Int8Array[], t
   for (const l of order) {
     if (fits(m)) break;
     chosen.push(l.name);
-    m = withInt4Layers(model, q, chosen);
+    m = withInt4Layers(model, q, chosen, hess);
   }
   // trim: give int8 back to the most sensitive chosen layers that still fit
   for (const name of [...chosen].sort((a, b) => sens.get(b)! - sens.get(a)!)) {
     const rest = chosen.filter((n) => n !== name);
-    const trial = withInt4Layers(model, q, rest);
+    const trial = withInt4Layers(model, q, rest, hess);
     if (fits(trial)) {
       chosen.splice(chosen.indexOf(name), 1);
       m = trial;

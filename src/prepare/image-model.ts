@@ -60,7 +60,7 @@ export interface PreparedImageModel {
 }
 
 /** Calibration images kept for mixed precision's per-layer sensitivity. */
-const SENSITIVITY_IMAGES = 8;
+export const SENSITIVITY_IMAGES = 8;
 
 /** Images calibration falls back to without --calib and --image (a real model deserves --calib DIR). */
 const SYNTHETIC_CALIBRATION_IMAGES = 4;

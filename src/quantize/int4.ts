@@ -10,6 +10,7 @@
 import type { ConvWeights, FloatModel } from '../graph/ir.js';
 import { convMultiplier, f32 } from './tflite-params.js';
 import type { QConv, QModel } from './types.js';
+import { roundWithHessian } from './int4-rounding.js';
 
 export const INT4_MAX = 7;
 /** Clipping ratios tried per channel (1 = no clipping). */
@@ -40,8 +41,12 @@ function channelScale(w: Float32Array, from: number, to: number): number {
   return best;
 }
 
-/** One int8 conv layer of `model` (QModel) requantized to int4 from its float weights. */
-export function convToInt4(layer: QConv, p: ConvWeights, inScale: number, outScale: number): QConv {
+/**
+ * One int8 conv layer of `model` (QModel) requantized to int4 from its float weights; with `hessian` (the second
+ * moment of its input patches on calibration data, src/quantize/int4-rounding.ts) the values are rounded to keep the
+ * layer's output error small rather than each weight's.
+ */
+export function convToInt4(layer: QConv, p: ConvWeights, inScale: number, outScale: number, hessian?: Float64Array): QConv {
   const cout = layer.bias.length;
   const per = layer.weights.length / cout;
   if (p.weights.length !== layer.weights.length || p.bias.length !== cout) throw new Error(`float weights of ${layer.name} do not match its quantized layer`);
@@ -50,10 +55,11 @@ export function convToInt4(layer: QConv, p: ConvWeights, inScale: number, outSca
   const weightScales = new Float64Array(cout);
   const multiplier = new Int32Array(cout);
   const shift = new Int32Array(cout);
+  for (let c = 0; c < cout; c++) weightScales[c] = channelScale(p.weights, c * per, (c + 1) * per);
+  if (hessian) weights.set(roundWithHessian(p.weights, per, weightScales, hessian, q4));
   for (let c = 0; c < cout; c++) {
-    const s = channelScale(p.weights, c * per, (c + 1) * per);
-    weightScales[c] = s;
-    for (let i = c * per; i < (c + 1) * per; i++) weights[i] = q4(p.weights[i], s);
+    const s = weightScales[c];
+    if (!hessian) for (let i = c * per; i < (c + 1) * per; i++) weights[i] = q4(p.weights[i], s);
     bias[c] = Math.max(-2147483648, Math.min(2147483647, roundHalfAway(p.bias[c] / (inScale * s))));
     const q = convMultiplier(inScale, s, outScale);
     multiplier[c] = q.mult;
@@ -62,8 +68,8 @@ export function convToInt4(layer: QConv, p: ConvWeights, inScale: number, outSca
   return { ...layer, weights, bias, weightScales, multiplier, shift, weightBits: 4 };
 }
 
-/** `q` with the named conv layers' weights in int4 (the others unchanged). */
-export function withInt4Layers(model: FloatModel, q: QModel, names: Iterable<string>): QModel {
+/** `q` with the named conv layers' weights in int4 (the others unchanged); `hessians` per layer: see convToInt4. */
+export function withInt4Layers(model: FloatModel, q: QModel, names: Iterable<string>, hessians?: Map<string, Float64Array>): QModel {
   const set = new Set(names);
   for (const n of set) {
     const l = q.layers.find((x) => x.name === n);
@@ -71,7 +77,7 @@ export function withInt4Layers(model: FloatModel, q: QModel, names: Iterable<str
   }
   const layers = q.layers.map((l) => {
     if (l.op !== 'conv' || !set.has(l.name) || l.weightBits === 4) return l;
-    return convToInt4(l, model.weights[l.name], q.tensors[l.inputs[0]].scale, q.tensors[l.output].scale);
+    return convToInt4(l, model.weights[l.name], q.tensors[l.inputs[0]].scale, q.tensors[l.output].scale, hessians?.get(l.name));
   });
   return { ...q, layers };
 }

@@ -5,11 +5,12 @@
  * `make qemu`, build/qemu/firmware.elf, qemu/linker.ld).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { EXIT, UserError } from '../errors.js';
 import { MANIFEST, writeBuildRecord } from '../project.js';
+import type { ProgressSink } from '../util/progress.js';
 
 export interface BuildOptions {
   projectDir: string;
@@ -27,6 +28,8 @@ export interface BuildOptions {
    * with semihosting.
    */
   variant?: 'board' | 'qemu';
+  /** A bar over the files make compiles and links (counted with `make -n` first). */
+  progress?: ProgressSink;
 }
 
 /** One weight array (a symbol in a .sqzfw_weights* section). */
@@ -93,12 +96,20 @@ interface RunResult {
   stderr: string;
 }
 
-function run(cmd: string, args: string[], cwd?: string): Promise<RunResult> {
+function run(cmd: string, args: string[], cwd?: string, onLine?: (line: string) => void): Promise<RunResult> {
   return new Promise((resolveRun, reject) => {
     const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    let at = 0;
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+      if (!onLine) return;
+      for (let nl = stdout.indexOf('\n', at); nl >= 0; nl = stdout.indexOf('\n', at)) {
+        onLine(stdout.slice(at, nl));
+        at = nl + 1;
+      }
+    });
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('error', reject);
     child.on('close', (code) => resolveRun({ code, stdout, stderr }));
@@ -353,6 +364,38 @@ function makeCmsisNnArgs(cmsisNnDir: string | undefined): string[] {
   return [`CMSIS_NN=${nn}`];
 }
 
+/** The quiet Makefile's "  CC      file.c" and "  LD      firmware.elf" lines: one per compiled or linked file. */
+const MAKE_STEP = /^\s*(?:make\[\d+\]: )?(?:echo ")?  (?:CC|LD|AR) /;
+
+const mtimeOf = (f: string): number | undefined => (existsSync(f) ? statSync(f).mtimeMs : undefined);
+
+/**
+ * make with a progress bar over the files it compiles and links. The count comes from `make -n` (nothing is run).
+ * The Makefile's config file (compiler and flags, a FORCE rule) is brought up to date first, exactly as make's
+ * first step would; when it did not change, the dry run treats it as old (-o), else every object is rebuilt and the
+ * dry run says so. `countArgs` are the make arguments without a recursive target (TWIN=1 rather than qemu: -o does
+ * not reach sub-makes). Without a sink, plain make.
+ */
+async function makeWithProgress(args: string[], progress: ProgressSink | undefined, label: string, count: { dir: string; config: string; countArgs: string[] }): Promise<RunResult> {
+  if (!progress) return run('make', args);
+  const file = join(count.dir, count.config);
+  const before = mtimeOf(file);
+  await run('make', [...count.countArgs, count.config]);
+  const kept = before !== undefined && mtimeOf(file) === before;
+  const dry = await run('make', ['-n', ...(kept ? ['-o', count.config] : []), ...count.countArgs]);
+  const total = dry.code === 0 ? dry.stdout.split('\n').filter((l) => MAKE_STEP.test(l)).length : 0;
+  if (total === 0) return run('make', args);
+  let done = 0;
+  progress.start(label, total);
+  try {
+    return await run('make', args, undefined, (line) => {
+      if (MAKE_STEP.test(line) && done < total) progress.tick(++done, line.trim().split(/\s+/).pop());
+    });
+  } finally {
+    progress.end();
+  }
+}
+
 /** Run make in a generated project and measure the result. */
 export async function buildFirmware(opts: BuildOptions): Promise<BuildResult> {
   const dir = resolve(opts.projectDir);
@@ -365,9 +408,10 @@ export async function buildFirmware(opts: BuildOptions): Promise<BuildResult> {
   const args = ['-C', dir, `-j${Math.max(1, opts.jobs ?? availableParallelism())}`, ...makeCmsisNnArgs(opts.cmsisNnDir)];
   args.push(`SEMIHOSTING=${opts.semihosting || variant === 'qemu' ? 1 : 0}`);
   if (opts.dsp !== undefined) args.push(`DSP=${opts.dsp ? 1 : 0}`);
+  const countArgs = twin ? [...args, 'TWIN=1'] : [...args];
   if (twin) args.push('qemu');
 
-  const r = await run('make', args);
+  const r = await makeWithProgress(args, opts.progress, `build${twin ? ' (QEMU twin)' : ''}`, { dir, config: twin ? 'build/qemu/config.txt' : 'build/config.txt', countArgs });
   if (r.code !== 0) {
     const log = `${r.stderr}\n${r.stdout}`;
     const lines = firstErrorLines(log);

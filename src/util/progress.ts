@@ -1,4 +1,8 @@
-/** A one-line progress bar on stderr (redrawn in place on a terminal, a few plain lines otherwise). */
+/**
+ * A one-line progress bar on stderr (redrawn in place on a terminal, a few plain lines otherwise). With `quietMs`, a
+ * step that ends sooner prints nothing: the commands whose steps are usually quick (generate, build, fit, asic
+ * --simulate) show a bar only when one is slow.
+ */
 
 export interface ProgressSink {
   start(label: string, total: number): void;
@@ -10,8 +14,9 @@ export const silentProgress: ProgressSink = { start() {}, tick() {}, end() {} };
 
 const fmtTime = (s: number): string => (s >= 60 ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${s.toFixed(0)}s`);
 
-export function stderrProgress(stream: NodeJS.WriteStream = process.stderr): ProgressSink {
+export function stderrProgress(stream: Pick<NodeJS.WriteStream, 'write' | 'isTTY' | 'columns'> = process.stderr, opts: { quietMs?: number } = {}): ProgressSink {
   const tty = Boolean(stream.isTTY);
+  const quietMs = opts.quietMs ?? 0;
   let label = '';
   let total = 0;
   let t0 = 0;
@@ -26,6 +31,7 @@ export function stderrProgress(stream: NodeJS.WriteStream = process.stderr): Pro
       drawn = false;
     },
     tick(done, note) {
+      if (Date.now() - t0 < quietMs) return;
       const el = (Date.now() - t0) / 1000;
       const eta = done > 0 ? (el / done) * (total - done) : 0;
       if (tty) {
@@ -49,3 +55,6 @@ export function stderrProgress(stream: NodeJS.WriteStream = process.stderr): Pro
     },
   };
 }
+
+/** The sink of a command's --progress/--no-progress flag: stderr after `quietMs` of a step, or nothing. */
+export const progressFlag = (on: boolean, quietMs = 1000): ProgressSink => (on ? stderrProgress(process.stderr, { quietMs }) : silentProgress);

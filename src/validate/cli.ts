@@ -7,13 +7,14 @@ import { intArg } from '../cli/args.js';
 import { Command, Option } from 'commander';
 import { UserError } from '../errors.js';
 import { addModelFileOptions, modelFlags, type ModelFlagValues } from '../eval/cli.js';
-import { formatEval, runEval } from '../eval/eval.js';
+import { formatEval, runEval, type EvalResult } from '../eval/eval.js';
+import { defaultJobs } from '../eval/parallel.js';
 import { silentProgress, stderrProgress } from '../util/progress.js';
 import { BAUD_RATES, openSerialLink } from './link.js';
 import type { Target } from './run.js';
 
 
-interface ValidateFlags extends ModelFlagValues {
+export interface ValidateFlags extends ModelFlagValues {
   images: string;
   labels?: string;
   limit?: number;
@@ -27,6 +28,37 @@ interface ValidateFlags extends ModelFlagValues {
   workDir?: string;
   json?: boolean;
   progress: boolean;
+  /** Worker threads for the host side (float and golden passes); the device side is one firmware, one image at a time. */
+  jobs?: number;
+}
+
+/** The checks and the run of `sqzfw validate` (the action prints the result). */
+export async function runValidate(o: ValidateFlags): Promise<EvalResult> {
+  if (!!o.emulate === !!o.port) throw new UserError(o.emulate ? '--emulate and --port exclude each other' : 'say where the firmware runs', 'pass --emulate (QEMU) or --port /dev/ttyACM0 (a board running `sqzfw generate --app validate` firmware)');
+  if (o.port && !BAUD_RATES.includes(o.baud)) throw new UserError(`--baud ${o.baud} is not a standard rate`, `use one of ${BAUD_RATES.join(', ')}`);
+  // A missing, busy or inaccessible port fails now, not after the calibration.
+  if (o.port) await openSerialLink(o.port, o.baud).close();
+  const target: Target = o.port ? { kind: 'port', port: o.port, baud: o.baud } : { kind: 'emulate' };
+  const m = modelFlags(o);
+  return runEval({
+    model: m.path,
+    card: m.cardPath,
+    overrides: m.overrides,
+    inputSize: m.inputSize,
+    images: o.images,
+    labels: o.labels,
+    limit: o.limit,
+    // One int8 model: a board holds one firmware.
+    calib: o.calib ?? o.images,
+    calibCount: o.calibCount,
+    emulate: Number.MAX_SAFE_INTEGER,
+    board: o.board,
+    target,
+    timeoutS: o.timeout,
+    workDir: o.workDir,
+    jobs: o.jobs,
+    progress: o.progress ? stderrProgress() : silentProgress,
+  });
 }
 
 export function registerValidateCommand(program: Command): void {
@@ -43,33 +75,10 @@ export function registerValidateCommand(program: Command): void {
     .addOption(new Option('--timeout <s>', 'time limit per inference, seconds').default(300).argParser(intArg('--timeout', 1, 36000)))
     .option('--work-dir <dir>', 'folder for the --emulate firmware project (default: a temporary folder)')
     .option('--json', 'print the result as JSON on stdout')
+    .addOption(new Option('--jobs <n>', 'worker threads for the float and golden passes (the device side stays serial; results do not depend on it)').default(defaultJobs(), 'the cores').argParser(intArg('--jobs', 1, 256)))
     .option('--no-progress', 'no progress bar on stderr')
     .action(async (o: ValidateFlags) => {
-      if (!!o.emulate === !!o.port) throw new UserError(o.emulate ? '--emulate and --port exclude each other' : 'say where the firmware runs', 'pass --emulate (QEMU) or --port /dev/ttyACM0 (a board running `sqzfw generate --app validate` firmware)');
-      if (o.port && !BAUD_RATES.includes(o.baud)) throw new UserError(`--baud ${o.baud} is not a standard rate`, `use one of ${BAUD_RATES.join(', ')}`);
-      // A missing, busy or inaccessible port fails now, not after the calibration.
-      if (o.port) await openSerialLink(o.port, o.baud).close();
-      const target: Target = o.port ? { kind: 'port', port: o.port, baud: o.baud } : { kind: 'emulate' };
-      const m = modelFlags(o);
-      const progress = o.progress ? stderrProgress() : silentProgress;
-      const r = await runEval({
-        model: m.path,
-        card: m.cardPath,
-        overrides: m.overrides,
-        inputSize: m.inputSize,
-        images: o.images,
-        labels: o.labels,
-        limit: o.limit,
-        // One int8 model: a board holds one firmware.
-        calib: o.calib ?? o.images,
-        calibCount: o.calibCount,
-        emulate: Number.MAX_SAFE_INTEGER,
-        board: o.board,
-        target,
-        timeoutS: o.timeout,
-        workDir: o.workDir,
-        progress,
-      });
+      const r = await runValidate(o);
       if (o.json) console.log(JSON.stringify(r, null, 1));
       else {
         console.log(formatEval(r));

@@ -79,7 +79,7 @@ export async function validateBatch(opts: BatchOptions): Promise<BatchReport> {
   if (opts.target.kind === 'emulate') {
     const first = opts.inputs[0]!;
     generateProject({ model: opts.model, input: first.input, inputNote: first.name }, board, opts.workDir, { app: 'validate' });
-    await buildFirmware({ projectDir: opts.workDir, semihosting: !!board.qemu, variant: board.qemu ? undefined : 'qemu' });
+    await buildFirmware({ projectDir: opts.workDir, semihosting: !!board.qemu, variant: board.qemu ? undefined : 'qemu', progress });
     const t = qemuTarget(opts.workDir, board);
     systickHz = qemuSystickHz(t.board);
     link = await openQemuLink({ elf: t.elf, board: t.board, icount: true });

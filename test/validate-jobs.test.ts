@@ -1,0 +1,57 @@
+/**
+ * sqzfw validate --jobs N: worker threads for the host side (float passes, calibration, int8 golden
+ * passes); the device side is one firmware in QEMU answering one image at a time. The result is the same for any N:
+ * the same calibrated model, the same float/int8/device top-5 and the same bit-exact comparison per image.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import jpeg from 'jpeg-js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runValidate, type ValidateFlags } from '../src/validate/cli.js';
+import { mulberry32 } from '../src/util/random.js';
+import { torchvisionSqueezeNet } from './helpers/onnx-writer.js';
+import { haveTool } from './c/cases.js';
+
+const canRun = haveTool('arm-none-eabi-gcc') && haveTool('qemu-system-arm');
+if (process.env.CI && !canRun) throw new Error('arm-none-eabi-gcc and qemu-system-arm are required in CI (scripts/setup.sh)');
+
+const dir = mkdtempSync(join(tmpdir(), 'sqzfw-validate-jobs-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A small torchvision-style SqueezeNet 1.1 (6 classes, 40x40) and 5 labelled JPEG images. */
+function fixture(): { model: string; images: string } {
+  const ex = torchvisionSqueezeNet({ version: '1_1', inputSize: 40, classes: 6, seed: 11 });
+  const model = join(dir, 'tiny.onnx');
+  writeFileSync(model, ex.bytes);
+  writeFileSync(join(dir, 'tiny.json'), JSON.stringify({ channelOrder: 'RGB', pixelRange: 1, mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25], resize: { mode: 'shorter', size: 44 } }));
+  const images = join(dir, 'images');
+  mkdirSync(images);
+  const rnd = mulberry32(4);
+  const rows = ['file,index'];
+  for (let i = 0; i < 5; i++) {
+    const [w, h] = [46 + i, 44 + 2 * i];
+    const rgba = Buffer.alloc(w * h * 4);
+    for (let p = 0; p < w * h; p++) rgba.set([Math.floor(rnd() * 256), (p * (i + 3)) % 256, (i * 50) % 256, 255], p * 4);
+    writeFileSync(join(images, `img${i}.jpg`), jpeg.encode({ width: w, height: h, data: rgba }, 90).data);
+    rows.push(`img${i}.jpg,${i % 6}`);
+  }
+  writeFileSync(join(images, 'labels.csv'), rows.join('\n'));
+  return { model, images };
+}
+
+describe.skipIf(!canRun)('sqzfw validate --jobs', () => {
+  it('--jobs 1 and --jobs 2: the same model, top-5 columns and bit-exact device answers', async () => {
+    const fx = fixture();
+    const flags = (jobs: number): ValidateFlags => ({ model: fx.model, images: fx.images, calibCount: 100, emulate: true, baud: 115200, board: 'mps2-an500', timeout: 120, progress: false, workDir: join(dir, `fw${jobs}`), jobs });
+    const one = await runValidate(flags(1));
+    const two = await runValidate(flags(2));
+    // Instruction counts may differ by one SysTick handler entry between runs (see validate-qemu.test.ts): compare the rest.
+    const strip = (r: typeof one) => r.perImage.map(({ firmware, ...p }) => ({ ...p, firmware: { top5: firmware!.top5, bitExact: firmware!.bitExact, mismatches: firmware!.mismatches } }));
+    expect(strip(two)).toEqual(strip(one));
+    expect([two.float, two.int8, two.calibration.imagesPerModel]).toEqual([one.float, one.int8, one.calibration.imagesPerModel]);
+    expect(one.firmware).toMatchObject({ n: 5, bitExact: 5, builds: 1 });
+    expect(two.firmware).toMatchObject({ n: 5, bitExact: 5, builds: 1 });
+    expect(one.perImage.every((p) => p.firmware!.top5.join() === p.int8.join())).toBe(true);
+  }, 900_000);
+});

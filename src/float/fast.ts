@@ -9,14 +9,18 @@
 import type { ConvNode, ConvWeights, Dims } from '../graph/ir.js';
 import { sgemmJs, wasmSgemm } from './wasm-sgemm.js';
 
-export interface FloatConvArgs {
-  input: Float32Array;
+/** Where a convolution's windows sit: the float reference loops (interp.ts) take the same geometry. */
+export interface ConvGeometry {
   inDims: Dims;
   outDims: Dims;
   kernel: [number, number];
   stride: [number, number];
   padTop: number;
   padLeft: number;
+}
+
+export interface FloatConvArgs extends ConvGeometry {
+  input: Float32Array;
   relu: boolean;
 }
 

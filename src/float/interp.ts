@@ -13,7 +13,7 @@
  * The same accumulation core (`convAccumulate`) computes exact integer sums for the int8 path in eval.
  */
 import type { ConvNode, ConvWeights, Dims, FloatModel, GraphNode } from '../graph/ir.js';
-import { convArgs, convF32 } from './fast.js';
+import { convArgs, convF32, type ConvGeometry } from './fast.js';
 import { wasmMaxPool } from '../util/wasm-maxpool.js';
 
 export type FloatTensors = Record<string, Float32Array>;
@@ -71,15 +71,6 @@ function packedFor(p: ConvWeights, outChannels: number, k: number): PackedWeight
     packCache.set(p, pk);
   }
   return pk;
-}
-
-export interface ConvGeometry {
-  inDims: Dims;
-  outDims: Dims;
-  kernel: [number, number];
-  stride: [number, number];
-  padTop: number;
-  padLeft: number;
 }
 
 /**

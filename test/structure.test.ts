@@ -61,8 +61,7 @@ function importGraph(): Map<string, string[]> {
  */
 const ALLOWED_UPWARD: Record<string, string> = {
   // sqzfw asic --accuracy scores the compressed weights with eval's labelled-image machinery (worker pool, labels,
-  // top-k); moving that scoring core out of src/eval into a lower stage would remove these three.
-  'asic/accuracy.ts -> eval/eval.ts': 'asic --accuracy reuses eval scoring',
+  // top-k); moving that scoring core out of src/eval into a lower stage would remove these two.
   'asic/accuracy.ts -> eval/labels.ts': 'asic --accuracy reads the labelled image folder as eval does',
   'asic/accuracy.ts -> eval/parallel.ts': 'asic --accuracy runs on eval worker pool',
 };

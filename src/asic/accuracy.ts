@@ -11,7 +11,7 @@ import { quantizeModel } from '../quantize/quantize.js';
 import type { QModel } from '../quantize/types.js';
 import { defaultJobs, runTask, type FloatItem } from '../eval/parallel.js';
 import { groundTruth } from '../eval/labels.js';
-import { scoreTensor } from '../eval/eval.js';
+import { scoreTensor } from '../graph/ir.js';
 import { silentProgress, type ProgressSink } from '../util/progress.js';
 import { UserError } from '../errors.js';
 import { compressModel, type CompressOptions } from './compress.js';

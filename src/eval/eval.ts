@@ -155,7 +155,6 @@ function score(results: { label: number; top: number[] }[]): Score {
   return { n, top1, top5, top1Acc: n ? top1 / n : 0, top5Acc: n ? top5 / n : 0 };
 }
 
-export { scoreTensor };
 
 /** Calibration + quantization of one int8 model from a calibrator. */
 function finishModel(model: FloatModel, cal: Calibrator): QModel {

@@ -122,15 +122,19 @@ const INSTALL_HINT =
   'run `npm run setup` (installs gcc-arm-none-eabi libnewlib-arm-none-eabi) or ' +
   '`sudo apt-get install -y --no-install-recommends gcc-arm-none-eabi libnewlib-arm-none-eabi make`';
 
-/** Throws UserError unless arm-none-eabi-gcc (with newlib) and make can be run. */
-export async function checkToolchain(): Promise<void> {
-  let libc: RunResult;
+/** Runs one of the arm-none-eabi tools; a tool that is not installed is a UserError naming it (missing tool). */
+async function runCross(tool: 'gcc' | 'objdump' | 'nm' | 'size', args: string[]): Promise<RunResult> {
   try {
-    libc = await run(`${CROSS}gcc`, ['-print-file-name=libc_nano.a']);
+    return await run(`${CROSS}${tool}`, args);
   } catch (e) {
-    if (isEnoent(e)) throw new UserError('arm-none-eabi-gcc not found', INSTALL_HINT, EXIT.missingTool);
+    if (isEnoent(e)) throw new UserError(`${CROSS}${tool} not found`, INSTALL_HINT, EXIT.missingTool);
     throw e;
   }
+}
+
+/** Throws UserError unless arm-none-eabi-gcc (with newlib) and make can be run. */
+export async function checkToolchain(): Promise<void> {
+  const libc = await runCross('gcc', ['-print-file-name=libc_nano.a']);
   const path = libc.stdout.trim();
   if (libc.code !== 0 || !path.startsWith('/') || !existsSync(path))
     throw new UserError('newlib for arm-none-eabi not found (libc_nano.a)', INSTALL_HINT, EXIT.missingTool);
@@ -238,13 +242,7 @@ export function memoryUse(
 
 /** Read the sections of an ELF file with arm-none-eabi-objdump. */
 export async function readElfSections(elf: string): Promise<ElfSection[]> {
-  let r: RunResult;
-  try {
-    r = await run(`${CROSS}objdump`, ['-h', '-w', elf]);
-  } catch (e) {
-    if (isEnoent(e)) throw new UserError('arm-none-eabi-objdump not found', INSTALL_HINT, EXIT.missingTool);
-    throw e;
-  }
+  const r = await runCross('objdump', ['-h', '-w', elf]);
   if (r.code !== 0) throw new UserError(`cannot read ${elf}: ${r.stderr.trim().split('\n')[0]}`, 'rebuild the firmware');
   return parseObjdumpSections(r.stdout);
 }
@@ -290,13 +288,7 @@ export function weightsReportLines(report: WeightsRegionReport[], maxNames = 6):
 }
 
 async function readSymbols(elf: string): Promise<{ name: string; address: number; bytes: number; type: string }[]> {
-  let r: RunResult;
-  try {
-    r = await run(`${CROSS}nm`, ['-S', '-n', elf]);
-  } catch (e) {
-    if (isEnoent(e)) throw new UserError('arm-none-eabi-nm not found', INSTALL_HINT, EXIT.missingTool);
-    throw e;
-  }
+  const r = await runCross('nm', ['-S', '-n', elf]);
   if (r.code !== 0) throw new UserError(`cannot read the symbols of ${elf}: ${r.stderr.trim().split('\n')[0]}`, 'rebuild the firmware');
   return parseNmSizes(r.stdout);
 }
@@ -339,13 +331,7 @@ export async function buildLibrary(opts: Pick<BuildOptions, 'projectDir' | 'cmsi
     throw new UserError(`model library build failed in ${dir}:\n${firstErrorLines(`${r.stderr}\n${r.stdout}`).join('\n')}`, `run \`make -C ${dir}\` to see the full log`);
   const lib = join(dir, 'build', 'libsqzfw_model.a');
   if (!existsSync(lib)) throw new UserError(`make did not produce ${lib}`, 'check the Makefile');
-  let size: RunResult;
-  try {
-    size = await run(`${CROSS}size`, ['-t', lib]);
-  } catch (e) {
-    if (isEnoent(e)) throw new UserError('arm-none-eabi-size not found', INSTALL_HINT);
-    throw e;
-  }
+  const size = await runCross('size', ['-t', lib]);
   const total = /^\s*(\d+)\s+(\d+)\s+(\d+)\s+\d+\s+[0-9a-f]+\s+\(TOTALS\)/m.exec(size.stdout);
   if (size.code !== 0 || !total) throw new UserError(`cannot read the sizes of ${lib}`, 'rebuild the library');
   return { lib, text: Number(total[1]), data: Number(total[2]), bss: Number(total[3]) };

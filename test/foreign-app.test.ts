@@ -21,9 +21,9 @@ import { prepareSynthetic } from '../src/prepare/index.js';
 import { runGolden } from '../src/golden/run.js';
 import { normalize } from '../src/image/preprocess.js';
 import { quantizeInput } from '../src/quantize/quantize.js';
+import { ARM_CMSIS_NN } from './helpers/arm-cmsis-nn.js';
 
 const APP = fileURLToPath(new URL('./fixtures/foreign-app/', import.meta.url));
-const ARM_CMSIS_NN = process.env.SQZFW_TEST_CMSIS_NN;
 const hasCmake = spawnSync('cmake', ['--version']).status === 0;
 if (!hasCmake && process.env.CI) throw new Error('cmake is required in CI (scripts/setup.sh installs it)');
 
@@ -59,7 +59,7 @@ describe.skipIf(!hasCmake)('a foreign application links the model library (CMake
     expect(existsSync(join(project, 'linker.ld'))).toBe(false);
   });
 
-  // Arm's tree: SQZFW_TEST_CMSIS_NN (scripts/run-tests.js sets it from ../shared); in CI a missing tree fails.
+  // Arm's tree: SQZFW_TEST_CMSIS_NN or ../shared (test/helpers/arm-cmsis-nn.ts); in CI a missing tree fails.
   const variants = [{ name: "sqzfw's kernels", arm: false }, ...(ARM_CMSIS_NN || process.env.CI ? [{ name: "Arm's CMSIS-NN", arm: true }] : [])];
   test.each(variants)('built with CMake against $name, run in QEMU: bit-exact, its own handlers, no orphan sections', async ({ arm }) => {
     if (arm) expect(ARM_CMSIS_NN, "SQZFW_TEST_CMSIS_NN must name Arm's CMSIS-NN tree in CI").toBeTruthy();

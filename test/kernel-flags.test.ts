@@ -7,7 +7,7 @@
  * and the same object built with -ffreestanding added does call memcpy (the check sees the difference).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -15,9 +15,9 @@ import { loadBoard } from '../src/boards/index.js';
 import { generateProject } from '../src/driver/index.js';
 import { prepareSynthetic } from '../src/prepare/index.js';
 import { required } from './helpers/require.js';
+import { ARM_CMSIS_NN } from './helpers/arm-cmsis-nn.js';
 
-const SHARED_ARM = new URL('../../shared/cmsis-nn-v7.0.0/', import.meta.url).pathname;
-const ARM = process.env.SQZFW_TEST_CMSIS_NN ?? (existsSync(join(SHARED_ARM, 'Include', 'arm_nnfunctions.h')) ? SHARED_ARM : undefined);
+const ARM = ARM_CMSIS_NN;
 
 const work = mkdtempSync(join(tmpdir(), 'sqzfw-kernel-flags-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

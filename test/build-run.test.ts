@@ -19,6 +19,7 @@ import {
 } from '../src/toolchain/index.js';
 import { defaultLayout, renderBoardFiles, runtimeFiles } from '../src/emit/board-files.js';
 import { parseFirmwareOutput, runFirmware, runQemu, ticksToInstructions } from '../src/emulate/qemu.js';
+import { ARM_CMSIS_NN } from './helpers/arm-cmsis-nn.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/firmware/', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'sqzfw-build-run-'));
@@ -179,9 +180,8 @@ describe('QEMU runner', () => {
   });
 });
 
-// Building against Arm's CMSIS-NN tree needs a checkout: SQZFW_TEST_CMSIS_NN=/path/to/CMSIS-NN (scripts/run-tests.js
-// sets it to ../shared/cmsis-nn-v7.0.0 when that exists). In CI a missing tree fails.
-const ARM_CMSIS_NN = process.env.SQZFW_TEST_CMSIS_NN;
+// Building against Arm's CMSIS-NN tree needs a checkout: SQZFW_TEST_CMSIS_NN=/path/to/CMSIS-NN, else
+// ../shared/cmsis-nn-v7.0.0 when that exists (test/helpers/arm-cmsis-nn.ts). In CI a missing tree fails.
 describe.skipIf(!ARM_CMSIS_NN && !process.env.CI)("Arm's CMSIS-NN tree", () => {
   it('builds and runs with make CMSIS_NN=<tree>, with and without DSP', async () => {
     expect(ARM_CMSIS_NN, 'SQZFW_TEST_CMSIS_NN must name Arm\'s CMSIS-NN tree in CI').toBeTruthy();

@@ -2,8 +2,9 @@
  * The model library inside someone else's firmware: test/fixtures/foreign-app is a vendor-style application (its
  * own startup with Reset_Handler and SysTick_Handler, its own linker script that INCLUDEs model/sqzfw_model.ld, its
  * own UART code and main) built with CMake around a project generated with --app none, linked with
- * -Wl,--orphan-handling=error, run in QEMU (mps2-an500) and compared byte for byte with the golden model. Its main
- * quantizes 8-bit pixels with model.h's preprocessing constants and helpers: those must give the golden input.
+ * -Wl,--orphan-handling=error, run in QEMU (mps2-an500) and compared byte for byte with the golden model: with the
+ * layer-by-layer plan and a row-band plan on sqzfw's kernels, and against Arm's CMSIS-NN. Its main quantizes 8-bit
+ * pixels with model.h's preprocessing constants and helpers: those must give the golden input.
  * Also: the --app none project's own Makefile (model/sqzfw_model.mk) builds the library.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -21,9 +22,9 @@ import { prepareSynthetic } from '../src/prepare/index.js';
 import { runGolden } from '../src/golden/run.js';
 import { normalize } from '../src/image/preprocess.js';
 import { quantizeInput } from '../src/quantize/quantize.js';
+import { ARM_CMSIS_NN } from './helpers/arm-cmsis-nn.js';
 
 const APP = fileURLToPath(new URL('./fixtures/foreign-app/', import.meta.url));
-const ARM_CMSIS_NN = process.env.SQZFW_TEST_CMSIS_NN;
 const hasCmake = spawnSync('cmake', ['--version']).status === 0;
 if (!hasCmake && process.env.CI) throw new Error('cmake is required in CI (scripts/setup.sh installs it)');
 
@@ -39,10 +40,17 @@ describe.skipIf(!hasCmake)('a foreign application links the model library (CMake
   prepared.labels = Array.from({ length: 10 }, (_, i) => `class "${i}"`);
   const model = prepared.model;
   const project = join(work, 'lib');
+  // The same model planned in row bands (band loops over offset tables, a row pool), as a board with little SRAM
+  // gets it, in the same foreign application.
+  const tiledProject = join(work, 'lib-tiled');
   let expected: Int8Array[];
+  let tiledCalls = 0;
 
   beforeAll(() => {
     generateProject(prepared, board, project, { app: 'none' });
+    const tiled = generateProject(prepared, board, tiledProject, { app: 'none', strategy: 'tiled' });
+    expect(tiled.plan.strategy).toMatch(/^row bands/);
+    tiledCalls = tiled.plan.steps.length;
     // What main.c computes: pixels -> model.h's preprocessing -> sqzfw_quantize_input.
     const d = model.tensors[model.input].dims;
     const rgb = new Uint8Array(d.h * d.w * 3);
@@ -59,15 +67,21 @@ describe.skipIf(!hasCmake)('a foreign application links the model library (CMake
     expect(existsSync(join(project, 'linker.ld'))).toBe(false);
   });
 
-  // Arm's tree: SQZFW_TEST_CMSIS_NN (scripts/run-tests.js sets it from ../shared); in CI a missing tree fails.
-  const variants = [{ name: "sqzfw's kernels", arm: false }, ...(ARM_CMSIS_NN || process.env.CI ? [{ name: "Arm's CMSIS-NN", arm: true }] : [])];
-  test.each(variants)('built with CMake against $name, run in QEMU: bit-exact, its own handlers, no orphan sections', async ({ arm }) => {
+  // Arm's tree: SQZFW_TEST_CMSIS_NN or ../shared (test/helpers/arm-cmsis-nn.ts); in CI a missing tree fails.
+  const variants = [
+    { name: "sqzfw's kernels", arm: false, tiled: false },
+    { name: "sqzfw's kernels, row-band plan", arm: false, tiled: true },
+    ...(ARM_CMSIS_NN || process.env.CI ? [{ name: "Arm's CMSIS-NN", arm: true, tiled: false }] : []),
+  ];
+  test.each(variants)('built with CMake against $name, run in QEMU: bit-exact, its own handlers, no orphan sections', async ({ arm, tiled }) => {
     if (arm) expect(ARM_CMSIS_NN, "SQZFW_TEST_CMSIS_NN must name Arm's CMSIS-NN tree in CI").toBeTruthy();
     const nn = arm ? ARM_CMSIS_NN : undefined;
-    const build = join(work, `build-${nn ? 'arm' : 'sqzfw'}`);
+    const lib = tiled ? tiledProject : project;
+    if (tiled) expect(readFileSync(join(lib, 'model', 'model.c'), 'utf8')).toMatch(/for \(/); // band loops (the plain plan's model.c has none)
+    const build = join(work, `build-${nn ? 'arm' : 'sqzfw'}${tiled ? '-tiled' : ''}`);
     execFileSync('cmake', [
       '-S', APP, '-B', build, `-DCMAKE_TOOLCHAIN_FILE=${join(APP, 'arm-none-eabi.cmake')}`, '-DCMAKE_BUILD_TYPE=Release',
-      `-DSQZFW_MODEL_DIR=${join(project, 'model')}`, ...(nn ? [`-DSQZFW_CMSIS_NN=${nn}`, '-DSQZFW_WERROR=OFF'] : []),
+      `-DSQZFW_MODEL_DIR=${join(lib, 'model')}`, ...(nn ? [`-DSQZFW_CMSIS_NN=${nn}`, '-DSQZFW_WERROR=OFF'] : []),
     ], { stdio: 'pipe' });
     execFileSync('cmake', ['--build', build, '-j2'], { stdio: 'pipe' });
     expect(readFileSync(join(build, 'CMakeFiles', 'foreign_app.elf.dir', 'link.txt'), 'utf8')).toContain('-Wl,--orphan-handling=error');
@@ -79,7 +93,8 @@ describe.skipIf(!hasCmake)('a foreign application links the model library (CMake
     expect(syms.filter((s) => s === 'SysTick_Handler')).toHaveLength(1);
     expect(syms.filter((s) => /^sqzfw_(rt|uart|report|fault)_|^sqzfw_vector_table$/.test(s))).toEqual([]);
     expect(syms).toContain('sqzfw_model_run');
-    const header = readFileSync(join(project, 'model', 'model.h'), 'utf8');
+    const header = readFileSync(join(lib, 'model', 'model.h'), 'utf8');
+    if (tiled) expect(header).toContain(`#define SQZFW_STEP_COUNT ${tiledCalls}`);
     const weightsBytes = Number(/#define SQZFW_WEIGHTS_BYTES (\d+)/.exec(header)![1]);
     const arenaBytes = Number(/#define SQZFW_ARENA_SSRAM23_BYTES (\d+)/.exec(header)![1]);
     const sections = execFileSync('arm-none-eabi-objdump', ['-h', '-w', elf], { encoding: 'utf8' });

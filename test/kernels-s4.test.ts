@@ -27,11 +27,12 @@ import {
 } from './c/cases.js';
 import { convS4Cases, driverScratchBytesS4, expectedConvS4Status, extendedConvS4Cases } from './c/cases-s4.js';
 import { convS4ScratchBytes } from '../src/planner/scratch.js';
+import { ARM_CMSIS_NN } from './helpers/arm-cmsis-nn.js';
 
 afterAll(() => cleanupTempDirs());
 
 const CI = !!process.env.CI;
-const ARM = process.env.SQZFW_TEST_CMSIS_NN;
+const ARM = ARM_CMSIS_NN;
 const canQemu = haveTool('qemu-system-arm') && haveTool('arm-none-eabi-gcc');
 if (CI && !canQemu) throw new Error('qemu-system-arm and arm-none-eabi-gcc are required in CI (scripts/setup.sh)');
 
@@ -133,7 +134,7 @@ describe.skipIf(!canQemu).each(['mps2-an386', 'mps2-an500'] as const)('s4 kernel
   }, 180_000);
 });
 
-// Arm's CMSIS-NN v7.0.0 as an oracle: SQZFW_TEST_CMSIS_NN=/path/to/CMSIS-NN (e.g. ../shared/cmsis-nn-v7.0.0).
+// Arm's CMSIS-NN v7.0.0 as an oracle: SQZFW_TEST_CMSIS_NN=/path/to/CMSIS-NN, else ../shared/cmsis-nn-v7.0.0.
 describe.skipIf(!ARM)("s4 kernels against Arm's CMSIS-NN", () => {
   const all = [...S4, ...S4_EXT];
   test(`host build of Arm's s4 functions (plain C): ${all.length} cases, byte for byte and status for status`, () => {

@@ -22,7 +22,6 @@ import { planSummary } from './emit/index.js';
 import { fsError, writeOutputDir } from './util/out-dir.js';
 import { buildSqueezeNet, VARIANTS, type Variant } from './graph/squeezenet.js';
 import { VERSION } from './version.js';
-import { registerExtraCommands } from './cli/stage-commands.js';
 import { checkModelOptionUse } from './cli/model-options.js';
 import { printJson, type BuildJson, type EmulateJson, type InfoJson, type PlanJson } from './cli/json.js';
 import { graphModelInfo, modelInfoLines, qmodelInfo } from './report/model-info.js';
@@ -30,14 +29,9 @@ import { top5Lines } from './report/top5.js';
 import { twinRun, twinRunLines } from './emulate/twin-note.js';
 import { estimateLatency } from './toolchain/latency.js';
 import { kib } from './util/format.js';
-import { loadModel } from './import/index.js';
 import { boardLines, boardView } from './boards/listing.js';
-import { prepareImageModel } from './prepare/image-model.js';
 import { APP_NAMES, APPS, DEFAULT_APP, type AppName } from './emit/apps.js';
 import { progressFlag, stderrProgress } from './util/progress.js';
-import { registerExportCommand } from './tflite/cli.js';
-import { registerAsicCommand } from './asic/cli.js';
-import { isTflitePath, loadTflite, prepareTfliteImage } from './tflite/index.js';
 
 
 interface ModelOpts {
@@ -107,15 +101,21 @@ const addModelOptions = (cmd: Command): Command =>
     .addOption(new Option('--seed <n>', 'seed of the synthetic weights and input image').default(1).argParser(intArg('--seed', 0, 2 ** 31 - 1)));
 
 
-function prepare(o: ModelOpts, app: AppName = DEFAULT_APP): PreparedModel {
+/**
+ * The prepared model of the firmware commands. A model file's modules (the ONNX and .tflite readers, the image
+ * decoders) are imported here, when a command is given --model, so the synthetic model's commands start without them.
+ */
+async function prepare(o: ModelOpts, app: AppName = DEFAULT_APP): Promise<PreparedModel> {
   if (o.image && !APPS[app].takesImage) throw new UserError(`--image needs an application that runs the model on it: --app ${app} has none`, 'drop --image, or use --app demo');
   if (o.model) {
     const overrides = o.classNames ? { labelsFile: o.classNames } : {};
+    const { isTflitePath, prepareTfliteImage } = await import('./tflite/index.js');
     if (isTflitePath(o.model)) {
       if (o.calib || o.ranges) throw new UserError(`${o.calib ? '--calib' : '--ranges'} does not apply to a .tflite model: its quantization is used as stored`, `drop ${o.calib ? '--calib' : '--ranges'}`);
       return prepareTfliteImage({ model: o.model, image: o.image, card: o.card, overrides });
     }
     if (!o.calib && !o.ranges) console.error(`warning: calibrating the real model on ${o.image ? 'the image alone' : 'a few synthetic images'} gives poor int8 ranges; pass --calib DIR (or --ranges FILE from sqzfw calibrate --out)`);
+    const { prepareImageModel } = await import('./prepare/image-model.js');
     const p = prepareImageModel({ model: o.model, card: o.card, overrides, image: o.image, calib: o.calib, calibCount: o.calibCount, ranges: o.ranges, progress: process.stderr.isTTY ? stderrProgress() : undefined });
     console.log(`calibrated on ${p.calibration.source} (${p.calibration.method}, ${p.calibration.seconds.toFixed(1)} s)`);
     return p;
@@ -229,12 +229,14 @@ export function buildProgram(): Command {
     .option('--model <file>', 'a real model: ONNX (weights counted at int8) or int8 .tflite (at their stored width); default: the synthetic SqueezeNet')
     .option('--json', 'print the table as JSON (shape: src/cli/json.ts, README "JSON output")')
     .hook('preAction', (c) => checkModelOptionUse(c))
-    .action((o: ModelOpts & { json?: boolean }) => {
-      const info = o.model
-        ? isTflitePath(o.model)
-          ? qmodelInfo(loadTflite(o.model).model)
-          : graphModelInfo(loadModel(o.model).model.graph)
-        : graphModelInfo(buildSqueezeNet({ variant: o.variant, inputSize: o.inputSize, classes: o.classes }));
+    .action(async (o: ModelOpts & { json?: boolean }) => {
+      const modelInfo = async (file: string) => {
+        const { isTflitePath, loadTflite } = await import('./tflite/index.js');
+        if (isTflitePath(file)) return qmodelInfo(loadTflite(file).model);
+        const { loadModel } = await import('./import/index.js');
+        return graphModelInfo(loadModel(file).model.graph);
+      };
+      const info = o.model ? await modelInfo(o.model) : graphModelInfo(buildSqueezeNet({ variant: o.variant, inputSize: o.inputSize, classes: o.classes }));
       if (o.json) return printJson(info satisfies InfoJson);
       for (const line of modelInfoLines(info)) console.log(line);
     });
@@ -254,9 +256,9 @@ export function buildProgram(): Command {
     .option('--out <dir>', 'folder for plan.json and plan.svg', 'out/plan')
     .option('--no-dsp', 'size scratch for the scalar kernels')
     .option('--json', 'print a summary as JSON instead of the table (shape: src/cli/json.ts)')
-    .action((o: ModelOpts & PlanFlags & { board: string; out: string; json?: boolean }) => {
+    .action(async (o: ModelOpts & PlanFlags & { board: string; out: string; json?: boolean }) => {
       const board = loadBoard(o.board);
-      const { model } = prepare(o);
+      const { model } = await prepare(o);
       const plan = planModel(model, { ...boardPlanOptions(board, o.dsp), strategy: o.strategy, maxRecompute: o.maxRecompute, inputIn: o.inputIn });
       if (!o.json) console.log(planTable(plan));
       writeOutputDir(o.out, { 'plan.json': `${JSON.stringify(planSummary(plan), null, 1)}\n`, 'plan.svg': planSvg(plan) }, { flag: '--out', marker: 'plan.json', writer: 'sqzfw plan' });
@@ -282,9 +284,9 @@ export function buildProgram(): Command {
     .addOption(new Option('--app <name>', `application: ${APP_NAMES.map((n) => `${n} (${APPS[n].description})`).join('; ')}`).choices(APP_NAMES).default(DEFAULT_APP))
     .option('--no-dsp', 'plan scratch for the scalar kernels even on DSP cores')
     .option('--no-progress', 'no progress bar on stderr')
-    .action((o: ModelOpts & PlanFlags & { board: string; out: string; app: AppName; progress: boolean }) => {
+    .action(async (o: ModelOpts & PlanFlags & { board: string; out: string; app: AppName; progress: boolean }) => {
       const board = loadBoard(o.board);
-      const r = generateProject(prepare(o, o.app), board, o.out, { ...planFlags(o), app: o.app, boardSource: o.board, progress: progressFlag(o.progress) });
+      const r = generateProject(await prepare(o, o.app), board, o.out, { ...planFlags(o), app: o.app, boardSource: o.board, progress: progressFlag(o.progress) });
       printMixed(r);
       console.log(`generated ${o.out} for ${board.name} (--app ${o.app}): ${r.plan.steps.length} kernel calls, activation arena ${r.plan.peakBytes} bytes (${kib(r.plan.peakBytes)}), ${r.plan.strategy}`);
     });
@@ -323,23 +325,38 @@ export function buildProgram(): Command {
       const board = loadBoard(o.board);
       if (!qemuTwin(board)) throw new UserError(`board ${board.name} has no QEMU twin to run the demo on`, 'use `sqzfw generate` + `sqzfw build` + `sqzfw flash`, or `sqzfw emulate --emulator renode` where Renode is installed');
       console.log(o.model ? `${o.model}, int8, board ${board.name}` : `SqueezeNet ${o.variant}, ${o.inputSize}x${o.inputSize}, ${o.classes} classes, int8, board ${board.name}`);
-      const r = generateProject(prepare(o), board, o.out, { ...planFlags(o), boardSource: o.board, progress: progressFlag(o.progress) });
+      const r = generateProject(await prepare(o), board, o.out, { ...planFlags(o), boardSource: o.board, progress: progressFlag(o.progress) });
       printMixed(r);
       console.log(`generated ${o.out}: ${r.plan.steps.length} kernel calls, activation arena ${kib(r.plan.peakBytes)} (${r.plan.strategy})`);
       await doBuild(o.out, o);
       await doEmulate(o.out, o.timeout);
     });
 
+  return program;
+}
+
+/**
+ * The commands of the other stages (export, asic, eval, calibrate, fetch-model, flash, monitor, fit, validate ...),
+ * registered after the ones above. Their modules (the ASIC writers, the .tflite and ONNX readers, the image
+ * decoders, the evaluation workers) take longer to load than generate takes to run, so main() imports them only
+ * when the command line names none of the commands above (one of theirs, help, or an unknown command).
+ */
+async function registerStageCommands(program: Command): Promise<void> {
+  const [{ registerExportCommand }, { registerAsicCommand }, { registerExtraCommands }] = await Promise.all([import('./tflite/cli.js'), import('./asic/cli.js'), import('./cli/stage-commands.js')]);
   registerExportCommand(program, { addOptions: addFirmwareModelOptions, prepare });
   registerAsicCommand(program, { addModelOptions: addFirmwareModelOptions, prepare });
   registerExtraCommands(program);
-  return program;
 }
+
+/** The command a command line names: its first word that is no option (undefined for `sqzfw --version`). */
+const commandWord = (argv: string[]): string | undefined => argv.slice(2).find((a) => !a.startsWith('-'));
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   program.exitOverride();
   try {
+    const word = commandWord(argv);
+    if (!program.commands.some((c) => c.name() === word || c.aliases().includes(word ?? ''))) await registerStageCommands(program);
     await program.parseAsync(argv);
     return EXIT.ok;
   } catch (e) {

@@ -115,7 +115,10 @@ export function projectSourcesHash(dir: string): string {
       const path = rel ? `${rel}/${e.name}` : e.name;
       if (!rel && NOT_SOURCES.has(e.name)) continue;
       if (e.isDirectory()) walk(path);
-      else if (e.isFile()) h.update(`${path}\0${readFileSync(join(dir, path)).length}\0`).update(readFileSync(join(dir, path)));
+      else if (e.isFile()) {
+        const bytes = readFileSync(join(dir, path));
+        h.update(`${path}\0${bytes.length}\0`).update(bytes);
+      }
     }
   };
   walk('');

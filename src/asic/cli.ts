@@ -53,7 +53,7 @@ export interface AsicCommandOptions {
    * and loadModel; `--model <variant>` still names a synthetic variant.
    */
   addModelOptions?: (cmd: Command) => Command;
-  prepare?: (o: never) => { model: QModel };
+  prepare?: (o: never) => { model: QModel } | Promise<{ model: QModel }>;
 }
 
 
@@ -121,14 +121,14 @@ interface AsicFlags {
 }
 
 /** The model of an `asic` run: the main program's preparation when registered with it, else variants + loadModel. */
-function asicModel(o: AsicFlags & SharedModelOptions, cmdOpts: AsicCommandOptions): { model: QModel; label: string } {
+async function asicModel(o: AsicFlags & SharedModelOptions, cmdOpts: AsicCommandOptions): Promise<{ model: QModel; label: string }> {
   if (cmdOpts.prepare) {
     if (o.model !== undefined && isVariant(o.model)) {
       if (o.calib || o.ranges || o.image || o.card) throw new UserError(`--model ${o.model} is a synthetic variant: --calib, --ranges, --image and --card need a model file`, 'pass --model model.onnx, or drop them');
-      const p = cmdOpts.prepare({ ...o, variant: o.model, model: undefined } as never);
+      const p = await cmdOpts.prepare({ ...o, variant: o.model, model: undefined } as never);
       return { model: p.model, label: o.model };
     }
-    const p = cmdOpts.prepare(o as never);
+    const p = await cmdOpts.prepare(o as never);
     return { model: p.model, label: o.model ? basename(o.model).replace(/\.(onnx|tflite)$/i, '') : String(o.variant ?? 'v1.1') };
   }
   const model = loadAsicModel({ model: o.model ?? 'v1.1', inputSize: o.inputSize, classes: o.classes, seed: o.seed }, cmdOpts);
@@ -169,7 +169,7 @@ export function registerAsicCommand(program: Command, cmdOpts: AsicCommandOption
       const precision = o.precision ?? profile.weightPrecision;
       if (o.accuracy && !isCompressed(compress)) throw new UserError('--accuracy measures the cost of compressed weights', 'add --codebook-bits K, --sparse or --prune F', EXIT.usage);
       if (o.accuracy && (!o.model || !/\.onnx$/i.test(o.model))) throw new UserError('--accuracy needs an ONNX model (--model file.onnx): it calibrates the float model on the images', 'pass --model model.onnx', EXIT.usage);
-      const { model, label } = asicModel(o, cmdOpts);
+      const { model, label } = await asicModel(o, cmdOpts);
       const { map, files } = runAsic(model, profile, { precision, arena: o.arena, compress: isCompressed(compress) ? compress : undefined });
       const out = o.out ?? `out/asic/${label}-${profile.name}-${precision}${compressSuffix(compress)}`;
       writeFilesAtomic(out, files);

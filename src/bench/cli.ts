@@ -2,7 +2,9 @@
  * The CLI timed as a whole process (node start, module loading and file writes included), wall clock, each beside
  * the previous implementation in the same run:
  * - generate of the synthetic v1.0 @227: SQZFW_ENGINE=reference (the reference int8 kernels and the float64 float
- *   kernel, as generate ran before the fast engines) against the default fast engines;
+ *   kernel, as generate ran before the fast engines) against the default fast engines. Both sides calibrate on one
+ *   synthetic image and check the plan at the cost of one golden run, so the baseline is faster than generate was
+ *   before those two changes (it calibrated on 4 images and ran the golden model twice);
  * - generate of the real ImageNet v1.0 (../shared): the previous flow (reference kernels, calibration on the image
  *   itself) against --ranges from a calibration saved once;
  * - eval of the dev images (float + int8, 2-fold held-out calibration): --jobs 1 against --jobs 2. Set

@@ -13,7 +13,8 @@ import { parseFirmwareOutput, runQemu, type FirmwareReport } from '../emulate/qe
 import { regionsUsedBy, renderRenodeFiles } from '../emulate/renode.js';
 import { qemuTarget } from '../emulate/targets.js';
 import { UserError } from '../errors.js';
-import { runGolden } from '../golden/run.js';
+import { kernelMemo } from '../golden/memo.js';
+import { currentEngine, runGolden, withEngine, type Engine } from '../golden/run.js';
 import { executePlan } from '../planner/execute.js';
 import { planModel, type PlanStrategy } from '../planner/index.js';
 import type { InputIn, MemoryPlan } from '../planner/types.js';
@@ -78,17 +79,23 @@ export function generateFiles(prepared: PreparedModel, board: Board, opts: Gener
 }
 
 /** The golden model's output bytes for the prepared input: what the firmware must print. */
-export function goldenOutputs(p: Pick<PreparedModel, 'model' | 'input'>): Record<string, Int8Array> {
-  const golden = runGolden(p.model, p.input);
+export function goldenOutputs(p: Pick<PreparedModel, 'model' | 'input'>, engine?: Engine): Record<string, Int8Array> {
+  const golden = runGolden(p.model, p.input, engine);
   return Object.fromEntries(p.model.outputs.map((o) => [o, golden[o]]));
 }
 
-/** Runs the plan on simulated memory (dead bytes junk-filled) and throws unless every output byte is the golden one. */
+/**
+ * Runs the plan on simulated memory (dead bytes junk-filled) and throws unless every output byte is the golden one.
+ * Without `expected`, the golden run records its kernel calls (../golden/memo.ts) and the plan's calls whose input
+ * bytes are the golden run's take its recorded output instead of computing it again: a plain plan is checked at
+ * the cost of one golden run, and a call whose input a wrong plan has overwritten still runs and shows up below.
+ */
 export function verifyPlan(p: Pick<PreparedModel, 'model' | 'input'>, plan: MemoryPlan, expected?: Record<string, Int8Array>, progress: ProgressSink = silentProgress): Record<string, Int8Array> {
   progress.start('verifying the plan', plan.steps.length + 1);
-  expected ??= goldenOutputs(p);
+  const memo = kernelMemo(currentEngine());
+  expected ??= goldenOutputs(p, memo.record);
   progress.tick(1);
-  const viaPlan = executePlan(p.model, plan, p.input, { onStep: (d) => progress.tick(d + 1) });
+  const viaPlan = withEngine(memo.replay, () => executePlan(p.model, plan, p.input, { onStep: (d) => progress.tick(d + 1) }));
   progress.end();
   for (const o of p.model.outputs) {
     const i = viaPlan[o].findIndex((v, k) => v !== expected[o][k]);

@@ -112,6 +112,54 @@ export interface CalibratorState {
   stats: Record<string, { min: number; max: number; zeros: number; pos: SideState; neg: SideState }>;
 }
 
+/** scanExtremes' result: minimum, maximum, sum. */
+const EXTREMES = new Float64Array(3);
+
+/**
+ * Minimum, maximum and sum of a tensor into EXTREMES. This loop and binValues' are small functions of their own:
+ * V8 optimizes them on the first tensors and every later tensor runs the optimized loop (inside the larger add()
+ * they were deoptimized and re-entered cold, and a calibration pass spent as long here as in the convolutions).
+ */
+function scanExtremes(data: Float32Array): void {
+  let dmin = Infinity;
+  let dmax = -Infinity;
+  let sum = 0;
+  const n = data.length;
+  for (let i = 0; i < n; i++) {
+    const v = data[i];
+    sum += v;
+    if (v < dmin) dmin = v;
+    if (v > dmax) dmax = v;
+  }
+  EXTREMES[0] = dmin;
+  EXTREMES[1] = dmax;
+  EXTREMES[2] = sum;
+}
+
+/** binValues' count of negative values. */
+const BIN_NEGATIVES = new Float64Array(1);
+
+/** Counts each positive value in pc[floor(v * kp)], each negative in nc[floor(-v * kn)] (clamped to the last bin); returns the positives' count. */
+function binValues(data: Float32Array, pc: Float64Array, kp: number, nc: Float64Array, kn: number): number {
+  let np = 0;
+  let nn = 0;
+  const n = data.length;
+  for (let i = 0; i < n; i++) {
+    const v = data[i];
+    if (v > 0) {
+      const b = Math.floor(v * kp);
+      pc[b < BINS ? b : BINS - 1]++;
+      np++;
+    } else if (v < 0) {
+      const b = Math.floor(-v * kn);
+      nc[b < BINS ? b : BINS - 1]++;
+      nn++;
+    }
+  }
+  BIN_NEGATIVES[0] = nn;
+  return np;
+}
+
 /** Everything calibration keeps about one tensor. */
 export class TensorStats {
   min = Infinity;
@@ -122,16 +170,9 @@ export class TensorStats {
 
   /** Adds one tensor's values; returns false when some are NaN or infinite (then nothing is recorded). */
   add(data: Float32Array, histograms: boolean): boolean {
-    let dmin = Infinity;
-    let dmax = -Infinity;
-    let sum = 0;
+    scanExtremes(data);
+    const [dmin, dmax, sum] = EXTREMES;
     const n = data.length;
-    for (let i = 0; i < n; i++) {
-      const v = data[i];
-      sum += v;
-      if (v < dmin) dmin = v;
-      if (v > dmax) dmax = v;
-    }
     if (!Number.isFinite(sum)) return false;
     if (dmin < this.min) this.min = dmin;
     if (dmax > this.max) this.max = dmax;
@@ -145,20 +186,8 @@ export class TensorStats {
     const nc = neg.counts;
     const kp = pos.range > 0 ? BINS / pos.range : 0; // powers of two: v * k is exact
     const kn = neg.range > 0 ? BINS / neg.range : 0;
-    let np = 0;
-    let nn = 0;
-    for (let i = 0; i < n; i++) {
-      const v = data[i];
-      if (v > 0) {
-        const b = Math.floor(v * kp);
-        pc[b < BINS ? b : BINS - 1]++;
-        np++;
-      } else if (v < 0) {
-        const b = Math.floor(-v * kn);
-        nc[b < BINS ? b : BINS - 1]++;
-        nn++;
-      }
-    }
+    const np = binValues(data, pc, kp, nc, kn);
+    const nn = BIN_NEGATIVES[0];
     pos.total += np;
     neg.total += nn;
     this.zeros += n - np - nn;

@@ -57,9 +57,20 @@ const roundHalfAway = (x: number): number => Math.sign(x) * Math.round(Math.abs(
  */
 function quantizeChannel(w: Float32Array, off: number, per: number, out: Int8Array): number {
   let amax = 0;
-  for (let i = 0; i < per; i++) amax = Math.max(amax, Math.abs(w[off + i]));
-  const ws = amax > 0 ? f32(amax / 127) : 1;
-  for (let i = 0; i < per; i++) out[off + i] = Math.max(-127, Math.min(127, roundHalfAway(w[off + i] / ws)));
+  let nan = false;
+  for (let i = off; i < off + per; i++) {
+    const a = w[i] < 0 ? -w[i] : w[i];
+    if (a > amax) amax = a;
+    else if (a !== a) nan = true;
+  }
+  // As Math.max would: a NaN weight makes the maximum NaN, and the scale 1.
+  const ws = amax > 0 && !nan ? f32(amax / 127) : 1;
+  // roundHalfAway and the clamp to [-127, 127], written out (NaN weights, like Math.round(NaN), store 0).
+  for (let i = off; i < off + per; i++) {
+    const x = w[i] / ws;
+    const r = x < 0 ? -Math.round(-x) : Math.round(x);
+    out[i] = r > 127 ? 127 : r < -127 ? -127 : r;
+  }
   return ws;
 }
 

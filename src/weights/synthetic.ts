@@ -3,20 +3,20 @@
  * biases from a seeded PRNG, so activations neither vanish nor explode through the network. Same seed, same bytes.
  */
 import type { FloatModel, FloatWeights, Graph } from '../graph/ir.js';
-import { gaussian, mulberry32 } from '../util/random.js';
+import { fillNormal, gaussian, mulberry32, normalStream } from '../util/random.js';
 
 export function syntheticWeights(graph: Graph, seed = 1): FloatWeights {
   const weights: FloatWeights = {};
   graph.nodes.forEach((node, index) => {
     if (node.op !== 'conv') return;
-    const normal = gaussian(mulberry32((seed * 7919 + index * 104729) >>> 0));
+    // One gaussian(mulberry32(...)) stream per layer: the weights, then the biases.
+    const normal = normalStream((seed * 7919 + index * 104729) >>> 0);
     const cin = graph.tensors[node.inputs[0]].c;
     const fanIn = node.kernel[0] * node.kernel[1] * cin;
-    const std = Math.sqrt(2 / fanIn);
     const w = new Float32Array(node.outChannels * fanIn);
-    for (let i = 0; i < w.length; i++) w[i] = normal() * std;
+    fillNormal(normal, w, Math.sqrt(2 / fanIn));
     const b = new Float32Array(node.outChannels);
-    for (let i = 0; i < b.length; i++) b[i] = normal() * 0.05;
+    fillNormal(normal, b, 0.05);
     weights[node.name] = { weights: w, bias: b };
   });
   return weights;

@@ -98,11 +98,11 @@ export const benchPlanner: Bench = async () => {
       const bands = (plan: MemoryPlan): string => {
         const banded = (plan.chains ?? []).filter((x) => x.bands > 1);
         const rowPools = banded.filter((x) => x.rowPool).map((x) => `${x.first}..${x.last}`);
-        // The chain whose placement leaves the most bytes above what it has live (where the arena is lost to holes).
+        // The chain that sets the arena (its placement reaches highest), and what it has live: the gap is lost to holes.
         const uses = chainUse(plan.buffers, plan.steps, CALLER_REGION);
-        const worst = uses.reduce<(typeof uses)[number] | undefined>((w, u) => (!w || u.placed - u.live > w.placed - w.live ? u : w), undefined);
-        const chain = worst && plan.chains?.[worst.chain];
-        const holes = worst && chain && worst.placed > worst.live ? `; most holes in ${chain.first}..${chain.last}: placed to ${worst.placed} B over ${worst.live} B live` : '';
+        const top = uses.reduce<(typeof uses)[number] | undefined>((w, u) => (!w || u.placed > w.placed || (u.placed === w.placed && u.placed - u.live > w.placed - w.live) ? u : w), undefined);
+        const chain = top && plan.chains?.[top.chain];
+        const holes = top && chain ? `; the arena is set in ${chain.first}..${chain.last}: placed to ${top.placed} B over ${top.live} B live` : '';
         return `${plan.steps.length} calls, ${banded.length} banded chains${rowPools.length ? ` (row pools in ${rowPools.join(', ')})` : ''}; live-bytes lower bound ${kib(plan.lowerBound ?? 0)}${holes}`;
       };
       rows.push(

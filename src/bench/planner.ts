@@ -16,7 +16,8 @@ import { arenaRegions } from '../driver/board-plan.js';
 import { emitProject, emulateProject, goldenOutputs, verifyPlan } from '../driver/index.js';
 import { prepareSynthetic, type PreparedModel } from '../prepare/index.js';
 import type { Variant } from '../prepare/index.js';
-import { planForBoard } from '../planner/index.js';
+import { CALLER_REGION, planForBoard } from '../planner/index.js';
+import { chainUse } from '../planner/live.js';
 import type { MemoryPlan } from '../planner/types.js';
 import { writeProject } from '../project.js';
 import { tflmArenaRows } from './tflm-arena.js';
@@ -97,7 +98,12 @@ export const benchPlanner: Bench = async () => {
       const bands = (plan: MemoryPlan): string => {
         const banded = (plan.chains ?? []).filter((x) => x.bands > 1);
         const rowPools = banded.filter((x) => x.rowPool).map((x) => `${x.first}..${x.last}`);
-        return `${plan.steps.length} calls, ${banded.length} banded chains${rowPools.length ? ` (row pools in ${rowPools.join(', ')})` : ''}; live-bytes lower bound ${kib(plan.lowerBound ?? 0)}`;
+        // The chain that sets the arena (its placement reaches highest), and what it has live: the gap is lost to holes.
+        const uses = chainUse(plan.buffers, plan.steps, CALLER_REGION);
+        const top = uses.reduce<(typeof uses)[number] | undefined>((w, u) => (!w || u.placed > w.placed || (u.placed === w.placed && u.placed - u.live > w.placed - w.live) ? u : w), undefined);
+        const chain = top && plan.chains?.[top.chain];
+        const holes = top && chain ? `; the arena is set in ${chain.first}..${chain.last}: placed to ${top.placed} B over ${top.live} B live` : '';
+        return `${plan.steps.length} calls, ${banded.length} banded chains${rowPools.length ? ` (row pools in ${rowPools.join(', ')})` : ''}; live-bytes lower bound ${kib(plan.lowerBound ?? 0)}${holes}`;
       };
       rows.push(
         row(`${name}: peak SRAM, input and scratch included (smallest plan)`, ['layer by layer', plain.peakBytes], ['row bands', tiled.peakBytes], 'bytes',

@@ -165,6 +165,49 @@ describe('latency estimate printed by build', () => {
     expect(estimateLatency(loadBoard('stm32f746g-disco'), macs, true)!.seconds).toBeCloseTo(4.85, 2);
     expect(latencyLine(h7, macs, false)).toMatch(/none for the scalar kernels/);
   });
+
+  it('counts the MACs of int4 layers at the s4 kernels\' measured rate', async () => {
+    const { estimateLatency, latencyLine, DSP_INSTRUCTIONS_PER_MAC, DSP_S4_INSTRUCTIONS_PER_MAC } = await import('../src/toolchain/latency.js');
+    const h7 = loadBoard('nucleo-h743zi');
+    const macs = 861_339_936;
+    const four = 600_000_000;
+    // The s4 kernels unpack the weights before the MACs: measurably more instructions per MAC than int8.
+    expect(DSP_S4_INSTRUCTIONS_PER_MAC).toBeGreaterThan(DSP_INSTRUCTIONS_PER_MAC);
+    const e = estimateLatency(h7, macs, true, four)!;
+    expect(e.instructions).toBe(Math.round((macs - four) * DSP_INSTRUCTIONS_PER_MAC + four * DSP_S4_INSTRUCTIONS_PER_MAC));
+    expect(e.instructions).toBeGreaterThan(estimateLatency(h7, macs, true)!.instructions);
+    expect(estimateLatency(h7, macs, true, 0)).toEqual(estimateLatency(h7, macs, true));
+    expect(latencyLine(h7, macs, true, four)).toMatch(/261,339,936 MACs with int8 weights x [\d.]+ \+ 600,000,000 MACs with int4 weights x [\d.]+ instructions per MAC/);
+  });
+
+  it('the project manifest records the MACs of the int4 layers, and only for a model that has some', async () => {
+    const { prepareSynthetic } = await import('../src/prepare/index.js');
+    const { generateFiles } = await import('../src/driver/index.js');
+    const { int4Macs, convMacs } = await import('../src/planner/index.js');
+    const { withInt4Layers } = await import('../src/quantize/int4.js');
+    const board = loadBoard('mps2-an500');
+    const prep = prepareSynthetic({ variant: 'v1.1', inputSize: 48, classes: 10, seed: 3 });
+    const plain = generateFiles(prep, board);
+    expect(JSON.parse(plain.files['sqzfw.json']!)).not.toHaveProperty('int4Macs');
+    expect(int4Macs(plain.plan, prep.model)).toBe(0);
+    // Two layers int4: the count is theirs, whatever the plan's bands.
+    const names = ['fire2.expand3x3', 'conv10'];
+    const m = withInt4Layers(prep.float!, prep.model, names);
+    const r = generateFiles({ ...prep, model: m }, board);
+    const layerMacs = names.reduce((n, name) => {
+      const l = m.layers.find((x) => x.name === name)!;
+      if (l.op !== 'conv') throw new Error(name);
+      const inC = m.tensors[l.inputs[0]!]!.dims.c;
+      return n + convMacs(inC, l.kernel, m.tensors[l.output]!.dims);
+    }, 0);
+    expect(layerMacs).toBeGreaterThan(0);
+    expect(int4Macs(r.plan, m)).toBe(layerMacs);
+    expect(JSON.parse(r.files['sqzfw.json']!).int4Macs).toBe(layerMacs);
+    // Every layer int4: all of the plan's MACs.
+    const all4 = withInt4Layers(prep.float!, prep.model, prep.model.layers.filter((l) => l.op === 'conv').map((l) => l.name));
+    const a = generateFiles({ ...prep, model: all4 }, board);
+    expect(int4Macs(a.plan, all4)).toBe(a.plan.macs);
+  });
 });
 
 describe('Renode runs the board at its configured clock', () => {

@@ -142,7 +142,7 @@ async function doBuild(projectDir: string, o: { cmsisNn?: string; dsp: boolean; 
   log(`built ${r.elf}: flash ${r.flashBytes} bytes (${kib(r.flashBytes)}), RAM ${r.ramBytes} bytes (${kib(r.ramBytes)})`);
   for (const reg of r.regions) if (reg.used > 0) log(`  ${reg.name.padEnd(10)} ${String(reg.used).padStart(9)} / ${reg.length} bytes (${((100 * reg.used) / reg.length).toFixed(1)}%)`);
   for (const line of weightsReportLines(r.weights)) log(`  ${line}`);
-  log(latencyLine(board, manifest.macs, o.dsp));
+  log(latencyLine(board, manifest.macs, o.dsp, manifest.int4Macs));
   let twinElf: string | null = null;
   if (!board.qemu && qemuTwin(board)) {
     const twin = await buildFirmware({ projectDir, cmsisNnDir: o.cmsisNn, dsp: o.dsp, variant: 'qemu', progress });
@@ -158,7 +158,7 @@ async function doBuild(projectDir: string, o: { cmsisNn?: string; dsp: boolean; 
       ramBytes: r.ramBytes,
       regions: r.regions.map((x) => ({ name: x.name, used: x.used, length: x.length })),
       weights: r.weights.map((w) => ({ region: w.region, section: w.section, bytes: w.bytes, arrays: w.arrays.length })),
-      latencyEstimate: estimateLatency(board, manifest.macs, o.dsp) ?? null,
+      latencyEstimate: estimateLatency(board, manifest.macs, o.dsp, manifest.int4Macs) ?? null,
       twinElf,
     } satisfies BuildJson);
   return r;

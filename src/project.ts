@@ -82,6 +82,8 @@ const manifestSchema = z
     quant: z.record(z.object({ scale: z.number(), zeroPoint: z.number().int(), softmax: z.boolean() })).optional(),
     peakBytes: z.number().optional(),
     macs: z.number(),
+    /** The part of `macs` run by int4-weight (s4) kernels; absent: none. */
+    int4Macs: z.number().optional(),
   })
   .passthrough();
 export type ProjectManifest = z.infer<typeof manifestSchema>;

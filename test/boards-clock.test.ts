@@ -74,7 +74,8 @@ function rejects(name: string, edit: (p: Record<string, any>) => void, field: st
   }
   expect(err, `${field} should be rejected`).toBeInstanceOf(UserError);
   const m = (err as UserError).message;
-  expect(m).toContain(`${field}:`);
+  // The first issue reported is the one the edit broke (others may follow in "(and N more: ...)").
+  expect(m).toContain(`invalid board profile ${name}.json: ${field}: `);
   expect(m).toMatch(message);
 }
 
@@ -90,15 +91,22 @@ describe('the schema checks every datasheet limit', () => {
     ['PLL P values', F4, (p) => (p.clock.pll.p = 3), 'clock.pll.p', /PLL P 3 is not allowed/],
     ['PLL P even on the H7', H7, (p) => (p.clock.pll.p = 3), 'clock.pll.p', /even number/],
     ['PLL Q range', F4, (p) => (p.clock.pll.q = 1), 'clock.pll.q', /PLL Q 1 is outside 2\.\.15/],
+    ['PLL R range (H7)', H7, (p) => (p.clock.pll.r = 0), 'clock.pll.r', /PLL R 0 is outside 1\.\.128/],
+    ['HSE frequency range (H7)', H7, (p) => (p.clock.hseHz = 60_000_000), 'clock.hseHz', /HSE 60 MHz is outside 4 MHz\.\.50 MHz/],
+    ['no HSE frequency with the HSI', F4, (p) => (p.clock.source = 'hsi'), 'clock.hseHz', /expected no hseHz with source "hsi"/],
+    ['PLL input range (H7)', H7, (p) => (p.clock.pll.m = 63), 'clock.pll.m', /PLL input \(source \/ M\) 0\.127 MHz is outside 1 MHz\.\.16 MHz/],
+    ['VCO range (H7 medium VCO, input 1-2 MHz)', H7, (p) => (p.clock.pll.m = 8), 'clock.pll.n', /VCO output \(input x N\) 480 MHz is outside 150 MHz\.\.420 MHz/],
     ['PLL input range', F4, (p) => (p.clock.pll.m = 2), 'clock.pll.m', /PLL input \(source \/ M\) 4 MHz is outside 0\.95 MHz\.\.2\.1 MHz/],
     ['VCO range', F4, (p) => Object.assign(p.clock.pll, { m: 4, n: 300, p: 4 }), 'clock.pll.n', /VCO output \(input x N\) 600 MHz is outside 100 MHz\.\.432 MHz/],
     ['VCO range (H7 wide VCO)', H7, (p) => Object.assign(p.clock.pll, { n: 490, p: 4 }), 'clock.pll.n', /VCO output \(input x N\) 980 MHz is outside 192 MHz\.\.960 MHz/],
     ['SYSCLK per scale without over-drive', F4, (p) => (p.clock.overdrive = false), 'clock.pll.p', /SYSCLK 180 MHz exceeds 168 MHz, the maximum at voltage scale 1 without over-drive/],
     ['SYSCLK per scale', F7, (p) => (p.clock.voltageScale = 3, p.clock.overdrive = false), 'clock.pll.p', /SYSCLK 216 MHz exceeds 144 MHz/],
+    ['SYSCLK per scale (H7 VOS1)', H7, (p) => (p.clock.voltageScale = 1), 'clock.pll.p', /SYSCLK 480 MHz exceeds 400 MHz, the maximum at voltage scale 1\b/],
     ['HCLK maximum', H7, (p) => (p.clock.prescalers.ahb = 1), 'clock.prescalers.ahb', /HCLK 480 MHz exceeds 240 MHz/],
     ['PCLK1 maximum', F4, (p) => (p.clock.prescalers.apb1 = 2), 'clock.prescalers.apb1', /PCLK1 90 MHz exceeds 45 MHz/],
     ['PCLK2 maximum', F7, (p) => (p.clock.prescalers.apb2 = 1), 'clock.prescalers.apb2', /PCLK2 216 MHz exceeds 108 MHz/],
-    ['PCLK3/4 maximum (H7)', H7, (p) => (p.clock.prescalers.apb3 = 1), 'clock.prescalers.apb3', /PCLK3 240 MHz exceeds 120 MHz/],
+    ['PCLK3 maximum (H7)', H7, (p) => (p.clock.prescalers.apb3 = 1), 'clock.prescalers.apb3', /PCLK3 240 MHz exceeds 120 MHz/],
+    ['PCLK4 maximum (H7)', H7, (p) => (p.clock.prescalers.apb4 = 1), 'clock.prescalers.apb4', /PCLK4 240 MHz exceeds 120 MHz/],
     ['prescaler values', F4, (p) => (p.clock.prescalers.apb1 = 3), 'clock.prescalers.apb1', /expected one of 1, 2, 4, 8, 16/],
     ['flash wait states (F4/F7: 30 MHz each)', F7, (p) => (p.clock.flashWaitStates = 6), 'clock.flashWaitStates', /6 wait states are too few for HCLK 216 MHz: at least 7/],
     ['flash wait states (H7 VOS0 table)', H7, (p) => (p.clock.flashWaitStates = 3), 'clock.flashWaitStates', /at least 4/],
@@ -107,6 +115,8 @@ describe('the schema checks every datasheet limit', () => {
     ['QSPI clock of the flash', F7, (p) => (p.clock.qspi.prescaler = 0), 'clock.qspi.prescaler', /QSPI clock 216 MHz .* exceeds the flash's 108 MHz/],
     ['QSPI dummy cycles', F7, (p) => (p.clock.qspi.dummyCycles = 0), 'clock.qspi.dummyCycles', /needs dummy cycles/],
     ['stated SYSCLK', F4, (p) => (p.clock.result.sysclkHz = 168_000_000), 'clock.result.sysclkHz', /expected 180000000/],
+    ['stated HCLK', F7, (p) => (p.clock.result.hclkHz = 108_000_000), 'clock.result.hclkHz', /expected 216000000/],
+    ['stated PCLK2', F4, (p) => (p.clock.result.pclk2Hz = 45_000_000), 'clock.result.pclk2Hz', /expected 90000000/],
     ['stated PCLK1', H7, (p) => (p.clock.result.pclk1Hz = 100_000_000), 'clock.result.pclk1Hz', /expected 120000000/],
     ['core clock agrees', F7, (p) => (p.cpu.clockHz = 16_000_000), 'cpu.clockHz', /expected 216000000/],
     ['UART clock agrees', F4, (p) => (p.uart.clockHz = 16_000_000), 'uart.clockHz', /expected 90000000, the pclk2/],
@@ -154,6 +164,49 @@ describe('latency estimate printed by build', () => {
     expect(latencyLine(h7, macs, true)).toMatch(/~1,048,250,702 instructions per inference .* ~2\.18 s at the board's 480 MHz: an estimate from instruction counts .* not a cycle measurement/);
     expect(estimateLatency(loadBoard('stm32f746g-disco'), macs, true)!.seconds).toBeCloseTo(4.85, 2);
     expect(latencyLine(h7, macs, false)).toMatch(/none for the scalar kernels/);
+  });
+
+  it('counts the MACs of int4 layers at the s4 kernels\' measured rate', async () => {
+    const { estimateLatency, latencyLine, DSP_INSTRUCTIONS_PER_MAC, DSP_S4_INSTRUCTIONS_PER_MAC } = await import('../src/toolchain/latency.js');
+    const h7 = loadBoard('nucleo-h743zi');
+    const macs = 861_339_936;
+    const four = 600_000_000;
+    // The s4 kernels unpack the weights before the MACs: measurably more instructions per MAC than int8.
+    expect(DSP_S4_INSTRUCTIONS_PER_MAC).toBeGreaterThan(DSP_INSTRUCTIONS_PER_MAC);
+    const e = estimateLatency(h7, macs, true, four)!;
+    expect(e.instructions).toBe(Math.round((macs - four) * DSP_INSTRUCTIONS_PER_MAC + four * DSP_S4_INSTRUCTIONS_PER_MAC));
+    expect(e.instructions).toBeGreaterThan(estimateLatency(h7, macs, true)!.instructions);
+    expect(estimateLatency(h7, macs, true, 0)).toEqual(estimateLatency(h7, macs, true));
+    expect(latencyLine(h7, macs, true, four)).toMatch(/261,339,936 MACs with int8 weights x [\d.]+ \+ 600,000,000 MACs with int4 weights x [\d.]+ instructions per MAC/);
+  });
+
+  it('the project manifest records the MACs of the int4 layers, and only for a model that has some', async () => {
+    const { prepareSynthetic } = await import('../src/prepare/index.js');
+    const { generateFiles } = await import('../src/driver/index.js');
+    const { int4Macs, convMacs } = await import('../src/planner/index.js');
+    const { withInt4Layers } = await import('../src/quantize/int4.js');
+    const board = loadBoard('mps2-an500');
+    const prep = prepareSynthetic({ variant: 'v1.1', inputSize: 48, classes: 10, seed: 3 });
+    const plain = generateFiles(prep, board);
+    expect(JSON.parse(plain.files['sqzfw.json']!)).not.toHaveProperty('int4Macs');
+    expect(int4Macs(plain.plan, prep.model)).toBe(0);
+    // Two layers int4: the count is theirs, whatever the plan's bands.
+    const names = ['fire2.expand3x3', 'conv10'];
+    const m = withInt4Layers(prep.float!, prep.model, names);
+    const r = generateFiles({ ...prep, model: m }, board);
+    const layerMacs = names.reduce((n, name) => {
+      const l = m.layers.find((x) => x.name === name)!;
+      if (l.op !== 'conv') throw new Error(name);
+      const inC = m.tensors[l.inputs[0]!]!.dims.c;
+      return n + convMacs(inC, l.kernel, m.tensors[l.output]!.dims);
+    }, 0);
+    expect(layerMacs).toBeGreaterThan(0);
+    expect(int4Macs(r.plan, m)).toBe(layerMacs);
+    expect(JSON.parse(r.files['sqzfw.json']!).int4Macs).toBe(layerMacs);
+    // Every layer int4: all of the plan's MACs.
+    const all4 = withInt4Layers(prep.float!, prep.model, prep.model.layers.filter((l) => l.op === 'conv').map((l) => l.name));
+    const a = generateFiles({ ...prep, model: all4 }, board);
+    expect(int4Macs(a.plan, all4)).toBe(a.plan.macs);
   });
 });
 

@@ -262,14 +262,15 @@ export function clockIssues(c: ClockConfig, board: { cpuHz: number; uartHz?: num
   range(['pll', 'q'], c.pll.q, L.q, 'PLL Q');
   if (c.family === 'stm32h7') range(['pll', 'r'], c.pll.r, [1, 128], 'PLL R');
   if (out.length) return out; // frequencies below need sane dividers
+  const vs = c.voltageScale;
+  // First, as it is the cause of what follows: a revision Y part has no VOS0 (and no maximums there to compare with).
+  const noScale = c.family === 'stm32h7' && vs === 0 && c.revision !== 'V';
+  if (noScale) issue(['voltageScale'], 'VOS0 (480 MHz) exists on silicon revision V only; revision Y tops out at VOS1, 400 MHz');
   range(['pll', 'm'], t.vcoInHz!, L.vcoIn, 'PLL input (source / M)', mhzText);
   range(['pll', 'n'], t.vcoHz!, L.vco, 'VCO output (input x N)', mhzText);
-  const vs = c.voltageScale;
-  if (c.family === 'stm32h7' && vs === 0 && c.revision !== 'V')
-    issue(['voltageScale'], 'VOS0 (480 MHz) exists on silicon revision V only; revision Y tops out at VOS1, 400 MHz');
   if (c.family !== 'stm32h7' && c.overdrive && vs === 3) issue(['overdrive'], 'over-drive needs voltage scale 1 or 2');
   const over = (path: (string | number)[], v: number, max: number, what: string) => {
-    if (v > max) issue(path, `${what} ${mhzText(v)} exceeds ${mhzText(max)}, the maximum at voltage scale ${vs}${c.family !== 'stm32h7' ? (c.overdrive ? ' with over-drive' : ' without over-drive') : ''}`);
+    if (v > max && !noScale) issue(path, `${what} ${mhzText(v)} exceeds ${mhzText(max)}, the maximum at voltage scale ${vs}${c.family !== 'stm32h7' ? (c.overdrive ? ' with over-drive' : ' without over-drive') : ''}`);
   };
   over(['pll', 'p'], t.sysclkHz, L.maxSys[vs]!, 'SYSCLK');
   over(['prescalers', 'ahb'], t.hclkHz, L.maxHclk[vs]!, 'HCLK');

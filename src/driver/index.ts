@@ -16,7 +16,7 @@ import { UserError } from '../errors.js';
 import { kernelMemo } from '../golden/memo.js';
 import { currentEngine, runGolden, withEngine, type Engine } from '../golden/run.js';
 import { executePlan } from '../planner/execute.js';
-import { planModel, type PlanStrategy } from '../planner/index.js';
+import { int4Macs, planModel, type PlanStrategy } from '../planner/index.js';
 import type { InputIn, MemoryPlan } from '../planner/types.js';
 import { applyPrecision, wantsMixed, type PrecisionOptions } from '../precision/apply.js';
 import type { MixedResult } from '../precision/mixed.js';
@@ -134,6 +134,7 @@ export function emitProject(p: PreparedModel, board: Board, plan: MemoryPlan, o:
 
 /** The project's sqzfw.json (writeProject adds the sources hash). */
 function projectManifest(p: PreparedModel, board: Board, plan: MemoryPlan, expected: Record<string, Int8Array>, o: { app: AppName; boardSource?: string }): ProjectManifest {
+  const macs4 = int4Macs(plan, p.model);
   return {
     generator: `sqzfw ${VERSION}`,
     model: p.model.name,
@@ -148,6 +149,8 @@ function projectManifest(p: PreparedModel, board: Board, plan: MemoryPlan, expec
     quant: outputQuant(p.model),
     peakBytes: plan.peakBytes,
     macs: plan.macs,
+    // Recorded only for models with int4 layers, so all-int8 manifests stay as they were.
+    ...(macs4 > 0 ? { int4Macs: macs4 } : {}),
   };
 }
 

@@ -13,25 +13,41 @@ import type { Board } from '../boards/index.js';
  */
 export const DSP_INSTRUCTIONS_PER_MAC = 1.217;
 
+/**
+ * The same with int4 weights in every conv layer (the s4 kernels unpack the packed weights before the MACs), measured
+ * the same way: SqueezeNet v1.0 at 227x227 with 1000 classes (synthetic weights; instruction counts do not depend on
+ * the values), the auto plan for nucleo-h743zi, its Cortex-M7 twin under QEMU -icount: 5,078,687,640 instructions
+ * for 832,667,936 MACs with every conv layer int4, against 1,011,756,080 (1.215 per MAC) with int8 weights.
+ */
+export const DSP_S4_INSTRUCTIONS_PER_MAC = 6.099;
+
 export interface LatencyEstimate {
   instructions: number;
   seconds: number;
   clockHz: number;
 }
 
-/** undefined for the scalar kernels, whose rate is not measured (run sqzfw emulate for their count). */
-export function estimateLatency(board: Board, macs: number, dsp: boolean): LatencyEstimate | undefined {
+/**
+ * undefined for the scalar kernels, whose rate is not measured (run sqzfw emulate for their count). `int4Macs`: the
+ * part of `macs` in layers with int4 weights (the project manifest's int4Macs), counted at the s4 rate.
+ */
+export function estimateLatency(board: Board, macs: number, dsp: boolean, int4Macs = 0): LatencyEstimate | undefined {
   if (!dsp || !board.cpu.dsp || !(macs > 0)) return undefined;
-  const instructions = Math.round(macs * DSP_INSTRUCTIONS_PER_MAC);
+  const instructions = Math.round((macs - int4Macs) * DSP_INSTRUCTIONS_PER_MAC + int4Macs * DSP_S4_INSTRUCTIONS_PER_MAC);
   return { instructions, seconds: instructions / board.cpu.clockHz, clockHz: board.cpu.clockHz };
 }
 
-export function latencyLine(board: Board, macs: number, dsp: boolean): string {
-  const e = estimateLatency(board, macs, dsp);
+export function latencyLine(board: Board, macs: number, dsp: boolean, int4Macs = 0): string {
+  const e = estimateLatency(board, macs, dsp, int4Macs);
   if (!e) return 'latency estimate: none for the scalar kernels (no measured rate): `sqzfw emulate` counts their instructions';
   const t = e.seconds >= 1 ? `${e.seconds.toFixed(2)} s` : `${(e.seconds * 1000).toFixed(0)} ms`;
+  const n = (x: number) => x.toLocaleString('en-US');
+  const rate =
+    int4Macs > 0
+      ? `${n(macs - int4Macs)} MACs with int8 weights x ${DSP_INSTRUCTIONS_PER_MAC} + ${n(int4Macs)} MACs with int4 weights x ${DSP_S4_INSTRUCTIONS_PER_MAC} instructions per MAC, measured in QEMU`
+      : `${n(macs)} MACs x ${DSP_INSTRUCTIONS_PER_MAC} instructions per MAC, measured in QEMU`;
   return (
-    `latency estimate: ~${e.instructions.toLocaleString('en-US')} instructions per inference (${macs.toLocaleString('en-US')} MACs x ${DSP_INSTRUCTIONS_PER_MAC} instructions per MAC, measured in QEMU), ` +
+    `latency estimate: ~${n(e.instructions)} instructions per inference (${rate}), ` +
     `~${t} at the board's ${+(e.clockHz / 1e6).toFixed(3)} MHz: an estimate from instruction counts at one instruction per cycle, not a cycle measurement`
   );
 }

@@ -68,7 +68,8 @@ arm_cmsis_nn_status sqzfw_model_init(int32_t *failed_step)
     return ARM_CMSIS_NN_SUCCESS;
 }
 
-/* ---- buffer offsets of the band loops: one row per band, one column per offset that does not move evenly ---- */
+/* ---- buffer offsets of the band loops: one row per band, one column per offset that does not move evenly
+ * (less its smallest value, which the loop adds back; equal columns shared) ---- */
 
 arm_cmsis_nn_status sqzfw_model_run(int32_t *failed_step)
 {

@@ -83,10 +83,14 @@ arm_cmsis_nn_status sqzfw_model_init(int32_t *failed_step)
     return ARM_CMSIS_NN_SUCCESS;
 }
 
-/* ---- buffer offsets of the band loops: one row per band, one column per offset that does not move evenly ---- */
-static const uint32_t band_offsets_0[15][1] = {
-    { 3192 },
-    { 3096 },
+/* ---- buffer offsets of the band loops: one row per band, one column per offset that does not move evenly
+ * (less its smallest value, which the loop adds back; equal columns shared) ---- */
+static const uint16_t band_offsets_0[15][1] = {
+    { 2832 },
+    { 2736 },
+    { 0 },
+    { 120 },
+    { 240 },
     { 360 },
     { 480 },
     { 600 },
@@ -97,9 +101,6 @@ static const uint32_t band_offsets_0[15][1] = {
     { 1200 },
     { 1320 },
     { 1440 },
-    { 1560 },
-    { 1680 },
-    { 1800 },
 };
 
 arm_cmsis_nn_status sqzfw_model_run(int32_t *failed_step)
@@ -107,10 +108,10 @@ arm_cmsis_nn_status sqzfw_model_run(int32_t *failed_step)
     arm_cmsis_nn_status st;
     /* bands 1-15 of 15 of chain 0 (steps 0-14) */
     for (int32_t band = 0; band < 15; band++) {
-        const uint32_t *o = band_offsets_0[band];
+        const uint16_t *o = band_offsets_0[band];
         /* conv conv1 */
         {
-            const cmsis_nn_context ctx = { arena_SRAM + o[0], 112 };
+            const cmsis_nn_context ctx = { arena_SRAM + (360 + o[0]), 112 };
             st = arm_convolve_wrapper_s8(&ctx, &conv1_conv_params, &conv1_quant, &dims_1x3x32x3, arena_SRAM + (120 + band * 192),
                                          &dims_8x3x3x3, sqzfw_w_conv1, &dims_1x1x1x8, sqzfw_b_conv1, &dims_1x1x15x8, arena_SRAM + (0 + band * 120));
         }

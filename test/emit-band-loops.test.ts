@@ -41,18 +41,22 @@ describe('band loops', () => {
     expect(callSites(big.c)).toBeLessThan(big.calls / 3);
     // A few edge bands differ with the size; the loop bodies do not.
     expect(Math.abs(callSites(big.c) - callSites(small.c))).toBeLessThanOrEqual(callSites(small.c) / 4);
-    expect(big.c).toMatch(/for \(int32_t band = 0; band < \d+; band\+\+\) \{\n {8}const uint32_t \*o = band_offsets_\d+\[band\];/);
+    expect(big.c).toMatch(/for \(int32_t band = 0; band < \d+; band\+\+\) \{\n {8}const uint(?:8|16|32)_t \*o = band_offsets_\d+\[band\];/);
     // Offsets that move by a fixed step are computed, not tabled.
     expect(big.c).toMatch(/ \+ \(\d+ \+ band \* \d+\)/);
+    // Tables are packed: most columns of SqueezeNet's arenas need no more than 16 bits once their minimum is out.
+    expect(big.c).toMatch(/static const uint(?:8|16)_t band_offsets_\d+\[/);
   });
 
   test('the flash reserve for the calls counts the call sites after folding (and the tables), not every call', () => {
     for (const size of [96, 224]) {
       const m = modelC(size);
       const sites = callSites(m.c);
-      const tableWords = [...m.c.matchAll(/band_offsets_\d+\[(\d+)\]\[(\d+)\]/g)].reduce((n, x) => n + Number(x[1]) * Number(x[2]), 0);
+      const width = { uint8_t: 1, uint16_t: 2, uint32_t: 4 } as Record<string, number>;
+      const tableBytes = [...m.c.matchAll(/static const (uint\d+_t) band_offsets_\d+\[(\d+)\]\[(\d+)\]/g)].reduce((n, x) => n + width[x[1]] * Number(x[2]) * Number(x[3]), 0);
+      expect(tableBytes, `${size}`).toBeGreaterThan(0);
       // At least the real call sites plus the tables' bytes in 96-byte units, and far below one per call.
-      expect(m.codeSteps, `${size}`).toBeGreaterThanOrEqual(sites + Math.ceil((4 * tableWords) / 96));
+      expect(m.codeSteps, `${size}`).toBeGreaterThanOrEqual(sites + Math.ceil(tableBytes / 96));
       expect(m.codeSteps, `${size}`).toBeLessThan(Math.max(2 * sites, m.calls / 3));
     }
   });
@@ -87,10 +91,19 @@ describe('band loops', () => {
           expect(b.count).toBeGreaterThanOrEqual(2);
           const table = b.rows.map((r) => r.replace(/[{} ]/g, '').split(',').filter((x) => x !== '').map(Number));
           expect(table).toHaveLength(b.count);
+          // Packed: the element type holds every entry, each column has a zero (its minimum is in the code), and
+          // no two columns are equal.
+          const top = Math.max(0, ...table.flat());
+          expect(top).toBeLessThan(b.type === 'uint8_t' ? 256 : b.type === 'uint16_t' ? 65536 : 2 ** 32);
+          if (b.type !== 'uint8_t') expect(top).toBeGreaterThanOrEqual(b.type === 'uint16_t' ? 256 : 65536);
+          const columns = Array.from({ length: b.width }, (_, k) => table.map((r) => r[k]).join(','));
+          for (const c of columns) expect(Math.min(...c.split(',').map(Number))).toBe(0);
+          expect(new Set(columns).size).toBe(columns.length);
           table.forEach((o, band) => {
             const text = (t: string): string =>
               t
                 .trim()
+                .replace(/\((\d+) \+ o\[(\d+)\]\)/g, (_, m, k) => String(Number(m) + o[Number(k)]))
                 .replace(/o\[(\d+)\]/g, (_, k) => String(o[Number(k)]))
                 .replace(/\((\d+) \+ band \* (-?\d+)\)/g, (_, a, d) => String(Number(a) + band * Number(d)));
             for (const s of b.body) unrolled.push({ index: b.first + band * b.perBand + s.at, text: text(s.text) });

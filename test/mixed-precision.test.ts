@@ -120,11 +120,13 @@ describe.skipIf(!canRun)('int4 layers in firmware', () => {
     const weights = readFileSync(join(dir, 'model', 'model_weights.c'), 'utf8');
     const four = r.mixed!.layers.filter((l) => l.bits === 4);
     expect(four.length).toBeGreaterThan(0);
-    expect(src).toContain('arm_convolve_wrapper_s4(');
-    expect(src).toContain('arm_convolve_wrapper_s8(');
+    // Each conv layer's calls go through its sqzfw_conv_layer: the int4 ones name the s4 wrapper, the others s8.
+    expect(src).toContain('.run = arm_convolve_wrapper_s4,');
+    expect(src).toContain('.run = arm_convolve_wrapper_s8,');
+    expect(src.match(/\.run = arm_convolve_wrapper_s4,/g)).toHaveLength(four.length);
     const l4 = r.mixed!.model.layers.find((l) => l.name === four[0].name) as QConv;
     expect(weights).toMatch(new RegExp(`sqzfw_w_\\w+\\[${Math.ceil(l4.weights.length / 2)}\\]`));
-    expect(src).toContain('arm_convolve_wrapper_s4_get_buffer_size(');
+    expect(src).toContain('.buffer_size = arm_convolve_wrapper_s4_get_buffer_size,');
     await buildFirmware({ projectDir: dir, semihosting: true });
     const e = await emulateProject({ projectDir: dir, timeoutMs: 120_000 });
     expect(e.comparison.mismatches).toEqual([]);

@@ -2,7 +2,8 @@
  * The fused classifier pool and the input outside the arena in the firmware: generate -> build -> QEMU, every
  * output byte compared with the golden model. Random graphs with a fused pool, the input in a caller's buffer or
  * streamed (the firmware counts the stream callback's calls and rows and must report exactly the plan's), on both
- * kernel paths; full-size SqueezeNet v1.1 at 224x224 with its smallest plan with the input in a caller's buffer; and
+ * kernel paths; full-size SqueezeNet v1.1 at 224x224 with its smallest plan with the input in a caller's buffer (and
+ * its code and constants, .text + .rodata, within 15 KiB of the plain plan's); and
  * the real ImageNet SqueezeNet v1.0 (../shared) on stm32f429i-disc1 (192 KiB SRAM + 64 KiB CCM), run on its twin.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -10,11 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { loadBoard, type Board } from '../src/boards/index.js';
-import { buildFirmware } from '../src/toolchain/index.js';
+import { buildFirmware, type BuildResult } from '../src/toolchain/index.js';
 import { prepareImageModel } from '../src/prepare/image-model.js';
 import { arenaRegions } from '../src/driver/board-plan.js';
 import { describeMismatch, emitProject, emulateProject, generateFiles, generateProject } from '../src/driver/index.js';
-import { prepareSynthetic } from '../src/prepare/index.js';
+import { prepareSynthetic, type PreparedModel } from '../src/prepare/index.js';
 import { quantizeFloatModel, syntheticInputs } from '../src/prepare/index.js';
 import { planForBoard, planWithChains } from '../src/planner/index.js';
 import { Net, NotBandable } from '../src/planner/tiling.js';
@@ -33,17 +34,24 @@ if (!existsSync(REAL_MODEL) && process.env.CI === 'true') throw new Error(`the r
 const work = mkdtempSync(join(tmpdir(), 'sqzfw-fused-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-/** Generates, builds and runs a plan; returns the run and the stream line the firmware printed, if any. */
-async function runPlan(model: QModel, plan: MemoryPlan, input: Int8Array, board: Board, dir: string, dsp: boolean) {
-  const { files, expected } = emitProject({ model, input, inputNote: 'fused test input' }, board, plan);
+/**
+ * Generates, builds and runs a plan; returns the run, the files and the build. The input is embedded in the firmware
+ * unless `p` carries an inputSeed (then the application generates it, as sqzfw's own synthetic models do).
+ */
+async function runPlan(p: QModel | PreparedModel, plan: MemoryPlan, input: Int8Array, board: Board, dir: string, dsp: boolean) {
+  const model = 'model' in p ? p.model : p;
+  const { files, expected } = emitProject('model' in p ? p : { model, input, inputNote: 'fused test input' }, board, plan);
   writeProject(dir, files);
-  await buildFirmware({ projectDir: dir, semihosting: true, dsp });
+  const built = await buildFirmware({ projectDir: dir, semihosting: true, dsp });
   const run = await emulateProject({ projectDir: dir, board, timeoutMs: 240_000 });
   expect(run.comparison.missing).toEqual([]);
   expect(run.comparison.mismatches, describeMismatch(run.comparison)).toEqual([]);
   expect(run.comparison.bytes).toBe(model.outputs.reduce((s, o) => s + expected[o].length, 0));
-  return { run, files };
+  return { run, files, built };
 }
+
+/** Code and constant data of a build (.text + .rodata; the weights have their own sections). */
+const codeBytes = (b: BuildResult): number => (b.sections['.text'] ?? 0) + (b.sections['.rodata'] ?? 0);
 
 /** The plan's fetch steps as the firmware's stream line: calls and rows. */
 const planStreamLine = (plan: MemoryPlan): string => {
@@ -120,7 +128,7 @@ describe('row pools: random graphs bit-exact in QEMU', () => {
 });
 
 describe('full-size SqueezeNet with a fused classifier pool, bit-exact in QEMU', () => {
-  test('v1.1 at 224x224, 1000 classes, input in a caller buffer: the smallest plan', async () => {
+  test('v1.1 at 224x224, 1000 classes, input in a caller buffer: the smallest plan, code within 15 KiB of the plain plan', async () => {
     const board = loadBoard('mps2-an500');
     const p = prepareSynthetic({ variant: 'v1.1', inputSize: 224, classes: 1000, seed: 3 });
     const plan = planForBoard(p.model, arenaRegions(board), { strategy: 'tiled', path: 'dsp', inputIn: 'caller' });
@@ -131,7 +139,19 @@ describe('full-size SqueezeNet with a fused classifier pool, bit-exact in QEMU',
     expect(plan.steps.some((s) => s.op === 'maxpool' && s.axis === 'w')).toBe(true);
     expect(plan.peakBytes).toBeLessThanOrEqual(68 * 1024);
     expect(plan.macs).toBe(plan.baseMacs);
-    await runPlan(p.model, plan, p.input, board, join(work, 'v1.1-224-caller'), true);
+    // p itself, so the input is generated at run time, not a 150,528-byte constant in .rodata.
+    const { built, files } = await runPlan(p, plan, p.input, board, join(work, 'v1.1-224-caller'), true);
+    // Code size: within 15 KiB of the plain layer-by-layer plan's, built the same way (band loops over packed
+    // offset tables, one struct pointer per conv call, instead of one eleven-argument call per kernel call).
+    const plain = planForBoard(p.model, arenaRegions(board), { strategy: 'plain', path: 'dsp' });
+    const plainDir = join(work, 'v1.1-224-plain');
+    writeProject(plainDir, emitProject(p, board, plain).files);
+    const plainBuilt = await buildFirmware({ projectDir: plainDir, semihosting: true, dsp: true });
+    const extra = codeBytes(built) - codeBytes(plainBuilt);
+    expect(plan.steps.length).toBeGreaterThan(10 * plain.steps.length);
+    expect(files['model/model.c']).toMatch(/for \(int32_t band = 0;/);
+    expect(extra, `.text + .rodata: ${codeBytes(built)} B against the plain plan's ${codeBytes(plainBuilt)} B`).toBeGreaterThan(0);
+    expect(extra, `.text + .rodata: ${codeBytes(built)} B against the plain plan's ${codeBytes(plainBuilt)} B`).toBeLessThanOrEqual(15 * 1024);
   });
 });
 

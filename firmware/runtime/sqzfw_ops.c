@@ -122,4 +122,17 @@ arm_cmsis_nn_status sqzfw_global_avgpool_requant_s8(const sqzfw_gap_params *para
     return ARM_CMSIS_NN_SUCCESS;
 }
 
+arm_cmsis_nn_status sqzfw_conv(const sqzfw_conv_call *call, const int8_t *input, int8_t *output, int8_t *scratch)
+{
+    const sqzfw_conv_layer *l = call->layer;
+    const cmsis_nn_context ctx = { scratch, call->scratch_size };
+    return l->run(&ctx, call->params, l->quant, call->input_dims, input, l->filter_dims, l->weights, l->bias_dims, l->bias,
+                  call->output_dims, output);
+}
+
+int32_t sqzfw_conv_buffer_size(const sqzfw_conv_call *call)
+{
+    return call->layer->buffer_size(call->params, call->input_dims, call->layer->filter_dims, call->output_dims);
+}
+
 #endif /* SQZFW_OPS_HAVE_NN_TYPES */

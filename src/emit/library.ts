@@ -250,23 +250,28 @@ function stepView(s: Step, index: number, ctx: StepContext): StepView {
       const filterDims = dims(s.outDims.c, l.kernel[0], l.kernel[1], s.inDims.c);
       const outDims = dims(1, s.outDims.h, s.outDims.w, s.outDims.c);
       const fn = l.weightBits === 4 ? 'arm_convolve_wrapper_s4' : 'arm_convolve_wrapper_s8';
+      const biasDims = dims(1, 1, 1, s.outDims.c);
+      // What the layer's calls share, then what this band shape adds: each call site passes one pointer (sqzfw_ops.c).
+      const convLayer = structs.ref(
+        'sqzfw_conv_layer',
+        `${id}_layer`,
+        `{ .run = ${fn}, .buffer_size = ${fn}_get_buffer_size, .quant = &${quant}, .filter_dims = &${filterDims}, .weights = ${n.w}, .bias_dims = &${biasDims}, .bias = ${n.b} }`,
+      );
+      const scratchSize = s.scratchSize ?? 0;
+      const call = structs.ref(
+        'sqzfw_conv_call',
+        `${id}_call_${s.outDims.h}x${s.outDims.w}`,
+        `{ .layer = &${convLayer}, .params = &${convParams}, .input_dims = &${inDims}, .output_dims = &${outDims}, .scratch_size = ${scratchSize} }`,
+      );
       return {
         ...base,
         kind: 'conv',
-        fn,
-        convParams,
-        quant,
-        inDims,
-        filterDims,
-        biasDims: dims(1, 1, 1, s.outDims.c),
-        outDims,
-        weights: n.w,
-        bias: n.b,
+        call,
         inPtr: ptr(s.input),
         outPtr: ptr(s.output),
         scratchPtr: s.scratch ? ptr(s.scratch) : 'NULL',
-        scratchSize: s.scratchSize,
-        scratchCheck: `${fn}_get_buffer_size(&${convParams}, &${inDims}, &${filterDims}, &${outDims})`,
+        scratchSize,
+        scratchCheck: `sqzfw_conv_buffer_size(&${call})`,
       };
     }
     case 'maxpool':

@@ -57,8 +57,10 @@ const up = (n: number, a = ALIGN): number => Math.ceil(n / a) * a;
  */
 export const CODE_RESERVE_BYTES = 24 * 1024;
 /**
- * Flash per kernel call site in model.c (the call; identical argument structs are shared): measured 61 B per call
- * on v1.1@224 (871-call unrolled tiled plan vs 47-call plain plan: +48.5 KB .text, +1.5 KB .rodata); kept generous.
+ * Flash per kernel call site in model.c, with its share of the argument structs and init's scratch checks: model.o's
+ * code and constants (arenas and weights excluded) measured 94 B per call site for v1.1@224's plain plan (4,425 B,
+ * 47 sites) and 69 B for its smallest plan (14,205 B, 207 sites; a conv call passes one sqzfw_conv_call); kept
+ * generous.
  */
 export const STEP_CODE_BYTES = 96;
 
@@ -68,7 +70,8 @@ const PER_BAND = new Set(['note', 'band', 'buffer', 'offset']);
 /**
  * The call sites model.c has for a plan's steps once consecutive bands that repeat the same calls become one loop
  * (band-loops.ts), plus the loops' offset tables, as a count of STEP_CODE_BYTES units for codeRegionReserve: a
- * looped band costs its table row (at most about 3 pointers of 4 bytes per call: 1/8 of a call), not its calls.
+ * looped band costs its table row, not its calls: at most about 3 offsets per call, 16-bit in the packed tables
+ * (1/16 of a call; v1.1@224's smallest plan has 1,002 table bytes for about 740 looped calls).
  * Estimated from the steps' shapes (kernel, layer, dims, padding); the emitter also compares the arenas.
  */
 export function codeSteps(steps: Step[]): number {
@@ -92,7 +95,7 @@ export function codeSteps(steps: Step[]): number {
     if (j - i >= 2) looped += (j - i) * g.size;
     i = j;
   }
-  return sites + Math.ceil(looped / 8);
+  return sites + Math.ceil(looped / 16);
 }
 
 /**

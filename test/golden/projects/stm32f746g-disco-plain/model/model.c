@@ -37,6 +37,8 @@ static const cmsis_nn_dims dims_1x32x32x3 = { .n = 1, .h = 32, .w = 32, .c = 3 }
 static const cmsis_nn_dims dims_8x3x3x3 = { .n = 8, .h = 3, .w = 3, .c = 3 };
 static const cmsis_nn_dims dims_1x15x15x8 = { .n = 1, .h = 15, .w = 15, .c = 8 };
 static const cmsis_nn_dims dims_1x1x1x8 = { .n = 1, .h = 1, .w = 1, .c = 8 };
+static const sqzfw_conv_layer conv1_layer = { .run = arm_convolve_wrapper_s8, .buffer_size = arm_convolve_wrapper_s8_get_buffer_size, .quant = &conv1_quant, .filter_dims = &dims_8x3x3x3, .weights = sqzfw_w_conv1, .bias_dims = &dims_1x1x1x8, .bias = sqzfw_b_conv1 };
+static const sqzfw_conv_call conv1_call_15x15 = { .layer = &conv1_layer, .params = &conv1_conv_params, .input_dims = &dims_1x32x32x3, .output_dims = &dims_1x15x15x8, .scratch_size = 112 };
 static const cmsis_nn_pool_params pool1_pool_params = { .stride = { .w = 2, .h = 2 }, .padding = { .w = 0, .h = 0 }, .activation = { .min = -128, .max = 127 } };
 static const cmsis_nn_dims dims_1x3x3x1 = { .n = 1, .h = 3, .w = 3, .c = 1 };
 static const cmsis_nn_dims dims_1x7x7x8 = { .n = 1, .h = 7, .w = 7, .c = 8 };
@@ -45,40 +47,45 @@ static const cmsis_nn_per_channel_quant_params fire2_squeeze_quant = { (int32_t 
 static const cmsis_nn_dims dims_4x1x1x8 = { .n = 4, .h = 1, .w = 1, .c = 8 };
 static const cmsis_nn_dims dims_1x7x7x4 = { .n = 1, .h = 7, .w = 7, .c = 4 };
 static const cmsis_nn_dims dims_1x1x1x4 = { .n = 1, .h = 1, .w = 1, .c = 4 };
+static const sqzfw_conv_layer fire2_squeeze_layer = { .run = arm_convolve_wrapper_s8, .buffer_size = arm_convolve_wrapper_s8_get_buffer_size, .quant = &fire2_squeeze_quant, .filter_dims = &dims_4x1x1x8, .weights = sqzfw_w_fire2_squeeze, .bias_dims = &dims_1x1x1x4, .bias = sqzfw_b_fire2_squeeze };
+static const sqzfw_conv_call fire2_squeeze_call_7x7 = { .layer = &fire2_squeeze_layer, .params = &fire2_squeeze_conv_params, .input_dims = &dims_1x7x7x8, .output_dims = &dims_1x7x7x4, .scratch_size = 0 };
 static const cmsis_nn_per_channel_quant_params fire2_expand1x1_quant = { (int32_t *)sqzfw_m_fire2_expand1x1, (int32_t *)sqzfw_s_fire2_expand1x1 };
 static const cmsis_nn_dims dims_8x1x1x4 = { .n = 8, .h = 1, .w = 1, .c = 4 };
+static const sqzfw_conv_layer fire2_expand1x1_layer = { .run = arm_convolve_wrapper_s8, .buffer_size = arm_convolve_wrapper_s8_get_buffer_size, .quant = &fire2_expand1x1_quant, .filter_dims = &dims_8x1x1x4, .weights = sqzfw_w_fire2_expand1x1, .bias_dims = &dims_1x1x1x8, .bias = sqzfw_b_fire2_expand1x1 };
+static const sqzfw_conv_call fire2_expand1x1_call_7x7 = { .layer = &fire2_expand1x1_layer, .params = &fire2_squeeze_conv_params, .input_dims = &dims_1x7x7x4, .output_dims = &dims_1x7x7x8, .scratch_size = 0 };
 static const cmsis_nn_conv_params fire2_expand3x3_conv_params = { .input_offset = 128, .output_offset = -128, .stride = { .w = 1, .h = 1 }, .padding = { .w = 1, .h = 1 }, .dilation = { .w = 1, .h = 1 }, .activation = { .min = -128, .max = 127 } };
 static const cmsis_nn_per_channel_quant_params fire2_expand3x3_quant = { (int32_t *)sqzfw_m_fire2_expand3x3, (int32_t *)sqzfw_s_fire2_expand3x3 };
 static const cmsis_nn_dims dims_8x3x3x4 = { .n = 8, .h = 3, .w = 3, .c = 4 };
+static const sqzfw_conv_layer fire2_expand3x3_layer = { .run = arm_convolve_wrapper_s8, .buffer_size = arm_convolve_wrapper_s8_get_buffer_size, .quant = &fire2_expand3x3_quant, .filter_dims = &dims_8x3x3x4, .weights = sqzfw_w_fire2_expand3x3, .bias_dims = &dims_1x1x1x8, .bias = sqzfw_b_fire2_expand3x3 };
+static const sqzfw_conv_call fire2_expand3x3_call_7x7 = { .layer = &fire2_expand3x3_layer, .params = &fire2_expand3x3_conv_params, .input_dims = &dims_1x7x7x4, .output_dims = &dims_1x7x7x8, .scratch_size = 144 };
 static const cmsis_nn_per_channel_quant_params conv10_quant = { (int32_t *)sqzfw_m_conv10, (int32_t *)sqzfw_s_conv10 };
 static const cmsis_nn_dims dims_1x7x7x16 = { .n = 1, .h = 7, .w = 7, .c = 16 };
 static const cmsis_nn_dims dims_10x1x1x16 = { .n = 10, .h = 1, .w = 1, .c = 16 };
 static const cmsis_nn_dims dims_1x7x7x10 = { .n = 1, .h = 7, .w = 7, .c = 10 };
 static const cmsis_nn_dims dims_1x1x1x10 = { .n = 1, .h = 1, .w = 1, .c = 10 };
+static const sqzfw_conv_layer conv10_layer = { .run = arm_convolve_wrapper_s8, .buffer_size = arm_convolve_wrapper_s8_get_buffer_size, .quant = &conv10_quant, .filter_dims = &dims_10x1x1x16, .weights = sqzfw_w_conv10, .bias_dims = &dims_1x1x1x10, .bias = sqzfw_b_conv10 };
+static const sqzfw_conv_call conv10_call_7x7 = { .layer = &conv10_layer, .params = &fire2_squeeze_conv_params, .input_dims = &dims_1x7x7x16, .output_dims = &dims_1x7x7x10, .scratch_size = 0 };
 static const sqzfw_gap_params pool10_gap_params = { .input_offset = 128, .output_offset = -128, .quant = { .multiplier = 967634490, .shift = -3 }, .activation = { .min = -128, .max = 127 } };
 
 arm_cmsis_nn_status sqzfw_model_init(int32_t *failed_step)
 {
-    if (arm_convolve_wrapper_s8_get_buffer_size(&conv1_conv_params, &dims_1x32x32x3, &dims_8x3x3x3, &dims_1x15x15x8) > 112) { *failed_step = 0; return ARM_CMSIS_NN_ARG_ERROR; }
-    if (arm_convolve_wrapper_s8_get_buffer_size(&fire2_squeeze_conv_params, &dims_1x7x7x8, &dims_4x1x1x8, &dims_1x7x7x4) > 0) { *failed_step = 2; return ARM_CMSIS_NN_ARG_ERROR; }
-    if (arm_convolve_wrapper_s8_get_buffer_size(&fire2_squeeze_conv_params, &dims_1x7x7x4, &dims_8x1x1x4, &dims_1x7x7x8) > 0) { *failed_step = 3; return ARM_CMSIS_NN_ARG_ERROR; }
-    if (arm_convolve_wrapper_s8_get_buffer_size(&fire2_expand3x3_conv_params, &dims_1x7x7x4, &dims_8x3x3x4, &dims_1x7x7x8) > 144) { *failed_step = 5; return ARM_CMSIS_NN_ARG_ERROR; }
-    if (arm_convolve_wrapper_s8_get_buffer_size(&fire2_squeeze_conv_params, &dims_1x7x7x16, &dims_10x1x1x16, &dims_1x7x7x10) > 0) { *failed_step = 7; return ARM_CMSIS_NN_ARG_ERROR; }
+    if (sqzfw_conv_buffer_size(&conv1_call_15x15) > 112) { *failed_step = 0; return ARM_CMSIS_NN_ARG_ERROR; }
+    if (sqzfw_conv_buffer_size(&fire2_squeeze_call_7x7) > 0) { *failed_step = 2; return ARM_CMSIS_NN_ARG_ERROR; }
+    if (sqzfw_conv_buffer_size(&fire2_expand1x1_call_7x7) > 0) { *failed_step = 3; return ARM_CMSIS_NN_ARG_ERROR; }
+    if (sqzfw_conv_buffer_size(&fire2_expand3x3_call_7x7) > 144) { *failed_step = 5; return ARM_CMSIS_NN_ARG_ERROR; }
+    if (sqzfw_conv_buffer_size(&conv10_call_7x7) > 0) { *failed_step = 7; return ARM_CMSIS_NN_ARG_ERROR; }
     *failed_step = -1;
     return ARM_CMSIS_NN_SUCCESS;
 }
 
-/* ---- buffer offsets of the band loops: one row per band, one column per offset that does not move evenly ---- */
+/* ---- buffer offsets of the band loops: one row per band, one column per offset that does not move evenly
+ * (less its smallest value, which the loop adds back; equal columns shared) ---- */
 
 arm_cmsis_nn_status sqzfw_model_run(int32_t *failed_step)
 {
     arm_cmsis_nn_status st;
     /* step 0: conv conv1 */
-    {
-        const cmsis_nn_context ctx = { BUF_scratch0, 112 };
-        st = arm_convolve_wrapper_s8(&ctx, &conv1_conv_params, &conv1_quant, &dims_1x32x32x3, BUF_input,
-                                     &dims_8x3x3x3, sqzfw_w_conv1, &dims_1x1x1x8, sqzfw_b_conv1, &dims_1x15x15x8, BUF_conv1);
-    }
+    st = sqzfw_conv(&conv1_call_15x15, BUF_input, BUF_conv1, BUF_scratch0);
     if (st != ARM_CMSIS_NN_SUCCESS) { *failed_step = 0; return st; }
     /* step 1: maxpool pool1 */
     {
@@ -87,40 +94,24 @@ arm_cmsis_nn_status sqzfw_model_run(int32_t *failed_step)
     }
     if (st != ARM_CMSIS_NN_SUCCESS) { *failed_step = 1; return st; }
     /* step 2: conv fire2.squeeze */
-    {
-        const cmsis_nn_context ctx = { NULL, 0 };
-        st = arm_convolve_wrapper_s8(&ctx, &fire2_squeeze_conv_params, &fire2_squeeze_quant, &dims_1x7x7x8, BUF_pool1,
-                                     &dims_4x1x1x8, sqzfw_w_fire2_squeeze, &dims_1x1x1x4, sqzfw_b_fire2_squeeze, &dims_1x7x7x4, BUF_fire2_squeeze);
-    }
+    st = sqzfw_conv(&fire2_squeeze_call_7x7, BUF_pool1, BUF_fire2_squeeze, NULL);
     if (st != ARM_CMSIS_NN_SUCCESS) { *failed_step = 2; return st; }
     /* step 3: conv fire2.expand1x1 */
-    {
-        const cmsis_nn_context ctx = { NULL, 0 };
-        st = arm_convolve_wrapper_s8(&ctx, &fire2_squeeze_conv_params, &fire2_expand1x1_quant, &dims_1x7x7x4, BUF_fire2_squeeze,
-                                     &dims_8x1x1x4, sqzfw_w_fire2_expand1x1, &dims_1x1x1x8, sqzfw_b_fire2_expand1x1, &dims_1x7x7x8, BUF_fire2_expand1x1);
-    }
+    st = sqzfw_conv(&fire2_expand1x1_call_7x7, BUF_fire2_squeeze, BUF_fire2_expand1x1, NULL);
     if (st != ARM_CMSIS_NN_SUCCESS) { *failed_step = 3; return st; }
     /* step 4: concat fire2.expand1x1 (fire2.expand1x1 -> channels 0..7 of fire2.concat) */
     arm_concatenation_s8_x(BUF_fire2_expand1x1, 8, 7, 7, 1, BUF_fire2_concat, 16, 0);
     st = ARM_CMSIS_NN_SUCCESS;
     if (st != ARM_CMSIS_NN_SUCCESS) { *failed_step = 4; return st; }
     /* step 5: conv fire2.expand3x3 */
-    {
-        const cmsis_nn_context ctx = { BUF_scratch5, 144 };
-        st = arm_convolve_wrapper_s8(&ctx, &fire2_expand3x3_conv_params, &fire2_expand3x3_quant, &dims_1x7x7x4, BUF_fire2_squeeze,
-                                     &dims_8x3x3x4, sqzfw_w_fire2_expand3x3, &dims_1x1x1x8, sqzfw_b_fire2_expand3x3, &dims_1x7x7x8, BUF_fire2_expand3x3);
-    }
+    st = sqzfw_conv(&fire2_expand3x3_call_7x7, BUF_fire2_squeeze, BUF_fire2_expand3x3, BUF_scratch5);
     if (st != ARM_CMSIS_NN_SUCCESS) { *failed_step = 5; return st; }
     /* step 6: concat fire2.expand3x3 (fire2.expand3x3 -> channels 8..15 of fire2.concat) */
     arm_concatenation_s8_x(BUF_fire2_expand3x3, 8, 7, 7, 1, BUF_fire2_concat, 16, 8);
     st = ARM_CMSIS_NN_SUCCESS;
     if (st != ARM_CMSIS_NN_SUCCESS) { *failed_step = 6; return st; }
     /* step 7: conv conv10 */
-    {
-        const cmsis_nn_context ctx = { NULL, 0 };
-        st = arm_convolve_wrapper_s8(&ctx, &fire2_squeeze_conv_params, &conv10_quant, &dims_1x7x7x16, BUF_fire2_concat,
-                                     &dims_10x1x1x16, sqzfw_w_conv10, &dims_1x1x1x10, sqzfw_b_conv10, &dims_1x7x7x10, BUF_conv10);
-    }
+    st = sqzfw_conv(&conv10_call_7x7, BUF_fire2_concat, BUF_conv10, NULL);
     if (st != ARM_CMSIS_NN_SUCCESS) { *failed_step = 7; return st; }
     /* step 8: avgpool pool10 */
     st = sqzfw_global_avgpool_requant_s8(&pool10_gap_params, &dims_1x7x7x10, BUF_conv10, BUF_pool10);

@@ -26,6 +26,7 @@ import { arenaRegions, kernelPath } from '../driver/board-plan.js';
 import { budgetTest } from '../precision/apply.js';
 import { int4Hessians, int4WeightBytes, selectMixed, weightBytes, type LayerPrecision } from '../precision/mixed.js';
 import { withInt4Layers } from '../quantize/int4.js';
+import { ROUNDING_IMAGES } from '../quantize/int4-rounding.js';
 import { groundTruth } from './labels.js';
 import { silentProgress, type ProgressSink } from '../util/progress.js';
 import type { BatchInput, BatchResult, Latency, Target } from '../validate/run.js';
@@ -136,6 +137,8 @@ export interface MixedChoice {
   int4Layers: string[];
   /** Images its per-layer sensitivity was measured on (calibration images of that model, never scored by it). */
   sensitivityImages: number;
+  /** Images its int4 weights were rounded against (the same calibration images and the next ones). */
+  roundingImages: number;
   /** Relative output error and top-1 agreement with the int8 model on those images (the estimate generate prints). */
   outputError: number;
   top1AgreementWithInt8: number;
@@ -238,13 +241,14 @@ export async function runEval(opts: EvalOptions): Promise<EvalResult> {
   const calImages = fixed ? [fixed.images] : cals.map((c) => c.images);
 
   // Precision variants of every int8 model: int4 everywhere, and the mixed model under the budget. Both round their
-  // int4 weights against the layer inputs on the model's first calibration images (held out from the images it scores).
+  // int4 weights against the layer inputs on the model's first ROUNDING_IMAGES calibration images (held out from the
+  // images it scores); the mixed model's per-layer sensitivity is measured on the first SENSITIVITY_IMAGES of them.
   const budgeted = opts.weightsBudget !== undefined || !!opts.fitFlash;
   let int4Models: QModel[] | undefined;
   let mixed: { budget: string; models: QModel[]; choices: MixedChoice[] } | undefined;
   if (opts.int4All || budgeted) {
     const board = loadBoard(opts.board ?? 'mps2-an500');
-    const sensPaths = (f: number): string[] => (fixed ? images : items.filter((it) => it.folds.includes(f)).map((it) => it.path)).slice(0, SENSITIVITY_IMAGES);
+    const sensPaths = (f: number): string[] => (fixed ? images : items.filter((it) => it.folds.includes(f)).map((it) => it.path)).slice(0, ROUNDING_IMAGES);
     int4Models = [];
     const models: QModel[] = [];
     const choices: MixedChoice[] = [];
@@ -258,11 +262,11 @@ export async function runEval(opts: EvalOptions): Promise<EvalResult> {
       const steps = opts.fitFlash ? planModel(q, { regions: arenaRegions(board), path: kernelPath(board) }).steps.length : 0;
       const test = budgetTest(board, { steps, storedInput: false, labels: card.labels?.names }, { weightsBudget: opts.weightsBudget, fitFlash: opts.fitFlash });
       what = test.what;
-      progress.start(`int4 sensitivity${qmodels.length > 1 ? ` model ${f}` : ''}`, inputs.length);
-      const r = selectMixed(model, q, inputs, target, test.fits, what, (d) => progress.tick(d), hessians);
+      progress.start(`int4 sensitivity${qmodels.length > 1 ? ` model ${f}` : ''}`, Math.min(inputs.length, SENSITIVITY_IMAGES));
+      const r = selectMixed(model, q, inputs.slice(0, SENSITIVITY_IMAGES), target, test.fits, what, (d) => progress.tick(d), hessians);
       progress.end();
       models.push(r.model);
-      choices.push({ int4Layers: r.layers.filter((l) => l.bits === 4).map((l) => l.name), sensitivityImages: r.inputs, outputError: r.outputError, top1AgreementWithInt8: r.top1AgreementWithInt8, layers: r.layers });
+      choices.push({ int4Layers: r.layers.filter((l) => l.bits === 4).map((l) => l.name), sensitivityImages: r.inputs, roundingImages: inputs.length, outputError: r.outputError, top1AgreementWithInt8: r.top1AgreementWithInt8, layers: r.layers });
     }
     if (budgeted) mixed = { budget: what, models, choices };
   }
@@ -440,7 +444,7 @@ export function formatEval(r: EvalResult): string {
   lines.push('');
   lines.push(`int8 vs float: ${r.top1Flips} of ${r.images.count} images change their top-1 class`);
   if (r.mixed) {
-    lines.push(`mixed precision: ${r.mixed.budget}; int4 layers chosen per int8 model on its first ${r.mixed.models[0]?.sensitivityImages ?? 0} calibration images:`);
+    lines.push(`mixed precision: ${r.mixed.budget}; int4 layers chosen per int8 model on its first ${r.mixed.models[0]?.sensitivityImages ?? 0} calibration images, int4 weights rounded against its first ${r.mixed.models[0]?.roundingImages ?? 0}:`);
     r.mixed.models.forEach((m, f) =>
       lines.push(`  model ${f}: ${m.int4Layers.length} of ${m.layers.length} conv layers in int4 (${m.int4Layers.join(', ') || 'none'}); est. output error ${(100 * m.outputError).toFixed(2)}%`),
     );

@@ -11,7 +11,8 @@ import { scoreTensor } from '../graph/ir.js';
 import { silentProgress, type ProgressSink } from '../util/progress.js';
 import { quantizeInput } from '../quantize/quantize.js';
 import type { QModel } from '../quantize/types.js';
-import { selectMixed, weightBytes, type MixedResult } from './mixed.js';
+import { SENSITIVITY_IMAGES } from '../prepare/image-model.js';
+import { int4Hessians, selectMixed, weightBytes, type MixedResult } from './mixed.js';
 
 export interface PrecisionOptions {
   /** Bytes the weight arrays (weights, bias, multipliers, shifts) may take. */
@@ -53,8 +54,11 @@ export function applyPrecision(p: PrecisionSource, board: Board, code: { steps: 
   const inputs = p.calibInputs.map((x) => quantizeInput(x, q.tensors[q.input]));
   const target = scoreTensor(p.float.graph);
   const { fits, what } = budgetTest(board, { ...code, labels: p.labels }, o);
-  progress.start('int4 sensitivity', inputs.length);
-  const r = selectMixed(p.float, q, inputs, target, fits, what, (d) => progress.tick(d));
+  // int4 weights rounded against every calibration input kept (ROUNDING_IMAGES), sensitivity on the first few
+  const hessians = fits(q) ? undefined : int4Hessians(q, inputs);
+  const sens = inputs.slice(0, SENSITIVITY_IMAGES);
+  progress.start('int4 sensitivity', sens.length);
+  const r = selectMixed(p.float, q, sens, target, fits, what, (d) => progress.tick(d), hessians);
   progress.end();
   return r;
 }

@@ -11,6 +11,7 @@ import { Calibrator, type CalibrationMethod } from '../quantize/calibrate.js';
 import { quantizeInput, quantizeModel } from '../quantize/quantize.js';
 import type { QModel } from '../quantize/types.js';
 import { readRanges } from '../quantize/ranges-file.js';
+import { ROUNDING_IMAGES } from '../quantize/int4-rounding.js';
 import { silentProgress, type ProgressSink } from '../util/progress.js';
 import { syntheticInput, syntheticInputs } from './index.js';
 
@@ -54,7 +55,10 @@ export interface PreparedImageModel {
   card: ModelCard;
   preprocessing: Preprocessing;
   calibration: { method: CalibrationMethod; images: number; seconds: number; source: string };
-  /** The float model and the first calibration images (for mixed precision's per-layer sensitivity). */
+  /**
+   * The float model and the first calibration images (up to ROUNDING_IMAGES) for mixed precision: int4 weights are
+   * rounded against all of them, the per-layer sensitivity is measured on the first SENSITIVITY_IMAGES.
+   */
   float: FloatModel;
   calibInputs: Float32Array[];
 }
@@ -92,8 +96,8 @@ export function prepareImageModel(o: ModelSource & { image?: string; calib?: str
   const dims = float.graph.input.dims;
   const { model, calibration } = quantizeFor(float, card, o);
   const preprocessing: Preprocessing = { channelOrder: card.channelOrder, pixelRange: card.pixelRange, mean: card.mean, std: card.std, resize: card.resize, source: card.source };
-  const sensPaths = o.calib ? listImages(o.calib).slice(0, Math.min(o.calibCount ?? 100, SENSITIVITY_IMAGES)) : o.image ? [o.image] : [];
-  const calibInputs = sensPaths.length ? sensPaths.map((p) => loadImageInput(p, card, dims)) : syntheticInputs(float, Math.min(SYNTHETIC_CALIBRATION_IMAGES, SENSITIVITY_IMAGES));
+  const sensPaths = o.calib ? listImages(o.calib).slice(0, Math.min(o.calibCount ?? 100, ROUNDING_IMAGES)) : o.image ? [o.image] : [];
+  const calibInputs = sensPaths.length ? sensPaths.map((p) => loadImageInput(p, card, dims)) : syntheticInputs(float, SYNTHETIC_CALIBRATION_IMAGES);
   const common = { model, labels: card.labels?.names, card, preprocessing, calibration, float, calibInputs };
   if (!o.image) return { ...common, ...syntheticInput(model, SYNTHETIC_INPUT_SEED) };
   const x = loadImageInput(o.image, card, dims);

@@ -11,6 +11,12 @@
  */
 import type { QConv } from './types.js';
 
+/**
+ * Calibration images the second moments are gathered on (mixed precision's per-layer sensitivity uses fewer). With 8,
+ * SqueezeNet v1.0's classifier (512 inputs per output) is rounded against 1,800 patches; with 32, against 7,200: on
+ * the 200 dev images its score error against the int8 model fell from 5.31 to 4.07 (mean squared int8 steps).
+ */
+export const ROUNDING_IMAGES = 32;
 /** Patches (at most this many per input) that feed a layer's second-moment matrix. */
 const MAX_PATCHES_PER_INPUT = 256;
 /** Dampening added to H's diagonal, relative to its mean (GPTQ's 1%). */

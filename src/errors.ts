@@ -11,11 +11,14 @@ export const EXIT = {
   mismatch: 1,
   /** Bad command line: unknown option or command, a bad option value. */
   usage: 2,
-  /** Bad input: a file that is missing, unreadable, damaged, too large or invalid; an unusable output folder. */
+  /**
+   * Bad input: a file that is missing, unreadable, damaged, too large or invalid; an unusable output folder; a stale
+   * or truncated build.
+   */
   input: 3,
   /** The model does not fit the board (RAM, flash) or the ASIC profile's memories. */
   doesNotFit: 4,
-  /** The firmware faulted, locked up, hung or stopped early in the emulator; a stale build. */
+  /** The firmware faulted, locked up, hung or stopped early in the emulator. */
   fault: 5,
   /** A tool is missing: arm-none-eabi-gcc, make, QEMU, Renode, a flash probe tool, a simulator. */
   missingTool: 6,

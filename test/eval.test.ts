@@ -225,6 +225,20 @@ describe('eval', () => {
     expect(r.images.count).toBe(5);
   });
 
+  test('an unusable --work-dir is refused before any pass runs, naming --work-dir', async () => {
+    const file = join(fx.dir, 'not-a-folder');
+    writeFileSync(file, 'x');
+    const steps: string[] = [];
+    const progress = { start: (label: string) => steps.push(label), tick() {}, end() {} };
+    const never: FirmwareRunner = async () => {
+      throw new Error('the firmware runner must not be reached');
+    };
+    const err = await runEval({ model: fx.model, images: fx.images, jobs: 1, emulate: 1, runFirmware: never, workDir: file, progress }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as UserError).message).toBe(`cannot write --work-dir ${file}: a file is in the way (EEXIST)`);
+    expect(steps).toEqual([]);
+  });
+
   test('--emulate N streams the images through one firmware per int8 model and compares every output byte with the golden model', async () => {
     const calls: { workDir: string; names: string[] }[] = [];
     const latency = { ticks: 1234, instructions: 49360, ms: 1.97, msKind: 'estimate' as const, clockHz: 25e6 };

@@ -1,6 +1,7 @@
 /**
  * Fuzzing the ONNX importer: thousands of damaged, truncated and hostile model files must each end in a model that
- * passes the graph checks or in a UserError, never another exception, a crash, a hang or a huge allocation.
+ * passes the graph checks or in a UserError, never another exception, a crash, a hang or a huge allocation: each case
+ * within 2 s and leaving at most 64 MiB of typed arrays allocated, the worker under 1.5 GiB resident.
  * Deterministic (seeded), a few seconds on two cores.
  */
 import { describe, expect, test } from 'vitest';
@@ -45,6 +46,27 @@ function seeds(): ModelSpec[] {
     out.push({ nodes: b.nodes, initializers: b.inits, inputs: [{ name: 'in', shape: ['N', 2, 9, 7] }], outputs: [{ name: x, shape: ['N', 4] }], opset: 13, initializersAsInputs: true });
   }
   return out;
+}
+
+/** Caps that fail the test: per case, milliseconds and typed-array MiB still held at its end; the worker's peak RSS. */
+const CASE_MS = 2000;
+const CASE_ALLOC_MIB = 64;
+const RSS_MIB = 1536;
+
+/** Runs one case, returning how long it took and how many typed-array bytes it left allocated. */
+function measured<T>(f: () => T): { value: T; ms: number; alloc: number } {
+  const ab0 = process.memoryUsage().arrayBuffers;
+  const t0 = performance.now();
+  const value = f();
+  return { value, ms: performance.now() - t0, alloc: process.memoryUsage().arrayBuffers - ab0 };
+}
+
+function expectWithinCaps(slowest: number, largestAlloc: number, what: string) {
+  const rss = process.resourceUsage().maxRSS / 1024;
+  console.log(`${what}: slowest case ${slowest.toFixed(1)} ms, largest per-case allocation ${(largestAlloc / 2 ** 20).toFixed(1)} MiB, peak RSS ${rss.toFixed(0)} MiB`);
+  expect(slowest).toBeLessThan(CASE_MS);
+  expect(largestAlloc).toBeLessThan(CASE_ALLOC_MIB * 2 ** 20);
+  expect(rss).toBeLessThan(RSS_MIB);
 }
 
 /** Imports; returns 'ok' or 'refused', or throws the unexpected exception. */
@@ -165,28 +187,32 @@ describe('fuzz: damaged and hostile ONNX files', () => {
     const bases = seeds().map((s) => onnxModel(s));
     const tally: Record<string, number> = { ok: 0, refused: 0 };
     let slowest = 0;
+    let largestAlloc = 0;
     const names = Object.keys(mutators);
     for (let i = 0; i < 4000; i++) {
       let bytes = pick(bases, rnd);
       const rounds = 1 + Math.floor(rnd() * 3);
       for (let r = 0; r < rounds; r++) bytes = mutators[pick(names, rnd)](bytes, rnd);
-      const t0 = performance.now();
       try {
-        tally[attempt(bytes)]++;
+        const m = measured(() => attempt(bytes));
+        tally[m.value]++;
+        slowest = Math.max(slowest, m.ms);
+        largestAlloc = Math.max(largestAlloc, m.alloc);
       } catch (e) {
         throw new Error(`case ${i}: ${(e as Error).stack}`);
       }
-      slowest = Math.max(slowest, performance.now() - t0);
     }
     expect(tally.ok + tally.refused).toBe(4000);
     expect(tally.refused).toBeGreaterThan(1000);
-    expect(slowest).toBeLessThan(2000);
+    expectWithinCaps(slowest, largestAlloc, `4000 byte-level mutations (${tally.ok} ok, ${tally.refused} refused)`);
   }, 60_000);
 
   test('2000 structure-aware hostile files: absurd shapes and attributes, cycles, missing initializers', () => {
     const rnd = mulberry32(77);
     const base = seeds();
     const tally: Record<string, number> = { ok: 0, refused: 0 };
+    let slowest = 0;
+    let largestAlloc = 0;
     for (let i = 0; i < 2000; i++) {
       let spec = pick(base, rnd);
       const rounds = 1 + Math.floor(rnd() * 2);
@@ -198,12 +224,16 @@ describe('fuzz: damaged and hostile ONNX files', () => {
         continue; // the writer cannot encode it (e.g. a non-integer varint): not a file
       }
       try {
-        tally[attempt(bytes)]++;
+        const m = measured(() => attempt(bytes));
+        tally[m.value]++;
+        slowest = Math.max(slowest, m.ms);
+        largestAlloc = Math.max(largestAlloc, m.alloc);
       } catch (e) {
         throw new Error(`case ${i}: ${(e as Error).stack}`);
       }
     }
     expect(tally.refused).toBeGreaterThan(500);
+    expectWithinCaps(slowest, largestAlloc, `2000 structure-aware files (${tally.ok} ok, ${tally.refused} refused)`);
   }, 60_000);
 
   test('deeply nested unknown groups and huge declared lengths are refused quickly', () => {

@@ -1,7 +1,8 @@
 /**
  * Fuzzed .tflite files: byte flips, truncations, hostile offsets and vector sizes written over real exported
  * models. Each of thousands of cases is either a clear UserError or a model that imports (and then runs in the
- * golden model); no other exception, no hang (every case is timed), no allocation beyond the file's size.
+ * golden model); no other exception, no hang (every case is timed: 2 s at most), no case left holding more than
+ * 64 MiB of typed arrays, the worker under 1.5 GiB resident.
  */
 import { describe, expect, test } from 'vitest';
 import { UserError } from '../src/errors.js';
@@ -12,6 +13,10 @@ import { mulberry32, randInt } from '../src/util/random.js';
 import { syntheticModel } from '../src/weights/synthetic.js';
 import { randomGraph } from './helpers/random-graph.js';
 import { settle } from './helpers/settle.js';
+
+/** Caps that fail the test: per case, typed-array bytes allocated; for the worker, peak resident set. */
+const CASE_ALLOC_MIB = 64;
+const RSS_MIB = 1536;
 
 const HOSTILE = [0, 1, 3, 4, 0x7fffffff, 0x80000000, 0xffffffff, 0xfffffffc, 0x10000, 0x00ffffff];
 
@@ -66,12 +71,14 @@ describe('fuzzed .tflite files', () => {
     const counts = { error: 0, valid: 0 };
     const messages = new Set<string>();
     let slowest = 0;
+    let largestAlloc = 0;
     const heap0 = process.memoryUsage().heapUsed;
     for (let i = 0; i < 4000; i++) {
       if (i % 200 === 0) await settle();
       const src = base[i % base.length];
       const bytes = mutate(rnd, src, i % 5);
       const t0 = performance.now();
+      const ab0 = process.memoryUsage().arrayBuffers;
       try {
         const { model } = importTflite(bytes, 'fuzz.tflite');
         const d = model.tensors[model.input].dims;
@@ -86,13 +93,19 @@ describe('fuzzed .tflite files', () => {
         counts.error++;
       }
       slowest = Math.max(slowest, performance.now() - t0);
+      // Typed arrays a case allocated and still holds at its end (tensor data, golden activations): a size read
+      // from the file that is trusted shows up here as hundreds of MiB.
+      largestAlloc = Math.max(largestAlloc, process.memoryUsage().arrayBuffers - ab0);
     }
+    const peakRssMiB = process.resourceUsage().maxRSS / 1024;
     const heapGrowth = process.memoryUsage().heapUsed - heap0;
-    console.log(`fuzz: ${counts.error} clear errors, ${counts.valid} valid models, ${messages.size} distinct messages, slowest case ${slowest.toFixed(1)} ms, heap growth ${(heapGrowth / 2 ** 20).toFixed(1)} MiB`);
+    console.log(`fuzz: ${counts.error} clear errors, ${counts.valid} valid models, ${messages.size} distinct messages, slowest case ${slowest.toFixed(1)} ms, largest per-case allocation ${(largestAlloc / 2 ** 20).toFixed(1)} MiB, heap growth ${(heapGrowth / 2 ** 20).toFixed(1)} MiB, peak RSS ${peakRssMiB.toFixed(0)} MiB`);
     expect(counts.error + counts.valid).toBe(4000);
     expect(counts.error).toBeGreaterThan(1000);
     expect(counts.valid).toBeGreaterThan(100);
     expect(slowest).toBeLessThan(2000);
     expect(heapGrowth).toBeLessThan(512 * 2 ** 20);
+    expect(largestAlloc).toBeLessThan(CASE_ALLOC_MIB * 2 ** 20);
+    expect(peakRssMiB).toBeLessThan(RSS_MIB);
   });
 });

@@ -4,7 +4,7 @@
  * run `sqzfw` in a child process with a heap cap and a time limit: each must end in one `error:` line plus a `hint:`
  * line, the documented exit code, no stack trace, within the limits.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -18,6 +18,7 @@ import { parseBoard } from '../src/boards/index.js';
 import { defaultLayout, renderBoardFiles } from '../src/emit/board-files.js';
 import { EXIT, isUserError, UserError } from '../src/errors.js';
 import { parseFirmwareOutput } from '../src/emulate/qemu.js';
+import { decodeImage } from '../src/image/decode.js';
 import { importOnnx } from '../src/import/index.js';
 import { countGraphEntries } from '../src/import/onnx-proto.js';
 import { quantizeFloatModel } from '../src/prepare/index.js';
@@ -37,14 +38,27 @@ const have = (tool: string): boolean => spawnSync(tool, ['--version'], { stdio: 
 const HEAP_MB = 512;
 const LIMIT_MS = 90_000;
 
-function sqzfw(args: string[], cwd = work) {
+interface CliRun {
+  code: number | null;
+  out: string;
+  err: string;
+  ms: number;
+  signal: NodeJS.Signals | null;
+}
+
+/** Runs the CLI asynchronously: a synchronous wait would block the test worker (vitest's RPC times out). */
+function sqzfw(args: string[], cwd = work): Promise<CliRun> {
   const t0 = Date.now();
-  const r = spawnSync(process.execPath, [`--max-old-space-size=${HEAP_MB}`, '--import', tsx, join(ROOT, 'src', 'main.ts'), ...args], { cwd, encoding: 'utf8', timeout: LIMIT_MS });
-  return { code: r.status, out: r.stdout, err: r.stderr, ms: Date.now() - t0, signal: r.signal };
+  const child = spawn(process.execPath, [`--max-old-space-size=${HEAP_MB}`, '--import', tsx, join(ROOT, 'src', 'main.ts'), ...args], { cwd, timeout: LIMIT_MS, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+  return new Promise((done) => child.on('close', (code, signal) => done({ code, out, err, ms: Date.now() - t0, signal })));
 }
 
 /** One error line (plus its hint), the exit code, no stack trace, inside the limits. */
-function expectOneLineError(r: ReturnType<typeof sqzfw>, code: number, pattern: RegExp) {
+function expectOneLineError(r: CliRun, code: number, pattern: RegExp) {
   expect(r.signal, `killed: ${r.err}`).toBeNull();
   expect(r.code, r.err).toBe(code);
   // Warnings (e.g. calibrating on one image) may come first; then exactly the error and its hint.
@@ -199,6 +213,44 @@ describe('bounded resources, before allocation', () => {
     }
   });
 
+  it('corrupted JPEGs are refused, not decoded into a flat or garbled picture', () => {
+    const rnd = mulberry32(9);
+    const w = 64;
+    const h = 48;
+    const src = Buffer.from(jpeg.encode({ width: w, height: h, data: Buffer.from(Array.from({ length: w * h * 4 }, () => Math.floor(rnd() * 256))) }, 85).data);
+    expect(decodeImage(src, 'ok.jpg').width).toBe(w);
+    const at = (m: number): number => src.indexOf(Buffer.from([0xff, m]));
+    const edit = (f: (b: Buffer) => void): Buffer => {
+      const b = Buffer.from(src);
+      f(b);
+      return b;
+    };
+    const cases: [string, Buffer, RegExp][] = [
+      ['truncated at half', src.subarray(0, src.length >> 1), /^half\.jpg: |^cannot decode half\.jpg/],
+      ['truncated just after the scan header', src.subarray(0, at(0xda) + 40), /./],
+      ['no end marker', src.subarray(0, src.length - 2), /./],
+      ['quantization table zeroed', edit((b) => b.fill(0, at(0xdb) + 5, at(0xdb) + 40)), /quantization table 0 \(segment 0xffdb at byte \d+\) has a zero entry/],
+      ['Huffman table overwritten', edit((b) => b.fill(0xff, at(0xc4) + 4, at(0xc4) + 30)), /./],
+      ['frame height 0', edit((b) => b.writeUInt16BE(0, at(0xc0) + 5)), /JPEG header says the image is 64x0/],
+      ['scan header zeroed', edit((b) => b.fill(0, at(0xda) + 2, at(0xda) + 12)), /segment 0xffda at byte \d+ has length 0/],
+      ['scan before the frame header', edit((b) => b.writeUInt8(0xc4, at(0xc0) + 1)), /scan \(segment 0xffda at byte \d+\) comes before any frame header/],
+      ['segment length past the end', edit((b) => b.writeUInt16BE(0xfff0, at(0xdb) + 2)), /segment 0xffdb at byte \d+ has length 65520, past the end/],
+    ];
+    for (const [why, bytes, want] of cases) {
+      const name = why === 'truncated at half' ? 'half.jpg' : 'bad.jpg';
+      let e: unknown;
+      try {
+        decodeImage(bytes, name);
+      } catch (x) {
+        e = x;
+      }
+      expect(isUserError(e), `${why}: ${String(e)}`).toBe(true);
+      expect((e as UserError).message, why).toMatch(want);
+      expect((e as UserError).message, why).toContain(name);
+      expect((e as UserError).message).not.toContain('\n');
+    }
+  });
+
   it('a Latin-1 label file is refused, naming the byte, not decoded to U+FFFD', () => {
     const f = join(work, 'latin1.txt');
     writeFileSync(f, Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a]));
@@ -222,16 +274,17 @@ describe('bounded resources, before allocation', () => {
 });
 
 describe('the CLI on the audit reproductions: one-line errors, documented exit codes, bounded time and memory', () => {
-  it('ASIC profile with "banks": 1e308', () => {
+  it('ASIC profile with "banks": 1e308', async () => {
     const p = JSON.parse(readFileSync(join(ROOT, 'asic-profiles', 'asic-4x32.json'), 'utf8')) as { memories: { banks: number }[] };
     p.memories[0]!.banks = 1e308;
     writeFileSync(join(work, 'banks.json'), JSON.stringify(p));
-    expectOneLineError(sqzfw(['asic', '--profile', 'banks.json', '--model', 'v1.1', '--out', 'a1']), EXIT.input, /memories\[0\]\.banks: Number must be less than or equal to 64/);
+    expectOneLineError(await sqzfw(['asic', '--profile', 'banks.json', '--model', 'v1.1', '--out', 'a1']), EXIT.input, /memories\[0\]\.banks: Number must be less than or equal to 64/);
     expect(existsSync(join(work, 'a1'))).toBe(false);
   });
 
-  it('hostile images: a 20000x1 strip, a decompression bomb, a short PNG, a huge JPEG header, a FIFO', () => {
+  it('hostile images: a 20000x1 strip, a 2x60000 strip, a decompression bomb, a short PNG, a huge JPEG header, a FIFO', async () => {
     writeFileSync(join(work, 'strip.png'), realPng(20000, 1));
+    writeFileSync(join(work, 'tall.png'), realPng(2, 60000));
     writeFileSync(join(work, 'bomb.png'), png(7000, 5000, Buffer.alloc(5000 * 21001)));
     writeFileSync(join(work, 'short.png'), png(1500, 1500, Buffer.alloc(16 * 4501)));
     const j = Buffer.from(jpeg.encode({ width: 16, height: 16, data: Buffer.alloc(16 * 16 * 4, 100) }, 90).data);
@@ -245,6 +298,7 @@ describe('the CLI on the audit reproductions: one-line errors, documented exit c
     execFileSync('mkfifo', [join(work, 'fifo.png')]);
     const cases: [string, RegExp][] = [
       ['strip.png', /image is 20000x1: resizing its shorter side to 256 gives 5120000x256, more than 40 megapixels/],
+      ['tall.png', /image is 2x60000: resizing its shorter side to 256 gives 256x7680000, more than 40 megapixels/],
       ['bomb.png', /PNG expands \d+ bytes of pixel data to 105005000 \(\d+:1\): refusing a likely decompression bomb/],
       ['short.png', /PNG pixel data holds 72016 bytes, its 1500x1500 header needs 6751500/],
       ['huge.jpg', /JPEG is 10000x10000, more than 40 megapixels/],
@@ -252,53 +306,53 @@ describe('the CLI on the audit reproductions: one-line errors, documented exit c
       ['fifo.png', /image fifo\.png is not a regular file/],
     ];
     for (const [image, want] of cases) {
-      const r = sqzfw(['generate', '--model', MODEL, '--image', image, '--out', 'p-img']);
+      const r = await sqzfw(['generate', '--model', MODEL, '--image', image, '--out', 'p-img']);
       expectOneLineError(r, EXIT.input, want);
     }
     expect(existsSync(join(work, 'p-img'))).toBe(false);
   });
 
-  it('a model card whose labels are /dev/zero, a FIFO board profile', () => {
+  it('a model card whose labels are /dev/zero, a FIFO board profile', async () => {
     mkdirSync(join(work, 'card'));
     writeFileSync(join(work, 'card', 'm.onnx'), tinyModel());
     writeFileSync(join(work, 'card', 'm.json'), JSON.stringify({ labels: '/dev/zero' }));
-    expectOneLineError(sqzfw(['generate', '--model', 'card/m.onnx', '--image', IMAGE, '--out', 'p-card']), EXIT.input, /labels file \/dev\/zero is not a regular file/);
+    expectOneLineError(await sqzfw(['generate', '--model', 'card/m.onnx', '--image', IMAGE, '--out', 'p-card']), EXIT.input, /labels file \/dev\/zero is not a regular file/);
     execFileSync('mkfifo', [join(work, 'fifo.json')]);
-    expectOneLineError(sqzfw(['generate', '--board', 'fifo.json', '--out', 'p-fifo']), EXIT.input, /board profile .*fifo\.json is not a regular file/);
+    expectOneLineError(await sqzfw(['generate', '--board', 'fifo.json', '--out', 'p-fifo']), EXIT.input, /board profile .*fifo\.json is not a regular file/);
   });
 
-  it('plan and generate --out: the root, a symlink, a foreign folder, a file; a null manifest', () => {
+  it('plan and generate --out: the root, a symlink, a foreign folder, a file; a null manifest', async () => {
     const plan = ['plan', '--input-size', '32', '--classes', '10', '--out'];
     mkdirSync(join(work, 'foreign'));
     writeFileSync(join(work, 'foreign', 'plan.json'), '{"mine": true}\n');
     mkdirSync(join(work, 'target'));
     symlinkSync('target', join(work, 'link'));
     writeFileSync(join(work, 'afile'), 'x');
-    expectOneLineError(sqzfw([...plan, '/']), EXIT.input, /--out \/ is the file-system root/);
-    expectOneLineError(sqzfw([...plan, 'foreign']), EXIT.input, /--out foreign is a folder not written by sqzfw plan/);
-    expectOneLineError(sqzfw([...plan, 'link']), EXIT.input, /--out link is a symbolic link; refusing to replace it/);
-    expectOneLineError(sqzfw(['generate', '--input-size', '32', '--classes', '10', '--out', 'link']), EXIT.input, /--out link is a symbolic link/);
-    expectOneLineError(sqzfw([...plan, 'afile/x']), EXIT.input, /cannot write --out afile\/x: a part of the path is a file, not a folder \(ENOTDIR\)/);
+    expectOneLineError(await sqzfw([...plan, '/']), EXIT.input, /--out \/ is the file-system root/);
+    expectOneLineError(await sqzfw([...plan, 'foreign']), EXIT.input, /--out foreign is a folder not written by sqzfw plan/);
+    expectOneLineError(await sqzfw([...plan, 'link']), EXIT.input, /--out link is a symbolic link; refusing to replace it/);
+    expectOneLineError(await sqzfw(['generate', '--input-size', '32', '--classes', '10', '--out', 'link']), EXIT.input, /--out link is a symbolic link/);
+    expectOneLineError(await sqzfw([...plan, 'afile/x']), EXIT.input, /cannot write --out afile\/x: a part of the path is a file, not a folder \(ENOTDIR\)/);
     expect(readFileSync(join(work, 'foreign', 'plan.json'), 'utf8')).toBe('{"mine": true}\n');
     expect(lstatSync(join(work, 'link')).isSymbolicLink()).toBe(true);
     mkdirSync(join(work, 'nullp'));
     writeFileSync(join(work, 'nullp', 'sqzfw.json'), 'null');
-    expectOneLineError(sqzfw(['build', '--project', 'nullp']), EXIT.input, /nullp\/sqzfw\.json is not a sqzfw project manifest: \(top level\): Expected object, received null/);
+    expectOneLineError(await sqzfw(['build', '--project', 'nullp']), EXIT.input, /nullp\/sqzfw\.json is not a sqzfw project manifest: \(top level\): Expected object, received null/);
   });
 
-  it('usage errors exit 2 (an unknown option, --input-size too small for the variant); EPIPE is quiet', () => {
-    expect(sqzfw(['generate', '--bogus']).code).toBe(EXIT.usage);
-    expectOneLineError(sqzfw(['info', '--variant', 'v1.0', '--input-size', '28']), EXIT.usage, /--input-size 28 is too small for SqueezeNet v1\.0: the smallest is 29/);
+  it('usage errors exit 2 (an unknown option, --input-size too small for the variant); EPIPE is quiet', async () => {
+    expect((await sqzfw(['generate', '--bogus'])).code).toBe(EXIT.usage);
+    expectOneLineError(await sqzfw(['info', '--variant', 'v1.0', '--input-size', '28']), EXIT.usage, /--input-size 28 is too small for SqueezeNet v1\.0: the smallest is 29/);
     const r = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" --import ${tsx} "${join(ROOT, 'src', 'main.ts')}" info | head -c 10`], { encoding: 'utf8', timeout: LIMIT_MS });
     expect(r.stderr).toBe('');
     expect(r.stdout.length).toBe(10);
   });
 
-  it('a plan run after a killed one removes its stale temporary folders', () => {
+  it('a plan run after a killed one removes its stale temporary folders', async () => {
     mkdirSync(join(work, '.pl.sqzfw-tmp-999999', 'x'), { recursive: true });
     mkdirSync(join(work, '.pl.sqzfw-tmp-999998.old'));
     mkdirSync(join(work, 'pl.tmp-999997'));
-    const r = sqzfw(['plan', '--input-size', '32', '--classes', '10', '--out', 'pl']);
+    const r = await sqzfw(['plan', '--input-size', '32', '--classes', '10', '--out', 'pl']);
     expect(r.code, r.err).toBe(0);
     expect(readdirSync(work).filter((f) => /tmp-99999/.test(f))).toEqual([]);
     expect(existsSync(join(work, 'pl', 'plan.json'))).toBe(true);
@@ -307,7 +361,7 @@ describe('the CLI on the audit reproductions: one-line errors, documented exit c
 
 const tools = have('arm-none-eabi-gcc') && have('qemu-system-arm');
 describe.skipIf(!required('arm-none-eabi-gcc and qemu-system-arm', tools))('custom boards and stale builds (gcc + QEMU)', () => {
-  it('a custom profile named like a built-in keeps its own QEMU machine; a regenerated project is not run stale; a truncated ELF is refused', () => {
+  it('a custom profile named like a built-in keeps its own QEMU machine; a regenerated project is not run stale; a truncated ELF is refused', async () => {
     // mps2-an500's name, but the Cortex-M3 mps2-an385 machine: the project must keep using this profile.
     const f = boardFile('custom.json', (b) => {
       b.description = 'custom */ ??/ $(x) # y';
@@ -315,22 +369,22 @@ describe.skipIf(!required('arm-none-eabi-gcc and qemu-system-arm', tools))('cust
       b.qemu = { machine: 'mps2-an385', cpu: 'cortex-m3', systickHz: 25000000 };
     });
     const gen = ['generate', '--board', f, '--input-size', '32', '--classes', '10', '--out', 'pc'];
-    expect(sqzfw(gen).code).toBe(0);
+    expect((await sqzfw(gen)).code).toBe(0);
     const manifest = JSON.parse(readFileSync(join(work, 'pc', 'sqzfw.json'), 'utf8')) as { boardProfile: { qemu: { machine: string } }; sourcesHash: string };
     expect(manifest.boardProfile.qemu.machine).toBe('mps2-an385');
     expect(manifest.sourcesHash).toMatch(/^[0-9a-f]{64}$/);
-    const b = sqzfw(['build', '--project', 'pc']);
+    const b = await sqzfw(['build', '--project', 'pc']);
     expect(b.code, b.err).toBe(0);
-    const e = sqzfw(['emulate', '--project', 'pc']);
+    const e = await sqzfw(['emulate', '--project', 'pc']);
     expect(e.code, e.err).toBe(0);
     expect(e.out).toMatch(/bit-exact/);
     // Regenerate with another seed, do not rebuild: refused as stale, not reported as a bug in sqzfw.
-    expect(sqzfw([...gen, '--seed', '7']).code).toBe(0);
-    expectOneLineError(sqzfw(['emulate', '--project', 'pc']), EXIT.input, /pc\/build\/firmware\.elf is stale: the project was regenerated or edited after it was built/);
-    expect(sqzfw(['build', '--project', 'pc']).code).toBe(0);
+    expect((await sqzfw([...gen, '--seed', '7'])).code).toBe(0);
+    expectOneLineError(await sqzfw(['emulate', '--project', 'pc']), EXIT.input, /pc\/build\/firmware\.elf is stale: the project was regenerated or edited after it was built/);
+    expect((await sqzfw(['build', '--project', 'pc'])).code).toBe(0);
     const elf = join(work, 'pc', 'build', 'firmware.elf');
     truncateSync(elf, Math.floor(statSync(elf).size / 2));
-    const t = sqzfw(['emulate', '--project', 'pc']);
+    const t = await sqzfw(['emulate', '--project', 'pc']);
     expectOneLineError(t, EXIT.input, /firmware .*firmware\.elf is not a complete ARM ELF file: segment \d+ ends at byte \d+, the file has \d+ \(truncated\?\)/);
     expect(t.ms).toBeLessThan(30_000);
   }, 600_000);

@@ -28,6 +28,7 @@ import { int4Hessians, int4WeightBytes, selectMixed, weightBytes, type LayerPrec
 import { withInt4Layers } from '../quantize/int4.js';
 import { ROUNDING_IMAGES } from '../quantize/int4-rounding.js';
 import { groundTruth } from './labels.js';
+import { makeDirs } from '../util/out-dir.js';
 import { silentProgress, type ProgressSink } from '../util/progress.js';
 import type { BatchInput, BatchResult, Latency, Target } from '../validate/run.js';
 
@@ -167,6 +168,8 @@ function finishModel(model: FloatModel, cal: Calibrator): QModel {
 export async function runEval(opts: EvalOptions): Promise<EvalResult> {
   const t0 = Date.now();
   const progress = opts.progress ?? silentProgress;
+  // An unusable --work-dir fails now, not after the float and calibration passes.
+  if (opts.workDir !== undefined && (opts.emulate ?? 0) > 0) makeDirs(opts.workDir, `--work-dir ${opts.workDir}`);
   const { model, card } = loadModel(opts.model, { cardPath: opts.card, overrides: opts.overrides, inputSize: opts.inputSize });
   const g = model.graph;
   const dims = g.input.dims;

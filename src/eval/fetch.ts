@@ -4,9 +4,10 @@
  * zoo's documented preprocessing plus the ImageNet class list. Offline it says so and how to get the file by hand.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
+import { makeDirs } from '../util/out-dir.js';
 
 export interface CatalogFile {
   url: string;
@@ -109,7 +110,7 @@ export async function fetchModel(name: string, o: FetchOptions = {}): Promise<{ 
   if (!entry) throw new UserError(`unknown model "${name}"`, `available: ${Object.keys(CATALOG).join(', ')}`);
   const dir = o.outDir ?? 'models';
   const log = o.log ?? (() => {});
-  mkdirSync(dir, { recursive: true });
+  makeDirs(dir, `--out ${dir}`);
   const model = join(dir, `${name}.onnx`);
   const labels = join(dir, `${name}.labels.txt`);
   const card = join(dir, `${name}.json`);

@@ -40,7 +40,7 @@ export function decodeImage(bytes: Uint8Array, what = 'image'): RgbImage {
   try {
     return format === 'jpeg' ? decodeJpeg(bytes) : decodePng(bytes);
   } catch (e) {
-    if (e instanceof UserError) throw e;
+    if (e instanceof UserError) throw new UserError(`${what}: ${e.message}`, e.hint, e.exitCode);
     const msg = e instanceof Error ? e.message : String(e);
     throw new UserError(`cannot decode ${what} (${format}): ${msg}`, 'the file is damaged or uses a variant the decoder does not support; re-save it as a baseline JPEG or an 8-bit PNG');
   }
@@ -51,13 +51,18 @@ function checkPixels(format: string, w: number, h: number): void {
   if (w * h > MAX_IMAGE_MEGAPIXELS * 1e6) throw new UserError(`${format} is ${w}x${h}, more than ${MAX_IMAGE_MEGAPIXELS} megapixels`, 'scale the image down first');
 }
 
+const damagedJpeg = (what: string): UserError => new UserError(`JPEG ${what}`, 'the file is truncated or damaged');
+
 /**
- * The frame size from a JPEG's SOF marker, checked before jpeg-js allocates anything: the pixel cap, and enough
- * compressed data for that many pixels (every 8x8 luma block costs at least one bit, even progressive), so a tiny file
- * claiming a huge frame is refused at once.
+ * The header segments of a JPEG up to its first scan, checked before jpeg-js allocates anything: the frame size
+ * (SOF) against the pixel cap and against the file's length (every 8x8 luma block costs at least one bit, even
+ * progressive), so a tiny file claiming a huge frame is refused at once; segment lengths inside the file; every
+ * quantization value non-zero (ITU-T T.81 B.2.4.1) and the scan header's component count 1-4 with a matching length
+ * (B.2.3). jpeg-js decodes a zeroed table or scan header into a flat or garbled picture without complaint.
  */
 function checkJpegHeader(bytes: Uint8Array): void {
   let pos = 2;
+  let frame = false;
   while (pos + 4 <= bytes.length) {
     if (bytes[pos] !== 0xff) {
       pos++;
@@ -69,17 +74,37 @@ function checkJpegHeader(bytes: Uint8Array): void {
       continue;
     }
     const len = (bytes[pos + 2]! << 8) | bytes[pos + 3]!;
+    const name = `segment 0xff${marker.toString(16)} at byte ${pos}`;
+    if (len < 2) throw damagedJpeg(`${name} has length ${len}`);
+    if (pos + 2 + len > bytes.length) throw damagedJpeg(`${name} has length ${len}, past the end of the ${bytes.length}-byte file`);
+    const seg = bytes.subarray(pos + 4, pos + 2 + len);
     if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
-      if (pos + 9 > bytes.length) break;
-      const h = (bytes[pos + 5]! << 8) | bytes[pos + 6]!;
-      const w = (bytes[pos + 7]! << 8) | bytes[pos + 8]!;
+      if (seg.length < 6) throw damagedJpeg(`frame header (${name}) is ${seg.length} bytes long`);
+      const h = (seg[1]! << 8) | seg[2]!;
+      const w = (seg[3]! << 8) | seg[4]!;
       checkPixels('JPEG', w, h);
       if (bytes.length < (w * h) / 4096) throw new UserError(`JPEG header says ${w}x${h} but the file has only ${bytes.length} bytes`, 'the file is truncated or damaged');
+      frame = true;
+    } else if (marker === 0xdb) {
+      for (let t = 0; t < seg.length; ) {
+        const wide = seg[t]! >> 4;
+        const size = wide ? 128 : 64;
+        if (wide > 1 || t + 1 + size > seg.length) throw damagedJpeg(`quantization table (${name}) is malformed`);
+        for (let k = 0; k < 64; k++) {
+          const q = wide ? (seg[t + 1 + 2 * k]! << 8) | seg[t + 2 + 2 * k]! : seg[t + 1 + k]!;
+          if (q === 0) throw damagedJpeg(`quantization table ${seg[t]! & 15} (${name}) has a zero entry`);
+        }
+        t += 1 + size;
+      }
+    } else if (marker === 0xda) {
+      if (!frame) throw damagedJpeg(`scan (${name}) comes before any frame header (SOF marker)`);
+      const n = seg[0] ?? 0;
+      if (n < 1 || n > 4 || seg.length !== 4 + 2 * n) throw damagedJpeg(`scan header (${name}) names ${n} components in ${seg.length} bytes`);
       return;
     }
     pos += 2 + len;
   }
-  throw new UserError('JPEG has no frame header (SOF marker)', 'the file is truncated or damaged');
+  throw damagedJpeg(frame ? 'has no scan (SOS marker): the file is truncated' : 'has no frame header (SOF marker)');
 }
 
 function decodeJpeg(bytes: Uint8Array): RgbImage {

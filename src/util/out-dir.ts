@@ -66,11 +66,7 @@ function isOurs(marker: string): boolean {
 export function writeOutputDir(outDir: string, files: Record<string, string | Uint8Array>, kind: OutputDirKind, fill?: (tmp: string, target: string) => void): void {
   const target = checkOutputDir(outDir, kind);
   const parent = dirname(target);
-  try {
-    mkdirSync(parent, { recursive: true });
-  } catch (e) {
-    throw fsError(e, `${kind.flag} ${outDir}`);
-  }
+  makeDirs(parent, `${kind.flag} ${outDir}`);
   removeStaleTemps(parent, basename(target));
   const tmp = join(parent, `.${basename(target)}${TMP_TAG}${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });
@@ -141,6 +137,7 @@ const FS_WHY: Record<string, [string, string]> = {
   EPERM: ['operation not permitted', 'choose a folder you can write to'],
   EROFS: ['the file system is read-only', 'choose a folder on a writable file system'],
   ENOTDIR: ['a part of the path is a file, not a folder', 'check the path'],
+  ENOENT: ['a folder on the path does not exist', 'check the path'],
   EEXIST: ['a file is in the way', 'check the path'],
   ENAMETOOLONG: ['the path is too long', 'choose a shorter path'],
   ELOOP: ['too many symbolic links in the path', 'check the path'],
@@ -151,12 +148,35 @@ export function fsError(e: unknown, where: string): Error {
   const code = (e as NodeJS.ErrnoException).code;
   if (!code) return e as Error;
   const [why, hint] = FS_WHY[code] ?? [code, 'check the path and the disk'];
-  return new UserError(`cannot write ${where}: ${why} (${code})`, hint);
+  return new UserError(`cannot write ${where}: ${why}${why === code ? '' : ` (${code})`}`, hint);
+}
+
+/**
+ * `mkdir -p dir`, failing with the real reason as a one-line error naming `where`. Node's recursive mkdir reports
+ * ENOENT when the first missing folder cannot be created (a read-only file system, no permission): that folder is
+ * then created on its own to learn why.
+ */
+export function makeDirs(dir: string, where: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    let cause = e;
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+      let first = resolve(dir);
+      while (dirname(first) !== first && !existsSync(dirname(first))) first = dirname(first);
+      try {
+        mkdirSync(first);
+      } catch (x) {
+        cause = x;
+      }
+    }
+    throw fsError(cause, where);
+  }
 }
 
 /** Writes a few plain files into a folder, each via a temporary name renamed into place. */
 export function writeFilesAtomically(dir: string, files: Record<string, string>): void {
-  mkdirSync(dir, { recursive: true });
+  makeDirs(dir, dir);
   for (const [name, content] of Object.entries(files)) {
     const file = join(dir, name);
     const tmp = `${file}.tmp-${process.pid}`;

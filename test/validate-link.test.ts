@@ -22,6 +22,7 @@ import { calibrateImages } from '../src/eval/prepare.js';
 import { writeRanges } from '../src/quantize/ranges-file.js';
 import { prepareImageModel } from '../src/prepare/image-model.js';
 import { runGolden, topK } from '../src/golden/run.js';
+import { formatEval } from '../src/eval/eval.js';
 import { tinyEvalFixture } from './helpers/tiny-eval.js';
 
 const FAKE = new URL('./fixtures/validate/fake_board.py', import.meta.url).pathname;
@@ -253,6 +254,7 @@ describe('sqzfw validate --ranges: the saved calibration, not a new one', () => 
     // No calibrator ran: no calibration time; one model, with the file's method and image count.
     expect(r.calibration).toMatchObject({ method: 'minmax', models: 1, imagesPerModel: [2], seconds: [] });
     expect(r.firmware).toMatchObject({ n: 5, builds: 0 });
+    expect(formatEval(r).split('\n')).toContain(`calibration  minmax, the ranges in ${ranges} (minmax, 2 images; not held out)`);
     for (const [i, p] of r.perImage.entries()) {
       const prepared = images[i]!;
       expect(p.int8).toEqual(topK(runGolden(q, prepared.input)[r.model.scoreTensor]!, 5));

@@ -22,7 +22,7 @@ import { planSummary } from './emit/index.js';
 import { fsError, writeOutputDir } from './util/out-dir.js';
 import { buildSqueezeNet, VARIANTS, type Variant } from './graph/squeezenet.js';
 import { VERSION } from './version.js';
-import { checkModelOptionUse } from './cli/model-options.js';
+import { checkModelOptionUse, refuseCalibrationOfTflite } from './cli/model-options.js';
 import { printJson, type BuildJson, type EmulateJson, type InfoJson, type PlanJson } from './cli/json.js';
 import { graphModelInfo, modelInfoLines, qmodelInfo } from './report/model-info.js';
 import { top5Lines } from './report/top5.js';
@@ -111,7 +111,7 @@ async function prepare(o: ModelOpts, app: AppName = DEFAULT_APP): Promise<Prepar
     const overrides = o.classNames ? { labelsFile: o.classNames } : {};
     const { isTflitePath, prepareTfliteImage } = await import('./tflite/index.js');
     if (isTflitePath(o.model)) {
-      if (o.calib || o.ranges) throw new UserError(`${o.calib ? '--calib' : '--ranges'} does not apply to a .tflite model: its quantization is used as stored`, `drop ${o.calib ? '--calib' : '--ranges'}`);
+      refuseCalibrationOfTflite(o);
       return prepareTfliteImage({ model: o.model, image: o.image, card: o.card, overrides });
     }
     if (!o.calib && !o.ranges) console.error(`warning: calibrating the real model on ${o.image ? 'the image alone' : 'a few synthetic images'} gives poor int8 ranges; pass --calib DIR (or --ranges FILE from sqzfw calibrate --out)`);

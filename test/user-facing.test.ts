@@ -144,6 +144,9 @@ describe('options that a model ignores are refused, not dropped', () => {
     [['generate', '--model', 'm.onnx', '--classes', '10', '--out', 'g'], /^error: --classes does not apply to --model/m],
     [['plan', '--class-names', 'names.txt', '--out', 'p'], /^error: --class-names needs --model/m],
     [['demo', '--card', 'card.json', '--out', 'd'], /^error: --card needs --model/m],
+    [['generate', '--model', 'm.onnx', '--ranges', 'r.json', '--calib-count', '3', '--out', 'g'], /^error: --calib-count does not apply with --ranges r\.json/m],
+    [['eval', '--model', 'm.onnx', '--images', 'i', '--ranges', 'r.json', '--calib-count', '3', '--work-dir', 'e'], /^error: --calib-count does not apply with --ranges r\.json/m],
+    [['validate', '--model', 'm.onnx', '--images', 'i', '--emulate', '--ranges', 'r.json', '--calib-count', '3', '--work-dir', 'v'], /^error: --calib-count does not apply with --ranges r\.json/m],
   ])('%j', (args, message) => {
     const r = sqzfw(args as string[]);
     expect(r.code).toBe(2);

@@ -3,14 +3,12 @@
  * passes); the device side is one firmware in QEMU answering one image at a time. The result is the same for any N:
  * the same calibrated model, the same float/int8/device top-5 and the same bit-exact comparison per image.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import jpeg from 'jpeg-js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runValidate, type ValidateFlags } from '../src/validate/cli.js';
-import { mulberry32 } from '../src/util/random.js';
-import { torchvisionSqueezeNet } from './helpers/onnx-writer.js';
+import { tinyEvalFixture } from './helpers/tiny-eval.js';
 import { haveTool } from './c/cases.js';
 
 const canRun = haveTool('arm-none-eabi-gcc') && haveTool('qemu-system-arm');
@@ -19,30 +17,9 @@ if (process.env.CI && !canRun) throw new Error('arm-none-eabi-gcc and qemu-syste
 const dir = mkdtempSync(join(tmpdir(), 'sqzfw-validate-jobs-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A small torchvision-style SqueezeNet 1.1 (6 classes, 40x40) and 5 labelled JPEG images. */
-function fixture(): { model: string; images: string } {
-  const ex = torchvisionSqueezeNet({ version: '1_1', inputSize: 40, classes: 6, seed: 11 });
-  const model = join(dir, 'tiny.onnx');
-  writeFileSync(model, ex.bytes);
-  writeFileSync(join(dir, 'tiny.json'), JSON.stringify({ channelOrder: 'RGB', pixelRange: 1, mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25], resize: { mode: 'shorter', size: 44 } }));
-  const images = join(dir, 'images');
-  mkdirSync(images);
-  const rnd = mulberry32(4);
-  const rows = ['file,index'];
-  for (let i = 0; i < 5; i++) {
-    const [w, h] = [46 + i, 44 + 2 * i];
-    const rgba = Buffer.alloc(w * h * 4);
-    for (let p = 0; p < w * h; p++) rgba.set([Math.floor(rnd() * 256), (p * (i + 3)) % 256, (i * 50) % 256, 255], p * 4);
-    writeFileSync(join(images, `img${i}.jpg`), jpeg.encode({ width: w, height: h, data: rgba }, 90).data);
-    rows.push(`img${i}.jpg,${i % 6}`);
-  }
-  writeFileSync(join(images, 'labels.csv'), rows.join('\n'));
-  return { model, images };
-}
-
 describe.skipIf(!canRun)('sqzfw validate --jobs', () => {
   it('--jobs 1 and --jobs 2: the same model, top-5 columns and bit-exact device answers', async () => {
-    const fx = fixture();
+    const fx = tinyEvalFixture(dir);
     const flags = (jobs: number): ValidateFlags => ({ model: fx.model, images: fx.images, calibCount: 100, emulate: true, baud: 115200, board: 'mps2-an500', timeout: 120, progress: false, workDir: join(dir, `fw${jobs}`), jobs });
     const one = await runValidate(flags(1));
     const two = await runValidate(flags(2));

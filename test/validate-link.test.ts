@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -17,6 +17,13 @@ import { validateBatch } from '../src/validate/run.js';
 import { modelFingerprint } from '../src/emit/fingerprint.js';
 import { prepareSynthetic } from '../src/prepare/index.js';
 import { UserError } from '../src/errors.js';
+import { runValidate, type ValidateFlags } from '../src/validate/cli.js';
+import { calibrateImages } from '../src/eval/prepare.js';
+import { writeRanges } from '../src/quantize/ranges-file.js';
+import { prepareImageModel } from '../src/prepare/image-model.js';
+import { runGolden, topK } from '../src/golden/run.js';
+import { formatEval } from '../src/eval/eval.js';
+import { tinyEvalFixture } from './helpers/tiny-eval.js';
 
 const FAKE = new URL('./fixtures/validate/fake_board.py', import.meta.url).pathname;
 
@@ -224,5 +231,58 @@ describe('sqzfw validate (CLI) fails fast on bad arguments', () => {
     expect(await run(['--emulate', '--port', '/dev/ttyACM0'])).toMatchObject({ message: '--emulate and --port exclude each other' });
     expect(await run(['--port', '/dev/ttyNOPE-sqzfw'])).toMatchObject({ message: 'serial port /dev/ttyNOPE-sqzfw does not exist' });
     expect(await run(['--port', '/dev/ttyNOPE-sqzfw', '--baud', '12345'])).toMatchObject({ message: '--baud 12345 is not a standard rate' });
+  });
+});
+
+describe('sqzfw validate --ranges: the saved calibration, not a new one', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sqzfw-validate-ranges-'));
+  const fx = tinyEvalFixture(dir);
+  const ranges = join(dir, 'ranges.json');
+  const flags = (port: string, more: Partial<ValidateFlags> = {}): ValidateFlags => ({ model: fx.model, images: fx.images, calibCount: 100, port, baud: 115200, board: 'nucleo-h743zi', timeout: 5, progress: false, jobs: 1, ...more });
+
+  it('quantizes from the file (no calibration pass): the board running firmware of the same ranges is accepted, and the golden outputs are those of the model prepared from them', async () => {
+    // Calibrated on 2 of the 5 images with minmax: not what validate would calibrate (all 5 images, mse).
+    const cal = await calibrateImages({ model: fx.model, images: fx.images, count: 2, method: 'minmax', jobs: 1 });
+    writeRanges(ranges, cal.float, cal.calibrator.ranges(), { method: cal.method, images: cal.images });
+    const images = [0, 1, 2, 3, 4].map((i) => prepareImageModel({ model: fx.model, image: join(fx.images, `img${i}.jpg`), ranges }));
+    const q = images[0]!.model;
+    const outBytes = q.tensors[q.outputs[0]!]!.dims.c;
+    const board = () => fakeBoard(modelFingerprint(q), images[0]!.input.length, outBytes, ['board=nucleo-h743zi']);
+
+    const r = await runValidate(flags(await board(), { ranges }));
+    expect(r.calibration.source).toBe(`the ranges in ${ranges} (minmax, 2 images; not held out)`);
+    // No calibrator ran: no calibration time; one model, with the file's method and image count.
+    expect(r.calibration).toMatchObject({ method: 'minmax', models: 1, imagesPerModel: [2], seconds: [] });
+    expect(r.firmware).toMatchObject({ n: 5, builds: 0 });
+    expect(formatEval(r).split('\n')).toContain(`calibration  minmax, the ranges in ${ranges} (minmax, 2 images; not held out)`);
+    for (const [i, p] of r.perImage.entries()) {
+      const prepared = images[i]!;
+      expect(p.int8).toEqual(topK(runGolden(q, prepared.input)[r.model.scoreTensor]!, 5));
+      // The fake board answers the first bytes of the input it received, reversed: the input sent was quantized with the file's input range.
+      expect(p.firmware!.top5).toEqual(topK([...prepared.input.slice(0, outBytes)].reverse(), 5));
+    }
+
+    // Without --ranges validate calibrates on the images, a different int8 model: the same board is refused.
+    await expect(runValidate(flags(await board()))).rejects.toThrow(/the firmware runs model fake-model .* not this one/);
+  }, 120_000);
+
+  const cli = async (args: string[]): Promise<unknown> => {
+    const { Command } = await import('commander');
+    const { registerValidateCommand } = await import('../src/validate/cli.js');
+    const program = new Command().exitOverride();
+    registerValidateCommand(program);
+    return program.parseAsync(['node', 'sqzfw', 'validate', '--images', fx.images, '--emulate', ...args]).then(() => undefined, (e: unknown) => e);
+  };
+
+  it('CLI: a bad ranges file, and the options it leaves nothing to do, are one-line errors before any work', async () => {
+    writeFileSync(join(dir, 'broken.json'), '{"format": "sqzfw-ranges/1", "graph"');
+    expect(await cli(['--model', fx.model, '--ranges', join(dir, 'nope.json')])).toMatchObject({ message: expect.stringMatching(/^cannot read ranges file .*nope\.json/), hint: expect.stringMatching(/sqzfw calibrate .* --out ranges\.json/) });
+    expect(await cli(['--model', fx.model, '--ranges', join(dir, 'broken.json')])).toMatchObject({ message: expect.stringMatching(/^cannot read ranges file .*broken\.json: .*JSON/) });
+    writeFileSync(join(dir, 'other.json'), JSON.stringify({ format: 'sqzfw-ranges/1', graph: 'other', method: 'mse', images: 1, ranges: { x: { min: -1, max: 1 } } }));
+    expect(await cli(['--model', fx.model, '--ranges', join(dir, 'other.json')])).toMatchObject({ message: expect.stringMatching(/has no range for \d+ tensor\(s\)/) });
+    expect(await cli(['--model', fx.model, '--ranges', join(dir, 'other.json'), '--calib', fx.images])).toMatchObject({ message: '--ranges and --calib both choose the calibration' });
+    expect(await cli(['--model', fx.model, '--ranges', join(dir, 'other.json'), '--calib-count', '3'])).toMatchObject({ message: `--calib-count does not apply with --ranges ${join(dir, 'other.json')}: the saved ranges replace calibrating`, exitCode: 2 });
+    expect(await cli(['--model', join(dir, 'm.tflite'), '--ranges', join(dir, 'other.json')])).toMatchObject({ message: '--ranges does not apply to a .tflite model: its quantization is used as stored' });
+    expect(await cli(['--model', join(dir, 'm.tflite')])).toMatchObject({ message: `sqzfw validate takes an ONNX model, not ${join(dir, 'm.tflite')}` });
   });
 });

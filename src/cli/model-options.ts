@@ -2,7 +2,8 @@
  * Model options that only mean something together: the synthetic-model options (--variant, --input-size,
  * --classes, --seed) describe the synthetic SqueezeNet and cannot change a model file, and the model-file options
  * (--class-names, --card, --calib-count) have nothing to apply to without --model. Given on the wrong side they
- * are a usage error, not silently ignored.
+ * are a usage error, not silently ignored. So are the calibration options that a saved calibration or a .tflite
+ * model leaves nothing to do: --calib-count with --ranges, and --calib or --ranges with a .tflite model.
  */
 import type { Command } from 'commander';
 import { EXIT, UserError } from '../errors.js';
@@ -32,9 +33,26 @@ export function checkModelOptionUse(cmd: Command): void {
         `drop ${bad[1]} (the model's input size and classes come from the file), or drop --model for the synthetic model`,
         EXIT.usage,
       );
+    checkRangesOptionUse(cmd);
     return;
   }
   const bad = MODEL_ONLY.find(([k]) => given(k));
   if (bad)
     throw new UserError(`${bad[1]} needs --model: the synthetic SqueezeNet has no ${bad[0] === 'classNames' ? 'class names' : bad[0] === 'card' ? 'model card' : 'calibration images'}`, `pass --model model.onnx, or drop ${bad[1]}`, EXIT.usage);
+}
+
+/**
+ * --ranges FILE (a saved calibration, sqzfw calibrate --out) replaces calibrating: --calib-count given with it has
+ * nothing to count and is a usage error. (--calib with --ranges is refused where the model is prepared.)
+ */
+export function checkRangesOptionUse(cmd: Command): void {
+  const o = cmd.opts<{ ranges?: string }>();
+  if (o.ranges && cmd.getOptionValueSource('calibCount') === 'cli')
+    throw new UserError(`--calib-count does not apply with --ranges ${o.ranges}: the saved ranges replace calibrating`, 'drop --calib-count, or drop --ranges to calibrate now', EXIT.usage);
+}
+
+/** A .tflite model is used with its stored quantization: --calib and --ranges have nothing to replace. */
+export function refuseCalibrationOfTflite(o: { calib?: string; ranges?: string }): void {
+  const flag = o.calib ? '--calib' : o.ranges ? '--ranges' : undefined;
+  if (flag) throw new UserError(`${flag} does not apply to a .tflite model: its quantization is used as stored`, `drop ${flag}`);
 }

@@ -3,6 +3,7 @@
  * src/cli.ts registers them with registerEvalCommand (eval + calibrate) and registerFetchModelCommand.
  */
 import { intArg, numArg } from '../cli/args.js';
+import { checkRangesOptionUse, refuseCalibrationOfTflite } from '../cli/model-options.js';
 import { Command, Option } from 'commander';
 import { EXIT, UserError } from '../errors.js';
 import { parseNumberList, parseResizeFlag, type CardOverrides, type ChannelOrder } from '../import/index.js';
@@ -12,6 +13,7 @@ import { calibrateImages, formatCalibration } from './prepare.js';
 import { CATALOG, fetchModel } from './fetch.js';
 import { defaultJobs } from './parallel.js';
 import { writeRanges } from '../quantize/ranges-file.js';
+import type { ModelSource } from '../prepare/image-model.js';
 import { stderrProgress, silentProgress } from '../util/progress.js';
 import { isTflitePath } from '../tflite/index.js';
 import { formatTfliteEval, runTfliteEval } from '../tflite/eval.js';
@@ -43,7 +45,8 @@ export function addModelFileOptions(cmd: Command): Command {
     .addOption(new Option('--input-size <n>', 'input height and width for models with a symbolic input size').argParser(intArg('--input-size', 1, 8192)));
 }
 
-export function modelFlags(o: ModelFlagValues): { path: string; cardPath?: string; overrides: CardOverrides; inputSize?: { h: number; w: number } } {
+/** The model, card and card overrides of the model file options, as runEval, calibrateImages and prepare take them. */
+export function modelSource(o: ModelFlagValues): ModelSource & { overrides: CardOverrides } {
   const overrides: CardOverrides = {};
   if (o.channelOrder) overrides.channelOrder = o.channelOrder;
   if (o.pixelRange !== undefined) overrides.pixelRange = o.pixelRange;
@@ -51,7 +54,7 @@ export function modelFlags(o: ModelFlagValues): { path: string; cardPath?: strin
   if (o.std) overrides.std = parseNumberList(o.std, '--std');
   if (o.resize) overrides.resize = parseResizeFlag(o.resize);
   if (o.classNames) overrides.labelsFile = o.classNames;
-  return { path: o.model, cardPath: o.card, overrides, inputSize: o.inputSize ? { h: o.inputSize, w: o.inputSize } : undefined };
+  return { model: o.model, card: o.card, overrides, inputSize: o.inputSize ? { h: o.inputSize, w: o.inputSize } : undefined };
 }
 
 const addCalibOptions = (cmd: Command): Command =>
@@ -99,23 +102,21 @@ export function registerEvalCommand(program: Command): void {
     .option('--work-dir <dir>', 'folder for the --emulate firmware projects (default: a temporary folder)')
     .addOption(new Option('--jobs <n>', 'worker threads for the float and int8 passes (results do not depend on it)').default(defaultJobs(), 'the cores').argParser(intArg('--jobs', 1, 256)))
     .option('--json', 'print the result as JSON on stdout')
-    .option('--no-progress', 'no progress bar on stderr');
+    .option('--no-progress', 'no progress bar on stderr')
+    .hook('preAction', (c) => checkRangesOptionUse(c));
   evalCmd.action(async (o: EvalFlags) => {
-    const m = modelFlags(o);
-    if (isTflitePath(m.path)) {
-      if (o.calib || o.ranges) throw new UserError(`${o.calib ? '--calib' : '--ranges'} does not apply to a .tflite model: its quantization is used as stored`, `drop ${o.calib ? '--calib' : '--ranges'}`);
+    const m = modelSource(o);
+    if (isTflitePath(m.model)) {
+      refuseCalibrationOfTflite(o);
       const int4 = o.weightsBudget !== undefined ? '--weights-budget' : o.fitFlash ? '--fit-flash' : o.int4All ? '--int4-all' : undefined;
       if (int4) throw new UserError(`${int4} needs the float weights to quantize layers to int4: a .tflite model has only its stored int8 weights`, 'pass the ONNX model (--model M.onnx) instead');
       const progress = o.progress ? stderrProgress() : silentProgress;
-      const r = await runTfliteEval({ model: m.path, card: m.cardPath, overrides: m.overrides, images: o.images, labels: o.labels, limit: o.limit, emulate: o.emulate, board: o.board, workDir: o.workDir, progress });
+      const r = await runTfliteEval({ model: m.model, card: m.card, overrides: m.overrides, images: o.images, labels: o.labels, limit: o.limit, emulate: o.emulate, board: o.board, workDir: o.workDir, progress });
       console.log(o.json ? JSON.stringify(r, null, 1) : formatTfliteEval(r));
       return;
     }
     const r = await runEval({
-      model: m.path,
-      card: m.cardPath,
-      overrides: m.overrides,
-      inputSize: m.inputSize,
+      ...m,
       images: o.images,
       labels: o.labels,
       limit: o.limit,
@@ -143,18 +144,17 @@ export function registerEvalCommand(program: Command): void {
 
   addCalibOptions(addModelFileOptions(program.command('calibrate').description('calibrate a model on a folder of images and print each tensor\'s range, scale and zero point')))
     .requiredOption('--images <dir>', 'folder of calibration images (the first --calib-count by name)')
-    .option('--out <file>', 'also write the chosen ranges for generate/eval --ranges')
+    .option('--out <file>', 'also write the chosen ranges for generate/eval/validate --ranges')
     .addOption(new Option('--jobs <n>', 'worker threads for the float passes (the ranges do not depend on it)').default(defaultJobs(), 'the cores').argParser(intArg('--jobs', 1, 256)))
     .option('--json', 'print the report as JSON on stdout')
     .option('--no-progress', 'no progress bar on stderr')
     .action(async (o: ModelFlagValues & { images: string; calibMethod: CalibrationMethod; percentile: number; calibCount: number; out?: string; jobs: number; json?: boolean; progress: boolean }) => {
-      const m = modelFlags(o);
-      const r = await calibrateImages({ jobs: o.jobs, model: m.path, card: m.cardPath, overrides: m.overrides, inputSize: m.inputSize, images: o.images, count: o.calibCount, method: o.calibMethod, percentile: o.percentile, progress: o.progress ? stderrProgress() : silentProgress });
+      const r = await calibrateImages({ jobs: o.jobs, ...modelSource(o), images: o.images, count: o.calibCount, method: o.calibMethod, percentile: o.percentile, progress: o.progress ? stderrProgress() : silentProgress });
       if (r.images === 1) console.error('warning: calibrating on one image gives poor int8 ranges; pass a folder of typical images');
       if (o.out) writeRanges(o.out, r.float, r.calibrator.ranges(), { method: r.method, images: r.images });
       if (o.json) console.log(JSON.stringify({ model: o.model, method: r.method, images: r.images, seconds: r.seconds, tensors: r.report }, null, 1));
       else console.log(formatCalibration(r));
-      if (o.out) console.error(`wrote ${o.out}: reuse it with generate|eval --ranges ${o.out}`);
+      if (o.out) console.error(`wrote ${o.out}: reuse it with generate|eval|validate --ranges ${o.out}`);
     });
 }
 

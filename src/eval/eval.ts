@@ -430,7 +430,9 @@ export function formatEval(r: EvalResult): string {
   lines.push(`card         ${r.card.source}`);
   lines.push(`             ${r.card.channelOrder}, pixels 0..${r.card.pixelRange}, mean ${r.card.mean.join(',')}, std ${r.card.std.join(',')}, resize ${r.card.resize} + centre crop`);
   lines.push(`images       ${r.images.count} from ${r.images.dir} (labels: ${r.images.labels})`);
-  lines.push(`calibration  ${r.calibration.method}, ${r.calibration.source}; ${r.calibration.imagesPerModel.join(' + ')} images, ${r.calibration.seconds.map((s) => `${s.toFixed(1)} s`).join(' + ')}`);
+  // Saved ranges (--ranges): no calibration ran, and the source already names the file's method and images.
+  const ran = r.calibration.seconds.length ? `; ${r.calibration.imagesPerModel.join(' + ')} images, ${r.calibration.seconds.map((s) => `${s.toFixed(1)} s`).join(' + ')}` : '';
+  lines.push(`calibration  ${r.calibration.method}, ${r.calibration.source}${ran}`);
   lines.push('');
   const variants = Boolean(r.int4 || r.mixed);
   const rows: string[][] = [['', 'top-1', '', 'top-5', '', ...(variants ? ['flips vs float', 'weight bytes'] : [])]];

@@ -1,6 +1,6 @@
 /**
  * Calibration once, reused: `sqzfw calibrate --out ranges.json` writes the chosen range of every tensor, and
- * `generate|eval --ranges ranges.json` quantizes from it without any float pass. The file names the model's graph
+ * `generate|eval|validate --ranges ranges.json` quantize from it without any float pass. The file names the model's graph
  * and tensors; reading it checks that it covers every tensor of the model it is used with.
  */
 import { readFileSync } from 'node:fs';

@@ -4,9 +4,11 @@
  * report top-1/top-5 of the float model, the golden model and the device, bit-exactness per image and the latency.
  */
 import { intArg } from '../cli/args.js';
+import { checkRangesOptionUse, refuseCalibrationOfTflite } from '../cli/model-options.js';
+import { isTflitePath } from '../tflite/index.js';
 import { Command, Option } from 'commander';
 import { UserError } from '../errors.js';
-import { addModelFileOptions, modelFlags, type ModelFlagValues } from '../eval/cli.js';
+import { addModelFileOptions, modelSource, type ModelFlagValues } from '../eval/cli.js';
 import { formatEval, runEval, type EvalResult } from '../eval/eval.js';
 import { defaultJobs } from '../eval/parallel.js';
 import { silentProgress, stderrProgress } from '../util/progress.js';
@@ -19,6 +21,8 @@ export interface ValidateFlags extends ModelFlagValues {
   labels?: string;
   limit?: number;
   calib?: string;
+  /** A saved calibration (sqzfw calibrate --out): the int8 model of firmware generated with the same --ranges. */
+  ranges?: string;
   calibCount: number;
   emulate?: boolean;
   port?: string;
@@ -34,22 +38,23 @@ export interface ValidateFlags extends ModelFlagValues {
 
 /** The checks and the run of `sqzfw validate` (the action prints the result). */
 export async function runValidate(o: ValidateFlags): Promise<EvalResult> {
+  if (isTflitePath(o.model)) {
+    refuseCalibrationOfTflite(o);
+    throw new UserError(`sqzfw validate takes an ONNX model, not ${o.model}`, 'run a .tflite model on the firmware with sqzfw eval --model M.tflite --images DIR --emulate N');
+  }
   if (!!o.emulate === !!o.port) throw new UserError(o.emulate ? '--emulate and --port exclude each other' : 'say where the firmware runs', 'pass --emulate (QEMU) or --port /dev/ttyACM0 (a board running `sqzfw generate --app validate` firmware)');
   if (o.port && !BAUD_RATES.includes(o.baud)) throw new UserError(`--baud ${o.baud} is not a standard rate`, `use one of ${BAUD_RATES.join(', ')}`);
   // A missing, busy or inaccessible port fails now, not after the calibration.
   if (o.port) await openSerialLink(o.port, o.baud).close();
   const target: Target = o.port ? { kind: 'port', port: o.port, baud: o.baud } : { kind: 'emulate' };
-  const m = modelFlags(o);
   return runEval({
-    model: m.path,
-    card: m.cardPath,
-    overrides: m.overrides,
-    inputSize: m.inputSize,
+    ...modelSource(o),
     images: o.images,
     labels: o.labels,
     limit: o.limit,
-    // One int8 model: a board holds one firmware.
-    calib: o.calib ?? o.images,
+    // One int8 model: a board holds one firmware. --ranges replaces calibrating (runEval refuses it with --calib).
+    calib: o.calib ?? (o.ranges ? undefined : o.images),
+    ranges: o.ranges,
     calibCount: o.calibCount,
     emulate: Number.MAX_SAFE_INTEGER,
     board: o.board,
@@ -68,6 +73,7 @@ export function registerValidateCommand(program: Command): void {
     .addOption(new Option('--limit <n>', 'the first N images').argParser(intArg('--limit', 1, 1e7)))
     .option('--calib <dir>', 'calibration images (default: the --images folder); a board must run the firmware built from the same calibration')
     .addOption(new Option('--calib-count <n>', 'calibration images').default(100).argParser(intArg('--calib-count', 1, 100000)))
+    .option('--ranges <file>', 'reuse a saved calibration (sqzfw calibrate --out FILE) instead of calibrating; a board must run firmware generated with the same --ranges')
     .option('--emulate', 'build the validation firmware once and run it in QEMU (a real board: its QEMU twin)')
     .option('--port <dev>', 'serial port of a board running the validation firmware (e.g. /dev/ttyACM0)')
     .addOption(new Option('--baud <n>', 'baud rate of --port').default(115200).argParser(intArg('--baud', 1200, 4_000_000)))
@@ -77,6 +83,7 @@ export function registerValidateCommand(program: Command): void {
     .option('--json', 'print the result as JSON on stdout')
     .addOption(new Option('--jobs <n>', 'worker threads for the float and golden passes (the device side stays serial; results do not depend on it)').default(defaultJobs(), 'the cores').argParser(intArg('--jobs', 1, 256)))
     .option('--no-progress', 'no progress bar on stderr')
+    .hook('preAction', (c) => checkRangesOptionUse(c))
     .action(async (o: ValidateFlags) => {
       const r = await runValidate(o);
       if (o.json) console.log(JSON.stringify(r, null, 1));

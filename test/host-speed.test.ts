@@ -8,7 +8,7 @@ import { describe, expect, test } from 'vitest';
 import { formatArray } from '../src/emit/c.js';
 import { verifyPlan } from '../src/driver/index.js';
 import { kernelMemo } from '../src/golden/memo.js';
-import { convCall, FAST, runGolden, withEngine } from '../src/golden/run.js';
+import { convCall, FAST, runGolden } from '../src/golden/run.js';
 import { executePlan } from '../src/planner/execute.js';
 import { planModel } from '../src/planner/index.js';
 import type { MemoryPlan } from '../src/planner/types.js';
@@ -102,7 +102,7 @@ describe('the plan check reuses the golden run', () => {
     const calls = memo.stats();
     expect(calls).toEqual({ hits: 0, misses: 0 });
     const convs = p.model.layers.filter((l) => l.op === 'conv').length;
-    const viaPlan = withEngine(memo.replay, () => executePlan(p.model, plan, p.input));
+    const viaPlan = executePlan(p.model, plan, p.input, { engine: memo.replay });
     expect(memo.stats().misses).toBe(0);
     expect(memo.stats().hits).toBeGreaterThanOrEqual(convs);
     for (const o of p.model.outputs) expect(Buffer.from(viaPlan[o]).equals(Buffer.from(golden[o]))).toBe(true);

@@ -14,7 +14,7 @@ import { regionsUsedBy, renderRenodeFiles } from '../emulate/renode.js';
 import { qemuTarget } from '../emulate/targets.js';
 import { UserError } from '../errors.js';
 import { kernelMemo } from '../golden/memo.js';
-import { currentEngine, runGolden, withEngine, type Engine } from '../golden/run.js';
+import { DEFAULT_ENGINE, runGolden, type Engine } from '../golden/run.js';
 import { executePlan } from '../planner/execute.js';
 import { int4Macs, planModel, type PlanStrategy } from '../planner/index.js';
 import type { InputIn, MemoryPlan } from '../planner/types.js';
@@ -92,10 +92,10 @@ export function goldenOutputs(p: Pick<PreparedModel, 'model' | 'input'>, engine?
  */
 export function verifyPlan(p: Pick<PreparedModel, 'model' | 'input'>, plan: MemoryPlan, expected?: Record<string, Int8Array>, progress: ProgressSink = silentProgress): Record<string, Int8Array> {
   progress.start('verifying the plan', plan.steps.length + 1);
-  const memo = kernelMemo(currentEngine());
+  const memo = kernelMemo(DEFAULT_ENGINE);
   expected ??= goldenOutputs(p, memo.record);
   progress.tick(1);
-  const viaPlan = withEngine(memo.replay, () => executePlan(p.model, plan, p.input, { onStep: (d) => progress.tick(d + 1) }));
+  const viaPlan = executePlan(p.model, plan, p.input, { engine: memo.replay, onStep: (d) => progress.tick(d + 1) });
   progress.end();
   for (const o of p.model.outputs) {
     const i = viaPlan[o].findIndex((v, k) => v !== expected[o][k]);

@@ -33,27 +33,9 @@ export const FAST: Engine = { conv: convS8Fast, convS4: convS8Fast, maxPool: max
 /** The reference runs the s4 twin on the weights packed as the firmware stores them. */
 export const REFERENCE: Engine = { conv: convS8, convS4: (a) => convS4({ ...a, packedFilter: packInt4(a.filter) }), maxPool: maxPoolS8 };
 /** SQZFW_ENGINE=reference runs the reference kernels everywhere (the benchmark's whole-process baseline; debugging). */
-const DEFAULT: Engine = process.env.SQZFW_ENGINE === 'reference' ? REFERENCE : FAST;
-let current: Engine = DEFAULT;
+export const DEFAULT_ENGINE: Engine = process.env.SQZFW_ENGINE === 'reference' ? REFERENCE : FAST;
 
-/** The engine the call helpers use when none is passed: FAST (or REFERENCE), or withEngine's while it runs. */
-export const currentEngine = (): Engine => current;
-
-/**
- * Runs fn with `e` as the engine of every call helper that is passed none (code that calls them without an engine,
- * such as the plan executor, then runs on it); synchronous, restored on return or throw.
- */
-export function withEngine<T>(e: Engine, fn: () => T): T {
-  const previous = current;
-  current = e;
-  try {
-    return fn();
-  } finally {
-    current = previous;
-  }
-}
-
-export const convCall = (l: QConv, input: Int8Array, g: CallGeometry, e: Engine = current): Int8Array =>
+export const convCall = (l: QConv, input: Int8Array, g: CallGeometry, e: Engine = DEFAULT_ENGINE): Int8Array =>
   (l.weightBits === 4 ? e.convS4 : e.conv)({
     input,
     inDims: g.inDims,
@@ -72,7 +54,7 @@ export const convCall = (l: QConv, input: Int8Array, g: CallGeometry, e: Engine 
     actMax: l.actMax,
   });
 
-export function poolCall(l: QPool, input: Int8Array, g: CallGeometry, e: Engine = current): Int8Array {
+export function poolCall(l: QPool, input: Int8Array, g: CallGeometry, e: Engine = DEFAULT_ENGINE): Int8Array {
   if (l.requant) {
     const { inDims: id, outDims: od } = g;
     if (l.op !== 'avgpool' || od.h !== 1 || od.w !== 1 || od.c !== id.c || l.kernel[0] !== id.h || l.kernel[1] !== id.w) {
@@ -106,7 +88,7 @@ export const addCall = (l: QAdd, in1: Int8Array, in2: Int8Array): Int8Array =>
 export const softmaxCall = (l: QSoftmax, input: Int8Array, rows: number, rowSize: number): Int8Array =>
   softmaxS8({ input, rows, rowSize, mult: l.mult, shift: l.shift, diffMin: l.diffMin });
 
-export function runLayer(model: QModel, layer: QLayer, t: IntTensors, e: Engine = current): Int8Array {
+export function runLayer(model: QModel, layer: QLayer, t: IntTensors, e: Engine = DEFAULT_ENGINE): Int8Array {
   const inDims = model.tensors[layer.inputs[0]].dims;
   const outDims = model.tensors[layer.output].dims;
   const input = t[layer.inputs[0]];
@@ -134,7 +116,7 @@ export function runLayer(model: QModel, layer: QLayer, t: IntTensors, e: Engine 
 }
 
 /** Runs every layer with the fast engine; returns all tensors (the input included). */
-export function runGolden(model: QModel, input: Int8Array, e: Engine = current): IntTensors {
+export function runGolden(model: QModel, input: Int8Array, e: Engine = DEFAULT_ENGINE): IntTensors {
   const t: IntTensors = { [model.input]: input };
   for (const layer of model.layers) t[layer.output] = runLayer(model, layer, t, e);
   return t;

@@ -7,7 +7,7 @@
  */
 import { gapAccumulateS8, gapFinishS8 } from '../golden/gap-fused.js';
 import { concatS8X } from '../golden/kernels.js';
-import { addCall, convCall, poolCall, softmaxCall } from '../golden/run.js';
+import { addCall, convCall, DEFAULT_ENGINE, poolCall, softmaxCall, type Engine } from '../golden/run.js';
 import type { QModel } from '../quantize/types.js';
 import { poolWindow, type LivePiece, type MemoryPlan, type Ref } from './types.js';
 
@@ -54,9 +54,12 @@ export interface ExecuteOptions {
   onFetch?: (step: number, first: number, last: number) => void;
   /** Called after every step with the number of steps done (a progress bar). */
   onStep?: (done: number) => void;
+  /** The kernels the conv and pool calls run on (default: the golden model's default engine). */
+  engine?: Engine;
 }
 
 export function executePlan(model: QModel, plan: MemoryPlan, input: Int8Array, opts: ExecuteOptions = {}): Record<string, Int8Array> {
+  const engine = opts.engine ?? DEFAULT_ENGINE;
   const mem: Record<string, Int8Array> = {};
   for (const r of plan.regions) mem[r.name] = new Int8Array(Math.max(r.used, 1)).fill(0x5a);
   const buf = new Map(plan.buffers.map((b) => [b.name, b]));
@@ -89,7 +92,7 @@ export function executePlan(model: QModel, plan: MemoryPlan, input: Int8Array, o
     switch (s.op) {
       case 'conv': {
         if (l.op !== 'conv') throw new Error(`step for ${s.layer} is a conv but the layer is ${l.op}`);
-        const out = convCall(l, view(s.input, s.inDims.h * s.inDims.w * s.inDims.c), s);
+        const out = convCall(l, view(s.input, s.inDims.h * s.inDims.w * s.inDims.c), s, engine);
         view(s.output, out.length).set(out);
         break;
       }
@@ -97,7 +100,7 @@ export function executePlan(model: QModel, plan: MemoryPlan, input: Int8Array, o
       case 'avgpool': {
         if (l.op !== 'maxpool' && l.op !== 'avgpool') throw new Error(`step for ${s.layer} is a pool but the layer is ${l.op}`);
         if (s.axis && l.op !== 'maxpool') throw new Error(`step for ${s.layer} splits the window of a pool that is no max pool`);
-        const out = poolCall({ ...l, ...poolWindow(l, s.axis) }, view(s.input, s.inDims.h * s.inDims.w * s.inDims.c), s);
+        const out = poolCall({ ...l, ...poolWindow(l, s.axis) }, view(s.input, s.inDims.h * s.inDims.w * s.inDims.c), s, engine);
         view(s.output, out.length).set(out);
         break;
       }

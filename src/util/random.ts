@@ -1,14 +1,22 @@
 /** Small deterministic PRNGs: the same seed gives the same weights, images and test cases everywhere. */
 
+/** What mulberry32 adds to its counter at each draw. */
+const MULBERRY_STEP = 0x6d2b79f5;
+
+/** mulberry32's output for counter value `a`: a uniform float in [0, 1). */
+function mulberryValue(a: number): number {
+  let t = a;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
+
 /** mulberry32: uniform floats in [0, 1). */
 export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    a = (a + MULBERRY_STEP) >>> 0;
+    return mulberryValue(a);
   };
 }
 
@@ -54,16 +62,10 @@ export function fillNormal(s: NormalStream, out: Float32Array, scale: number): v
     s.spare = undefined;
   }
   for (; i < n; i += 2) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const u = Math.max(((t ^ (t >>> 14)) >>> 0) / 4294967296, 1e-12);
-    a = (a + 0x6d2b79f5) >>> 0;
-    t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const v = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    a = (a + MULBERRY_STEP) >>> 0;
+    const u = Math.max(mulberryValue(a), 1e-12);
+    a = (a + MULBERRY_STEP) >>> 0;
+    const v = mulberryValue(a);
     const r = Math.sqrt(-2 * Math.log(u));
     out[i] = r * Math.cos(2 * Math.PI * v) * scale;
     const second = r * Math.sin(2 * Math.PI * v);

@@ -30,19 +30,25 @@ function calibrateWithInputs(float: FloatModel, inputs: Float32Array[], o: { met
   return { qmodel: quantizeModel(float, cal.ranges()), calibrator: cal, seconds: (performance.now() - t0) / 1000 };
 }
 
-/** Calibrates on the first `count` images of a folder (name order) and quantizes. Deterministic. */
-export function calibrateWith(float: FloatModel, card: ModelCard, paths: string[], o: { method?: CalibrationMethod; percentile?: number; progress?: ProgressSink }): { qmodel: QModel; calibrator: Calibrator; seconds: number } {
+/**
+ * Calibrates on the images (name order) and quantizes. Deterministic. `inputs`: the first ROUNDING_IMAGES of them as
+ * decoded, kept for mixed precision so that they are not decoded again.
+ */
+function calibrateWith(float: FloatModel, card: ModelCard, paths: string[], o: { method?: CalibrationMethod; percentile?: number; progress?: ProgressSink }): { qmodel: QModel; calibrator: Calibrator; seconds: number; inputs: Float32Array[] } {
   const progress = o.progress ?? silentProgress;
   const cal = new Calibrator(float, { method: o.method ?? 'mse', percentile: o.percentile });
   const t0 = performance.now();
   progress.start(`calibrating (${cal.method})`, paths.length);
+  const inputs: Float32Array[] = [];
   paths.forEach((p, i) => {
-    cal.addInput(loadImageInput(p, card, float.graph.input.dims));
+    const x = loadImageInput(p, card, float.graph.input.dims);
+    cal.addInput(x);
+    if (i < ROUNDING_IMAGES) inputs.push(x);
     progress.tick(i + 1);
   });
   progress.end();
   const qmodel = quantizeModel(float, cal.ranges());
-  return { qmodel, calibrator: cal, seconds: (performance.now() - t0) / 1000 };
+  return { qmodel, calibrator: cal, seconds: (performance.now() - t0) / 1000, inputs };
 }
 
 export interface PreparedImageModel {
@@ -71,18 +77,22 @@ const SYNTHETIC_CALIBRATION_IMAGES = 4;
 /** Seed of the synthetic int8 input used when no image is given (the demo firmware generates it at run time). */
 export const SYNTHETIC_INPUT_SEED = 1001;
 
-/** The int8 model and where its ranges came from: a saved ranges file, a folder, the image itself, or synthetic images. */
-function quantizeFor(float: FloatModel, card: ModelCard, o: { image?: string; calib?: string; calibCount?: number; ranges?: string; method?: CalibrationMethod; percentile?: number; progress?: ProgressSink }): { model: QModel; calibration: PreparedImageModel['calibration'] } {
+/**
+ * The int8 model and where its ranges came from: a saved ranges file, a folder, the image itself, or synthetic
+ * images; with the first ROUNDING_IMAGES calibration inputs (none for a ranges file).
+ */
+function quantizeFor(float: FloatModel, card: ModelCard, o: { image?: string; calib?: string; calibCount?: number; ranges?: string; method?: CalibrationMethod; percentile?: number; progress?: ProgressSink }): { model: QModel; calibration: PreparedImageModel['calibration']; inputs: Float32Array[] } {
   if (o.ranges) {
     if (o.calib) throw new UserError('--ranges and --calib both choose the calibration', 'pass one of them: --ranges reuses a saved calibration, --calib calibrates now');
     const file = readRanges(o.ranges, float);
-    return { model: quantizeModel(float, file.ranges), calibration: { method: file.method, images: file.images, seconds: 0, source: `the ranges in ${o.ranges}` } };
+    return { model: quantizeModel(float, file.ranges), calibration: { method: file.method, images: file.images, seconds: 0, source: `the ranges in ${o.ranges}` }, inputs: [] };
   }
   const paths = o.calib ? listImages(o.calib).slice(0, o.calibCount ?? 100) : o.image ? [o.image] : [];
   if (o.calib && paths.length === 0) throw new UserError(`no calibration images in ${o.calib}`, 'pass a folder of .jpg/.png images with --calib');
-  const r = paths.length ? calibrateWith(float, card, paths, o) : calibrateWithInputs(float, syntheticInputs(float, SYNTHETIC_CALIBRATION_IMAGES), o);
+  const synthetic = paths.length ? [] : syntheticInputs(float, SYNTHETIC_CALIBRATION_IMAGES);
+  const r = paths.length ? calibrateWith(float, card, paths, o) : { ...calibrateWithInputs(float, synthetic, o), inputs: synthetic };
   const source = o.calib ? `${paths.length} images from ${o.calib}` : o.image ? `the image itself (no --calib folder)` : `${SYNTHETIC_CALIBRATION_IMAGES} synthetic images (no --calib folder, no --image: pass --calib DIR for real accuracy)`;
-  return { model: r.qmodel, calibration: { method: r.calibrator.method, images: paths.length || SYNTHETIC_CALIBRATION_IMAGES, seconds: r.seconds, source } };
+  return { model: r.qmodel, calibration: { method: r.calibrator.method, images: paths.length || SYNTHETIC_CALIBRATION_IMAGES, seconds: r.seconds, source }, inputs: r.inputs };
 }
 
 /**
@@ -94,10 +104,10 @@ function quantizeFor(float: FloatModel, card: ModelCard, o: { image?: string; ca
 export function prepareImageModel(o: ModelSource & { image?: string; calib?: string; calibCount?: number; ranges?: string; method?: CalibrationMethod; percentile?: number; progress?: ProgressSink }): PreparedImageModel {
   const { model: float, card } = loadModel(o.model, { cardPath: o.card, overrides: o.overrides, inputSize: o.inputSize });
   const dims = float.graph.input.dims;
-  const { model, calibration } = quantizeFor(float, card, o);
+  const { model, calibration, inputs } = quantizeFor(float, card, o);
   const preprocessing: Preprocessing = { channelOrder: card.channelOrder, pixelRange: card.pixelRange, mean: card.mean, std: card.std, resize: card.resize, source: card.source };
-  const sensPaths = o.calib ? listImages(o.calib).slice(0, Math.min(o.calibCount ?? 100, ROUNDING_IMAGES)) : o.image ? [o.image] : [];
-  const calibInputs = sensPaths.length ? sensPaths.map((p) => loadImageInput(p, card, dims)) : syntheticInputs(float, SYNTHETIC_CALIBRATION_IMAGES);
+  // The calibration's own inputs; with a ranges file, the image (or synthetic images) as before.
+  const calibInputs = inputs.length ? inputs : o.image ? [loadImageInput(o.image, card, dims)] : syntheticInputs(float, SYNTHETIC_CALIBRATION_IMAGES);
   const common = { model, labels: card.labels?.names, card, preprocessing, calibration, float, calibInputs };
   if (!o.image) return { ...common, ...syntheticInput(model, SYNTHETIC_INPUT_SEED) };
   const x = loadImageInput(o.image, card, dims);

@@ -147,6 +147,10 @@ describe('options that a model ignores are refused, not dropped', () => {
     [['generate', '--model', 'm.onnx', '--ranges', 'r.json', '--calib-count', '3', '--out', 'g'], /^error: --calib-count does not apply with --ranges r\.json/m],
     [['eval', '--model', 'm.onnx', '--images', 'i', '--ranges', 'r.json', '--calib-count', '3', '--work-dir', 'e'], /^error: --calib-count does not apply with --ranges r\.json/m],
     [['validate', '--model', 'm.onnx', '--images', 'i', '--emulate', '--ranges', 'r.json', '--calib-count', '3', '--work-dir', 'v'], /^error: --calib-count does not apply with --ranges r\.json/m],
+    // The other settings of a calibration run: a saved ranges file replaces the run, so none of them applies.
+    [['eval', '--model', 'm.onnx', '--images', 'i', '--ranges', 'r.json', '--calib-method', 'percentile', '--work-dir', 'e'], /^error: --calib-method does not apply with --ranges r\.json/m],
+    [['eval', '--model', 'm.onnx', '--images', 'i', '--ranges', 'r.json', '--percentile', '99.9', '--work-dir', 'e'], /^error: --percentile does not apply with --ranges r\.json/m],
+    [['eval', '--model', 'm.onnx', '--images', 'i', '--ranges', 'r.json', '--folds', '3', '--work-dir', 'e'], /^error: --folds does not apply with --ranges r\.json/m],
   ])('%j', (args, message) => {
     const r = sqzfw(args as string[]);
     expect(r.code).toBe(2);

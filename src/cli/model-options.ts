@@ -3,7 +3,8 @@
  * --classes, --seed) describe the synthetic SqueezeNet and cannot change a model file, and the model-file options
  * (--class-names, --card, --calib-count) have nothing to apply to without --model. Given on the wrong side they
  * are a usage error, not silently ignored. So are the calibration options that a saved calibration or a .tflite
- * model leaves nothing to do: --calib-count with --ranges, and --calib or --ranges with a .tflite model.
+ * model leaves nothing to do: the calibration settings (--calib-count, --calib-method, --percentile, --folds) with
+ * --ranges, and --calib or --ranges with a .tflite model.
  */
 import type { Command } from 'commander';
 import { EXIT, UserError } from '../errors.js';
@@ -42,13 +43,27 @@ export function checkModelOptionUse(cmd: Command): void {
 }
 
 /**
- * --ranges FILE (a saved calibration, sqzfw calibrate --out) replaces calibrating: --calib-count given with it has
- * nothing to count and is a usage error. (--calib with --ranges is refused where the model is prepared.)
+ * The settings of a calibration run, each only on the commands that calibrate: a saved ranges file (--ranges)
+ * replaces the run, so none of them can apply with it.
+ */
+const CALIBRATION_SETTINGS = [
+  ['calibCount', '--calib-count'],
+  ['calibMethod', '--calib-method'],
+  ['percentile', '--percentile'],
+  ['folds', '--folds'],
+] as const;
+
+/**
+ * --ranges FILE (a saved calibration, sqzfw calibrate --out) replaces calibrating: the settings of a calibration
+ * run (--calib-count, --calib-method, --percentile, --folds, whichever the command has) given with it have nothing
+ * to apply to and are a usage error. (--calib with --ranges is refused where the model is prepared.)
  */
 export function checkRangesOptionUse(cmd: Command): void {
   const o = cmd.opts<{ ranges?: string }>();
-  if (o.ranges && cmd.getOptionValueSource('calibCount') === 'cli')
-    throw new UserError(`--calib-count does not apply with --ranges ${o.ranges}: the saved ranges replace calibrating`, 'drop --calib-count, or drop --ranges to calibrate now', EXIT.usage);
+  if (!o.ranges) return;
+  const bad = CALIBRATION_SETTINGS.find(([k]) => cmd.getOptionValueSource(k) === 'cli');
+  if (bad)
+    throw new UserError(`${bad[1]} does not apply with --ranges ${o.ranges}: the saved ranges replace calibrating`, `drop ${bad[1]}, or drop --ranges to calibrate now`, EXIT.usage);
 }
 
 /** A .tflite model is used with its stored quantization: --calib and --ranges have nothing to replace. */

@@ -100,7 +100,9 @@ describe('sqzfw CLI', () => {
   });
 
   test('--app none: no image needed; --image needs the demo; a library-only project cannot be emulated', () => {
-    expectUserError(sqzfw(['generate', '--input-size', '64', '--classes', '10', '--app', 'none', '--image', 'x.jpg', '--out', 'img']), /--image needs an application/);
+    expectUserError(sqzfw(['generate', '--model', 'm.onnx', '--app', 'none', '--image', 'x.jpg', '--out', 'img']), /--image needs an application/);
+    // Without a model file, --image has nothing to preprocess for: refused by the shared model-option check.
+    expectUserError(sqzfw(['generate', '--input-size', '64', '--classes', '10', '--app', 'none', '--image', 'x.jpg', '--out', 'img']), /--image needs --model/);
     expect(existsSync(join(work, 'img'))).toBe(false);
     const g = sqzfw(['generate', '--input-size', '64', '--classes', '10', '--app', 'none', '--out', 'lib']);
     expect(g.code, g.err).toBe(0);

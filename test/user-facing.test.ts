@@ -65,7 +65,7 @@ describe('Renode files', () => {
 // ---- the command line, run as a user runs it ----
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
@@ -151,6 +151,11 @@ describe('options that a model ignores are refused, not dropped', () => {
     [['eval', '--model', 'm.onnx', '--images', 'i', '--ranges', 'r.json', '--calib-method', 'percentile', '--work-dir', 'e'], /^error: --calib-method does not apply with --ranges r\.json/m],
     [['eval', '--model', 'm.onnx', '--images', 'i', '--ranges', 'r.json', '--percentile', '99.9', '--work-dir', 'e'], /^error: --percentile does not apply with --ranges r\.json/m],
     [['eval', '--model', 'm.onnx', '--images', 'i', '--ranges', 'r.json', '--folds', '3', '--work-dir', 'e'], /^error: --folds does not apply with --ranges r\.json/m],
+    // asic's --model also names a synthetic variant: the model-file options have nothing to apply to.
+    [['asic', '--profile', 'asic-4x32', '--model', 'v1.1', '--calib-count', '5', '--out', 'a'], /^error: --calib-count needs a model file: --model v1\.1 is the synthetic SqueezeNet v1\.1, which has no calibration images/m],
+    [['asic', '--profile', 'asic-4x32', '--model', 'v1.1', '--calib', 'i', '--out', 'a'], /^error: --calib needs a model file/m],
+    [['asic', '--profile', 'asic-4x32', '--model', 'v1.1', '--variant', 'v1.0', '--out', 'a'], /^error: --variant and --model v1\.1 both name the synthetic variant/m],
+    [['generate', '--calib', 'i', '--out', 'g'], /^error: --calib needs --model: the synthetic SqueezeNet has no calibration images/m],
   ])('%j', (args, message) => {
     const r = sqzfw(args as string[]);
     expect(r.code).toBe(2);
@@ -158,6 +163,22 @@ describe('options that a model ignores are refused, not dropped', () => {
     expect(r.err).toMatch(/^hint: /m);
     expect(r.err.trim().split('\n')).toHaveLength(2);
     expect(existsSync(join(work, (args as string[]).at(-1)!))).toBe(false);
+  });
+
+  test('asic --model <variant> takes the synthetic options, as --variant does', () => {
+    const r = sqzfw(['asic', '--profile', 'asic-4x32', '--model', 'v1.1', '--input-size', '32', '--classes', '10', '--out', 'asic-variant']);
+    expect(r.code, r.err).toBe(0);
+    expect(JSON.parse(readFileSync(join(work, 'asic-variant', 'memory_map.json'), 'utf8')).model).toMatch(/32/);
+  });
+
+  test('asic checks its --out folder before it loads the model: a folder it will not replace fails first', () => {
+    mkdirSync(join(work, 'theirs'), { recursive: true });
+    writeFileSync(join(work, 'theirs', 'notes.txt'), 'not sqzfw\n');
+    const r = sqzfw(['asic', '--profile', 'asic-4x32', '--model', 'missing.onnx', '--out', 'theirs']);
+    expect(r.code).toBe(3);
+    expect(r.err).toMatch(/^error: --out theirs is a folder not written by sqzfw asic/m);
+    expect(r.err.trim().split('\n')).toHaveLength(2);
+    expect(readdirSync(join(work, 'theirs'))).toEqual(['notes.txt']);
   });
 
   test('the defaults alone are not "given": --model without --input-size still runs', () => {

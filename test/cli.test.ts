@@ -132,3 +132,27 @@ describe('sqzfw CLI', () => {
     expect(r.err).toMatch(/--input-size must be an integer/);
   });
 });
+
+describe('calibration options', () => {
+  // validate checks firmware that generate wrote (a board runs generate --app validate firmware): both must quantize
+  // the model the same way, so they take the same calibration options with the same defaults.
+  const calibrationOptions = (command: string): string[] => {
+    const r = sqzfw([command, '--help']);
+    expect(r.code, r.err).toBe(0);
+    // One entry per option (help wraps long descriptions onto indented lines).
+    const entries = r.out.split(/\n(?= {2}-)/).map((e) => e.replace(/\s+/g, ' ').trim());
+    return entries
+      .map((e) => /^(--calib(?:-count|-method)?|--percentile|--ranges|--folds)\b.*?(\(default: [^)]*\))?$/.exec(e))
+      .filter((m) => m !== null)
+      .map((m) => `${m[1]} ${m[2] ?? ''}`.trim())
+      .sort();
+  };
+  test('generate and validate take the same ones; eval adds only its own run settings', () => {
+    const generate = calibrationOptions('generate');
+    expect(generate).toEqual(['--calib', '--calib-count (default: 100)', '--ranges']);
+    expect(calibrationOptions('validate')).toEqual(generate);
+    expect(calibrationOptions('demo')).toEqual(generate);
+    const name = (o: string): string => o.split(' ')[0]!;
+    expect(calibrationOptions('eval').map(name)).toEqual([...generate.map(name), '--calib-method', '--folds', '--percentile'].sort());
+  });
+});

@@ -40,6 +40,30 @@ describe('source comments', () => {
   });
 });
 
+describe("the model library's linker fragment (model/sqzfw_model.ld)", () => {
+  const prepared = prepareSynthetic({ variant: 'v1.1', inputSize: 32, classes: 4, seed: 3 });
+  test("its REGION_ALIAS lines name the board profile's own regions, with their address and size", () => {
+    for (const b of listBoards()) {
+      const { files, plan } = generateFiles(prepared, b);
+      const ld = files['model/sqzfw_model.ld']!;
+      const aliases = [...ld.matchAll(/^ \*     REGION_ALIAS\("(\w+)", (\w+)\);  \((0x[0-9A-F]{8}), ([^:)]+)/gm)].map((m) => m.slice(1));
+      const arenas = plan.regions.filter((r) => r.used > 0 && !r.external).map((r) => r.name);
+      expect(aliases.map((a) => a[0]), b.name).toEqual(['SQZFW_WEIGHTS_REGION', ...arenas.map((r) => `SQZFW_ARENA_${r}`)]);
+      for (const [alias, region, origin] of aliases) {
+        const r = b.memory.find((m) => m.name === region);
+        expect(r, `${b.name} ${alias} -> ${region}`).toBeDefined();
+        expect(origin).toBe(`0x${r!.origin.toString(16).toUpperCase().padStart(8, '0')}`);
+        expect(region).toBe(alias === 'SQZFW_WEIGHTS_REGION' ? b.placement.weights[0] : alias.slice('SQZFW_ARENA_'.length));
+      }
+      expect(ld).toContain(`board profile ${b.name}`);
+    }
+    // The H743's arena is its D1 AXI SRAM at 0x24000000, not a region called RAM.
+    const h7 = generateFiles(prepared, listBoards().find((b) => b.name === 'nucleo-h743zi')!).files['model/sqzfw_model.ld']!;
+    expect(h7).toMatch(/REGION_ALIAS\("SQZFW_ARENA_AXI_SRAM", AXI_SRAM\);  \(0x24000000, 512 KiB: D1 AXI SRAM\)/);
+    expect(h7).not.toMatch(/, RAM\)/);
+  });
+});
+
 describe('Renode files', () => {
   const prepared = prepareSynthetic({ variant: 'v1.1', inputSize: 32, classes: 4, seed: 3 });
   test('every board whose chip Renode has a platform for gets them; only the MPS2 boards get none (Renode has no MPS2 platform)', () => {

@@ -86,6 +86,11 @@ describe.skipIf(!hasCmake)('a foreign application links the model library (CMake
     execFileSync('cmake', ['--build', build, '-j2'], { stdio: 'pipe' });
     expect(readFileSync(join(build, 'CMakeFiles', 'foreign_app.elf.dir', 'link.txt'), 'utf8')).toContain('-Wl,--orphan-handling=error');
     const elf = join(build, 'foreign_app.elf');
+    // vendor.ld's /DISCARD/ names the C library this link uses (--specs=nano.specs: libc_nano.a, not libc.a).
+    const linkedLibc = [...new Set([...readFileSync(join(build, 'foreign_app.map'), 'utf8').matchAll(/\/(libc(?:_nano)?)\.a\(/g)].map((m) => m[1]))];
+    expect(linkedLibc).toEqual(['libc_nano']);
+    const discard = /\/DISCARD\/ : \{([^}]*)\}/.exec(readFileSync(join(APP, 'vendor.ld'), 'utf8'))![1]!;
+    expect(discard.match(/\blibc\w*\.a\b/g)).toEqual(linkedLibc.map((l) => `${l}.a`));
 
     // One Reset_Handler and one SysTick_Handler, the application's; nothing of sqzfw's runtime.
     const syms = execFileSync('arm-none-eabi-nm', [elf], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ').pop()!);

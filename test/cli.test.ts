@@ -14,6 +14,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
+import { IN_CI } from './helpers/require.js';
 
 // The CLI runs from its TypeScript sources through tsx, resolved from this repo (the tests' cwd is a temp folder).
 const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
@@ -113,7 +114,7 @@ describe('sqzfw CLI', () => {
   });
 
   const REAL_MODEL = join(root, '..', 'shared', 'models', 'squeezenet1.0-imagenet.onnx');
-  test.skipIf(!existsSync(REAL_MODEL) && !process.env.CI)('generate --model <real ONNX> --app none works without an image', () => {
+  test.skipIf(!existsSync(REAL_MODEL) && !IN_CI)('generate --model <real ONNX> --app none works without an image', () => {
     expect(existsSync(REAL_MODEL), `${REAL_MODEL} is needed in CI`).toBe(true);
     const r = sqzfw(['generate', '--model', REAL_MODEL, '--app', 'none', '--out', 'real']);
     expect(r.code, r.err).toBe(0);

@@ -138,6 +138,14 @@ describe('small shared helpers are written once', () => {
     expect(where(re)).toEqual(expected);
   });
 
+  test('the CI switch is read in one place (helpers/require.ts: CI=true or CI=1)', () => {
+    const tests = fileURLToPath(new URL('./', import.meta.url));
+    const reading = readdirSync(tests, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts') && !f.includes('node_modules'))
+      .filter((f) => /process\.env(\.CI\b|\[['"]CI['"]\])/.test(readFileSync(join(tests, f), 'utf8')));
+    expect(reading.map((f) => f.split('\\').join('/'))).toEqual(['helpers/require.ts']);
+  });
+
   test('the userError test helper is one module', () => {
     const tests = fileURLToPath(new URL('./', import.meta.url));
     const defining = readdirSync(tests, { recursive: true, encoding: 'utf8' })

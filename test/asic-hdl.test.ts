@@ -16,9 +16,10 @@ import type { Precision } from '../src/asic/types.js';
 import { makeModel } from './asic-fixtures.js';
 import { buildQuantizedModel } from '../src/prepare/index.js';
 import { runAsic } from '../src/asic/cli.js';
+import { required } from './helpers/require.js';
 
 const hasSim = haveIverilog();
-if (!hasSim && process.env.CI) throw new Error('iverilog is required in CI (apt-get install iverilog)');
+required('iverilog', hasSim);
 
 function simulate(profile: AsicProfile, precision: Precision, seed: number, banks = false, simulator: Simulator = 'iverilog'): void {
   const model = makeModel(seed, [

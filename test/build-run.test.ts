@@ -20,6 +20,7 @@ import {
 import { defaultLayout, renderBoardFiles, runtimeFiles } from '../src/emit/board-files.js';
 import { parseFirmwareOutput, runFirmware, runQemu, ticksToInstructions } from '../src/emulate/qemu.js';
 import { ARM_CMSIS_NN } from './helpers/arm-cmsis-nn.js';
+import { IN_CI } from './helpers/require.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/firmware/', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'sqzfw-build-run-'));
@@ -182,7 +183,7 @@ describe('QEMU runner', () => {
 
 // Building against Arm's CMSIS-NN tree needs a checkout: SQZFW_TEST_CMSIS_NN=/path/to/CMSIS-NN, else
 // ../shared/cmsis-nn-v7.0.0 when that exists (test/helpers/arm-cmsis-nn.ts). In CI a missing tree fails.
-describe.skipIf(!ARM_CMSIS_NN && !process.env.CI)("Arm's CMSIS-NN tree", () => {
+describe.skipIf(!ARM_CMSIS_NN && !IN_CI)("Arm's CMSIS-NN tree", () => {
   it('builds and runs with make CMSIS_NN=<tree>, with and without DSP', async () => {
     expect(ARM_CMSIS_NN, 'SQZFW_TEST_CMSIS_NN must name Arm\'s CMSIS-NN tree in CI').toBeTruthy();
     const board = loadBoard('mps2-an386');

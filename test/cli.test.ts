@@ -14,6 +14,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
+import { IN_CI } from './helpers/require.js';
 
 // The CLI runs from its TypeScript sources through tsx, resolved from this repo (the tests' cwd is a temp folder).
 const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
@@ -100,7 +101,9 @@ describe('sqzfw CLI', () => {
   });
 
   test('--app none: no image needed; --image needs the demo; a library-only project cannot be emulated', () => {
-    expectUserError(sqzfw(['generate', '--input-size', '64', '--classes', '10', '--app', 'none', '--image', 'x.jpg', '--out', 'img']), /--image needs an application/);
+    expectUserError(sqzfw(['generate', '--model', 'm.onnx', '--app', 'none', '--image', 'x.jpg', '--out', 'img']), /--image needs an application/);
+    // Without a model file, --image has nothing to preprocess for: refused by the shared model-option check.
+    expectUserError(sqzfw(['generate', '--input-size', '64', '--classes', '10', '--app', 'none', '--image', 'x.jpg', '--out', 'img']), /--image needs --model/);
     expect(existsSync(join(work, 'img'))).toBe(false);
     const g = sqzfw(['generate', '--input-size', '64', '--classes', '10', '--app', 'none', '--out', 'lib']);
     expect(g.code, g.err).toBe(0);
@@ -111,7 +114,7 @@ describe('sqzfw CLI', () => {
   });
 
   const REAL_MODEL = join(root, '..', 'shared', 'models', 'squeezenet1.0-imagenet.onnx');
-  test.skipIf(!existsSync(REAL_MODEL) && !process.env.CI)('generate --model <real ONNX> --app none works without an image', () => {
+  test.skipIf(!existsSync(REAL_MODEL) && !IN_CI)('generate --model <real ONNX> --app none works without an image', () => {
     expect(existsSync(REAL_MODEL), `${REAL_MODEL} is needed in CI`).toBe(true);
     const r = sqzfw(['generate', '--model', REAL_MODEL, '--app', 'none', '--out', 'real']);
     expect(r.code, r.err).toBe(0);
@@ -128,5 +131,29 @@ describe('sqzfw CLI', () => {
     const r = sqzfw(['info', '--input-size', 'big']);
     expect(r.code).not.toBe(0);
     expect(r.err).toMatch(/--input-size must be an integer/);
+  });
+});
+
+describe('calibration options', () => {
+  // validate checks firmware that generate wrote (a board runs generate --app validate firmware): both must quantize
+  // the model the same way, so they take the same calibration options with the same defaults.
+  const calibrationOptions = (command: string): string[] => {
+    const r = sqzfw([command, '--help']);
+    expect(r.code, r.err).toBe(0);
+    // One entry per option (help wraps long descriptions onto indented lines).
+    const entries = r.out.split(/\n(?= {2}-)/).map((e) => e.replace(/\s+/g, ' ').trim());
+    return entries
+      .map((e) => /^(--calib(?:-count|-method)?|--percentile|--ranges|--folds)\b.*?(\(default: [^)]*\))?$/.exec(e))
+      .filter((m) => m !== null)
+      .map((m) => `${m[1]} ${m[2] ?? ''}`.trim())
+      .sort();
+  };
+  test('generate and validate take the same ones; eval adds only its own run settings', () => {
+    const generate = calibrationOptions('generate');
+    expect(generate).toEqual(['--calib', '--calib-count (default: 100)', '--ranges']);
+    expect(calibrationOptions('validate')).toEqual(generate);
+    expect(calibrationOptions('demo')).toEqual(generate);
+    const name = (o: string): string => o.split(' ')[0]!;
+    expect(calibrationOptions('eval').map(name)).toEqual([...generate.map(name), '--calib-method', '--folds', '--percentile'].sort());
   });
 });

@@ -15,7 +15,7 @@ import { topK } from '../src/golden/run.js';
 import { hostModelBinary, runHostModel } from './helpers/host-model.js';
 import { existsSync } from 'node:fs';
 import { prepareImageModel } from '../src/prepare/image-model.js';
-import { required } from './helpers/require.js';
+import { required, IN_CI } from './helpers/require.js';
 import { ARM_CMSIS_NN } from './helpers/arm-cmsis-nn.js';
 
 const SHARED = new URL('../../shared/', import.meta.url).pathname;
@@ -58,7 +58,7 @@ describe('small SqueezeNet (v1.1, 64x64, 10 classes) bit-exact in QEMU on both b
 });
 
 // Arm's tree: SQZFW_TEST_CMSIS_NN or ../shared (test/helpers/arm-cmsis-nn.ts); in CI a missing tree fails.
-describe.skipIf(!ARM_CMSIS_NN && !process.env.CI)("the generated model linked with Arm's CMSIS-NN", () => {
+describe.skipIf(!ARM_CMSIS_NN && !IN_CI)("the generated model linked with Arm's CMSIS-NN", () => {
   test('v1.1 at 64x64 on the Cortex-M4 (DSP) and, scalar, on the Cortex-M7: bit-exact', async () => {
     expect(ARM_CMSIS_NN, "SQZFW_TEST_CMSIS_NN must name Arm's CMSIS-NN tree in CI").toBeTruthy();
     await roundTrip('v1.1', 64, 10, 'mps2-an386', { cmsisNnDir: ARM_CMSIS_NN });

@@ -23,10 +23,11 @@ import { runGolden } from '../src/golden/run.js';
 import { normalize } from '../src/image/preprocess.js';
 import { quantizeInput } from '../src/quantize/quantize.js';
 import { ARM_CMSIS_NN } from './helpers/arm-cmsis-nn.js';
+import { IN_CI, required } from './helpers/require.js';
 
 const APP = fileURLToPath(new URL('./fixtures/foreign-app/', import.meta.url));
 const hasCmake = spawnSync('cmake', ['--version']).status === 0;
-if (!hasCmake && process.env.CI) throw new Error('cmake is required in CI (scripts/setup.sh installs it)');
+required('cmake', hasCmake);
 
 const work = mkdtempSync(join(tmpdir(), 'sqzfw-foreign-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -71,7 +72,7 @@ describe.skipIf(!hasCmake)('a foreign application links the model library (CMake
   const variants = [
     { name: "sqzfw's kernels", arm: false, tiled: false },
     { name: "sqzfw's kernels, row-band plan", arm: false, tiled: true },
-    ...(ARM_CMSIS_NN || process.env.CI ? [{ name: "Arm's CMSIS-NN", arm: true, tiled: false }] : []),
+    ...(ARM_CMSIS_NN || IN_CI ? [{ name: "Arm's CMSIS-NN", arm: true, tiled: false }] : []),
   ];
   test.each(variants)('built with CMake against $name, run in QEMU: bit-exact, its own handlers, no orphan sections', async ({ arm, tiled }) => {
     if (arm) expect(ARM_CMSIS_NN, "SQZFW_TEST_CMSIS_NN must name Arm's CMSIS-NN tree in CI").toBeTruthy();
@@ -86,6 +87,11 @@ describe.skipIf(!hasCmake)('a foreign application links the model library (CMake
     execFileSync('cmake', ['--build', build, '-j2'], { stdio: 'pipe' });
     expect(readFileSync(join(build, 'CMakeFiles', 'foreign_app.elf.dir', 'link.txt'), 'utf8')).toContain('-Wl,--orphan-handling=error');
     const elf = join(build, 'foreign_app.elf');
+    // vendor.ld's /DISCARD/ names the C library this link uses (--specs=nano.specs: libc_nano.a, not libc.a).
+    const linkedLibc = [...new Set([...readFileSync(join(build, 'foreign_app.map'), 'utf8').matchAll(/\/(libc(?:_nano)?)\.a\(/g)].map((m) => m[1]))];
+    expect(linkedLibc).toEqual(['libc_nano']);
+    const discard = /\/DISCARD\/ : \{([^}]*)\}/.exec(readFileSync(join(APP, 'vendor.ld'), 'utf8'))![1]!;
+    expect(discard.match(/\blibc\w*\.a\b/g)).toEqual(linkedLibc.map((l) => `${l}.a`));
 
     // One Reset_Handler and one SysTick_Handler, the application's; nothing of sqzfw's runtime.
     const syms = execFileSync('arm-none-eabi-nm', [elf], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ').pop()!);

@@ -104,6 +104,16 @@ describe('decoding', () => {
     expect(loadImageInput(p, card, { h: 20, w: 30, c: 3 }).length).toBe(20 * 30 * 3);
     expect(() => loadImageInput(p, card, { h: 40, w: 30, c: 3 })).toThrow(/smaller than the 30x40 model input/);
   });
+  test('size errors name the file: one bad image among a folder of them can be found', () => {
+    const strip = join(dir, 'photo-0173.png');
+    writeFileSync(strip, PNG.sync.write(Object.assign(new PNG({ width: 20000, height: 1 }), {})));
+    expect(() => loadImageInput(strip, caffeCard(), { h: 227, w: 227, c: 3 })).toThrow(`${strip} is 20000x1: resizing its shorter side to 256 gives 5120000x256, more than 40 megapixels`);
+    expect(() => loadImageCrop(strip, caffeCard(), { h: 227, w: 227 })).toThrow(`${strip} is 20000x1`);
+    const small = join(dir, 'photo-0174.png');
+    writeFileSync(small, PNG.sync.write(Object.assign(new PNG({ width: 8, height: 8 }), {})));
+    expect(() => loadImageInput(small, { ...caffeCard(), resize: { mode: 'none', size: 0 } }, { h: 16, w: 16, c: 3 })).toThrow(`${small} is 8x8, smaller than the 16x16 model input`);
+    expect(() => loadImageInput(small, { ...caffeCard(), resize: { mode: 'squash', size: 12 } }, { h: 16, w: 16, c: 3 })).toThrow(`${small}: resize squash:12 gives 12x12, smaller than the 16x16 model input`);
+  });
   test('damaged and hostile files give UserErrors', () => {
     const src = img(16, 16, (x, y) => x * y);
     const enc = jpeg.encode({ width: 16, height: 16, data: Buffer.from(rgba(src)) }, 90).data;

@@ -28,13 +28,13 @@ import {
 import { convS4Cases, driverScratchBytesS4, expectedConvS4Status, extendedConvS4Cases } from './c/cases-s4.js';
 import { convS4ScratchBytes } from '../src/planner/scratch.js';
 import { ARM_CMSIS_NN } from './helpers/arm-cmsis-nn.js';
+import { required } from './helpers/require.js';
 
 afterAll(() => cleanupTempDirs());
 
-const CI = !!process.env.CI;
 const ARM = ARM_CMSIS_NN;
 const canQemu = haveTool('qemu-system-arm') && haveTool('arm-none-eabi-gcc');
-if (CI && !canQemu) throw new Error('qemu-system-arm and arm-none-eabi-gcc are required in CI (scripts/setup.sh)');
+required('qemu-system-arm and arm-none-eabi-gcc', canQemu);
 
 const DRIVER_C = join(REPO, 'test', 'c', 'kernel_driver.c');
 

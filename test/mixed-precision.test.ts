@@ -20,13 +20,13 @@ import { quantizeInput } from '../src/quantize/quantize.js';
 import type { QConv } from '../src/quantize/types.js';
 import { UserError } from '../src/errors.js';
 import { haveTool } from './c/cases.js';
+import { required } from './helpers/require.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'sqzfw-mixed-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-const CI = !!process.env.CI;
 const canRun = haveTool('arm-none-eabi-gcc') && haveTool('qemu-system-arm');
-if (CI && !canRun) throw new Error('arm-none-eabi-gcc and qemu-system-arm are required in CI (scripts/setup.sh)');
+required('arm-none-eabi-gcc and qemu-system-arm', canRun);
 
 const prep = prepareSynthetic({ variant: 'v1.1', inputSize: 48, classes: 10, seed: 3 });
 const convs = prep.model.layers.filter((l): l is QConv => l.op === 'conv');

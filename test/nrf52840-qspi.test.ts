@@ -18,11 +18,12 @@ import { prepareSynthetic } from '../src/prepare/index.js';
 import { checkWeightsFit } from '../src/emit/weights-placement.js';
 import { weightBytes } from '../src/precision/mixed.js';
 import { haveTool } from './c/cases.js';
+import { required } from './helpers/require.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'sqzfw-qspi-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const canRun = haveTool('arm-none-eabi-gcc') && haveTool('qemu-system-arm');
-if (process.env.CI && !canRun) throw new Error('arm-none-eabi-gcc and qemu-system-arm are required in CI (scripts/setup.sh)');
+required('arm-none-eabi-gcc and qemu-system-arm', canRun);
 
 describe('nrf52840-dk-qspi profile', () => {
   const board = loadBoard('nrf52840-dk-qspi');

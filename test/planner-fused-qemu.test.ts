@@ -26,10 +26,11 @@ import type { QModel } from '../src/quantize/types.js';
 import { mulberry32, randInt } from '../src/util/random.js';
 import { syntheticImage, syntheticModel } from '../src/weights/synthetic.js';
 import { randomChainGraph, randomCut } from './helpers/random-chain.js';
+import { required } from './helpers/require.js';
 
 const SHARED = new URL('../../shared/', import.meta.url).pathname;
 const REAL_MODEL = join(SHARED, 'models', 'squeezenet1.0-imagenet.onnx');
-if (!existsSync(REAL_MODEL) && process.env.CI === 'true') throw new Error(`the real model ${REAL_MODEL} is required in CI`);
+required(`the real model ${REAL_MODEL}`, existsSync(REAL_MODEL));
 
 const work = mkdtempSync(join(tmpdir(), 'sqzfw-fused-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

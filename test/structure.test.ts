@@ -133,8 +133,17 @@ describe('small shared helpers are written once', () => {
     ['findOnPath', /function findOnPath\b/, ['util/find-on-path.ts']],
     ['the project manifest', /boardProfile: board,/, ['driver/index.ts']],
     ['the board -> plan options', /board\.placement\.arena\.map/, ['driver/board-plan.ts']],
+    ['the template renderer', /\bejs\s*\.render\(/, ['emit/render.ts']],
   ] as [string, RegExp, string[]][])('%s', (_, re, expected) => {
     expect(where(re)).toEqual(expected);
+  });
+
+  test('the CI switch is read in one place (helpers/require.ts: CI=true or CI=1)', () => {
+    const tests = fileURLToPath(new URL('./', import.meta.url));
+    const reading = readdirSync(tests, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts') && !f.includes('node_modules'))
+      .filter((f) => /process\.env(\.CI\b|\[['"]CI['"]\])/.test(readFileSync(join(tests, f), 'utf8')));
+    expect(reading.map((f) => f.split('\\').join('/'))).toEqual(['helpers/require.ts']);
   });
 
   test('the userError test helper is one module', () => {

@@ -15,12 +15,13 @@ import { loadTflite } from '../src/tflite/index.js';
 import { tflmPython } from '../src/tflite/tflm.js';
 import { haveTool } from './c/cases.js';
 import { compareWithTflm, devImages, haveTflm, imageInput, settle } from './helpers/tflm.js';
+import { required } from './helpers/require.js';
 
 const work = mkdtempSync(join(tmpdir(), 'sqzfw-tflite-ind-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 const WRITER = new URL('../scripts/tflite_independent_writer.py', import.meta.url).pathname;
 const canRunQemu = haveTool('qemu-system-arm') && haveTool('arm-none-eabi-gcc');
-if (!canRunQemu && process.env.CI) throw new Error('arm-none-eabi-gcc and qemu-system-arm are required in CI (scripts/setup.sh)');
+required('arm-none-eabi-gcc and qemu-system-arm', canRunQemu);
 
 describe.skipIf(!haveTflm)('a .tflite from an independent writer', () => {
   test.each([

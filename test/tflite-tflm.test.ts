@@ -17,12 +17,13 @@ import type { QModel } from '../src/quantize/types.js';
 import { exportTflite, loadTflite, type ExportOptions } from '../src/tflite/index.js';
 import { compareWithTflm, devImages, haveTflm, imageInput, settle, SHARED } from './helpers/tflm.js';
 import { haveTool } from './c/cases.js';
+import { required } from './helpers/require.js';
 
 const work = mkdtempSync(join(tmpdir(), 'sqzfw-tflm-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 const REAL_MODEL = join(SHARED, 'models', 'squeezenet1.0-imagenet.onnx');
 const canRunQemu = haveTool('qemu-system-arm') && haveTool('arm-none-eabi-gcc');
-if (!canRunQemu && process.env.CI) throw new Error('arm-none-eabi-gcc and qemu-system-arm are required in CI (scripts/setup.sh)');
+required('arm-none-eabi-gcc and qemu-system-arm', canRunQemu);
 
 function exportTo(model: QModel, name: string, o: ExportOptions): string {
   const file = join(work, `${name}.tflite`);

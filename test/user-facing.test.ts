@@ -40,6 +40,30 @@ describe('source comments', () => {
   });
 });
 
+describe("the model library's linker fragment (model/sqzfw_model.ld)", () => {
+  const prepared = prepareSynthetic({ variant: 'v1.1', inputSize: 32, classes: 4, seed: 3 });
+  test("its REGION_ALIAS lines name the board profile's own regions, with their address and size", () => {
+    for (const b of listBoards()) {
+      const { files, plan } = generateFiles(prepared, b);
+      const ld = files['model/sqzfw_model.ld']!;
+      const aliases = [...ld.matchAll(/^ \*     REGION_ALIAS\("(\w+)", (\w+)\);  \((0x[0-9A-F]{8}), ([^:)]+)/gm)].map((m) => m.slice(1));
+      const arenas = plan.regions.filter((r) => r.used > 0 && !r.external).map((r) => r.name);
+      expect(aliases.map((a) => a[0]), b.name).toEqual(['SQZFW_WEIGHTS_REGION', ...arenas.map((r) => `SQZFW_ARENA_${r}`)]);
+      for (const [alias, region, origin] of aliases) {
+        const r = b.memory.find((m) => m.name === region);
+        expect(r, `${b.name} ${alias} -> ${region}`).toBeDefined();
+        expect(origin).toBe(`0x${r!.origin.toString(16).toUpperCase().padStart(8, '0')}`);
+        expect(region).toBe(alias === 'SQZFW_WEIGHTS_REGION' ? b.placement.weights[0] : alias.slice('SQZFW_ARENA_'.length));
+      }
+      expect(ld).toContain(`board profile ${b.name}`);
+    }
+    // The H743's arena is its D1 AXI SRAM at 0x24000000, not a region called RAM.
+    const h7 = generateFiles(prepared, listBoards().find((b) => b.name === 'nucleo-h743zi')!).files['model/sqzfw_model.ld']!;
+    expect(h7).toMatch(/REGION_ALIAS\("SQZFW_ARENA_AXI_SRAM", AXI_SRAM\);  \(0x24000000, 512 KiB: D1 AXI SRAM\)/);
+    expect(h7).not.toMatch(/, RAM\)/);
+  });
+});
+
 describe('Renode files', () => {
   const prepared = prepareSynthetic({ variant: 'v1.1', inputSize: 32, classes: 4, seed: 3 });
   test('every board whose chip Renode has a platform for gets them; only the MPS2 boards get none (Renode has no MPS2 platform)', () => {
@@ -65,7 +89,7 @@ describe('Renode files', () => {
 // ---- the command line, run as a user runs it ----
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
@@ -147,6 +171,15 @@ describe('options that a model ignores are refused, not dropped', () => {
     [['generate', '--model', 'm.onnx', '--ranges', 'r.json', '--calib-count', '3', '--out', 'g'], /^error: --calib-count does not apply with --ranges r\.json/m],
     [['eval', '--model', 'm.onnx', '--images', 'i', '--ranges', 'r.json', '--calib-count', '3', '--work-dir', 'e'], /^error: --calib-count does not apply with --ranges r\.json/m],
     [['validate', '--model', 'm.onnx', '--images', 'i', '--emulate', '--ranges', 'r.json', '--calib-count', '3', '--work-dir', 'v'], /^error: --calib-count does not apply with --ranges r\.json/m],
+    // The other settings of a calibration run: a saved ranges file replaces the run, so none of them applies.
+    [['eval', '--model', 'm.onnx', '--images', 'i', '--ranges', 'r.json', '--calib-method', 'percentile', '--work-dir', 'e'], /^error: --calib-method does not apply with --ranges r\.json/m],
+    [['eval', '--model', 'm.onnx', '--images', 'i', '--ranges', 'r.json', '--percentile', '99.9', '--work-dir', 'e'], /^error: --percentile does not apply with --ranges r\.json/m],
+    [['eval', '--model', 'm.onnx', '--images', 'i', '--ranges', 'r.json', '--folds', '3', '--work-dir', 'e'], /^error: --folds does not apply with --ranges r\.json/m],
+    // asic's --model also names a synthetic variant: the model-file options have nothing to apply to.
+    [['asic', '--profile', 'asic-4x32', '--model', 'v1.1', '--calib-count', '5', '--out', 'a'], /^error: --calib-count needs a model file: --model v1\.1 is the synthetic SqueezeNet v1\.1, which has no calibration images/m],
+    [['asic', '--profile', 'asic-4x32', '--model', 'v1.1', '--calib', 'i', '--out', 'a'], /^error: --calib needs a model file/m],
+    [['asic', '--profile', 'asic-4x32', '--model', 'v1.1', '--variant', 'v1.0', '--out', 'a'], /^error: --variant and --model v1\.1 both name the synthetic variant/m],
+    [['generate', '--calib', 'i', '--out', 'g'], /^error: --calib needs --model: the synthetic SqueezeNet has no calibration images/m],
   ])('%j', (args, message) => {
     const r = sqzfw(args as string[]);
     expect(r.code).toBe(2);
@@ -154,6 +187,22 @@ describe('options that a model ignores are refused, not dropped', () => {
     expect(r.err).toMatch(/^hint: /m);
     expect(r.err.trim().split('\n')).toHaveLength(2);
     expect(existsSync(join(work, (args as string[]).at(-1)!))).toBe(false);
+  });
+
+  test('asic --model <variant> takes the synthetic options, as --variant does', () => {
+    const r = sqzfw(['asic', '--profile', 'asic-4x32', '--model', 'v1.1', '--input-size', '32', '--classes', '10', '--out', 'asic-variant']);
+    expect(r.code, r.err).toBe(0);
+    expect(JSON.parse(readFileSync(join(work, 'asic-variant', 'memory_map.json'), 'utf8')).model).toMatch(/32/);
+  });
+
+  test('asic checks its --out folder before it loads the model: a folder it will not replace fails first', () => {
+    mkdirSync(join(work, 'theirs'), { recursive: true });
+    writeFileSync(join(work, 'theirs', 'notes.txt'), 'not sqzfw\n');
+    const r = sqzfw(['asic', '--profile', 'asic-4x32', '--model', 'missing.onnx', '--out', 'theirs']);
+    expect(r.code).toBe(3);
+    expect(r.err).toMatch(/^error: --out theirs is a folder not written by sqzfw asic/m);
+    expect(r.err.trim().split('\n')).toHaveLength(2);
+    expect(readdirSync(join(work, 'theirs'))).toEqual(['notes.txt']);
   });
 
   test('the defaults alone are not "given": --model without --input-size still runs', () => {

@@ -10,9 +10,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runValidate, type ValidateFlags } from '../src/validate/cli.js';
 import { tinyEvalFixture } from './helpers/tiny-eval.js';
 import { haveTool } from './c/cases.js';
+import { required } from './helpers/require.js';
 
 const canRun = haveTool('arm-none-eabi-gcc') && haveTool('qemu-system-arm');
-if (process.env.CI && !canRun) throw new Error('arm-none-eabi-gcc and qemu-system-arm are required in CI (scripts/setup.sh)');
+required('arm-none-eabi-gcc and qemu-system-arm', canRun);
 
 const dir = mkdtempSync(join(tmpdir(), 'sqzfw-validate-jobs-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -15,7 +15,8 @@ import type { MemoryPlan } from '../planner/types.js';
 import { loadProfile, listBuiltinProfiles, type AsicProfile } from './profile.js';
 import { arenaRegions, computeAsicMap } from './layout.js';
 import { renderAsicFiles } from './render.js';
-import { writeFilesAtomic } from './write.js';
+import { checkAsicOutDir, writeFilesAtomic } from './write.js';
+import { allowVariantInModelOption } from '../cli/model-options.js';
 import { comparePrecisions, toMB } from './summary.js';
 import { runTestbenchStreaming } from './sim.js';
 import { progressFlag, stderrProgress } from '../util/progress.js';
@@ -120,19 +121,22 @@ interface AsicFlags {
   accuracyLimit?: number;
 }
 
-/** The model of an `asic` run: the main program's preparation when registered with it, else variants + loadModel. */
-async function asicModel(o: AsicFlags & SharedModelOptions, cmdOpts: AsicCommandOptions): Promise<{ model: QModel; label: string }> {
+/** The name an `asic` run gives its model (its default --out folder): the variant, or the model file's base name. */
+function asicLabel(o: AsicFlags & SharedModelOptions, cmdOpts: AsicCommandOptions): string {
+  if (o.model !== undefined && !isVariant(o.model)) return basename(o.model).replace(/\.(onnx|tflite)$/i, '');
+  return o.model ?? (cmdOpts.prepare ? String(o.variant ?? 'v1.1') : 'v1.1');
+}
+
+/**
+ * The model of an `asic` run: the main program's preparation when registered with it, else variants + loadModel.
+ * (`--model <variant>` with model-file options is refused before this by the shared model-option check.)
+ */
+async function asicModel(o: AsicFlags & SharedModelOptions, cmdOpts: AsicCommandOptions): Promise<QModel> {
   if (cmdOpts.prepare) {
-    if (o.model !== undefined && isVariant(o.model)) {
-      if (o.calib || o.ranges || o.image || o.card) throw new UserError(`--model ${o.model} is a synthetic variant: --calib, --ranges, --image and --card need a model file`, 'pass --model model.onnx, or drop them');
-      const p = await cmdOpts.prepare({ ...o, variant: o.model, model: undefined } as never);
-      return { model: p.model, label: o.model };
-    }
-    const p = await cmdOpts.prepare(o as never);
-    return { model: p.model, label: o.model ? basename(o.model).replace(/\.(onnx|tflite)$/i, '') : String(o.variant ?? 'v1.1') };
+    if (o.model !== undefined && isVariant(o.model)) return (await cmdOpts.prepare({ ...o, variant: o.model, model: undefined } as never)).model;
+    return (await cmdOpts.prepare(o as never)).model;
   }
-  const model = loadAsicModel({ model: o.model ?? 'v1.1', inputSize: o.inputSize, classes: o.classes, seed: o.seed }, cmdOpts);
-  return { model, label: o.model && !isVariant(o.model) ? basename(o.model).replace(/\.(onnx|tflite)$/i, '') : (o.model ?? 'v1.1') };
+  return loadAsicModel({ model: o.model ?? 'v1.1', inputSize: o.inputSize, classes: o.classes, seed: o.seed }, cmdOpts);
 }
 
 export function registerAsicCommand(program: Command, cmdOpts: AsicCommandOptions = {}): Command {
@@ -140,7 +144,7 @@ export function registerAsicCommand(program: Command, cmdOpts: AsicCommandOption
     .command('asic')
     .description('lay the int8/int4 weights out in on-die ROM/SRAM macros (optionally as per-layer codebooks and zero-run sparse streams): memory_map.json, C header, SV package, $readmemh files, report')
     .requiredOption('--profile <profile>', `ASIC profile: a JSON file or a built-in name (${listBuiltinProfiles().join(', ') || 'see asic-profiles/'})`);
-  if (cmdOpts.addModelOptions) cmd = cmdOpts.addModelOptions(cmd);
+  if (cmdOpts.addModelOptions) cmd = cmdOpts.addModelOptions(allowVariantInModelOption(cmd));
   else
     cmd = cmd
       .requiredOption('--model <model>', `model: a SqueezeNet variant (${VARIANTS.join(', ')}) or an int8 .tflite file`)
@@ -169,9 +173,11 @@ export function registerAsicCommand(program: Command, cmdOpts: AsicCommandOption
       const precision = o.precision ?? profile.weightPrecision;
       if (o.accuracy && !isCompressed(compress)) throw new UserError('--accuracy measures the cost of compressed weights', 'add --codebook-bits K, --sparse or --prune F', EXIT.usage);
       if (o.accuracy && (!o.model || !/\.onnx$/i.test(o.model))) throw new UserError('--accuracy needs an ONNX model (--model file.onnx): it calibrates the float model on the images', 'pass --model model.onnx', EXIT.usage);
-      const { model, label } = await asicModel(o, cmdOpts);
+      const out = o.out ?? `out/asic/${asicLabel(o, cmdOpts)}-${profile.name}-${precision}${compressSuffix(compress)}`;
+      // A folder that will not be replaced fails now, not after the model, the layout and the files.
+      checkAsicOutDir(out);
+      const model = await asicModel(o, cmdOpts);
       const { map, files } = runAsic(model, profile, { precision, arena: o.arena, compress: isCompressed(compress) ? compress : undefined });
-      const out = o.out ?? `out/asic/${label}-${profile.name}-${precision}${compressSuffix(compress)}`;
       writeFilesAtomic(out, files);
       const t = map.totals;
       console.log(`${map.model} in ${profile.name}, ${weightsLabel(map)} weights: ${n(t.contentBits)} parameter bits (${n(t.contentBits / 8)} B, ${toMB(t.contentBits).toFixed(3)} MB), ${n(t.allocatedBits)} bits allocated, ${n(t.paddingBits)} wasted`);

@@ -6,7 +6,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import ejs from 'ejs';
+import { renderC } from './render.js';
 import { UserError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { cComment, hashComment, makeShellWord } from '../util/text.js';
@@ -14,7 +14,6 @@ import { findRegion, gccArchFlags, qemuTwin, runtimeDefines, type Board, type In
 import { hex32Upper } from '../util/format.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const TEMPLATES_DIR = join(ROOT, 'templates', 'c');
 /** firmware/runtime: copied into generated projects as sqzfw/runtime/. */
 export const RUNTIME_DIR = join(ROOT, 'firmware', 'runtime');
 
@@ -49,14 +48,6 @@ export function weightsRegions(board: Board, layout: BoardLayout): string[] {
 }
 
 
-
-function render(template: string, data: Record<string, unknown>): string {
-  const file = join(TEMPLATES_DIR, template);
-  const text = readFileSync(file, 'utf8');
-  return ejs
-    .render(text, data, { filename: file, strict: true, destructuredLocals: Object.keys(data) })
-    .replace(/\r\n/g, '\n');
-}
 
 function checkLayout(board: Board, layout: BoardLayout): void {
   const seenW = new Set<string>();
@@ -193,7 +184,7 @@ function initStatements(steps: InitStep[]): { note: string; code: string }[] {
 export function renderBoardFiles(board: Board, layout: BoardLayout): Record<string, string> {
   const model = boardFileModel(board, layout);
   const files: Record<string, string> = {
-    'linker.ld': render('linker.ld.ejs', {
+    'linker.ld': renderC('linker.ld.ejs', {
       ...model,
       header: generatedHeader(`linker script for board ${board.name}`),
     }),
@@ -201,15 +192,15 @@ export function renderBoardFiles(board: Board, layout: BoardLayout): Record<stri
   const twin = board.qemu ? undefined : qemuTwin(board);
   if (twin) {
     const tm = boardFileModel(twin, layout);
-    files['qemu/linker.ld'] = render('linker.ld.ejs', {
+    files['qemu/linker.ld'] = renderC('linker.ld.ejs', {
       ...tm,
       header: generatedHeader(`linker script for ${twin.name}, the QEMU twin of board ${board.name}`),
     });
     model.twin = { board: twin.name, machine: twin.qemu!.machine, boardDefs: tm.boardDefs, boardLdflags: tm.boardLdflags };
   }
-  files.Makefile = render('Makefile.ejs', { ...model, header: generatedHeader(`Makefile for board ${board.name}`) });
+  files.Makefile = renderC('Makefile.ejs', { ...model, header: generatedHeader(`Makefile for board ${board.name}`) });
   if (board.init.length > 0) {
-    files['src/sqzfw_board.c'] = render('board.c.ejs', {
+    files['src/sqzfw_board.c'] = renderC('board.c.ejs', {
       header: generatedHeader(`reset-time register set-up for board ${board.name}`),
       board: board.name,
       steps: initStatements(board.init),

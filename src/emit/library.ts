@@ -15,6 +15,7 @@ import ejs from 'ejs';
 import { bandBlocks, type Slot } from './band-loops.js';
 import { renderC, TEMPLATES_DIR } from './render.js';
 import { cComment, cString, hashComment } from '../util/text.js';
+import { hex32Upper, sizeText } from '../util/format.js';
 import { isLibraryRuntimeFile, RUNTIME_DIR } from './board-files.js';
 import type { Preprocessing } from '../import/card.js';
 
@@ -32,6 +33,30 @@ export interface LibraryInput {
   labels?: string[];
   /** One-line stamp for the top of each file (generatedHeader). */
   stamp: string;
+  /**
+   * The board's memory regions the weights and arenas go to (sqzfw_model.ld's comment tells the user which region
+   * of their own linker script to name for each, by name, address and size); default: the region names alone.
+   */
+  memory?: LibraryRegion[];
+  /** The board profile's name, for the same comment. */
+  board?: string;
+  /** The weights region's name (one of memory). */
+  weightsRegion?: string;
+}
+
+/** A memory region of the board profile, as sqzfw_model.ld's comment describes it. */
+export interface LibraryRegion {
+  name: string;
+  origin: number;
+  length: number;
+  description?: string;
+}
+
+/** `REGION_ALIAS` suggestions for sqzfw_model.ld: the profile's region name and where it is. */
+function regionAlias(alias: string, region: string | undefined, memory: LibraryRegion[] | undefined): { alias: string; region: string; note: string } {
+  const r = memory?.find((m) => m.name === region);
+  if (!r) return { alias, region: region ?? 'FLASH', note: '' };
+  return { alias, region: r.name, note: cComment(`(${hex32Upper(r.origin)}, ${sizeText(r.length)}${r.description ? `: ${r.description}` : ''})`) };
 }
 
 /** The output holding the class scores: the first that is not a softmax, else the first. */
@@ -186,7 +211,13 @@ export function renderLibrary(input: LibraryInput): Record<string, string> {
       scratchChecks: uniqueScratchChecks(steps),
       blocks: bandBlocks(rendered),
     }),
-    [`${MODEL_DIR}/sqzfw_model.ld`]: renderC('sqzfw_model.ld.ejs', { header, arenas, weightsBytes }),
+    [`${MODEL_DIR}/sqzfw_model.ld`]: renderC('sqzfw_model.ld.ejs', {
+      header,
+      arenas,
+      weightsBytes,
+      board: input.board === undefined ? '' : cComment(input.board),
+      aliases: [regionAlias('SQZFW_WEIGHTS_REGION', input.weightsRegion, input.memory), ...arenas.map((a) => regionAlias(`SQZFW_ARENA_${a.region}`, a.region, input.memory))],
+    }),
     [`${MODEL_DIR}/sqzfw_model.mk`]: renderC('sqzfw_model.mk.ejs', { stamp: hashComment(stamp) }),
     [`${MODEL_DIR}/CMakeLists.txt`]: renderC('CMakeLists.txt.ejs', { stamp: hashComment(stamp), modelName: hashComment(model.name) }),
   };

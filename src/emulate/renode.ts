@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hashComment } from '../util/text.js';
-import ejs from 'ejs';
+import { renderTemplate } from '../emit/render.js';
 import { EXIT, UserError } from '../errors.js';
 import { findRegion, type Board } from '../boards/index.js';
 import { generatedHeader } from '../emit/board-files.js';
@@ -152,10 +152,7 @@ function memoriesToAdd(board: Board, used: string[]): { note: string; repl: stri
     });
 }
 
-function render(template: string, data: Record<string, unknown>): string {
-  const file = join(TEMPLATES_DIR, template);
-  return ejs.render(readFileSync(file, 'utf8'), data, { filename: file, strict: true, destructuredLocals: Object.keys(data) });
-}
+const render = (template: string, data: Record<string, unknown>): string => renderTemplate(join(TEMPLATES_DIR, template), data);
 
 /**
  * The Renode files for a firmware: renode/machine.resc, renode/sqzfw.resc and renode/sqzfw.robot, keyed by their path

@@ -9,24 +9,27 @@ import { UserError } from '../errors.js';
 import { MAX_IMAGE_MEGAPIXELS, readImageFile, type RgbImage } from './decode.js';
 import { centerCrop, resizeBilinear, shorterSideSize } from './resize.js';
 
-/** Resize + centre crop; returns 8-bit RGB HWC of exactly dims.w x dims.h. */
-export function cropForModel(img: RgbImage, card: Pick<ModelCard, 'resize'>, dims: Pick<Dims, 'h' | 'w'>): RgbImage {
+/**
+ * Resize + centre crop; returns 8-bit RGB HWC of exactly dims.w x dims.h. `what` names the image in errors (its file
+ * path, so that one bad image among hundreds can be found).
+ */
+export function cropForModel(img: RgbImage, card: Pick<ModelCard, 'resize'>, dims: Pick<Dims, 'h' | 'w'>, what = 'image'): RgbImage {
   let r = img;
   const { mode, size } = card.resize;
   if (mode === 'shorter') {
     const s = shorterSideSize(img.width, img.height, size);
     // A 20000x1 strip would become 256 x 5,120,000: refuse before allocating the resized image.
     if (s.width * s.height > MAX_IMAGE_MEGAPIXELS * 1e6)
-      throw new UserError(`image is ${img.width}x${img.height}: resizing its shorter side to ${size} gives ${s.width}x${s.height}, more than ${MAX_IMAGE_MEGAPIXELS} megapixels`, 'crop the image to a less extreme aspect ratio first');
+      throw new UserError(`${what} is ${img.width}x${img.height}: resizing its shorter side to ${size} gives ${s.width}x${s.height}, more than ${MAX_IMAGE_MEGAPIXELS} megapixels`, 'crop the image to a less extreme aspect ratio first');
     r = resizeBilinear(img, s.width, s.height);
   } else if (mode === 'squash') {
     r = resizeBilinear(img, size, size);
   }
   if (r.width < dims.w || r.height < dims.h) {
     if (mode === 'none') {
-      throw new UserError(`image is ${img.width}x${img.height}, smaller than the ${dims.w}x${dims.h} model input`, 'set a resize in the card or pass --resize shorter:N');
+      throw new UserError(`${what} is ${img.width}x${img.height}, smaller than the ${dims.w}x${dims.h} model input`, 'set a resize in the card or pass --resize shorter:N');
     }
-    throw new UserError(`resize ${mode}:${size} gives ${r.width}x${r.height}, smaller than the ${dims.w}x${dims.h} model input`, `use a resize size of at least ${Math.max(dims.w, dims.h)}`);
+    throw new UserError(`${what}: resize ${mode}:${size} gives ${r.width}x${r.height}, smaller than the ${dims.w}x${dims.h} model input`, `use a resize size of at least ${Math.max(dims.w, dims.h)}`);
   }
   return centerCrop(r, dims.w, dims.h);
 }
@@ -59,19 +62,19 @@ export function normalize(crop: RgbImage, card: Pick<ModelCard, 'channelOrder' |
   return out;
 }
 
-/** Decoded image -> float HWC model input. */
-export function imageToInput(img: RgbImage, card: ModelCard, dims: Dims): Float32Array {
-  return normalize(cropForModel(img, card, dims), card, dims.c);
+/** Decoded image -> float HWC model input; `what` names the image in errors. */
+export function imageToInput(img: RgbImage, card: ModelCard, dims: Dims, what = 'image'): Float32Array {
+  return normalize(cropForModel(img, card, dims, what), card, dims.c);
 }
 
 /** Reads a JPEG/PNG file and returns the float HWC model input (the model's channel order, NHWC, batch 1). */
 export function loadImageInput(path: string, card: ModelCard, dims: { h: number; w: number; c: number }): Float32Array {
-  return imageToInput(readImageFile(path), card, dims);
+  return imageToInput(readImageFile(path), card, dims, path);
 }
 
 /** The 8-bit crop in the model's channel order (what ../shared/models/ref-inputs stores), for tests and reports. */
 export function loadImageCrop(path: string, card: ModelCard, dims: { h: number; w: number }): Uint8Array {
-  const crop = cropForModel(readImageFile(path), card, dims);
+  const crop = cropForModel(readImageFile(path), card, dims, path);
   if (card.channelOrder === 'RGB') return crop.data;
   const out = new Uint8Array(crop.data.length);
   for (let i = 0; i < out.length; i += 3) {

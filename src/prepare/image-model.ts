@@ -78,21 +78,26 @@ const SYNTHETIC_CALIBRATION_IMAGES = 4;
 export const SYNTHETIC_INPUT_SEED = 1001;
 
 /**
- * The int8 model and where its ranges came from: a saved ranges file, a folder, the image itself, or synthetic
- * images; with the first ROUNDING_IMAGES calibration inputs (none for a ranges file).
+ * The int8 model and where its ranges came from: a saved ranges file, a folder, the image itself (`imageInput`, the
+ * image as decoded once by the caller), or synthetic images; with the first ROUNDING_IMAGES calibration inputs (none
+ * for a ranges file).
  */
-function quantizeFor(float: FloatModel, card: ModelCard, o: { image?: string; calib?: string; calibCount?: number; ranges?: string; method?: CalibrationMethod; percentile?: number; progress?: ProgressSink }): { model: QModel; calibration: PreparedImageModel['calibration']; inputs: Float32Array[] } {
+function quantizeFor(float: FloatModel, card: ModelCard, o: { imageInput?: Float32Array; calib?: string; calibCount?: number; ranges?: string; method?: CalibrationMethod; percentile?: number; progress?: ProgressSink }): { model: QModel; calibration: PreparedImageModel['calibration']; inputs: Float32Array[] } {
   if (o.ranges) {
     if (o.calib) throw new UserError('--ranges and --calib both choose the calibration', 'pass one of them: --ranges reuses a saved calibration, --calib calibrates now');
     const file = readRanges(o.ranges, float);
     return { model: quantizeModel(float, file.ranges), calibration: { method: file.method, images: file.images, seconds: 0, source: `the ranges in ${o.ranges}` }, inputs: [] };
   }
-  const paths = o.calib ? listImages(o.calib).slice(0, o.calibCount ?? 100) : o.image ? [o.image] : [];
+  const paths = o.calib ? listImages(o.calib).slice(0, o.calibCount ?? 100) : [];
   if (o.calib && paths.length === 0) throw new UserError(`no calibration images in ${o.calib}`, 'pass a folder of .jpg/.png images with --calib');
-  const synthetic = paths.length ? [] : syntheticInputs(float, SYNTHETIC_CALIBRATION_IMAGES);
-  const r = paths.length ? calibrateWith(float, card, paths, o) : { ...calibrateWithInputs(float, synthetic, o), inputs: synthetic };
-  const source = o.calib ? `${paths.length} images from ${o.calib}` : o.image ? `the image itself (no --calib folder)` : `${SYNTHETIC_CALIBRATION_IMAGES} synthetic images (no --calib folder, no --image: pass --calib DIR for real accuracy)`;
-  return { model: r.qmodel, calibration: { method: r.calibrator.method, images: paths.length || SYNTHETIC_CALIBRATION_IMAGES, seconds: r.seconds, source }, inputs: r.inputs };
+  if (paths.length) {
+    const r = calibrateWith(float, card, paths, o);
+    return { model: r.qmodel, calibration: { method: r.calibrator.method, images: paths.length, seconds: r.seconds, source: `${paths.length} images from ${o.calib}` }, inputs: r.inputs };
+  }
+  const inputs = o.imageInput ? [o.imageInput] : syntheticInputs(float, SYNTHETIC_CALIBRATION_IMAGES);
+  const r = calibrateWithInputs(float, inputs, o);
+  const source = o.imageInput ? `the image itself (no --calib folder)` : `${SYNTHETIC_CALIBRATION_IMAGES} synthetic images (no --calib folder, no --image: pass --calib DIR for real accuracy)`;
+  return { model: r.qmodel, calibration: { method: r.calibrator.method, images: inputs.length, seconds: r.seconds, source }, inputs };
 }
 
 /**
@@ -104,13 +109,14 @@ function quantizeFor(float: FloatModel, card: ModelCard, o: { image?: string; ca
 export function prepareImageModel(o: ModelSource & { image?: string; calib?: string; calibCount?: number; ranges?: string; method?: CalibrationMethod; percentile?: number; progress?: ProgressSink }): PreparedImageModel {
   const { model: float, card } = loadModel(o.model, { cardPath: o.card, overrides: o.overrides, inputSize: o.inputSize });
   const dims = float.graph.input.dims;
-  const { model, calibration, inputs } = quantizeFor(float, card, o);
+  // The image is decoded once: it is the firmware's input, and the calibration image when there is no --calib folder.
+  const x = o.image ? loadImageInput(o.image, card, dims) : undefined;
+  const { model, calibration, inputs } = quantizeFor(float, card, { ...o, imageInput: x });
   const preprocessing: Preprocessing = { channelOrder: card.channelOrder, pixelRange: card.pixelRange, mean: card.mean, std: card.std, resize: card.resize, source: card.source };
   // The calibration's own inputs; with a ranges file, the image (or synthetic images) as before.
-  const calibInputs = inputs.length ? inputs : o.image ? [loadImageInput(o.image, card, dims)] : syntheticInputs(float, SYNTHETIC_CALIBRATION_IMAGES);
+  const calibInputs = inputs.length ? inputs : x ? [x] : syntheticInputs(float, SYNTHETIC_CALIBRATION_IMAGES);
   const common = { model, labels: card.labels?.names, card, preprocessing, calibration, float, calibInputs };
-  if (!o.image) return { ...common, ...syntheticInput(model, SYNTHETIC_INPUT_SEED) };
-  const x = loadImageInput(o.image, card, dims);
+  if (!o.image || !x) return { ...common, ...syntheticInput(model, SYNTHETIC_INPUT_SEED) };
   return {
     ...common,
     input: quantizeInput(x, model.tensors[model.input]),

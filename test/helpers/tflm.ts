@@ -3,6 +3,7 @@
  * exposes (all of them, kPreserveAllTensors) and every output with the golden model of the QModel sqzfw reads
  * from the same file. TFLM missing: a failure when CI=true, else a visible skip.
  */
+import { required } from './require.js';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { runGolden } from '../../src/golden/run.js';
@@ -17,7 +18,7 @@ export const SHARED = new URL('../../../shared/', import.meta.url).pathname;
 export const DEV_IMAGES = join(SHARED, 'images', 'dev');
 
 export const haveTflm = !!tflmPython();
-if (!haveTflm && process.env.CI) throw new Error('TFLite Micro is required in CI: scripts/setup.sh creates .venv with tflite-micro');
+required('TFLite Micro (.venv with tflite-micro)', haveTflm);
 if (!haveTflm) console.warn('skipping the TFLite Micro oracle tests: .venv with tflite-micro is missing (run scripts/setup.sh)');
 
 export { settle } from './settle.js';

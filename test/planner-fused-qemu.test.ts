@@ -2,8 +2,9 @@
  * The fused classifier pool and the input outside the arena in the firmware: generate -> build -> QEMU, every
  * output byte compared with the golden model. Random graphs with a fused pool, the input in a caller's buffer or
  * streamed (the firmware counts the stream callback's calls and rows and must report exactly the plan's), on both
- * kernel paths; full-size SqueezeNet v1.1 at 224x224 with its smallest plan with the input in a caller's buffer (and
- * its code and constants, .text + .rodata, within 15 KiB of the plain plan's); and
+ * kernel paths; random graphs with running-max row pools (sqzfw_max_s8); full-size SqueezeNet v1.1 at 224x224 with
+ * its smallest plan with the input in the arena (<= 160 KiB) and with the input in a caller's buffer (and its code
+ * and constants, .text + .rodata, within 15 KiB of the plain plan's); and
  * the real ImageNet SqueezeNet v1.0 (../shared) on stm32f429i-disc1 (192 KiB SRAM + 64 KiB CCM), run on its twin.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -128,7 +129,49 @@ describe('row pools: random graphs bit-exact in QEMU', () => {
   });
 });
 
+describe('running-max row pools: random graphs bit-exact in QEMU', () => {
+  test.each([
+    ['mps2-an500', true, 'arena', 51],
+    ['mps2-an386', false, 'stream', 52],
+  ] as const)('%s, dsp=%s, input %s, seed %i', async (boardName, dsp, inputIn: InputIn, seed) => {
+    const board = loadBoard(boardName);
+    const rnd = mulberry32(seed);
+    for (let attempt = 0; attempt < 300; attempt++) {
+      const g = randomChainGraph(rnd, `mq${seed}_${attempt}`);
+      const fm = syntheticModel(g, seed);
+      const q = quantizeFloatModel(fm, syntheticInputs(fm, 2, seed));
+      const segs = randomCut(rnd, q).map((s) => ({ ...s, halo: 'keep' as const, rowPool: true, runningMax: true }));
+      let plan: MemoryPlan;
+      try {
+        plan = planWithChains(q, arenaRegions(board), segs, { path: dsp ? 'dsp' : 'scalar', inputIn });
+      } catch (e) {
+        if (e instanceof NotBandable) continue;
+        throw e;
+      }
+      if (!plan.chains!.some((c) => c.runningMax && c.bands > 1)) continue;
+      const d = g.input.dims;
+      const input = quantizeInput(syntheticImage(d.h, d.w, d.c, seed + 7), q.tensors[q.input]);
+      expect(plan.steps.some((s) => s.op === 'max')).toBe(true);
+      await runPlan(q, plan, input, board, join(work, `running-${boardName}-${dsp}-${seed}`), dsp);
+      return;
+    }
+    throw new Error('no random graph with a banded running-max row pool in 300 tries');
+  });
+});
+
 describe('full-size SqueezeNet with a fused classifier pool, bit-exact in QEMU', () => {
+  test('v1.1 at 224x224, 1000 classes, input in the arena: the smallest plan fits 160 KiB', async () => {
+    const board = loadBoard('mps2-an500');
+    const p = prepareSynthetic({ variant: 'v1.1', inputSize: 224, classes: 1000, seed: 3 });
+    const plan = planForBoard(p.model, arenaRegions(board), { strategy: 'tiled', path: 'dsp' });
+    // conv1 -> pool1 as a running max: each pooled conv1 row folded into pool1's row at once (sqzfw_max_s8).
+    expect(plan.chains![0].runningMax).toBe(true);
+    expect(plan.steps.some((s) => s.op === 'max')).toBe(true);
+    expect(plan.peakBytes).toBeLessThanOrEqual(160 * 1024);
+    expect(plan.macs).toBe(plan.baseMacs);
+    await runPlan(p, plan, p.input, board, join(work, 'v1.1-224-arena'), true);
+  });
+
   test('v1.1 at 224x224, 1000 classes, input in a caller buffer: the smallest plan, code within 15 KiB of the plain plan', async () => {
     const board = loadBoard('mps2-an500');
     const p = prepareSynthetic({ variant: 'v1.1', inputSize: 224, classes: 1000, seed: 3 });

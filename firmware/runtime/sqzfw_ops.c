@@ -135,4 +135,20 @@ int32_t sqzfw_conv_buffer_size(const sqzfw_conv_call *call)
     return call->layer->buffer_size(call->params, call->input_dims, call->layer->filter_dims, call->output_dims);
 }
 
+arm_cmsis_nn_status sqzfw_max_s8(const int8_t *a, const int8_t *b, int8_t *out, int32_t size)
+{
+    int32_t i;
+    if (size < 0)
+    {
+        return ARM_CMSIS_NN_ARG_ERROR;
+    }
+    for (i = 0; i < size; i++)
+    {
+        const int8_t x = a[i];
+        const int8_t y = b[i];
+        out[i] = x >= y ? x : y;
+    }
+    return ARM_CMSIS_NN_SUCCESS;
+}
+
 #endif /* SQZFW_OPS_HAVE_NN_TYPES */

@@ -89,4 +89,8 @@ arm_cmsis_nn_status sqzfw_conv(const sqzfw_conv_call *call, const int8_t *input,
 /* The scratch bytes layer->run needs for this call in this build (layer->buffer_size). */
 int32_t sqzfw_conv_buffer_size(const sqzfw_conv_call *call);
 
+/* out[i] = max(a[i], b[i]) for i < size (int8). out may be a or b itself: each byte is read before it is written.
+ * A row pool's running max folds pooled rows into the pool's output row with it. ARM_CMSIS_NN_ARG_ERROR for size < 0. */
+arm_cmsis_nn_status sqzfw_max_s8(const int8_t *a, const int8_t *b, int8_t *out, int32_t size);
+
 #endif

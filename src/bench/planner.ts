@@ -91,10 +91,12 @@ export const benchPlanner: Bench = async () => {
       const fit = planForBoard(p.model, [{ name: data, capacity: c.targetKiB * KIB }], { strategy: 'auto', path: 'dsp' });
       const t3 = Date.now();
       const fused = planForBoard(p.model, regions, { strategy: 'tiled', path: 'dsp' });
+      // The same with two-pass row pools (no running max): the smallest in-arena plan of before.
+      const twoPass = planForBoard(p.model, regions, { strategy: 'tiled', path: 'dsp', runningMax: false });
       const caller = planForBoard(p.model, regions, { strategy: 'tiled', path: 'dsp', inputIn: 'caller' });
       const stream = planForBoard(p.model, regions, { strategy: 'tiled', path: 'dsp', inputIn: 'stream' });
       const t4 = Date.now();
-      for (const plan of [plain, tiled, fit, fused, caller, stream]) verifyPlan(p, plan, expected);
+      for (const plan of [plain, tiled, fit, fused, twoPass, caller, stream]) verifyPlan(p, plan, expected);
       const bands = (plan: MemoryPlan): string => {
         const banded = (plan.chains ?? []).filter((x) => x.bands > 1);
         const rowPools = banded.filter((x) => x.rowPool).map((x) => `${x.first}..${x.last}`);
@@ -119,7 +121,7 @@ export const benchPlanner: Bench = async () => {
       const vs = (plan: MemoryPlan): string => `${kib(plan.peakBytes)}; ${(plain.peakBytes / plan.peakBytes).toFixed(1)}x below the plain plan; extra MACs ${pct(plan.macs, plain.macs)}; ${bands(plan)}`;
       rows.push(
         row(`${name}: arena of the smallest plan, fused classifier pool, input in the arena`, ['row bands, unfused, no row pools', tiled.peakBytes], ['fused pool', fused.peakBytes], 'bytes',
-          `${vs(fused)}; ${mark(fused, c.markInKiB)}; input ${inputBytes} B inside`),
+          `${vs(fused)}; ${mark(fused, c.markInKiB)}; input ${inputBytes} B inside; with two-pass row pools instead of running maxes: ${twoPass.peakBytes} B (live-bytes lower bound ${twoPass.lowerBound ?? 0} B)`),
         row(`${name}: arena of the smallest plan, fused pool, input in a caller's buffer`, ['row bands, unfused, no row pools', tiled.peakBytes], ['fused pool, input outside', caller.peakBytes], 'bytes',
           `${vs(caller)}; ${mark(caller, c.markOutKiB)}; with the input: ${kib(caller.peakBytes + inputBytes)}`),
         row(`${name}: arena of the smallest plan, fused pool, streamed input`, ['row bands, unfused, no row pools', tiled.peakBytes], ['fused pool, input streamed', stream.peakBytes], 'bytes',
@@ -135,12 +137,15 @@ export const benchPlanner: Bench = async () => {
         const rPlain = await qemuRun(p, plain, board, dir('plain'));
         const rTiled = await qemuRun(p, tiled, board, dir('tiled'));
         const rFit = await qemuRun(p, fit, board, dir('fit'));
+        const rFused = await qemuRun(p, fused, board, dir('fused'));
         const rCaller = await qemuRun(p, caller, board, dir('caller'));
         const rStream = await qemuRun(p, stream, board, dir('stream'));
         const [iPlain, iTiled, iFit] = [rPlain.instructions, rTiled.instructions, rFit.instructions];
         rows.push(
           row(`${name}: instructions per inference in QEMU mps2-an500, smallest plan (all 2000 output bytes bit-exact)`, ['layer by layer', iPlain], ['row bands', iTiled], 'instructions', `${pct(iTiled, iPlain)}`),
           row(`${name}: instructions per inference in QEMU mps2-an500, fastest plan within ${c.targetKiB} KiB (bit-exact)`, ['layer by layer', iPlain], ['row bands', iFit], 'instructions', `${pct(iFit, iPlain)}`),
+          row(`${name}: instructions per inference in QEMU mps2-an500, smallest plan with the input in the arena (bit-exact)`, ['layer by layer', iPlain], ['fused pool, input inside', rFused.instructions], 'instructions',
+            `${pct(rFused.instructions, iPlain)}; arena ${fused.peakBytes} B (${mark(fused, c.markInKiB)}); code and constants ${rFused.textBytes - rPlain.textBytes} B more than the plain plan's; ${fused.steps.length} calls`),
           row(`${name}: instructions per inference in QEMU mps2-an500, fused pool + caller's input (bit-exact)`, ['layer by layer', iPlain], ['fused, input outside', rCaller.instructions], 'instructions', `${pct(rCaller.instructions, iPlain)}; streamed input: ${rStream.instructions} (${pct(rStream.instructions, iPlain)}), bit-exact`),
           row(`${name}: code and constants (.text + .rodata, weights excluded) of the smallest plan, fused pool + caller's input`, ['layer by layer', rPlain.textBytes], ['fused, input outside', rCaller.textBytes], 'bytes',
             `${rCaller.textBytes - rPlain.textBytes} B more than the plain plan's (mark: within 15 KiB: ${rCaller.textBytes - rPlain.textBytes <= 15 * KIB ? 'yes' : 'NO'}); unfused row bands without row pools: ${rTiled.textBytes} B, streamed: ${rStream.textBytes} B; ${caller.steps.length} calls`),

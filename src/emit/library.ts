@@ -242,7 +242,7 @@ function renderStep(s: StepView): string {
 
 /** What a step's call template reads: `kind` names templates/c/steps/<kind>-call.c.ejs, the other fields its values. */
 interface StepView {
-  kind: 'conv' | 'pool' | 'gap' | 'concat' | 'add' | 'softmax' | 'gapacc' | 'gapfinish' | 'fetch';
+  kind: 'conv' | 'pool' | 'gap' | 'concat' | 'add' | 'softmax' | 'gapacc' | 'gapfinish' | 'fetch' | 'max';
   index: number;
   comment: string;
   /** Calls with scratch: the C expression whose value must not exceed scratchSize (checked once at init). */
@@ -387,6 +387,9 @@ function stepView(s: Step, index: number, ctx: StepContext): StepView {
       const outParams = structs.ref('sqzfw_gap_out_params', `gap_out_${id}`, `{ .output_offset = ${r.outputOffset}, .mult = ${r.mult}, .shift = ${r.shift}, .act_min = ${layer.actMin}, .act_max = ${layer.actMax} }`);
       return { ...base, kind: 'gapfinish', sumPtr, c: s.c, outParams, outPtr: ptr(s.output) };
     }
+    case 'max':
+      // A row pool's running max (sqzfw_ops.c): pooled rows folded into the pool's output row.
+      return { ...base, kind: 'max', in1Ptr: ptr(s.input1), in2Ptr: ptr(s.input2), outPtr: ptr(s.output), size: s.size };
     case 'fetch':
       // Rows move from band to band like offsets: slots, so a streamed chain still becomes a loop.
       return { ...base, kind: 'fetch', first: num(s.first), last: num(s.last), outPtr: ptr(s.output) };

@@ -361,3 +361,10 @@ export function concatS8X(a: {
     a.output.set(a.input.subarray(p * c, p * c + c), p * a.outC + a.offsetC);
   }
 }
+
+/** sqzfw_max_s8: elementwise maximum of two int8 runs (the output may be either input). */
+export function maxS8(a: Int8Array, b: Int8Array): Int8Array {
+  const out = new Int8Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = a[i] >= b[i] ? a[i] : b[i];
+  return out;
+}

@@ -6,7 +6,7 @@
  * any firmware is built.
  */
 import { gapAccumulateS8, gapFinishS8 } from '../golden/gap-fused.js';
-import { concatS8X } from '../golden/kernels.js';
+import { concatS8X, maxS8 } from '../golden/kernels.js';
 import { addCall, convCall, DEFAULT_ENGINE, poolCall, softmaxCall, type Engine } from '../golden/run.js';
 import type { QModel } from '../quantize/types.js';
 import { poolWindow, type LivePiece, type MemoryPlan, type Ref } from './types.js';
@@ -133,6 +133,10 @@ export function executePlan(model: QModel, plan: MemoryPlan, input: Int8Array, o
         const r = l.requant;
         const out = gapFinishS8({ sum: readI32(view(s.sum, 4 * s.c), s.c), c: s.c, outputOffset: r.outputOffset, mult: r.mult, shift: r.shift, actMin: l.actMin, actMax: l.actMax });
         view(s.output, out.length).set(out);
+        break;
+      }
+      case 'max': {
+        view(s.output, s.size).set(maxS8(view(s.input1, s.size), view(s.input2, s.size)));
         break;
       }
       case 'fetch': {

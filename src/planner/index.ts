@@ -44,6 +44,8 @@ export interface BoardPlanOptions {
   fusePool?: boolean;
   /** Let the search run max pools as row pools (default true; false gives the band plans of before). */
   rowPool?: boolean;
+  /** Let the search run row pools as running maxes (default true; false gives the two-pass row pools of before). */
+  runningMax?: boolean;
 }
 
 export interface PlanOptions extends BoardPlanOptions {
@@ -161,7 +163,7 @@ function segmentsDraft(model: QModel, net: Net, segs: Segment[], path: KernelPat
   const strategy =
     banded.length === 0
       ? 'chains of whole tensors'
-      : `row bands: ${banded.map((c) => `${c.first}..${c.last} x${c.bands}${c.halo === 'recompute' ? ' (recompute)' : ''}${c.fusedPool ? ' (fused pool)' : ''}${c.rowPool ? ' (row pool)' : ''}`).join(', ')}`;
+      : `row bands: ${banded.map((c) => `${c.first}..${c.last} x${c.bands}${c.halo === 'recompute' ? ' (recompute)' : ''}${c.fusedPool ? ' (fused pool)' : ''}${c.rowPool ? (c.runningMax ? ' (row pool, running max)' : ' (row pool)') : ''}`).join(', ')}`;
   return {
     steps: prog.steps,
     decls,
@@ -324,12 +326,12 @@ export function planForBoard(model: QModel, regions: PlanRegion[], opts: BoardPl
     const r = tryPlain(model, full);
     if ('plan' in r) return finish(r.plan);
   }
-  const options = chainOptions(model, path, { maxRecompute, inputIn: opts.inputIn, fusePool: opts.fusePool, rowPool: opts.rowPool });
+  const options = chainOptions(model, path, { maxRecompute, inputIn: opts.inputIn, fusePool: opts.fusePool, rowPool: opts.rowPool, runningMax: opts.runningMax });
   const place = (cut: Cut): { draft: Draft; placement?: RegionPlacement } => {
     const draft = tiledDraft(model, cut, path, options);
     const reqs = requests(draft, alignment);
     // Greedy orders first; the (slower) search only when they do not reach the lower bound.
-    let placement = placeInRegions(reqs, regions, { iterations: 0 });
+    let placement = placeInRegions(reqs, regions, { iterations: 0, extraOrders: true });
     if (!placement || placement.size > liveLowerBound(reqs)) {
       const searched = placeInRegions(reqs, regions, { iterations });
       if (searched && (!placement || searched.size < placement.size)) placement = searched;

@@ -57,6 +57,12 @@ export function stepAccesses(s: Step): StepAccess[] {
       ];
     case 'fetch':
       return [{ ref: s.output, bytes: (s.last - s.first + 1) * s.rowBytes, write: true }];
+    case 'max':
+      return [
+        { ref: s.input1, bytes: s.size, write: false },
+        { ref: s.input2, bytes: s.size, write: false },
+        { ref: s.output, bytes: s.size, write: true },
+      ];
   }
 }
 

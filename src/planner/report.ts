@@ -16,6 +16,7 @@ function stepShapes(s: Step): { input: string; output: string; refs: Ref[] } {
     case 'concat':
       return { input: dimsText(s.inDims), output: `${s.inDims.h}x${s.inDims.w}x${s.outC}@${s.offsetC}`, refs: [s.input, s.output] };
     case 'add':
+    case 'max':
       return { input: `${s.size}+${s.size}`, output: String(s.size), refs: [s.input1, s.input2, s.output] };
     case 'softmax':
       return { input: `${s.rows}x${s.rowSize}`, output: `${s.rows}x${s.rowSize}`, refs: [s.input, s.output] };

@@ -10,7 +10,7 @@
  */
 import type { QModel } from '../quantize/types.js';
 import { Program } from './program.js';
-import { bandHeight, emitSegment, evaluateSegment, Net, NotBandable, rowPools, scheduleMacs, scheduleSegment, streamsInput, type Halo, type Segment, type SegmentEval, type SegmentInfo } from './tiling.js';
+import { bandHeight, emitSegment, evaluateSegment, Net, NotBandable, rowPools, runningMaxOk, scheduleMacs, scheduleSegment, streamsInput, type Halo, type Segment, type SegmentEval, type SegmentInfo } from './tiling.js';
 import type { KernelPath } from './scratch.js';
 import type { ChainSummary, InputIn } from './types.js';
 
@@ -65,13 +65,15 @@ export interface SearchLimits {
   fusePool?: boolean;
   /** Offer row pools (default true; false gives the band plans of before). */
   rowPool?: boolean;
+  /** Offer row pools as running maxes too (default true; see running-max.ts). */
+  runningMax?: boolean;
 }
 
 const cache = new WeakMap<QModel, Map<string, OptionSet>>();
 
 /** Every valid chain option of a model, measured (cached per model object and settings). */
 export function chainOptions(model: QModel, path: KernelPath, limits: SearchLimits): OptionSet {
-  const key = `${path}/${limits.maxRecompute}/${limits.maxChainLayers ?? ''}/${limits.inputIn ?? 'arena'}/${limits.fusePool ?? true}/${limits.rowPool ?? true}`;
+  const key = `${path}/${limits.maxRecompute}/${limits.maxChainLayers ?? ''}/${limits.inputIn ?? 'arena'}/${limits.fusePool ?? true}/${limits.rowPool ?? true}/${limits.runningMax ?? true}`;
   const perModel = cache.get(model) ?? new Map<string, OptionSet>();
   cache.set(model, perModel);
   const hit = perModel.get(key);
@@ -106,17 +108,18 @@ function makeChainOptions(model: QModel, path: KernelPath, limits: SearchLimits)
       const seen = new Set<string>();
       // Row pools only pay off in banded chains (one band holds the conv output whole anyway) with kept halos.
       const splits = limits.rowPool !== false && rowPools(net, start, end).size > 0 ? [false, true] : [false];
+      const runs = limits.runningMax !== false && splits.length > 1 && runningMaxOk(net, start, end) ? [false, true] : [false];
       for (const count of bandCounts(h)) {
         const rows = Math.ceil(h / count);
         const halos: Halo[] = count === 1 ? ['keep'] : limits.maxRecompute > 0 ? ['keep', 'recompute'] : ['keep'];
         // (Row pools with recomputed halos are valid plans but not searched: they only add MACs to the same bytes.)
-        for (const halo of halos) for (const rowPool of count === 1 || halo === 'recompute' ? [false] : splits) {
-          const key = `${rows}/${halo}/${rowPool}`;
+        for (const halo of halos) for (const rowPool of count === 1 || halo === 'recompute' ? [false] : splits) for (const runningMax of rowPool ? runs : [false]) {
+          const key = `${rows}/${halo}/${rowPool}/${runningMax}`;
           if (seen.has(key)) continue;
           seen.add(key);
           let info: SegmentInfo;
           try {
-            info = scheduleSegment(net, { start, end, rows, halo, ...(rowPool ? { rowPool } : {}) });
+            info = scheduleSegment(net, { start, end, rows, halo, ...(rowPool ? { rowPool } : {}), ...(runningMax ? { runningMax } : {}) });
           } catch (err) {
             if (err instanceof NotBandable) continue;
             throw err;
@@ -199,7 +202,7 @@ export function minMemoryCuts(opts: OptionSet, maxRecompute: number, count: numb
 }
 
 /** A chain option's identity: layers, band rows, halo policy, row pools. */
-export const segKey = (s: Segment): string => `${s.start}-${s.end}/${s.rows}/${s.halo}${s.rowPool ? '/rowpool' : ''}`;
+export const segKey = (s: Segment): string => `${s.start}-${s.end}/${s.rows}/${s.halo}${s.rowPool ? '/rowpool' : ''}${s.runningMax ? '/running' : ''}`;
 
 const sameCut = (a: Cut, b: Cut): boolean => a.segs.length === b.segs.length && a.segs.every((s, i) => segKey(s.seg) === segKey(b.segs[i].seg));
 
@@ -237,6 +240,7 @@ export function buildCut(net: Net, segs: Segment[], path: KernelPath, peaks?: nu
       liveBytes: peaks?.[chain] ?? 0,
       ...(info.poolInput ? { fusedPool: true } : {}),
       ...(info.rowPools.size ? { rowPool: true } : {}),
+      ...(info.seg.runningMax ? { runningMax: true } : {}),
     });
   });
   for (const o of model.outputs) prog.pin(o, prog.steps.length - 1);

@@ -33,6 +33,7 @@ import type { QLayer, QModel } from '../quantize/types.js';
 import type { InputIn, Ref, Step } from './types.js';
 import { Program } from './program.js';
 import { layerConvScratchBytes, poolScratchBytes, type KernelPath } from './scratch.js';
+import { emitRunningRows, runningMaxFits, type Carry } from './running-max.js';
 
 export type Halo = 'keep' | 'recompute';
 
@@ -45,6 +46,8 @@ export interface Segment {
   halo: Halo;
   /** Split the chain's row pools (see the file comment). */
   rowPool?: boolean;
+  /** Run those row pools as running maxes (running-max.ts); only with kept halos and pools that allow it. */
+  runningMax?: boolean;
 }
 
 type Range = [number, number];
@@ -132,6 +135,15 @@ export function rowPools(net: Net, start: number, end: number): Map<string, numb
     out.set(t, p);
   }
   return out;
+}
+
+/** Whether every row pool of a chain can run as a running max (see running-max.ts). */
+export function runningMaxOk(net: Net, start: number, end: number): boolean {
+  const pools = [...rowPools(net, start, end).values()];
+  return pools.length > 0 && pools.every((p) => {
+    const l = net.layers[p];
+    return (l.op === 'maxpool' && runningMaxFits(l.kernel[0], l.stride[0]) && l.pad.top < l.kernel[0]);
+  });
 }
 
 /** The input of a requantizing global average pool ending a chain: the tensor a fused chain bands over. */
@@ -269,7 +281,8 @@ export function scheduleSegment(net: Net, seg: Segment): SegmentInfo {
     if (internal.has(input)) settle(input);
     bands.push({ rows: [a, b], need, comp, kept });
   }
-  const segOut: Segment = { start: seg.start, end: seg.end, rows, halo: seg.halo, ...(split.size ? { rowPool: true } : {}) };
+  const running = split.size > 0 && seg.runningMax === true && seg.halo === 'keep' && runningMaxOk(net, start, end);
+  const segOut: Segment = { start: seg.start, end: seg.end, rows, halo: seg.halo, ...(split.size ? { rowPool: true } : {}), ...(running ? { runningMax: true } : {}) };
   return { net, seg: segOut, bands, internal, sink, inPlace, temps, ...(poolInput ? { poolInput } : {}), rowPools: split, held: key };
 }
 
@@ -287,6 +300,10 @@ export function emitSegment(prog: Program, info: SegmentInfo, opts: { path: Kern
   const { net, seg, bands, internal, inPlace, temps, held: key } = info;
   const layers = net.layers;
   const poolOf = new Map([...info.rowPools].map(([t, p]) => [p, t]));
+  // Running-max row pools: conv output -> pool layer; their pooled rows are carried, never held as bands.
+  const running = seg.runningMax ? info.rowPools : new Map<string, number>();
+  const runningKeys = new Set([...running.keys()].map(key));
+  const carry = new Map<string, Carry>();
   const holders = new Map<string, Holder>();
   const pending = new Map<string, Holder>(); // band k+1 buffers created early by a halo copy
   let macs = 0;
@@ -393,6 +410,83 @@ export function emitSegment(prog: Program, info: SegmentInfo, opts: { path: Kern
     }
   };
 
+  /** Halo rows of tensors layer l was the last to read in band k go to the next band's buffer now. */
+  const keepHalo = (l: number, k: number, readers: Map<string, number>): void => {
+    if (k + 1 >= count) return;
+    for (const i of new Set(layers[l].inputs.map(key))) {
+      if (readers.get(i) !== l || !internal.has(i) || inPlace.has(i) || runningKeys.has(i)) continue;
+      const next = bands[k + 1];
+      const kept = next.kept.get(i);
+      if (next.comp.has(i) && kept && kept[1] > kept[0] && !pending.has(i)) pending.set(i, newHolder(i, k + 1, k));
+    }
+  };
+
+  /** A row pool's conv row into a one-row buffer, pooled across (window width only) into `to`. */
+  const convRowAcross = (layer: QLayer, pool: QLayer, row: number, to: Ref, k: number): void => {
+    if (pool.op !== 'maxpool') throw new Error(`internal error: row pool ${pool.name} is no max pool`);
+    const t = layer.output;
+    const H = net.dims(t).h;
+    const pd = net.dims(key(t));
+    const tmp = `${t}#row${prog.steps.length}`;
+    prog.declare(tmp, 'band', net.rowBytes(t), t);
+    call(layer, layer.inputs[0], row, 1, { buffer: tmp, offset: 0 }, `row ${row} of ${H}${bandNote(k)}`, k);
+    const bytes = poolScratchBytes(pool, pd.w, pd.c, opts.path);
+    const scratch = bytes > 0 ? scratchRef(bytes) : undefined;
+    prog.push({ op: 'maxpool', axis: 'w', layer: pool.name, input: { buffer: tmp, offset: 0 }, inDims: { h: 1, w: net.dims(t).w, c: pd.c }, output: to, outDims: { h: 1, w: pd.w, c: pd.c }, padTop: 0, padLeft: pool.pad.left, scratch, scratchSize: bytes, note: `across row ${row} of ${H}${bandNote(k)}`, band: band(k) });
+  };
+
+  /**
+   * A running-max row pool in band k (running-max.ts), at its conv's place: the conv rows the band computes, each
+   * pooled across and folded into the pool's output rows at once; the pooled rows are never held as a band.
+   */
+  const runningBand = (l: number, k: number): void => {
+    const layer = layers[l];
+    const t = layer.output;
+    const pool = layers[running.get(t)!];
+    const pooled = key(t);
+    const pout = pool.output;
+    const pc = bands[k].comp.get(pout);
+    const convRows: number[] = [];
+    if (pc) {
+      if (internal.has(pout)) ensureHolder(pout, k);
+      else whole(pout);
+      const Hc = net.dims(t).h;
+      const Hp = net.dims(pout).h;
+      const bytes = net.rowBytes(pooled);
+      const done = emitRunningRows(
+        {
+          window: (r) => {
+            const w = inputRows(pool, r, r + 1, Hc);
+            return [w.r0, w.r1];
+          },
+          rows: Hp,
+          across: (y, to) => {
+            let at = to;
+            if (!at) {
+              const name = `${pooled}#row${prog.steps.length}`;
+              prog.declare(name, 'band', bytes, pooled);
+              at = { buffer: name, offset: 0 };
+            }
+            convRowAcross(layer, pool, y, at, k);
+            return at;
+          },
+          max: (a, b, to, r) => prog.push({ op: 'max', layer: pool.name, input1: a, input2: b, output: to, size: bytes, note: `into row ${r} of ${Hp}${bandNote(k)}`, band: band(k) }),
+          out: (r) => loc(pout, r, 1),
+        },
+        pc[0],
+        pc[1],
+        carry.get(pooled),
+      );
+      convRows.push(...done.convRows);
+      if (done.carry) carry.set(pooled, done.carry);
+      else carry.delete(pooled);
+    }
+    // The conv rows must be the ones the schedule counted (its MACs and the rows its input holds).
+    const cc = bands[k].comp.get(pooled);
+    const want = cc ? Array.from({ length: cc[1] - cc[0] }, (_, i) => cc[0] + i) : [];
+    if (convRows.join() !== want.join()) throw new Error(`internal error: running max of ${pool.name} computes conv rows ${convRows.join(',')} in band ${k}, the schedule ${want.join(',')}`);
+  };
+
   for (let k = 0; k < count; k++) {
     const s = bands[k];
     const readers = lastReader(k);
@@ -405,6 +499,11 @@ export function emitSegment(prog: Program, info: SegmentInfo, opts: { path: Kern
     for (let l = seg.start; l < seg.end; l++) {
       const layer = layers[l];
       const t = layer.output;
+      if (running.has(t)) {
+        runningBand(l, k);
+        keepHalo(l, k, readers);
+        continue;
+      }
       const c = s.comp.get(key(t));
       if (!c) continue;
       const H = net.dims(t).h;
@@ -424,18 +523,11 @@ export function emitSegment(prog: Program, info: SegmentInfo, opts: { path: Kern
             // A row pool's conv: one output row per call into a one-row buffer, pooled across into the held rows.
             const pool = layers[split];
             if (pool.op !== 'maxpool') throw new Error(`internal error: row pool ${pool.name} is no max pool`);
-            const pd = net.dims(key(t));
-            for (let row = c[0]; row < c[1]; row++) {
-              const tmp = `${t}#row${prog.steps.length}`;
-              prog.declare(tmp, 'band', net.rowBytes(t), t);
-              call(layer, inT, row, 1, { buffer: tmp, offset: 0 }, `row ${row} of ${H}${bandNote(k)}`, k);
-              const bytes = poolScratchBytes(pool, pd.w, pd.c, opts.path);
-              const scratch = bytes > 0 ? scratchRef(bytes) : undefined;
-              prog.push({ op: 'maxpool', axis: 'w', layer: pool.name, input: { buffer: tmp, offset: 0 }, inDims: { h: 1, w: net.dims(t).w, c: pd.c }, output: loc(key(t), row, 1), outDims: { h: 1, w: pd.w, c: pd.c }, padTop: 0, padLeft: pool.pad.left, scratch, scratchSize: bytes, note: `across row ${row} of ${H}${bandNote(k)}`, band: band(k) });
-            }
+            for (let row = c[0]; row < c[1]; row++) convRowAcross(layer, pool, row, loc(key(t), row, 1), k);
             break;
           }
           const across = poolOf.get(l);
+          if (across !== undefined && running.has(across)) break; // its rows were made with its conv's (runningBand)
           call(layer, across === undefined ? inT : key(across), c[0], nrows, loc(t, c[0], nrows), note, k, across === undefined ? undefined : 'h');
           break;
         }
@@ -474,15 +566,7 @@ export function emitSegment(prog: Program, info: SegmentInfo, opts: { path: Kern
         prog.push({ op: 'concat', layer: layer.name, input: loc(t, c[0], nrows), inDims: { h: nrows, w: d.w, c: d.c }, output: to, outC: net.dims(cat).c, offsetC: slice.offsetC, note: `${t} -> channels ${slice.offsetC}..${slice.offsetC + d.c - 1} of ${cat}${bandNote(k)}`, band: band(k) });
         prog.copyBytes += nrows * d.w * d.c;
       }
-      // Halo rows of tensors this layer was the last to read go to the next band's buffer now.
-      if (k + 1 < count) {
-        for (const i of new Set(layer.inputs.map(key))) {
-          if (readers.get(i) !== l || !internal.has(i) || inPlace.has(i)) continue;
-          const next = bands[k + 1];
-          const kept = next.kept.get(i);
-          if (next.comp.has(i) && kept && kept[1] > kept[0] && !pending.has(i)) pending.set(i, newHolder(i, k + 1, k));
-        }
-      }
+      keepHalo(l, k, readers);
     }
     if (info.poolInput) emitPoolBand(prog, info, k, loc, band(k), bandNote(k), whole);
   }

@@ -153,7 +153,19 @@ export interface FetchStep extends StepBase {
   output: Ref;
 }
 
-export type Step = ConvStep | PoolStep | ConcatStep | AddStep | SoftmaxStep | GapAccStep | GapFinishStep | FetchStep;
+/**
+ * Elementwise int8 maximum of two byte runs (sqzfw_max_s8): a row pool's running max folds each pooled row into the
+ * pool's output row as soon as it exists (see running-max.ts). The output may be input1 or input2 itself.
+ */
+export interface MaxStep extends StepBase {
+  op: 'max';
+  input1: Ref;
+  input2: Ref;
+  output: Ref;
+  size: number;
+}
+
+export type Step = ConvStep | PoolStep | ConcatStep | AddStep | SoftmaxStep | GapAccStep | GapFinishStep | FetchStep | MaxStep;
 
 export interface RegionUse {
   name: string;
@@ -208,4 +220,6 @@ export interface ChainSummary {
   fusedPool?: boolean;
   /** Max pools fed by a conv run row by row: each conv row is pooled across at once (see tiling.ts). */
   rowPool?: boolean;
+  /** Those row pools fold each pooled row into the pool's output row at once (running max, see running-max.ts). */
+  runningMax?: boolean;
 }

@@ -1,0 +1,144 @@
+/**
+ * Running-max row pools (running-max.ts): each pooled conv row is folded into the pool's output row at once
+ * (sqzfw_max_s8), and only the row the next window shares is carried.
+ *  - property: on random graphs cut into random chains with running-max row pools (any band height, kept or
+ *    recomputed halos, the input in the arena, a caller's buffer or streamed) the plan passes checkPlan and gives
+ *    exactly the golden model's outputs on junk-filled simulated RAM; the new shape occurs (max steps, no second
+ *    pooling pass for those pools);
+ *  - emitRunningRows on its own: every conv row of a 3x3 stride-2 pool computed once, in order, each output row the
+ *    max of its window;
+ *  - SqueezeNet v1.1 at 224 with the input in the arena: the first chain holds less than with the two-pass row pool,
+ *    with the same MACs, and the smallest plan fits 160 KiB.
+ */
+import { describe, expect, test } from 'vitest';
+import { runGolden } from '../src/golden/run.js';
+import { prepareSynthetic } from '../src/prepare/index.js';
+import { quantizeFloatModel, syntheticInputs } from '../src/prepare/index.js';
+import { checkPlan, planForBoard, planWithChains } from '../src/planner/index.js';
+import { executePlan } from '../src/planner/execute.js';
+import { emitRunningRows, runningMaxFits } from '../src/planner/running-max.js';
+import { evaluateSegment, Net, NotBandable, rowPools, runningMaxOk, scheduleSegment } from '../src/planner/tiling.js';
+import type { InputIn, MemoryPlan, Ref } from '../src/planner/types.js';
+import { quantizeInput } from '../src/quantize/quantize.js';
+import type { QModel } from '../src/quantize/types.js';
+import { mulberry32 } from '../src/util/random.js';
+import { syntheticImage, syntheticModel } from '../src/weights/synthetic.js';
+import { randomChainGraph, randomCut } from './helpers/random-chain.js';
+import { arenaRegions } from '../src/driver/board-plan.js';
+import { loadBoard } from '../src/boards/index.js';
+
+const BIG = [{ name: 'RAM', capacity: 1 << 26 }];
+
+function randomCase(seed: number): { q: QModel; input: Int8Array; golden: Record<string, Int8Array> } {
+  const rnd = mulberry32(seed);
+  const g = randomChainGraph(rnd, `m${seed}`);
+  const fm = syntheticModel(g, seed + 1);
+  const q = quantizeFloatModel(fm, syntheticInputs(fm, 2, seed));
+  const d = g.input.dims;
+  const input = quantizeInput(syntheticImage(d.h, d.w, d.c, 700 + seed), q.tensors[q.input]);
+  return { q, input, golden: runGolden(q, input) };
+}
+
+describe('running-max row pools', () => {
+  test('property: random cuts with running-max row pools (any band height, halo policy, input placement) are exact', () => {
+    let running = 0;
+    let banded = 0;
+    let checked = 0;
+    for (let t = 0; t < 800 && running < 40; t++) {
+      const { q, input, golden } = randomCase(12000 + t);
+      const net = new Net(q);
+      const rnd = mulberry32(800 + t);
+      const segs = randomCut(rnd, q).map((s) => ({ ...s, rowPool: true, runningMax: true }));
+      if (!segs.some((s) => runningMaxOk(net, s.start, s.end))) continue;
+      const inputIn = (['arena', 'caller', 'stream'] as InputIn[])[t % 3];
+      let plan: MemoryPlan;
+      try {
+        plan = planWithChains(q, BIG, segs, { path: rnd() < 0.5 ? 'dsp' : 'scalar', searchIterations: 5, inputIn });
+      } catch (e) {
+        if (e instanceof NotBandable) continue;
+        throw e;
+      }
+      checked++;
+      const what = `${q.name} ${inputIn} cut ${JSON.stringify(segs)}`;
+      checkPlan(plan);
+      const out = executePlan(q, plan, input);
+      for (const o of q.outputs) expect(Array.from(out[o]), `${what}: ${o}`).toEqual(Array.from(golden[o]));
+      const chains = plan.chains ?? [];
+      // Running only where asked for, with kept halos and pools whose windows share at most one row.
+      segs.forEach((s, i) => {
+        const ok = s.halo === 'keep' && runningMaxOk(net, s.start, s.end);
+        expect(chains[i].runningMax === true, `${what}: chain ${i}`).toBe(ok);
+      });
+      const runningPools = new Set<string>();
+      segs.forEach((s, i) => {
+        if (!chains[i].runningMax) return;
+        for (const l of rowPools(net, s.start, s.end).values()) runningPools.add(q.layers[l].name);
+      });
+      const maxes = plan.steps.filter((s) => s.op === 'max');
+      if (runningPools.size === 0) {
+        expect(maxes.length, what).toBe(0);
+        continue;
+      }
+      running++;
+      if (chains.some((c) => c.runningMax && c.bands > 1)) banded++;
+      // A running pool has no second (window height) pass: its rows come from across passes and max steps.
+      for (const s of plan.steps) if (s.op === 'maxpool' && runningPools.has(s.layer)) expect(s.axis, `${what}: step of ${s.layer}`).toBe('w');
+      for (const s of maxes) expect(runningPools.has(s.layer), what).toBe(true);
+    }
+    expect(checked).toBeGreaterThanOrEqual(40);
+    expect(running).toBeGreaterThanOrEqual(40);
+    expect(banded).toBeGreaterThanOrEqual(20);
+  });
+
+  test('emitRunningRows: a 3x3 stride-2 pool over 11 rows computes each row once and maxes its window', () => {
+    const H = 11;
+    const rows = 5; // (11 - 3) / 2 + 1
+    const value = (y: number): number => (y * 37) % 11; // pooled row y holds this one value
+    const mem = new Map<string, number>();
+    const at = (r: Ref): string => `${r.buffer}+${r.offset}`;
+    let made = 0;
+    const computed: number[] = [];
+    let carry: Parameters<typeof emitRunningRows>[3];
+    for (const [c0, c1] of [[0, 2], [2, 3], [3, 5]]) {
+      const done = emitRunningRows(
+        {
+          window: (r) => [2 * r, Math.min(H, 2 * r + 3)],
+          rows,
+          across: (y, to) => {
+            computed.push(y);
+            const ref = to ?? { buffer: `t${made++}`, offset: 0 };
+            mem.set(at(ref), value(y));
+            return ref;
+          },
+          max: (a, b, to) => mem.set(at(to), Math.max(mem.get(at(a))!, mem.get(at(b))!)),
+          out: (r) => ({ buffer: 'out', offset: r }),
+        },
+        c0,
+        c1,
+        carry,
+      );
+      carry = done.carry;
+    }
+    expect(computed).toEqual(Array.from({ length: H }, (_, y) => y));
+    for (let r = 0; r < rows; r++) expect(mem.get(`out+${r}`)).toBe(Math.max(value(2 * r), value(2 * r + 1), value(2 * r + 2)));
+    expect(carry).toBeUndefined();
+    expect([runningMaxFits(3, 2), runningMaxFits(2, 1), runningMaxFits(2, 2), runningMaxFits(3, 1)]).toEqual([true, true, true, false]);
+  });
+
+  test('SqueezeNet v1.1 at 224, input in the arena: conv1 -> pool1 as a running max holds less, and the plan fits 160 KiB', () => {
+    const p = prepareSynthetic({ variant: 'v1.1', inputSize: 224, classes: 1000, seed: 3 });
+    const net = new Net(p.model);
+    const end = p.model.layers.findIndex((l) => l.name === 'fire2.squeeze') + 1;
+    expect(runningMaxOk(net, 0, end)).toBe(true);
+    const twoPass = evaluateSegment(net, scheduleSegment(net, { start: 0, end, rows: 1, halo: 'keep', rowPool: true }), 'dsp');
+    const running = evaluateSegment(net, scheduleSegment(net, { start: 0, end, rows: 1, halo: 'keep', rowPool: true, runningMax: true }), 'dsp');
+    // Input rows + one conv1 row (7,104 B) + output row + one pooled row (3,520 B each), against three pooled rows.
+    expect(running.peak).toBeLessThan(twoPass.peak - 2_000);
+    expect(running.peak).toBeLessThan(150_528 + 7_104 + 2 * 3_520);
+    expect(running.macs).toBe(twoPass.macs);
+    const plan = planForBoard(p.model, arenaRegions(loadBoard('mps2-an500')), { strategy: 'tiled', path: 'dsp' });
+    expect(plan.chains![0].runningMax).toBe(true);
+    expect(plan.peakBytes).toBeLessThanOrEqual(160 * 1024);
+    expect(plan.macs).toBe(plan.baseMacs);
+  });
+});

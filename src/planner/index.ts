@@ -16,7 +16,7 @@ import { liveAt, liveProfile } from './live.js';
 import { buildPlainSteps } from './plain.js';
 import { stepAccesses } from './program.js';
 import { baseMacs, buildCut, chainOptions, cheapestCut, minMemoryCuts, segKey, type Cut } from './search.js';
-import { Net, type Segment } from './tiling.js';
+import { Net, rowPools, type Segment } from './tiling.js';
 import type { KernelPath } from './scratch.js';
 import type { ChainSummary, InputIn, LivePiece, MemoryPlan, PlannedBuffer, PlanRegion, Ref, Step } from './types.js';
 import { kib } from '../util/format.js';
@@ -46,6 +46,8 @@ export interface BoardPlanOptions {
   rowPool?: boolean;
   /** Let the search run row pools as running maxes (default true; false gives the two-pass row pools of before). */
   runningMax?: boolean;
+  /** Let the search pull rows (tiling.ts, pullBands; default true; false gives the band plans of before). */
+  pull?: boolean;
 }
 
 export interface PlanOptions extends BoardPlanOptions {
@@ -163,7 +165,7 @@ function segmentsDraft(model: QModel, net: Net, segs: Segment[], path: KernelPat
   const strategy =
     banded.length === 0
       ? 'chains of whole tensors'
-      : `row bands: ${banded.map((c) => `${c.first}..${c.last} x${c.bands}${c.halo === 'recompute' ? ' (recompute)' : ''}${c.fusedPool ? ' (fused pool)' : ''}${c.rowPool ? (c.runningMax ? ' (row pool, running max)' : ' (row pool)') : ''}`).join(', ')}`;
+      : `row bands: ${banded.map((c) => `${c.first}..${c.last} x${c.bands}${c.halo === 'recompute' ? ' (recompute)' : ''}${c.fusedPool ? ' (fused pool)' : ''}${c.rowPool ? (c.runningMax ? ' (row pool, running max)' : ' (row pool)') : ''}${c.pull ? ' (pulled rows)' : ''}`).join(', ')}`;
   return {
     steps: prog.steps,
     decls,
@@ -326,7 +328,7 @@ export function planForBoard(model: QModel, regions: PlanRegion[], opts: BoardPl
     const r = tryPlain(model, full);
     if ('plan' in r) return finish(r.plan);
   }
-  const options = chainOptions(model, path, { maxRecompute, inputIn: opts.inputIn, fusePool: opts.fusePool, rowPool: opts.rowPool, runningMax: opts.runningMax });
+  const options = chainOptions(model, path, { maxRecompute, inputIn: opts.inputIn, fusePool: opts.fusePool, rowPool: opts.rowPool, runningMax: opts.runningMax, pull: opts.pull });
   const place = (cut: Cut): { draft: Draft; placement?: RegionPlacement } => {
     const draft = tiledDraft(model, cut, path, options);
     const reqs = requests(draft, alignment);
@@ -372,7 +374,15 @@ export function planForBoard(model: QModel, regions: PlanRegion[], opts: BoardPl
   }
   // Smallest peak under the recompute cap: try the few smallest bounds (greedy placement), search the best two.
   // (Ranked by their greedy arena in one unbounded region, so the choice does not depend on the capacities.)
-  const tried = cuts
+  // Pulled chains and concat row pools (tiling.ts) hold fewer live bytes but are made of many short-lived row
+  // buffers that can leave holes in the placement: the smallest cuts without them are candidates too.
+  const catPool = (s: Segment): boolean => !!s.rowPool && [...rowPools(options.net, s.start, s.end).keys()].some((t) => options.net.layers[options.net.producer.get(t)!]?.op === 'concat');
+  const without = (keep: (s: Segment) => boolean) => ({ ...options, byEnd: options.byEnd.map((es) => es.filter((e) => keep(e.seg))), all: options.all.filter((e) => keep(e.seg)) });
+  const candidates: Cut[] = [];
+  for (const c of [...cuts, ...minMemoryCuts(without((s) => !s.pull), maxRecompute, 2), ...minMemoryCuts(without((s) => !s.pull && !catPool(s)), maxRecompute, 2)]) {
+    if (!candidates.some((o) => o.segs.map((e) => segKey(e.seg)).join() === c.segs.map((e) => segKey(e.seg)).join())) candidates.push(c);
+  }
+  const tried = candidates
     .map((cut) => ({ cut, size: placeInRegions(requests(tiledDraft(model, cut, path, options), alignment), [{ name: 'any', capacity: Infinity }], { iterations: 0 })!.size }))
     .sort((a, b) => a.size - b.size);
   let best: { draft: Draft; placement: RegionPlacement } | undefined;

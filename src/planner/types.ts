@@ -222,4 +222,6 @@ export interface ChainSummary {
   rowPool?: boolean;
   /** Those row pools fold each pooled row into the pool's output row at once (running max, see running-max.ts). */
   runningMax?: boolean;
+  /** Each row computed right after the rows it reads, not band by band (see pullBands in tiling.ts). */
+  pull?: boolean;
 }

@@ -24,7 +24,11 @@
  *    the clamp monotone, so this is bit-exact): the conv runs one output row per call into a one-row buffer that
  *    is pooled across (window width only) at once, and the pool's rows are taken from those pooled rows (window
  *    height only). The conv's wide output then never exists as more than one row; the band holds the narrower
- *    pooled rows (SqueezeNet's conv1 -> pool1: 7,104 B per conv1 row at 224, 3,520 B per pooled row).
+ *    pooled rows (SqueezeNet's conv1 -> pool1: 7,104 B per conv1 row at 224, 3,520 B per pooled row). A max pool
+ *    fed by a concat of the chain's convs (v1.0's fire4 -> pool4) runs the same way per channel slice: each conv
+ *    row is pooled across into its own channels and copied into the pooled concat row (concatRowPool).
+ *  - Pulled chains (pullBands): each band computes one row of one tensor right after the rows it reads, so every
+ *    tensor holds only its readers' window instead of the first band's whole receptive field.
  *
  * The plain layer-by-layer plan is the case of one band per chain.
  */

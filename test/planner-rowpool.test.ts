@@ -20,6 +20,7 @@ import type { QModel } from '../src/quantize/types.js';
 import { mulberry32 } from '../src/util/random.js';
 import { syntheticImage, syntheticModel } from '../src/weights/synthetic.js';
 import { randomChainGraph, randomCut } from './helpers/random-chain.js';
+import { settle } from './helpers/settle.js';
 
 const BIG = [{ name: 'RAM', capacity: 1 << 26 }];
 
@@ -72,7 +73,7 @@ describe('row pools', () => {
     expect(split).toBeGreaterThanOrEqual(40);
   });
 
-  test('property: max pools fed by a concat run as row pools, exact, and the concat never exists as a whole row', () => {
+  test('property: max pools fed by a concat run as row pools, exact, and the concat never exists as a whole row', async () => {
     let found = 0;
     for (let t = 0; t < 3000 && found < 30; t++) {
       const { q, input, golden } = randomCase(20_000 + t);
@@ -90,6 +91,7 @@ describe('row pools', () => {
         throw e;
       }
       found++;
+      await settle(); // long synchronous runs: let the worker answer vitest on a loaded machine
       const what = `${q.name} ${inputIn} cut ${JSON.stringify(segs)}`;
       checkPlan(plan);
       const out = executePlan(q, plan, input);
@@ -112,7 +114,7 @@ describe('row pools', () => {
     expect(found).toBeGreaterThanOrEqual(30);
   });
 
-  test('property: pulled chains (each row right after the rows it reads) are exact with any band height and input placement', () => {
+  test('property: pulled chains (each row right after the rows it reads) are exact with any band height and input placement', async () => {
     let pulled = 0;
     for (let t = 0; t < 400 && pulled < 60; t++) {
       const { q, input, golden } = randomCase(30_000 + t);
@@ -126,6 +128,7 @@ describe('row pools', () => {
         if (e instanceof NotBandable) continue;
         throw e;
       }
+      await settle(); // long synchronous runs: let the worker answer vitest on a loaded machine
       const what = `${q.name} ${inputIn} cut ${JSON.stringify(segs)}`;
       checkPlan(plan);
       const out = executePlan(q, plan, input);

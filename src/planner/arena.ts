@@ -174,16 +174,6 @@ export const ORDERS: Record<string, (reqs: BufferRequest[]) => BufferRequest[]> 
     }),
   /** In order of first use, as a simple stack allocator would. */
   'first-fit-by-start': (reqs) => [...reqs].sort((a, b) => a.firstUse - b.firstUse || b.size - a.size),
-  /**
-   * The row buffers of one tensor together (names `tensor#...`), tensors with the largest buffer first, each in order of
-   * first use: a tensor's successive row buffers take turns in a few lanes instead of scattering holes.
-   */
-  'lanes-by-tensor': (reqs) => {
-    const group = (r: BufferRequest): string => r.name.split('#')[0];
-    const largest = new Map<string, number>();
-    for (const r of reqs) largest.set(group(r), Math.max(largest.get(group(r)) ?? 0, r.size));
-    return [...reqs].sort((a, b) => largest.get(group(b))! - largest.get(group(a))! || (group(a) < group(b) ? -1 : group(a) > group(b) ? 1 : 0) || a.firstUse - b.firstUse);
-  },
 };
 
 /**

@@ -48,6 +48,8 @@ export interface Segment {
   rowPool?: boolean;
   /** Run those row pools as running maxes (running-max.ts); only with kept halos and pools that allow it. */
   runningMax?: boolean;
+  /** Kept halo rows wait in a small buffer of their own between bands (see parkHalo). */
+  parkHalo?: boolean;
 }
 
 type Range = [number, number];
@@ -282,7 +284,9 @@ export function scheduleSegment(net: Net, seg: Segment): SegmentInfo {
     bands.push({ rows: [a, b], need, comp, kept });
   }
   const running = split.size > 0 && seg.runningMax === true && seg.halo === 'keep' && runningMaxOk(net, start, end);
-  const segOut: Segment = { start: seg.start, end: seg.end, rows, halo: seg.halo, ...(split.size ? { rowPool: true } : {}), ...(running ? { runningMax: true } : {}) };
+  // Parking applies where a band keeps rows of a tensor it also computes more of (else there is nothing to park).
+  const park = seg.parkHalo && seg.halo === 'keep' && bands.some((b) => [...b.kept].some(([t, r]) => r[1] > r[0] && b.comp.has(t)));
+  const segOut: Segment = { start: seg.start, end: seg.end, rows, halo: seg.halo, ...(split.size ? { rowPool: true } : {}), ...(running ? { runningMax: true } : {}), ...(park ? { parkHalo: true } : {}) };
   return { net, seg: segOut, bands, internal, sink, inPlace, temps, ...(poolInput ? { poolInput } : {}), rowPools: split, held: key };
 }
 
@@ -306,6 +310,7 @@ export function emitSegment(prog: Program, info: SegmentInfo, opts: { path: Kern
   const carry = new Map<string, Carry>();
   const holders = new Map<string, Holder>();
   const pending = new Map<string, Holder>(); // band k+1 buffers created early by a halo copy
+  const parked = new Map<string, Holder>(); // parkHalo: kept rows waiting for the next band's buffer
   let macs = 0;
   const count = bands.length;
   const input = net.model.input;
@@ -350,9 +355,26 @@ export function emitSegment(prog: Program, info: SegmentInfo, opts: { path: Kern
     const kept = s.kept.get(t);
     if (kept && kept[1] > kept[0]) {
       const rows = kept[1] - kept[0];
-      copyRows(t, loc(t, kept[0], rows), { buffer: name, offset: 0 }, rows, during, `keep rows ${kept[0]}-${kept[1] - 1} of ${t} for band ${k + 1}`);
+      const from = parked.get(t);
+      if (from && (from.lo !== kept[0] || from.hi !== kept[1])) throw new Error(`internal error: parked rows ${from.lo}-${from.hi - 1} of ${t} are not the kept rows ${kept[0]}-${kept[1] - 1}`);
+      parked.delete(t);
+      const src = from ? { buffer: from.buffer, offset: 0 } : loc(t, kept[0], rows);
+      copyRows(t, src, { buffer: name, offset: 0 }, rows, during, `keep rows ${kept[0]}-${kept[1] - 1} of ${t} for band ${k + 1}`);
     }
     return h;
+  };
+  /**
+   * parkHalo: the rows of t the next band keeps are copied into a buffer of their own (during band k), and from
+   * there into the head of the next band's buffer when that band first writes t. The band-sized buffer then lives
+   * only while its band computes and reads t, not across the rest of the chain with its halo pinning it: a small
+   * halo buffer floats between bands instead (one more copy of the halo rows per band).
+   */
+  const parkHalo = (t: string, kept: Range, k: number): Holder => {
+    const rows = kept[1] - kept[0];
+    const name = `${t}#halo${k + 1}`;
+    prog.declare(name, 'band', rows * net.rowBytes(t), t);
+    copyRows(t, loc(t, kept[0], rows), { buffer: name, offset: 0 }, rows, k, `park rows ${kept[0]}-${kept[1] - 1} of ${t} for band ${k + 2}`);
+    return { buffer: name, lo: kept[0], hi: kept[1] };
   };
   const holderBand = new Map<string, number>();
   const ensureHolder = (t: string, k: number): void => {
@@ -417,7 +439,9 @@ export function emitSegment(prog: Program, info: SegmentInfo, opts: { path: Kern
       if (readers.get(i) !== l || !internal.has(i) || inPlace.has(i) || runningKeys.has(i)) continue;
       const next = bands[k + 1];
       const kept = next.kept.get(i);
-      if (next.comp.has(i) && kept && kept[1] > kept[0] && !pending.has(i)) pending.set(i, newHolder(i, k + 1, k));
+      if (!next.comp.has(i) || !kept || kept[1] <= kept[0] || pending.has(i) || parked.has(i)) continue;
+      if (seg.parkHalo) parked.set(i, parkHalo(i, kept, k));
+      else pending.set(i, newHolder(i, k + 1, k));
     }
   };
 

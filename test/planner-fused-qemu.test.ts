@@ -159,7 +159,7 @@ describe('running-max row pools: random graphs bit-exact in QEMU', () => {
   });
 });
 
-describe('parked halos: random graphs bit-exact in QEMU', () => {
+describe('parked halos and row temporaries: random graphs bit-exact in QEMU', () => {
   test.each([
     ['mps2-an500', true, 'stream', 51],
     ['mps2-an386', false, 'caller', 52],
@@ -170,7 +170,7 @@ describe('parked halos: random graphs bit-exact in QEMU', () => {
       const g = randomChainGraph(rnd, `pq${seed}_${attempt}`);
       const fm = syntheticModel(g, seed);
       const q = quantizeFloatModel(fm, syntheticInputs(fm, 2, seed));
-      const segs = randomCut(rnd, q).map((s) => ({ ...s, halo: 'keep' as const, parkHalo: true }));
+      const segs = randomCut(rnd, q).map((s) => ({ ...s, halo: 'keep' as const, parkHalo: true, rowTemps: true }));
       let plan: MemoryPlan;
       try {
         plan = planWithChains(q, arenaRegions(board), segs, { path: dsp ? 'dsp' : 'scalar', inputIn });
@@ -212,8 +212,9 @@ describe('full-size SqueezeNet with a fused classifier pool, bit-exact in QEMU',
     // conv1 -> pool1 as a row pool (conv1 one row per call, each row pooled across at once): 80,656 B before.
     expect(plan.chains!.some((c) => c.rowPool && c.bands > 1)).toBe(true);
     expect(plan.steps.some((s) => s.op === 'maxpool' && s.axis === 'w')).toBe(true);
-    // The first chain's kept halo rows parked between bands (67,424 B without): the 64 KiB mark.
-    expect(plan.chains![0].parkHalo).toBe(true);
+    // The first chain's kept halo rows parked between bands and its expand convs run by rows (67,424 B without):
+    // the 64 KiB mark.
+    expect(plan.chains![0]).toMatchObject({ parkHalo: true, rowTemps: true });
     expect(plan.peakBytes).toBeLessThanOrEqual(64 * 1024);
     expect(plan.macs).toBe(plan.baseMacs);
     // p itself, so the input is generated at run time, not a 150,528-byte constant in .rodata.

@@ -1,14 +1,16 @@
 /**
  * Parked halos (tiling.ts, Segment.parkHalo): the rows of a tensor the next band keeps wait in a small buffer of
  * their own between bands and are copied into the head of the next band's buffer when that band first writes the
- * tensor, so the band-sized buffer lives only while its band computes and reads it.
+ * tensor, so the band-sized buffer lives only while its band computes and reads it. Row temporaries
+ * (Segment.rowTemps): a conv feeding a concat's channel slice computes one row per call into a one-row temporary.
  *  - property: random graphs cut into random chains with parked halos (any band height, row pools on or off, the
  *    input in the arena, a caller's buffer or streamed) pass checkPlan and give exactly the golden model's outputs
  *    on junk-filled simulated RAM; the halo buffers occur, hold only the kept rows, and each band buffer that takes
  *    parked rows is born after them (not at the halo copy, as without parking); a streamed input is asked for
  *    exactly the rows the fetch steps say, each row once;
- *  - parking changes no MACs, and on SqueezeNet v1.1 at 224 with the caller's input the smallest plan parks its
- *    first chain's halos and its arena is at most 64 KiB (67,424 B without parking).
+ *  - row temporaries occur and are one row, written by a one-row conv call and copied into the slice at once;
+ *  - neither changes the MACs, and on SqueezeNet v1.1 at 224 with the caller's or a streamed input the smallest
+ *    plan uses both in its first chain and its arena is at most 64 KiB (67,424 B and 72,544 B without them).
  */
 import { describe, expect, test } from 'vitest';
 import { loadBoard } from '../src/boards/index.js';
@@ -48,21 +50,22 @@ function parkedPairs(plan: MemoryPlan): { halo: MemoryPlan['buffers'][number]; b
 }
 
 describe('parked halos', () => {
-  test('property: random cuts with parked halos (any band height, row pools, input placement) are exact', () => {
+  test('property: random cuts with parked halos and row temporaries (any band height, row pools, input placement) are exact', () => {
     let parkedPlans = 0;
+    let rowTempPlans = 0;
     let streamed = 0;
     let checked = 0;
-    for (let t = 0; t < 400 && parkedPlans < 60; t++) {
+    for (let t = 0; t < 400 && (parkedPlans < 40 || rowTempPlans < 15); t++) {
       const { q, input, golden } = randomCase(11_000 + t);
       const rnd = mulberry32(700 + t);
-      const segs = randomCut(rnd, q).map((s) => ({ ...s, parkHalo: true, ...(rnd() < 0.5 ? { rowPool: true } : {}) }));
+      const segs = randomCut(rnd, q).map((s) => ({ ...s, parkHalo: true, ...(rnd() < 0.5 ? { rowPool: true } : {}), ...(rnd() < 0.5 ? { rowTemps: true } : {}) }));
       const inputIn = (['arena', 'caller', 'stream'] as InputIn[])[t % 3];
       let plan: MemoryPlan;
       let unparked: MemoryPlan;
       const path = rnd() < 0.5 ? 'dsp' : 'scalar';
       try {
         plan = planWithChains(q, BIG, segs, { path, searchIterations: 5, inputIn });
-        unparked = planWithChains(q, BIG, segs.map((s) => ({ ...s, parkHalo: false })), { path, searchIterations: 0, inputIn });
+        unparked = planWithChains(q, BIG, segs.map((s) => ({ ...s, parkHalo: false, rowTemps: false })), { path, searchIterations: 0, inputIn });
       } catch (e) {
         if (e instanceof NotBandable) continue;
         throw e;
@@ -86,10 +89,20 @@ describe('parked halos', () => {
         expect(band.firstUse, `${what}: ${band.name}`).toBeGreaterThan(halo.firstUse);
         expect(halo.lastUse, `${what}: ${halo.name}`).toBe(band.firstUse);
       }
-      // Without parking the same cut has no halo buffers and the same number of band buffers.
+      // Without parking the same cut has no halo buffers.
       expect(parkedPairs(unparked)).toEqual([]);
-      const bands = (p: MemoryPlan): number => p.buffers.filter((b) => b.kind === 'band' && !/#halo\d+$/.test(b.name)).length;
-      expect(bands(plan), what).toBe(bands(unparked));
+      // Row temporaries: one-row buffers written by a one-row conv call and copied into a concat slice at once.
+      const rowTemps = plan.buffers.filter((b) => /#row\d+$/.test(b.name) && q.layers.some((l) => l.op === 'concat' && l.inputs.includes(b.tensor!)));
+      expect(rowTemps.length > 0, what).toBe(!!plan.chains?.some((c) => c.rowTemps));
+      for (const b of rowTemps) {
+        const d = q.tensors[b.tensor!].dims;
+        expect(b.size, `${what}: ${b.name}`).toBe(d.w * d.c);
+        const conv = plan.steps[b.firstUse];
+        const copy = plan.steps[b.lastUse];
+        expect(conv.op === 'conv' && conv.outDims.h === 1 && conv.output.buffer === b.name, `${what}: ${b.name}`).toBe(true);
+        expect(copy.op === 'concat' && copy.input.buffer === b.name && b.lastUse === b.firstUse + 1, `${what}: ${b.name}`).toBe(true);
+      }
+      if (rowTemps.length > 0) rowTempPlans++;
       const planned = plan.steps.flatMap((s, step) => (s.op === 'fetch' ? [{ step, first: s.first, last: s.last }] : []));
       expect(calls, what).toEqual(planned);
       if (inputIn === 'stream' && pairs.some(({ halo }) => halo.tensor === q.input)) {
@@ -100,16 +113,18 @@ describe('parked halos', () => {
         if (segs[0].halo === 'keep') expect([...asked.values()].every((n) => n === 1), what).toBe(true);
       }
     }
-    expect(checked).toBeGreaterThanOrEqual(60);
-    expect(parkedPlans).toBeGreaterThanOrEqual(60);
+    expect(checked).toBeGreaterThanOrEqual(40);
+    expect(parkedPlans).toBeGreaterThanOrEqual(40);
+    expect(rowTempPlans).toBeGreaterThanOrEqual(15);
     expect(streamed).toBeGreaterThanOrEqual(3);
   });
 
-  test('SqueezeNet v1.1 at 224, caller input: the smallest plan parks the first chain and fits 64 KiB', () => {
+  test.each(['caller', 'stream'] as const)('SqueezeNet v1.1 at 224, input %s: the smallest plan parks the first chain, runs its expand convs by rows and fits 64 KiB', (inputIn) => {
     const p = prepareSynthetic({ variant: 'v1.1', inputSize: 224, classes: 1000, seed: 3 });
-    const plan = planForBoard(p.model, arenaRegions(loadBoard('mps2-an500')), { strategy: 'tiled', path: 'dsp', inputIn: 'caller' });
-    expect(plan.chains![0]).toMatchObject({ first: 'conv1', parkHalo: true, rowPool: true });
+    const plan = planForBoard(p.model, arenaRegions(loadBoard('mps2-an500')), { strategy: 'tiled', path: 'dsp', inputIn });
+    expect(plan.chains![0]).toMatchObject({ first: 'conv1', parkHalo: true, rowPool: true, rowTemps: true });
     expect(plan.buffers.some((b) => b.name.startsWith('conv1~pool1#halo'))).toBe(true);
+    // 67,424 B (caller) and 72,544 B (stream) before either.
     expect(plan.peakBytes).toBeLessThanOrEqual(64 * 1024);
     expect(plan.macs).toBe(plan.baseMacs);
   });

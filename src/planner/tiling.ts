@@ -50,6 +50,8 @@ export interface Segment {
   runningMax?: boolean;
   /** Kept halo rows wait in a small buffer of their own between bands (see parkHalo). */
   parkHalo?: boolean;
+  /** Expand convs feeding a concat run one output row per call through a one-row temporary (see rowTemps). */
+  rowTemps?: boolean;
 }
 
 type Range = [number, number];
@@ -284,9 +286,11 @@ export function scheduleSegment(net: Net, seg: Segment): SegmentInfo {
     bands.push({ rows: [a, b], need, comp, kept });
   }
   const running = split.size > 0 && seg.runningMax === true && seg.halo === 'keep' && runningMaxOk(net, start, end);
+  // Row temporaries apply where a band computes more than one row of a concat input.
+  const rowTemps = seg.rowTemps && bands.some((b) => [...temps.keys()].some((t) => (b.comp.get(t)?.[1] ?? 0) - (b.comp.get(t)?.[0] ?? 0) > 1));
   // Parking applies where a band keeps rows of a tensor it also computes more of (else there is nothing to park).
   const park = seg.parkHalo && seg.halo === 'keep' && bands.some((b) => [...b.kept].some(([t, r]) => r[1] > r[0] && b.comp.has(t)));
-  const segOut: Segment = { start: seg.start, end: seg.end, rows, halo: seg.halo, ...(split.size ? { rowPool: true } : {}), ...(running ? { runningMax: true } : {}), ...(park ? { parkHalo: true } : {}) };
+  const segOut: Segment = { start: seg.start, end: seg.end, rows, halo: seg.halo, ...(split.size ? { rowPool: true } : {}), ...(running ? { runningMax: true } : {}), ...(park ? { parkHalo: true } : {}), ...(rowTemps ? { rowTemps: true } : {}) };
   return { net, seg: segOut, bands, internal, sink, inPlace, temps, ...(poolInput ? { poolInput } : {}), rowPools: split, held: key };
 }
 
@@ -511,6 +515,28 @@ export function emitSegment(prog: Program, info: SegmentInfo, opts: { path: Kern
     if (convRows.join() !== want.join()) throw new Error(`internal error: running max of ${pool.name} computes conv rows ${convRows.join(',')} in band ${k}, the schedule ${want.join(',')}`);
   };
 
+  /**
+   * rowTemps: a conv whose output goes into a concat's channel slice (a fire module's expand conv) computes its band
+   * one output row per call into a one-row temporary, each row copied into the slice at once, so the temporary is
+   * one row, not the band (rows are independent given their input rows and top padding: bit-exact).
+   */
+  const emitRowTemps = (t: string, c: Range, k: number): void => {
+    const l = net.producer.get(t)!;
+    const layer = layers[l];
+    const slice = temps.get(t)!;
+    const cat = slice.concat;
+    if (internal.has(cat)) ensureHolder(cat, k);
+    else whole(cat);
+    const d = net.dims(t);
+    for (let row = c[0]; row < c[1]; row++) {
+      const tmp = `${t}#row${prog.steps.length}`;
+      prog.declare(tmp, 'band', net.rowBytes(t), t);
+      call(layer, layer.inputs[0], row, 1, { buffer: tmp, offset: 0 }, `row ${row} of ${d.h}${bandNote(k)}`, k);
+      prog.push({ op: 'concat', layer: layer.name, input: { buffer: tmp, offset: 0 }, inDims: { h: 1, w: d.w, c: d.c }, output: loc(cat, row, 1), outC: net.dims(cat).c, offsetC: slice.offsetC, note: `${t} row ${row} -> channels ${slice.offsetC}..${slice.offsetC + d.c - 1} of ${cat}${bandNote(k)}`, band: band(k) });
+      prog.copyBytes += d.w * d.c;
+    }
+  };
+
   for (let k = 0; k < count; k++) {
     const s = bands[k];
     const readers = lastReader(k);
@@ -533,11 +559,13 @@ export function emitSegment(prog: Program, info: SegmentInfo, opts: { path: Kern
       const H = net.dims(t).h;
       const nrows = c[1] - c[0];
       const note = `rows ${c[0]}-${c[1] - 1} of ${H}${bandNote(k)}`;
-      if (internal.has(key(t)) && !inPlace.has(t)) ensureHolder(key(t), k);
+      const byRow = seg.rowTemps && temps.has(t) && layer.op === 'conv' && nrows > 1;
+      if (byRow) emitRowTemps(t, c, k);
+      else if (internal.has(key(t)) && !inPlace.has(t)) ensureHolder(key(t), k);
       else if (!internal.has(t)) whole(t);
       const slot = inPlace.get(t);
       if (slot && internal.has(slot.concat)) ensureHolder(slot.concat, k);
-      switch (layer.op) {
+      switch (byRow ? 'done' : layer.op) {
         case 'conv':
         case 'maxpool':
         case 'avgpool': {
@@ -581,7 +609,7 @@ export function emitSegment(prog: Program, info: SegmentInfo, opts: { path: Kern
       }
       // An expand conv's band goes into its concat slice at once, so its temporary dies here.
       const slice = temps.get(t);
-      if (slice) {
+      if (slice && !byRow) {
         const cat = slice.concat;
         if (internal.has(cat)) ensureHolder(cat, k);
         else whole(cat);

@@ -224,4 +224,6 @@ export interface ChainSummary {
   runningMax?: boolean;
   /** Kept halo rows wait between bands in a small buffer of their own, not at the head of a band-sized one. */
   parkHalo?: boolean;
+  /** Convs feeding a concat run one output row per call through a one-row temporary. */
+  rowTemps?: boolean;
 }

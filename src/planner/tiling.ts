@@ -25,6 +25,12 @@
  *    is pooled across (window width only) at once, and the pool's rows are taken from those pooled rows (window
  *    height only). The conv's wide output then never exists as more than one row; the band holds the narrower
  *    pooled rows (SqueezeNet's conv1 -> pool1: 7,104 B per conv1 row at 224, 3,520 B per pooled row).
+ *  - Parked halos (parkHalo): the kept rows are copied after their last reader into a small buffer of their own and
+ *    from there into the head of the next band's buffer when that band first writes the tensor, so a band-sized
+ *    buffer lives only while its band computes and reads it, instead of being born at the halo copy and pinning a
+ *    band-sized block (its halo at the head) across the rest of the chain.
+ *  - Row temporaries (rowTemps): a conv whose output goes into a concat slice computes one row per call into a
+ *    one-row temporary copied into the slice at once, so the temporary is one row, not the band.
  *
  * The plain layer-by-layer plan is the case of one band per chain.
  */

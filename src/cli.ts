@@ -4,7 +4,7 @@
  */
 import { intArg, variantArg } from './cli/args.js';
 import { Command, Option } from 'commander';
-import { DEFAULT_BOARD, listBoards, loadBoard, qemuTwin } from './boards/index.js';
+import { DEFAULT_BOARD, listBoards, loadBoard, qemuTwin, type Board } from './boards/index.js';
 import { buildLibrary, weightsReportLines } from './toolchain/index.js';
 import { latencyLine } from './toolchain/latency.js';
 import { defaultEmulator, emulateWithRenode, EMULATORS, type EmulatorName } from './emulate/targets.js';
@@ -15,7 +15,7 @@ import { boardPlanOptions } from './driver/board-plan.js';
 import { describeMismatch, emulateProject, generateProject, type GenerateResult } from './driver/index.js';
 import { prepareSynthetic, type PreparedModel } from './prepare/index.js';
 import { mixedReport } from './precision/mixed.js';
-import { parseMaxRecompute, PLAN_STRATEGIES, planModel, type PlanStrategy } from './planner/index.js';
+import { int4Macs, parseMaxRecompute, PLAN_STRATEGIES, planModel, type PlanStrategy } from './planner/index.js';
 import { planSvg, planTable } from './planner/report.js';
 import { INPUT_IN, type InputIn } from './planner/types.js';
 import { planSummary } from './emit/index.js';
@@ -27,7 +27,7 @@ import { printJson, type BuildJson, type EmulateJson, type InfoJson, type PlanJs
 import { graphModelInfo, modelInfoLines, qmodelInfo } from './report/model-info.js';
 import { top5Lines } from './report/top5.js';
 import { twinRun, twinRunLines } from './emulate/twin-note.js';
-import { estimateLatency } from './toolchain/latency.js';
+import { estimateLatency, mixedLatencyLine } from './toolchain/latency.js';
 import { kib } from './util/format.js';
 import { boardLines, boardView } from './boards/listing.js';
 import { APP_NAMES, APPS, DEFAULT_APP, type AppName } from './emit/apps.js';
@@ -77,8 +77,10 @@ const addPrecisionOptions = (cmd: Command): Command =>
     .addOption(new Option('--weights-budget <bytes>', 'int4 weights for the layers where they cost the least accuracy until the weight arrays fit BYTES').argParser(intArg('--weights-budget', 1, 2 ** 40)))
     .option('--fit-flash', "int4 weights for the least sensitive layers until the weights fit the board's internal flash");
 
-function printMixed(r: GenerateResult): void {
-  if (r.mixed) for (const line of mixedReport(r.mixed)) console.log(`  ${line}`);
+function printMixed(r: GenerateResult, board: Board, dsp: boolean): void {
+  if (!r.mixed) return;
+  for (const line of mixedReport(r.mixed)) console.log(`  ${line}`);
+  console.log(`  ${mixedLatencyLine(board, r.plan.macs, dsp, int4Macs(r.plan, r.mixed.model))}`);
 }
 
 /** Model options of the firmware commands: a synthetic SqueezeNet by default, or a real ONNX model with an image. */
@@ -286,7 +288,7 @@ export function buildProgram(): Command {
     .action(async (o: ModelOpts & PlanFlags & { board: string; out: string; app: AppName; progress: boolean }) => {
       const board = loadBoard(o.board);
       const r = generateProject(await prepare(o, o.app), board, o.out, { ...planFlags(o), app: o.app, boardSource: o.board, progress: progressFlag(o.progress) });
-      printMixed(r);
+      printMixed(r, board, o.dsp);
       console.log(`generated ${o.out} for ${board.name} (--app ${o.app}): ${r.plan.steps.length} kernel calls, activation arena ${r.plan.peakBytes} bytes (${kib(r.plan.peakBytes)}), ${r.plan.strategy}`);
     });
 
@@ -325,7 +327,7 @@ export function buildProgram(): Command {
       if (!qemuTwin(board)) throw new UserError(`board ${board.name} has no QEMU twin to run the demo on`, 'use `sqzfw generate` + `sqzfw build` + `sqzfw flash`, or `sqzfw emulate --emulator renode` where Renode is installed');
       console.log(o.model ? `${o.model}, int8, board ${board.name}` : `SqueezeNet ${o.variant}, ${o.inputSize}x${o.inputSize}, ${o.classes} classes, int8, board ${board.name}`);
       const r = generateProject(await prepare(o), board, o.out, { ...planFlags(o), boardSource: o.board, progress: progressFlag(o.progress) });
-      printMixed(r);
+      printMixed(r, board, o.dsp);
       console.log(`generated ${o.out}: ${r.plan.steps.length} kernel calls, activation arena ${kib(r.plan.peakBytes)} (${r.plan.strategy})`);
       await doBuild(o.out, o);
       await doEmulate(o.out, o.timeout);

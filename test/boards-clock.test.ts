@@ -166,8 +166,8 @@ describe('latency estimate printed by build', () => {
     expect(latencyLine(h7, macs, false)).toMatch(/none for the scalar kernels/);
   });
 
-  it('counts the MACs of int4 layers at the s4 kernels\' measured rate', async () => {
-    const { estimateLatency, latencyLine, DSP_INSTRUCTIONS_PER_MAC, DSP_S4_INSTRUCTIONS_PER_MAC } = await import('../src/toolchain/latency.js');
+  it('counts the MACs of int4 layers at the s4 kernels\' measured rate, and generate\'s mixed-precision line sets it beside int8', async () => {
+    const { estimateLatency, latencyLine, mixedLatencyLine, DSP_INSTRUCTIONS_PER_MAC, DSP_S4_INSTRUCTIONS_PER_MAC } = await import('../src/toolchain/latency.js');
     const h7 = loadBoard('nucleo-h743zi');
     const macs = 861_339_936;
     const four = 600_000_000;
@@ -177,6 +177,13 @@ describe('latency estimate printed by build', () => {
     expect(e.instructions).toBe(Math.round((macs - four) * DSP_INSTRUCTIONS_PER_MAC + four * DSP_S4_INSTRUCTIONS_PER_MAC));
     expect(e.instructions).toBeGreaterThan(estimateLatency(h7, macs, true)!.instructions);
     expect(estimateLatency(h7, macs, true, 0)).toEqual(estimateLatency(h7, macs, true));
+    const nrf = loadBoard('nrf52840-dk');
+    const [m8, m4] = [estimateLatency(nrf, macs, true)!, estimateLatency(nrf, macs, true, four)!];
+    const ms = (x: number): string => `~${Math.round(x * 1000)} ms`;
+    const line = mixedLatencyLine(nrf, macs, true, four);
+    expect(line).toContain(`~${m4.instructions.toLocaleString('en-US')} instructions per inference (${ms(m4.seconds)} at 64 MHz) against ~${m8.instructions.toLocaleString('en-US')} (${ms(m8.seconds)}) with int8 weights everywhere`);
+    expect(line).toContain(`600,000,000 of 861,339,936 MACs with int4 weights`);
+    expect(mixedLatencyLine(nrf, macs, false, four)).toMatch(/none for the scalar kernels/);
     expect(latencyLine(h7, macs, true, four)).toMatch(/261,339,936 MACs with int8 weights x [\d.]+ \+ 600,000,000 MACs with int4 weights x [\d.]+ instructions per MAC/);
   });
 

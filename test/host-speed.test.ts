@@ -15,6 +15,8 @@ import type { MemoryPlan } from '../src/planner/types.js';
 import { prepareSynthetic, quantizeFloatModel, SYNTHETIC_CALIBRATION_IMAGES, syntheticFloatModel, syntheticInputs } from '../src/prepare/index.js';
 import { f32 } from '../src/quantize/tflite-params.js';
 import type { QConv } from '../src/quantize/types.js';
+import { calibrate } from '../src/quantize/calibrate.js';
+import { quantizeModel } from '../src/quantize/quantize.js';
 import { fillNormal, gaussian, mulberry32, normalStream } from '../src/util/random.js';
 
 describe('synthetic weights: fillNormal is the gaussian(mulberry32) stream', () => {
@@ -75,6 +77,24 @@ describe('int8 weight quantization', () => {
       }
     }
     expect(nonZero).toBeGreaterThan(1000);
+  });
+
+  test('ties round half away from zero, the clamp at +-127, signed zeros and NaN weights (stored as 0, scale 1)', () => {
+    const float = syntheticFloatModel({ variant: 'v1.1', inputSize: 32, classes: 10, seed: 9 });
+    const ranges = calibrate(float, syntheticInputs(float, 1));
+    const conv = float.graph.nodes.find((n) => n.op === 'conv')!;
+    const w = float.weights[conv.name].weights.slice();
+    const per = w.length / float.weights[conv.name].bias.length;
+    // channel 0: max |w| = 127, so the scale is 1 and w / scale is w
+    const ties = [127, -127, 2.5, -2.5, 0.5, -0.5, 126.5, -126.5, -0, 0, 1.5, -1.5, 0.49999997, -0.49999997];
+    w.fill(0, 0, per).set(ties);
+    // channel 1: a NaN makes the scale 1 and stores 0
+    w.fill(0, per, 2 * per).set([3.5, Number.NaN, -200, 200, -3.5], per);
+    const q = quantizeModel({ ...float, weights: { ...float.weights, [conv.name]: { ...float.weights[conv.name], weights: w } } }, ranges);
+    const l = q.layers.find((x): x is QConv => x.name === conv.name)!;
+    expect([...l.weightScales.subarray(0, 2)]).toEqual([1, 1]);
+    expect([...l.weights.subarray(0, ties.length)]).toEqual([127, -127, 3, -3, 1, -1, 127, -127, 0, 0, 2, -2, 0, 0]);
+    expect([...l.weights.subarray(per, per + 5)]).toEqual([4, 0, -127, 127, -4]);
   });
 });
 

@@ -16,6 +16,7 @@ import { prepareSynthetic } from '../src/prepare/index.js';
 import { quantizeFloatModel, syntheticInputs } from '../src/prepare/index.js';
 import { checkPlan, planForBoard, planLayerByLayer, planWithChains } from '../src/planner/index.js';
 import { executePlan } from '../src/planner/execute.js';
+import { chainOptions, minMemoryCuts } from '../src/planner/search.js';
 import { Net, NotBandable, type Segment } from '../src/planner/tiling.js';
 import type { InputIn, MemoryPlan } from '../src/planner/types.js';
 import { quantizeInput } from '../src/quantize/quantize.js';
@@ -170,15 +171,19 @@ describe('fused pool and input outside the arena on random graphs', () => {
     }
   });
 
-  test('property: the search with the input outside the arena is exact and its live bytes never exceed those with it', () => {
+  test('property: the search with the input outside the arena is exact, and the live bytes of its smallest cut never exceed those with it', () => {
     for (let t = 0; t < 4; t++) {
       const { q, input, golden } = randomCase(8000 + t);
       const arena = planForBoard(q, BIG, { strategy: 'tiled', path: 'dsp' });
       for (const inputIn of ['caller', 'stream'] as InputIn[]) {
         const plan = planForBoard(q, BIG, { strategy: 'tiled', path: 'dsp', inputIn });
         expectExact(q, plan, input, golden, `${q.name} ${inputIn}`);
-        // The cut's live bytes can only shrink (the placement heuristics may pack either a little differently).
-        expect(plan.lowerBound!, `${q.name} ${inputIn}`).toBeLessThanOrEqual(arena.lowerBound!);
+        // The smallest cut's live bytes can only shrink. (The plan placed may be another of the smallest cuts, with
+        // more live bytes, when it places smaller: with parked halos a cut with more live bytes often packs
+        // tighter; seed 8002, caller: 1,054 B placed over 1,002 B live, the smallest cut 874 B live. The placement
+        // heuristics may pack either plan a little differently, so the arenas are not compared.)
+        const smallest = (x: InputIn): number => minMemoryCuts(chainOptions(q, 'dsp', { maxRecompute: 0.25, inputIn: x }), 0.25, 1)[0].peak;
+        expect(smallest(inputIn), `${q.name} ${inputIn}`).toBeLessThanOrEqual(smallest('arena'));
         expect(plan.macs - plan.baseMacs).toBeLessThanOrEqual(0.25 * plan.baseMacs);
       }
     }

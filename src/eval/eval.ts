@@ -19,7 +19,7 @@ import { readRanges, type RangesFile } from '../quantize/ranges-file.js';
 import { quantizeInput, quantizeModel } from '../quantize/quantize.js';
 import type { QModel } from '../quantize/types.js';
 import { defaultJobs, runTask, type FloatItem } from './parallel.js';
-import { SENSITIVITY_IMAGES } from '../prepare/image-model.js';
+import { SENSITIVITY_IMAGES } from '../quantize/int4-rounding.js';
 import { loadBoard } from '../boards/index.js';
 import { planModel } from '../planner/index.js';
 import { arenaRegions, kernelPath } from '../driver/board-plan.js';

@@ -174,6 +174,11 @@ export const ORDERS: Record<string, (reqs: BufferRequest[]) => BufferRequest[]> 
     }),
   /** In order of first use, as a simple stack allocator would. */
   'first-fit-by-start': (reqs) => [...reqs].sort((a, b) => a.firstUse - b.firstUse || b.size - a.size),
+  /**
+   * Longest-lived first, then largest: whole tensors, then the small buffers that carry rows from one band to the
+   * next (parked halos), so they sit low instead of above the band buffers placed before them.
+   */
+  'longest-lived-first': (reqs) => [...reqs].sort((a, b) => b.lastUse - b.firstUse - (a.lastUse - a.firstUse) || b.size - a.size || a.firstUse - b.firstUse),
 };
 
 /**

@@ -211,7 +211,7 @@ export function minMemoryCuts(opts: OptionSet, maxRecompute: number, count: numb
 }
 
 /** A chain option's identity: layers, band rows, halo policy, row pools. */
-export const segKey = (s: Segment): string => `${s.start}-${s.end}/${s.rows}/${s.halo}${s.rowPool ? '/rowpool' : ''}${s.runningMax ? '/running' : ''}${s.pull ? '/pull' : ''}`;
+export const segKey = (s: Segment): string => `${s.start}-${s.end}/${s.rows}/${s.halo}${s.rowPool ? '/rowpool' : ''}${s.runningMax ? '/running' : ''}${s.pull ? '/pull' : ''}${s.parkHalo ? '/park' : ''}${s.rowTemps ? '/rowtemps' : ''}`;
 
 const sameCut = (a: Cut, b: Cut): boolean => a.segs.length === b.segs.length && a.segs.every((s, i) => segKey(s.seg) === segKey(b.segs[i].seg));
 
@@ -251,6 +251,8 @@ export function buildCut(net: Net, segs: Segment[], path: KernelPath, peaks?: nu
       ...(info.rowPools.size ? { rowPool: true } : {}),
       ...(info.seg.runningMax ? { runningMax: true } : {}),
       ...(info.seg.pull ? { pull: true } : {}),
+      ...(info.seg.parkHalo ? { parkHalo: true } : {}),
+      ...(info.seg.rowTemps ? { rowTemps: true } : {}),
     });
   });
   for (const o of model.outputs) prog.pin(o, prog.steps.length - 1);

@@ -29,6 +29,12 @@
  *    row is pooled across into its own channels and copied into the pooled concat row (concatRowPool).
  *  - Pulled chains (pullBands): each band computes one row of one tensor right after the rows it reads, so every
  *    tensor holds only its readers' window instead of the first band's whole receptive field.
+ *  - Parked halos (parkHalo): the kept rows are copied after their last reader into a small buffer of their own and
+ *    from there into the head of the next band's buffer when that band first writes the tensor, so a band-sized
+ *    buffer lives only while its band computes and reads it, instead of being born at the halo copy and pinning a
+ *    band-sized block (its halo at the head) across the rest of the chain.
+ *  - Row temporaries (rowTemps): a conv whose output goes into a concat slice computes one row per call into a
+ *    one-row temporary copied into the slice at once, so the temporary is one row, not the band.
  *
  * The plain layer-by-layer plan is the case of one band per chain.
  */
@@ -54,6 +60,10 @@ export interface Segment {
   runningMax?: boolean;
   /** Pull each row right after the rows it reads instead of band by band (see pullBands; kept halos only). */
   pull?: boolean;
+  /** Kept halo rows wait in a small buffer of their own between bands (see parkHalo). */
+  parkHalo?: boolean;
+  /** Expand convs feeding a concat run one output row per call through a one-row temporary (see rowTemps). */
+  rowTemps?: boolean;
 }
 
 type Range = [number, number];
@@ -388,7 +398,13 @@ export function scheduleSegment(net: Net, seg: Segment): SegmentInfo {
   else for (let a = 0, g = 0; a < H; a += rows, g++) addBand([banded, [a, Math.min(H, a + rows)]], g);
   // (Running maxes carry pooled rows from band to band of the banded tensor: not in pulled chains.)
   const running = split.size > 0 && seg.runningMax === true && seg.halo === 'keep' && !pulled && runningMaxOk(net, start, end);
-  const segOut: Segment = { start: seg.start, end: seg.end, rows, halo: seg.halo, ...(split.size ? { rowPool: true } : {}), ...(running ? { runningMax: true } : {}), ...(pulled ? { pull: true } : {}) };
+  // Row temporaries apply where a band computes more than one row of a concat input (not a row-pooled concat's:
+  // those run one row per call already).
+  const catInputs = new Set([...split.keys()].flatMap((t) => (net.layers[net.producer.get(t)!].op === 'concat' ? net.layers[net.producer.get(t)!].inputs : [])));
+  const rowTemps = seg.rowTemps && bands.some((b) => [...temps.keys()].some((t) => !catInputs.has(t) && (b.comp.get(t)?.[1] ?? 0) - (b.comp.get(t)?.[0] ?? 0) > 1));
+  // Parking applies where a band keeps rows of a tensor it also computes more of (else there is nothing to park).
+  const park = seg.parkHalo && seg.halo === 'keep' && bands.some((b) => [...b.kept].some(([t, r]) => r[1] > r[0] && b.comp.has(t)));
+  const segOut: Segment = { start: seg.start, end: seg.end, rows, halo: seg.halo, ...(split.size ? { rowPool: true } : {}), ...(running ? { runningMax: true } : {}), ...(pulled ? { pull: true } : {}), ...(park ? { parkHalo: true } : {}), ...(rowTemps ? { rowTemps: true } : {}) };
   return { net, seg: segOut, bands, internal, sink, inPlace, temps, ...(poolInput ? { poolInput } : {}), rowPools: split, held: key };
 }
 
@@ -412,6 +428,7 @@ export function emitSegment(prog: Program, info: SegmentInfo, opts: { path: Kern
   const carry = new Map<string, Carry>();
   const holders = new Map<string, Holder>();
   const pending = new Map<string, Holder>(); // band k+1 buffers created early by a halo copy
+  const parked = new Map<string, Holder>(); // parkHalo: kept rows waiting for the next band's buffer
   let macs = 0;
   const count = bands.length;
   const input = net.model.input;
@@ -457,9 +474,26 @@ export function emitSegment(prog: Program, info: SegmentInfo, opts: { path: Kern
     const kept = s.kept.get(t);
     if (kept && kept[1] > kept[0]) {
       const rows = kept[1] - kept[0];
-      copyRows(t, loc(t, kept[0], rows), { buffer: name, offset: 0 }, rows, during, `keep rows ${kept[0]}-${kept[1] - 1} of ${t} for band ${k + 1}`);
+      const from = parked.get(t);
+      if (from && (from.lo !== kept[0] || from.hi !== kept[1])) throw new Error(`internal error: parked rows ${from.lo}-${from.hi - 1} of ${t} are not the kept rows ${kept[0]}-${kept[1] - 1}`);
+      parked.delete(t);
+      const src = from ? { buffer: from.buffer, offset: 0 } : loc(t, kept[0], rows);
+      copyRows(t, src, { buffer: name, offset: 0 }, rows, during, `keep rows ${kept[0]}-${kept[1] - 1} of ${t} for band ${k + 1}`);
     }
     return h;
+  };
+  /**
+   * parkHalo: the rows of t the next band keeps are copied into a buffer of their own (during band k), and from
+   * there into the head of the next band's buffer when that band first writes t. The band-sized buffer then lives
+   * only while its band computes and reads t, not across the rest of the chain with its halo pinning it: a small
+   * halo buffer floats between bands instead (one more copy of the halo rows per band).
+   */
+  const parkHalo = (t: string, kept: Range, k: number): Holder => {
+    const rows = kept[1] - kept[0];
+    const name = `${t}#halo${k + 1}`;
+    prog.declare(name, 'band', rows * net.rowBytes(t), t);
+    copyRows(t, loc(t, kept[0], rows), { buffer: name, offset: 0 }, rows, k, `park rows ${kept[0]}-${kept[1] - 1} of ${t} for band ${k + 2}`);
+    return { buffer: name, lo: kept[0], hi: kept[1] };
   };
   const holderBand = new Map<string, number>();
   const ensureHolder = (t: string, k: number): void => {
@@ -524,7 +558,9 @@ export function emitSegment(prog: Program, info: SegmentInfo, opts: { path: Kern
       if (readers.get(i) !== l || !internal.has(i) || inPlace.has(i) || runningKeys.has(i)) continue;
       const next = bands[k + 1];
       const kept = next.kept.get(i);
-      if (next.comp.has(i) && kept && kept[1] > kept[0] && !pending.has(i)) pending.set(i, newHolder(i, k + 1, k));
+      if (!next.comp.has(i) || !kept || kept[1] <= kept[0] || pending.has(i) || parked.has(i)) continue;
+      if (seg.parkHalo) parked.set(i, parkHalo(i, kept, k));
+      else pending.set(i, newHolder(i, k + 1, k));
     }
   };
 
@@ -638,6 +674,28 @@ export function emitSegment(prog: Program, info: SegmentInfo, opts: { path: Kern
     }
   };
 
+  /**
+   * rowTemps: a conv whose output goes into a concat's channel slice (a fire module's expand conv) computes its band
+   * one output row per call into a one-row temporary, each row copied into the slice at once, so the temporary is
+   * one row, not the band (rows are independent given their input rows and top padding: bit-exact).
+   */
+  const emitRowTemps = (t: string, c: Range, k: number): void => {
+    const l = net.producer.get(t)!;
+    const layer = layers[l];
+    const slice = temps.get(t)!;
+    const cat = slice.concat;
+    if (internal.has(cat)) ensureHolder(cat, k);
+    else whole(cat);
+    const d = net.dims(t);
+    for (let row = c[0]; row < c[1]; row++) {
+      const tmp = `${t}#row${prog.steps.length}`;
+      prog.declare(tmp, 'band', net.rowBytes(t), t);
+      call(layer, layer.inputs[0], row, 1, { buffer: tmp, offset: 0 }, `row ${row} of ${d.h}${bandNote(k)}`, k);
+      prog.push({ op: 'concat', layer: layer.name, input: { buffer: tmp, offset: 0 }, inDims: { h: 1, w: d.w, c: d.c }, output: loc(cat, row, 1), outC: net.dims(cat).c, offsetC: slice.offsetC, note: `${t} row ${row} -> channels ${slice.offsetC}..${slice.offsetC + d.c - 1} of ${cat}${bandNote(k)}`, band: band(k) });
+      prog.copyBytes += d.w * d.c;
+    }
+  };
+
   for (let k = 0; k < count; k++) {
     const s = bands[k];
     const readers = lastReader(k);
@@ -663,11 +721,13 @@ export function emitSegment(prog: Program, info: SegmentInfo, opts: { path: Kern
       // A row-pooled concat's convs run inside its row loop, emitted where the last of them is.
       const catRow = catConvs.has(t);
       if (catRow && lastOfCat.has(l)) concatRows(lastOfCat.get(l)!, k);
-      if (internal.has(key(t)) && !inPlace.has(t) && !catRow) ensureHolder(key(t), k);
+      const byRow = !catRow && seg.rowTemps === true && temps.has(t) && layer.op === 'conv' && nrows > 1;
+      if (byRow) emitRowTemps(t, c, k);
+      else if (internal.has(key(t)) && !inPlace.has(t) && !catRow) ensureHolder(key(t), k);
       else if (!internal.has(t)) whole(t);
       const slot = inPlace.get(t);
       if (slot && internal.has(slot.concat)) ensureHolder(slot.concat, k);
-      switch (layer.op) {
+      switch (byRow ? 'done' : layer.op) {
         case 'conv':
         case 'maxpool':
         case 'avgpool': {
@@ -711,7 +771,7 @@ export function emitSegment(prog: Program, info: SegmentInfo, opts: { path: Kern
         }
       }
       // An expand conv's band goes into its concat slice at once, so its temporary dies here.
-      const slice = catRow ? undefined : temps.get(t);
+      const slice = catRow || byRow ? undefined : temps.get(t);
       if (slice) {
         const cat = slice.concat;
         if (internal.has(cat)) ensureHolder(cat, k);

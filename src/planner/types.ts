@@ -224,4 +224,8 @@ export interface ChainSummary {
   runningMax?: boolean;
   /** Each row computed right after the rows it reads, not band by band (see pullBands in tiling.ts). */
   pull?: boolean;
+  /** Kept halo rows wait between bands in a small buffer of their own, not at the head of a band-sized one. */
+  parkHalo?: boolean;
+  /** Convs feeding a concat run one output row per call through a one-row temporary. */
+  rowTemps?: boolean;
 }

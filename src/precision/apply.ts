@@ -11,7 +11,7 @@ import { scoreTensor } from '../graph/ir.js';
 import { silentProgress, type ProgressSink } from '../util/progress.js';
 import { quantizeInput } from '../quantize/quantize.js';
 import type { QModel } from '../quantize/types.js';
-import { SENSITIVITY_IMAGES } from '../prepare/image-model.js';
+import { SENSITIVITY_IMAGES } from '../quantize/int4-rounding.js';
 import { int4Hessians, selectMixed, weightBytes, type MixedResult } from './mixed.js';
 
 export interface PrecisionOptions {

@@ -63,14 +63,11 @@ export interface PreparedImageModel {
   calibration: { method: CalibrationMethod; images: number; seconds: number; source: string };
   /**
    * The float model and the first calibration images (up to ROUNDING_IMAGES) for mixed precision: int4 weights are
-   * rounded against all of them, the per-layer sensitivity is measured on the first SENSITIVITY_IMAGES.
+   * rounded against all of them, the per-layer sensitivity is measured on the first SENSITIVITY_IMAGES (../quantize/int4-rounding.ts).
    */
   float: FloatModel;
   calibInputs: Float32Array[];
 }
-
-/** Calibration images kept for mixed precision's per-layer sensitivity. */
-export const SENSITIVITY_IMAGES = 8;
 
 /** Images calibration falls back to without --calib and --image (a real model deserves --calib DIR). */
 const SYNTHETIC_CALIBRATION_IMAGES = 4;

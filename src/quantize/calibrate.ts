@@ -135,6 +135,10 @@ function scanExtremes(data: Float32Array): void {
   EXTREMES[1] = dmax;
   EXTREMES[2] = sum;
 }
+// A few calls on two values at load time give V8 type feedback for every line (it allocates a function's feedback
+// only after several calls), the stores after the loop included: without them the loop, optimized on the first large
+// tensor, was thrown away at those stores ("insufficient type feedback") and the next tensors ran unoptimized again.
+for (let i = 0; i < 16; i++) scanExtremes(new Float32Array(2));
 
 /** binValues' count of negative values. */
 const BIN_NEGATIVES = new Float64Array(1);

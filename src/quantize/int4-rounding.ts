@@ -17,6 +17,8 @@ import type { QConv } from './types.js';
  * the 200 dev images its score error against the int8 model fell from 5.31 to 4.07 (mean squared int8 steps).
  */
 export const ROUNDING_IMAGES = 32;
+/** Calibration images (the first of those kept) mixed precision's per-layer sensitivity is measured on. */
+export const SENSITIVITY_IMAGES = 8;
 /** Patches (at most this many per input) that feed a layer's second-moment matrix. */
 const MAX_PATCHES_PER_INPUT = 256;
 /** Dampening added to H's diagonal, relative to its mean (GPTQ's 1%). */

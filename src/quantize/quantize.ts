@@ -59,17 +59,20 @@ function quantizeChannel(w: Float32Array, off: number, per: number, out: Int8Arr
   let amax = 0;
   let nan = false;
   for (let i = off; i < off + per; i++) {
-    const a = w[i] < 0 ? -w[i] : w[i];
+    const a = Math.abs(w[i]);
     if (a > amax) amax = a;
     else if (a !== a) nan = true;
   }
   // As Math.max would: a NaN weight makes the maximum NaN, and the scale 1.
   const ws = amax > 0 && !nan ? f32(amax / 127) : 1;
-  // roundHalfAway and the clamp to [-127, 127], written out (NaN weights, like Math.round(NaN), store 0).
+  // roundHalfAway and the clamp to [-127, 127], written out without a branch on the sign (weights' signs are random,
+  // so such a branch is mispredicted half the time): m = min(round(|x|), 127), then the sign applied as
+  // (m ^ s) - s with s = 0 or -1. NaN weights store 0 (min(NaN, 127) | 0), as Math.round(NaN) stored in an Int8Array.
   for (let i = off; i < off + per; i++) {
     const x = w[i] / ws;
-    const r = x < 0 ? -Math.round(-x) : Math.round(x);
-    out[i] = r > 127 ? 127 : r < -127 ? -127 : r;
+    const m = Math.min(Math.round(Math.abs(x)), 127) | 0;
+    const s = -Number(x < 0);
+    out[i] = (m ^ s) - s;
   }
   return ws;
 }

@@ -51,3 +51,20 @@ export function latencyLine(board: Board, macs: number, dsp: boolean, int4Macs =
     `~${t} at the board's ${+(e.clockHz / 1e6).toFixed(3)} MHz: an estimate from instruction counts at one instruction per cycle, not a cycle measurement`
   );
 }
+
+/**
+ * The line generate and demo print under the mixed-precision report: the estimate for the mixed model (`int4Macs` of
+ * the `macs` at the s4 rate) beside the one with int8 weights everywhere, as the cost of the smaller weights.
+ */
+export function mixedLatencyLine(board: Board, macs: number, dsp: boolean, int4Macs: number): string {
+  const int8 = estimateLatency(board, macs, dsp);
+  const mixed = estimateLatency(board, macs, dsp, int4Macs);
+  if (!int8 || !mixed) return 'latency estimate: none for the scalar kernels (no measured rate)';
+  const ms = (e: LatencyEstimate): string => `${(e.seconds * 1000).toFixed(0)} ms`;
+  const n = (x: number): string => x.toLocaleString('en-US');
+  return (
+    `latency estimate: ~${n(mixed.instructions)} instructions per inference (~${ms(mixed)} at ${+(board.cpu.clockHz / 1e6).toFixed(3)} MHz) ` +
+    `against ~${n(int8.instructions)} (~${ms(int8)}) with int8 weights everywhere: ${n(int4Macs)} of ${n(macs)} MACs with int4 weights at ` +
+    `${DSP_S4_INSTRUCTIONS_PER_MAC} instructions per MAC, the rest at ${DSP_INSTRUCTIONS_PER_MAC} (an estimate, as sqzfw build prints)`
+  );
+}

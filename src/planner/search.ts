@@ -10,7 +10,7 @@
  */
 import type { QModel } from '../quantize/types.js';
 import { Program } from './program.js';
-import { bandCount, bandHeight, emitSegment, evaluateSegment, Net, NotBandable, rowPools, runningMaxOk, scheduleMacs, scheduleSegment, streamsInput, type Halo, type Segment, type SegmentEval, type SegmentInfo } from './tiling.js';
+import { bandCount, bandHeight, emitSegment, evaluateSegment, Net, NotBandable, rowPools, runningMaxOk, runningPools, scheduleMacs, scheduleSegment, streamsInput, type Halo, type Segment, type SegmentEval, type SegmentInfo } from './tiling.js';
 import type { KernelPath } from './scratch.js';
 import type { ChainSummary, InputIn } from './types.js';
 
@@ -115,13 +115,15 @@ function makeChainOptions(model: QModel, path: KernelPath, limits: SearchLimits)
         const rows = Math.ceil(h / count);
         const halos: Halo[] = count === 1 ? ['keep'] : limits.maxRecompute > 0 ? ['keep', 'recompute'] : ['keep'];
         // (Row pools with recomputed halos are valid plans but not searched: they only add MACs to the same bytes.)
-        // Pulled rows (kept halos only) with the row pools where the chain has them (two-pass, not running maxes): both
+        // Pulled rows (kept halos only) with the row pools where the chain has them: both
         // only lower live bytes. Only for one-row bands: a pulled chain computes the other tensors a row at a time
         // anyway, so taller bands of the banded tensor only hold more of it (and each pulled option costs thousands of
         // steps to measure).
         const variants: { halo: Halo; rowPool: boolean; runningMax: boolean; pull: boolean }[] = [];
         for (const halo of halos) for (const rowPool of count === 1 || halo === 'recompute' ? [false] : splits) for (const runningMax of rowPool ? runs : [false]) variants.push({ halo, rowPool, runningMax, pull: false });
-        if (count > 1 && count === h && limits.pull !== false) variants.push({ halo: 'keep', rowPool: splits.length > 1, runningMax: false, pull: true });
+        // Pulled chains also with their conv-fed row pools as running maxes (concat-fed ones stay two-pass).
+        const pulledRuns = limits.runningMax !== false && splits.length > 1 && runningPools(net, start, end, true).size > 0 ? [false, true] : [false];
+        if (count > 1 && count === h && limits.pull !== false) for (const runningMax of pulledRuns) variants.push({ halo: 'keep', rowPool: splits.length > 1, runningMax, pull: true });
         for (const { halo, rowPool, runningMax, pull } of variants) {
           const key = `${rows}/${halo}/${rowPool}/${runningMax}/${pull}`;
           if (seen.has(key)) continue;

@@ -155,13 +155,26 @@ export function rowPools(net: Net, start: number, end: number): Map<string, numb
   return out;
 }
 
+/** Whether a row pool (its layer index) can run as a running max: a conv-fed max pool whose windows allow it. */
+const runningPool = (net: Net, p: number): boolean => {
+  const l = net.layers[p];
+  return l.op === 'maxpool' && net.layers[net.producer.get(l.inputs[0])!]?.op === 'conv' && runningMaxFits(l.kernel[0], l.stride[0]) && l.pad.top < l.kernel[0];
+};
+
 /** Whether every row pool of a chain can run as a running max (see running-max.ts). */
 export function runningMaxOk(net: Net, start: number, end: number): boolean {
   const pools = [...rowPools(net, start, end).values()];
-  return pools.length > 0 && pools.every((p) => {
-    const l = net.layers[p];
-    return (l.op === 'maxpool' && net.layers[net.producer.get(l.inputs[0])!]?.op === 'conv' && runningMaxFits(l.kernel[0], l.stride[0]) && l.pad.top < l.kernel[0]);
-  });
+  return pools.length > 0 && pools.every((p) => runningPool(net, p));
+}
+
+/**
+ * The row pools of a chain that run as running maxes: all of them in a banded chain (runningMaxOk), in a pulled
+ * chain those that can (a concat-fed pool stays two-pass beside a conv-fed running one).
+ */
+export function runningPools(net: Net, start: number, end: number, pulled: boolean): Map<string, number> {
+  const pools = rowPools(net, start, end);
+  if (!pulled) return runningMaxOk(net, start, end) ? pools : new Map();
+  return new Map([...pools].filter(([, p]) => runningPool(net, p)));
 }
 
 /**
@@ -233,7 +246,7 @@ interface BandSchedule {
  */
 function pullBands(
   net: Net,
-  c: { start: number; end: number; banded: string; rows: number; key: (t: string) => string; internal: Set<string>; units: { inPlace: Map<string, { concat: string }>; temps: Map<string, { concat: string }> }; poolInput?: string },
+  c: { start: number; end: number; banded: string; rows: number; key: (t: string) => string; internal: Set<string>; units: { inPlace: Map<string, { concat: string }>; temps: Map<string, { concat: string }> }; poolInput?: string; running: Map<string, number> },
   add: (seed: [string, Range], group: number) => void,
 ): void {
   const { start, end, banded, key, internal } = c;
@@ -265,13 +278,16 @@ function pullBands(
     }
     return lo;
   };
+  // Running-max row pools: the pool's rows are made with its conv's (runningBand), so the pooled rows are never
+  // pulled on their own; a pool row pulls what its conv rows read.
+  const runningPool = new Map([...c.running].map(([t, p]) => [p, t]));
   /** Rows the layer making t reads for its rows [a, b): each input's end row, through concat slices. */
   const reads = (l: number, a: number, b: number, out: Map<string, number>): void => {
     const layer = net.layers[l];
     for (const i of new Set(layer.inputs)) {
       const r = inputRows(layer, a, b, net.dims(i).h);
       const p = net.producer.get(i)!;
-      if (unit(i) !== undefined && p >= start && p < end) reads(p, r.r0, r.r1, out);
+      if ((unit(i) !== undefined || runningPool.has(l)) && p >= start && p < end) reads(p, r.r0, r.r1, out);
       else if (internal.has(key(i))) out.set(key(i), Math.max(out.get(key(i)) ?? 0, r.r1));
     }
   };
@@ -288,6 +304,11 @@ function pullBands(
       }
       const lo = t === banded ? a : lowest(t); // rows below lo no reader reads any more (or ever)
       done.set(t, b);
+      if (l !== undefined && runningPool.has(l)) {
+        // The conv rows of a running max are made in this band: they count as done for their inputs' readers.
+        const i = net.layers[l].inputs[0];
+        done.set(key(i), Math.max(done.get(key(i)) ?? 0, inputRows(net.layers[l], a, b, net.dims(i).h).r1));
+      }
       if (lo < b) add([t, [lo, b]], group);
     }
   };
@@ -394,10 +415,10 @@ export function scheduleSegment(net: Net, seg: Segment): SegmentInfo {
     bands.push({ rows: [a, b], need, comp, kept, group });
   };
   const pulled = !!seg.pull && seg.halo === 'keep';
-  if (pulled) pullBands(net, { start, end, banded, rows, key, internal, units: { ...concatSlices(net, start, end) }, poolInput }, addBand);
+  const runs = split.size > 0 && seg.runningMax === true && seg.halo === 'keep' ? runningPools(net, start, end, pulled) : new Map<string, number>();
+  if (pulled) pullBands(net, { start, end, banded, rows, key, internal, units: { ...concatSlices(net, start, end) }, poolInput, running: runs }, addBand);
   else for (let a = 0, g = 0; a < H; a += rows, g++) addBand([banded, [a, Math.min(H, a + rows)]], g);
-  // (Running maxes carry pooled rows from band to band of the banded tensor: not in pulled chains.)
-  const running = split.size > 0 && seg.runningMax === true && seg.halo === 'keep' && !pulled && runningMaxOk(net, start, end);
+  const running = runs.size > 0;
   // Row temporaries apply where a band computes more than one row of a concat input (not a row-pooled concat's:
   // those run one row per call already).
   const catInputs = new Set([...split.keys()].flatMap((t) => (net.layers[net.producer.get(t)!].op === 'concat' ? net.layers[net.producer.get(t)!].inputs : [])));
@@ -423,7 +444,7 @@ export function emitSegment(prog: Program, info: SegmentInfo, opts: { path: Kern
   const layers = net.layers;
   const poolOf = new Map([...info.rowPools].map(([t, p]) => [p, t]));
   // Running-max row pools: conv output -> pool layer; their pooled rows are carried, never held as bands.
-  const running = seg.runningMax ? info.rowPools : new Map<string, number>();
+  const running = seg.runningMax ? runningPools(net, seg.start, seg.end, seg.pull === true) : new Map<string, number>();
   const runningKeys = new Set([...running.keys()].map(key));
   const carry = new Map<string, Carry>();
   const holders = new Map<string, Holder>();

@@ -155,10 +155,14 @@ export function rowPools(net: Net, start: number, end: number): Map<string, numb
   return out;
 }
 
-/** Whether a row pool (its layer index) can run as a running max: a conv-fed max pool whose windows allow it. */
-const runningPool = (net: Net, p: number): boolean => {
+/**
+ * Whether a row pool (its layer index) can run as a running max: a conv-fed max pool whose windows allow it, or (in
+ * a pulled chain) one fed by a row-pooled concat, whose pooled rows are put together from their slices first.
+ */
+const runningPool = (net: Net, p: number, concat = false): boolean => {
   const l = net.layers[p];
-  return l.op === 'maxpool' && net.layers[net.producer.get(l.inputs[0])!]?.op === 'conv' && runningMaxFits(l.kernel[0], l.stride[0]) && l.pad.top < l.kernel[0];
+  const op = net.layers[net.producer.get(l.inputs[0])!]?.op;
+  return l.op === 'maxpool' && (op === 'conv' || (concat && op === 'concat')) && runningMaxFits(l.kernel[0], l.stride[0]) && l.pad.top < l.kernel[0];
 };
 
 /** Whether every row pool of a chain can run as a running max (see running-max.ts). */
@@ -168,13 +172,13 @@ export function runningMaxOk(net: Net, start: number, end: number): boolean {
 }
 
 /**
- * The row pools of a chain that run as running maxes: all of them in a banded chain (runningMaxOk), in a pulled
- * chain those that can (a concat-fed pool stays two-pass beside a conv-fed running one).
+ * The row pools of a chain that run as running maxes: all of them in a banded chain (runningMaxOk, conv-fed only),
+ * in a pulled chain each one that can, concat-fed ones included.
  */
 export function runningPools(net: Net, start: number, end: number, pulled: boolean): Map<string, number> {
   const pools = rowPools(net, start, end);
   if (!pulled) return runningMaxOk(net, start, end) ? pools : new Map();
-  return new Map([...pools].filter(([, p]) => runningPool(net, p)));
+  return new Map([...pools].filter(([, p]) => runningPool(net, p, true)));
 }
 
 /**
@@ -631,7 +635,8 @@ export function emitSegment(prog: Program, info: SegmentInfo, opts: { path: Kern
               prog.declare(name, 'band', bytes, pooled);
               at = { buffer: name, offset: 0 };
             }
-            convRowAcross(layer, pool, y, at, k);
+            if (layer.op === 'concat') catRowAcross(l, pool, y, at, k);
+            else convRowAcross(layer, pool, y, at, k);
             return at;
           },
           max: (a, b, to, r) => prog.push({ op: 'max', layer: pool.name, input1: a, input2: b, output: to, size: bytes, note: `into row ${r} of ${Hp}${bandNote(k)}`, band: band(k) }),
@@ -652,7 +657,10 @@ export function emitSegment(prog: Program, info: SegmentInfo, opts: { path: Kern
   };
 
   // Row-pooled concats (concatRowPool): their input convs, and the concat's layer index by its last input's producer.
+  // (Those of a running max are made in its band: runCatConvs.)
   const catConvs = new Set<string>();
+  const runCatConvs = new Set<string>();
+  for (const t of running.keys()) if (layers[net.producer.get(t)!].op === 'concat') for (const i of layers[net.producer.get(t)!].inputs) runCatConvs.add(i);
   const lastOfCat = new Map<number, number>();
   for (const t of info.rowPools.keys()) {
     const ci = net.producer.get(t)!;
@@ -671,13 +679,20 @@ export function emitSegment(prog: Program, info: SegmentInfo, opts: { path: Kern
     const c = bands[k].comp.get(key(t));
     if (pool.op !== 'maxpool' || !c) throw new Error(`internal error: ${cat.name} is no row-pooled concat in band ${k + 1}`);
     ensureHolder(key(t), k);
+    for (let row = c[0]; row < c[1]; row++) catRowAcross(ci, pool, row, loc(key(t), row, 1), k);
+  };
+  /** One row of a row-pooled concat, pooled across into `to`: each input conv's row pooled into its own channels. */
+  function catRowAcross(ci: number, pool: QLayer, row: number, to: Ref, k: number): void {
+    const cat = layers[ci];
+    const t = cat.output;
+    if (pool.op !== 'maxpool') throw new Error(`internal error: row pool ${pool.name} is no max pool`);
     const pw = net.dims(key(t)).w;
-    for (let row = c[0]; row < c[1]; row++) {
-      let off = 0;
+    let off = 0;
+    {
       for (const i of cat.inputs) {
         const conv = layers[net.producer.get(i)!];
         const ic = bands[k].comp.get(i);
-        if (!ic || ic[0] !== c[0] || ic[1] !== c[1]) throw new Error(`internal error: ${conv.name} rows differ from ${cat.name}'s in band ${k + 1}`);
+        if (!ic || row < ic[0] || row >= ic[1]) throw new Error(`internal error: ${conv.name} row ${row} is not computed with ${cat.name}'s in band ${k + 1}`);
         const d = net.dims(i);
         const tmp = `${i}#row${prog.steps.length}`;
         prog.declare(tmp, 'band', d.w * d.c, i);
@@ -688,12 +703,12 @@ export function emitSegment(prog: Program, info: SegmentInfo, opts: { path: Kern
         const bytes = poolScratchBytes(pool, pw, d.c, opts.path);
         const scratch = bytes > 0 ? scratchRef(bytes) : undefined;
         prog.push({ op: 'maxpool', axis: 'w', layer: pool.name, input: { buffer: tmp, offset: 0 }, inDims: { h: 1, w: d.w, c: d.c }, output: { buffer: pooled, offset: 0 }, outDims: { h: 1, w: pw, c: d.c }, padTop: 0, padLeft: pool.pad.left, scratch, scratchSize: bytes, note: `across row ${row} of ${i}${bandNote(k)}`, band: band(k) });
-        prog.push({ op: 'concat', layer: cat.name, input: { buffer: pooled, offset: 0 }, inDims: { h: 1, w: pw, c: d.c }, output: loc(key(t), row, 1), outC: net.dims(t).c, offsetC: off, note: `${across} -> channels ${off}..${off + d.c - 1}, row ${row}${bandNote(k)}`, band: band(k) });
+        prog.push({ op: 'concat', layer: cat.name, input: { buffer: pooled, offset: 0 }, inDims: { h: 1, w: pw, c: d.c }, output: to, outC: net.dims(t).c, offsetC: off, note: `${across} -> channels ${off}..${off + d.c - 1}, row ${row}${bandNote(k)}`, band: band(k) });
         prog.copyBytes += pw * d.c;
         off += d.c;
       }
     }
-  };
+  }
 
   /**
    * rowTemps: a conv whose output goes into a concat's channel slice (a fire module's expand conv) computes its band
@@ -736,6 +751,7 @@ export function emitSegment(prog: Program, info: SegmentInfo, opts: { path: Kern
       }
       const c = s.comp.get(key(t));
       if (!c) continue;
+      if (runCatConvs.has(t)) continue; // made with their concat's running max (runningBand)
       const H = net.dims(t).h;
       const nrows = c[1] - c[0];
       const note = `rows ${c[0]}-${c[1] - 1} of ${H}${bandNote(k)}`;

@@ -7,7 +7,7 @@ import { checkRangesOptionUse, refuseCalibrationOfTflite } from '../cli/model-op
 import { Command, Option } from 'commander';
 import { EXIT, UserError } from '../errors.js';
 import { parseNumberList, parseResizeFlag, type CardOverrides, type ChannelOrder } from '../import/index.js';
-import { CALIBRATION_METHODS, type CalibrationMethod } from '../quantize/calibrate.js';
+import { CALIBRATION_METHODS, IMAGE_CALIBRATION_METHOD, type CalibrationMethod } from '../quantize/calibrate.js';
 import { runEval, formatEval } from './eval.js';
 import { calibrateImages, formatCalibration } from './prepare.js';
 import { CATALOG, fetchModel } from './fetch.js';
@@ -59,7 +59,7 @@ export function modelSource(o: ModelFlagValues): ModelSource & { overrides: Card
 
 const addCalibOptions = (cmd: Command): Command =>
   cmd
-    .addOption(new Option('--calib-method <m>', 'calibration method').choices([...CALIBRATION_METHODS]).default('mse'))
+    .addOption(new Option('--calib-method <m>', 'calibration method').choices([...CALIBRATION_METHODS]).default(IMAGE_CALIBRATION_METHOD))
     .addOption(new Option('--percentile <p>', 'percentile kept per side for --calib-method percentile').default(99.99).argParser(numArg('--percentile', 50, 100)))
     .addOption(new Option('--calib-count <n>', 'calibration images per int8 model').default(100).argParser(intArg('--calib-count', 1, 100000)));
 

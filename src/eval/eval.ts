@@ -14,7 +14,7 @@ import { scoreTensor, type FloatModel } from '../graph/ir.js';
 import { loadImageInput, listImages } from '../image/index.js';
 import { loadModel, type CardOverrides, type ModelCard } from '../import/index.js';
 import { runGolden, runReference, topK } from '../golden/run.js';
-import { Calibrator, type CalibrationMethod } from '../quantize/calibrate.js';
+import { Calibrator, IMAGE_CALIBRATION_METHOD, type CalibrationMethod } from '../quantize/calibrate.js';
 import { readRanges, type RangesFile } from '../quantize/ranges-file.js';
 import { quantizeInput, quantizeModel } from '../quantize/quantize.js';
 import type { QModel } from '../quantize/types.js';
@@ -182,7 +182,7 @@ export async function runEval(opts: EvalOptions): Promise<EvalResult> {
   let images = listImages(opts.images);
   if (opts.limit !== undefined) images = images.slice(0, opts.limit);
   const truth = groundTruth(images, opts.images, { csv: opts.labels, classes, labels: card.labels });
-  const method = opts.calibMethod ?? 'mse';
+  const method = opts.calibMethod ?? IMAGE_CALIBRATION_METHOD;
   const calibCount = opts.calibCount ?? 100;
   const calOpts = { method, percentile: opts.percentile };
   const load = (p: string): Float32Array => loadImageInput(p, card, dims);

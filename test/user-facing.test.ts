@@ -175,6 +175,8 @@ describe('options that a model ignores are refused, not dropped', () => {
     [['eval', '--model', 'm.onnx', '--images', 'i', '--ranges', 'r.json', '--calib-method', 'percentile', '--work-dir', 'e'], /^error: --calib-method does not apply with --ranges r\.json/m],
     [['eval', '--model', 'm.onnx', '--images', 'i', '--ranges', 'r.json', '--percentile', '99.9', '--work-dir', 'e'], /^error: --percentile does not apply with --ranges r\.json/m],
     [['eval', '--model', 'm.onnx', '--images', 'i', '--ranges', 'r.json', '--folds', '3', '--work-dir', 'e'], /^error: --folds does not apply with --ranges r\.json/m],
+    // A calibration folder replaces the held-out folds.
+    [['eval', '--model', 'm.onnx', '--images', 'i', '--calib', 'c', '--folds', '3', '--work-dir', 'e'], /^error: --folds does not apply with --calib c: /m],
     // asic's --model also names a synthetic variant: the model-file options have nothing to apply to.
     [['asic', '--profile', 'asic-4x32', '--model', 'v1.1', '--calib-count', '5', '--out', 'a'], /^error: --calib-count needs a model file: --model v1\.1 is the synthetic SqueezeNet v1\.1, which has no calibration images/m],
     [['asic', '--profile', 'asic-4x32', '--model', 'v1.1', '--calib', 'i', '--out', 'a'], /^error: --calib needs a model file/m],

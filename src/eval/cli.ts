@@ -103,7 +103,12 @@ export function registerEvalCommand(program: Command): void {
     .addOption(new Option('--jobs <n>', 'worker threads for the float and int8 passes (results do not depend on it)').default(defaultJobs(), 'the cores').argParser(intArg('--jobs', 1, 256)))
     .option('--json', 'print the result as JSON on stdout')
     .option('--no-progress', 'no progress bar on stderr')
-    .hook('preAction', (c) => checkRangesOptionUse(c));
+    .hook('preAction', (c) => {
+      checkRangesOptionUse(c);
+      const o = c.opts<{ calib?: string }>();
+      if (o.calib && c.getOptionValueSource('folds') === 'cli')
+        throw new UserError(`--folds does not apply with --calib ${o.calib}: the folds split the scored images when no calibration folder is given`, 'drop --folds (every image is scored by the model calibrated on --calib), or drop --calib for held-out calibration', EXIT.usage);
+    });
   evalCmd.action(async (o: EvalFlags) => {
     const m = modelSource(o);
     if (isTflitePath(m.model)) {

@@ -197,12 +197,17 @@ describe('options that a model ignores are refused, not dropped', () => {
     expect(JSON.parse(readFileSync(join(work, 'asic-variant', 'memory_map.json'), 'utf8')).model).toMatch(/32/);
   });
 
-  test('asic checks its --out folder before it loads the model: a folder it will not replace fails first', () => {
+  test.each([
+    [['asic', '--profile', 'asic-4x32'], 'sqzfw asic'],
+    [['generate'], 'sqzfw generate'],
+    [['demo'], 'sqzfw generate'],
+    [['plan'], 'sqzfw plan'],
+  ])('%j checks its --out folder before it loads the model: a folder it will not replace fails first', (cmd, writer) => {
     mkdirSync(join(work, 'theirs'), { recursive: true });
     writeFileSync(join(work, 'theirs', 'notes.txt'), 'not sqzfw\n');
-    const r = sqzfw(['asic', '--profile', 'asic-4x32', '--model', 'missing.onnx', '--out', 'theirs']);
+    const r = sqzfw([...cmd, '--model', 'missing.onnx', '--out', 'theirs']);
     expect(r.code).toBe(3);
-    expect(r.err).toMatch(/^error: --out theirs is a folder not written by sqzfw asic/m);
+    expect(r.err).toMatch(new RegExp(`^error: --out theirs is a folder not written by ${writer}`, 'm'));
     expect(r.err.trim().split('\n')).toHaveLength(2);
     expect(readdirSync(join(work, 'theirs'))).toEqual(['notes.txt']);
   });

@@ -108,9 +108,10 @@ export function layerSensitivities(model: FloatModel, q: QModel, inputs: Int8Arr
 
 /**
  * The mixed model whose weights fit: `fits(model)` is the budget test (total bytes, or the board's flash). Throws a
- * UserError when even int4 everywhere does not fit. `tick` is called after each input's sensitivity pass.
+ * UserError when even int4 everywhere does not fit. `tick` is called after each input's sensitivity pass. `int4`,
+ * when given, is `q` with every conv layer already rounded to int4 against `hessians` (so it is not rounded again).
  */
-export function selectMixed(model: FloatModel, q: QModel, inputs: Int8Array[], target: string, fits: (m: QModel) => boolean, what: string, tick?: (done: number) => void, hessians?: Map<string, Float64Array>): MixedResult {
+export function selectMixed(model: FloatModel, q: QModel, inputs: Int8Array[], target: string, fits: (m: QModel) => boolean, what: string, tick?: (done: number) => void, hessians?: Map<string, Float64Array>, int4?: QModel): MixedResult {
   if (inputs.length === 0) throw new UserError('mixed precision needs calibration images to measure each layer', 'pass --calib DIR (or --image) with the model');
   const convs = q.layers.filter((l): l is QConv => l.op === 'conv');
   const all4 = withInt4Layers(model, q, convs.map((l) => l.name));
@@ -119,7 +120,7 @@ export function selectMixed(model: FloatModel, q: QModel, inputs: Int8Array[], t
   }
   const hess = fits(q) ? undefined : (hessians ?? int4Hessians(q, inputs));
   // every conv layer rounded once; a candidate takes its int4 layers from here
-  const rounded = fits(q) ? q : withInt4Layers(model, q, convs.map((l) => l.name), hess);
+  const rounded = fits(q) ? q : (int4 ?? withInt4Layers(model, q, convs.map((l) => l.name), hess));
   const sens = fits(q) ? new Map<string, number>() : layerSensitivities(model, q, inputs, target, tick, hess, rounded);
   const compose = (names: Iterable<string>): QModel => {
     const set = new Set(names);

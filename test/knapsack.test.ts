@@ -35,8 +35,11 @@ describe('least-cost fitting set of layers', () => {
       const total = items.reduce((a, it) => a + it.saved, 0);
       const need = Math.floor(rnd() * (total + 1));
       const savedOf = (names: string[]): number => items.filter((it) => names.includes(it.name)).reduce((a, it) => a + it.saved, 0);
-      const r = leastCostFitting(items, (names) => savedOf(names) >= need);
+      let calls = 0;
+      const r = leastCostFitting(items, (names) => (calls++, savedOf(names) >= need));
       expect(r).toBeDefined();
+      // the candidates are bisected: a placement test (tens of ms on a board) runs a few times, not once per set
+      expect(calls).toBeLessThanOrEqual(3 + Math.ceil(Math.log2(total / unit + 1)));
       expect(savedOf(r!.names)).toBe(r!.saved);
       expect(r!.saved).toBeGreaterThanOrEqual(need);
       const cost = items.filter((it) => r!.names.includes(it.name)).reduce((a, it) => a + it.cost, 0);
@@ -77,6 +80,28 @@ describe('least-cost fitting set of layers', () => {
     expect(leastCostFitting(items, () => false)).toBeUndefined();
     expect(() => leastCostFitting([{ name: 'x', saved: 1.5, cost: 0 }], () => true)).toThrow(/saved 1.5/);
     expect(() => leastCostFitting([{ name: 'x', saved: 4, cost: NaN }], () => true)).toThrow(/cost NaN/);
+  });
+
+  it('a test that more saving can fail: the candidates in order, the first that fits', () => {
+    const items = [
+      { name: 'a', saved: 10, cost: 1 },
+      { name: 'b', saved: 20, cost: 1.5 },
+      { name: 'c', saved: 30, cost: 3 },
+    ];
+    expect(leastCostFitting(items, (names) => names.join() === 'b')?.names).toEqual(['b']);
+  });
+
+  it('a model far larger than SqueezeNet: coarser units, still a set that fits, at once', () => {
+    const rnd = mulberry32(5);
+    const items = Array.from({ length: 30 }, (_, i) => ({ name: `l${i}`, saved: 1 + Math.floor(rnd() * 50_000_000), cost: rnd() }));
+    const total = items.reduce((a, it) => a + it.saved, 0);
+    const need = Math.floor(total * 0.4);
+    const savedOf = (names: string[]): number => items.filter((it) => names.includes(it.name)).reduce((a, it) => a + it.saved, 0);
+    const t0 = Date.now();
+    const r = leastCostFitting(items, (names) => savedOf(names) >= need);
+    expect(Date.now() - t0).toBeLessThan(20_000);
+    expect(savedOf(r!.names)).toBe(r!.saved);
+    expect(r!.saved).toBeGreaterThanOrEqual(need);
   });
 
   it('with a test that is not a byte count (a placement), still returns a set the test accepts', () => {

@@ -68,26 +68,6 @@ export function convToInt4(layer: QConv, p: ConvWeights, inScale: number, outSca
   return { ...layer, weights, bias, weightScales, multiplier, shift, weightBits: 4 };
 }
 
-/**
- * Each int8 layer's int4 twin, per float weights and Hessian: the mixed-precision search asks for the same layer many
- * times (every greedy and trim step rebuilds the candidate model), and the Hessian-aware rounding inverts a matrix of
- * the layer's patch size each time. Weak keys: the entries go with the models.
- */
-const int4Twins = new WeakMap<QConv, WeakMap<ConvWeights, Map<Float64Array | undefined, { conv: QConv; inScale: number; outScale: number }>>>();
-
-function int4Twin(l: QConv, p: ConvWeights, inScale: number, outScale: number, hessian?: Float64Array): QConv {
-  let byWeights = int4Twins.get(l);
-  if (!byWeights) int4Twins.set(l, (byWeights = new WeakMap()));
-  let byHessian = byWeights.get(p);
-  if (!byHessian) byWeights.set(p, (byHessian = new Map()));
-  const t = byHessian.get(hessian);
-  // the scales come from the model the layer belongs to: a different pair is a different twin
-  if (t && t.inScale === inScale && t.outScale === outScale) return t.conv;
-  const conv = convToInt4(l, p, inScale, outScale, hessian);
-  byHessian.set(hessian, { conv, inScale, outScale });
-  return conv;
-}
-
 /** `q` with the named conv layers' weights in int4 (the others unchanged); `hessians` per layer: see convToInt4. */
 export function withInt4Layers(model: FloatModel, q: QModel, names: Iterable<string>, hessians?: Map<string, Float64Array>): QModel {
   const set = new Set(names);
@@ -97,7 +77,7 @@ export function withInt4Layers(model: FloatModel, q: QModel, names: Iterable<str
   }
   const layers = q.layers.map((l) => {
     if (l.op !== 'conv' || !set.has(l.name) || l.weightBits === 4) return l;
-    return int4Twin(l, model.weights[l.name], q.tensors[l.inputs[0]].scale, q.tensors[l.output].scale, hessians?.get(l.name));
+    return convToInt4(l, model.weights[l.name], q.tensors[l.inputs[0]].scale, q.tensors[l.output].scale, hessians?.get(l.name));
   });
   return { ...q, layers };
 }

@@ -8,7 +8,7 @@ import { DEFAULT_BOARD, listBoards, loadBoard, qemuTwin, type Board } from './bo
 import { buildLibrary, weightsReportLines } from './toolchain/index.js';
 import { latencyLine } from './toolchain/latency.js';
 import { defaultEmulator, emulateWithRenode, EMULATORS, type EmulatorName } from './emulate/targets.js';
-import { projectBoard, readManifest } from './project.js';
+import { PROJECT_DIR, projectBoard, readManifest } from './project.js';
 import { buildFirmware } from './toolchain/index.js';
 import { EXIT, isUserError, UserError } from './errors.js';
 import { boardPlanOptions } from './driver/board-plan.js';
@@ -19,7 +19,7 @@ import { int4Macs, parseMaxRecompute, PLAN_STRATEGIES, planModel, type PlanStrat
 import { planSvg, planTable } from './planner/report.js';
 import { INPUT_IN, type InputIn } from './planner/types.js';
 import { planSummary } from './emit/index.js';
-import { fsError, writeOutputDir } from './util/out-dir.js';
+import { checkOutputDir, fsError, writeOutputDir } from './util/out-dir.js';
 import { buildSqueezeNet, VARIANTS, type Variant } from './graph/squeezenet.js';
 import { VERSION } from './version.js';
 import { checkModelOptionUse, refuseCalibrationOfTflite } from './cli/model-options.js';
@@ -32,6 +32,9 @@ import { kib } from './util/format.js';
 import { boardLines, boardView } from './boards/listing.js';
 import { APP_NAMES, APPS, DEFAULT_APP, type AppName } from './emit/apps.js';
 import { progressFlag, stderrProgress } from './util/progress.js';
+
+/** The folder kind of `sqzfw plan --out` (see ./util/out-dir.ts). */
+const PLAN_DIR = { flag: '--out', marker: 'plan.json', writer: 'sqzfw plan' } as const;
 
 
 interface ModelOpts {
@@ -259,10 +262,11 @@ export function buildProgram(): Command {
     .option('--json', 'print a summary as JSON instead of the table (shape: src/cli/json.ts)')
     .action(async (o: ModelOpts & PlanFlags & { board: string; out: string; json?: boolean }) => {
       const board = loadBoard(o.board);
+      checkOutputDir(o.out, PLAN_DIR);
       const { model } = await prepare(o);
       const plan = planModel(model, { ...boardPlanOptions(board, o.dsp), strategy: o.strategy, maxRecompute: o.maxRecompute, inputIn: o.inputIn });
       if (!o.json) console.log(planTable(plan));
-      writeOutputDir(o.out, { 'plan.json': `${JSON.stringify(planSummary(plan), null, 1)}\n`, 'plan.svg': planSvg(plan) }, { flag: '--out', marker: 'plan.json', writer: 'sqzfw plan' });
+      writeOutputDir(o.out, { 'plan.json': `${JSON.stringify(planSummary(plan), null, 1)}\n`, 'plan.svg': planSvg(plan) }, PLAN_DIR);
       if (o.json)
         return printJson({
           board: board.name,
@@ -287,6 +291,7 @@ export function buildProgram(): Command {
     .option('--no-progress', 'no progress bar on stderr')
     .action(async (o: ModelOpts & PlanFlags & { board: string; out: string; app: AppName; progress: boolean }) => {
       const board = loadBoard(o.board);
+      checkOutputDir(o.out, PROJECT_DIR); // before the model is prepared: a folder it will not replace fails at once
       const r = generateProject(await prepare(o, o.app), board, o.out, { ...planFlags(o), app: o.app, boardSource: o.board, progress: progressFlag(o.progress) });
       printMixed(r, board, o.dsp);
       console.log(`generated ${o.out} for ${board.name} (--app ${o.app}): ${r.plan.steps.length} kernel calls, activation arena ${r.plan.peakBytes} bytes (${kib(r.plan.peakBytes)}), ${r.plan.strategy}`);
@@ -325,6 +330,7 @@ export function buildProgram(): Command {
     .action(async (o: ModelOpts & PlanFlags & { board: string; out: string; cmsisNn?: string; timeout: number; progress: boolean }) => {
       const board = loadBoard(o.board);
       if (!qemuTwin(board)) throw new UserError(`board ${board.name} has no QEMU twin to run the demo on`, 'use `sqzfw generate` + `sqzfw build` + `sqzfw flash`, or `sqzfw emulate --emulator renode` where Renode is installed');
+      checkOutputDir(o.out, PROJECT_DIR);
       console.log(o.model ? `${o.model}, int8, board ${board.name}` : `SqueezeNet ${o.variant}, ${o.inputSize}x${o.inputSize}, ${o.classes} classes, int8, board ${board.name}`);
       const r = generateProject(await prepare(o), board, o.out, { ...planFlags(o), boardSource: o.board, progress: progressFlag(o.progress) });
       printMixed(r, board, o.dsp);

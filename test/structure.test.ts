@@ -133,7 +133,7 @@ describe('small shared helpers are written once', () => {
     ['findOnPath', /function findOnPath\b/, ['util/find-on-path.ts']],
     ['the project manifest', /boardProfile: board,/, ['driver/index.ts']],
     ['the board -> plan options', /board\.placement\.arena\.map/, ['driver/board-plan.ts']],
-    ['the template renderer', /\bejs\s*\.render\(/, ['emit/render.ts']],
+    ['the template renderer', /\bejs\s*\.(render|compile)\(/, ['emit/render.ts']],
   ] as [string, RegExp, string[]][])('%s', (_, re, expected) => {
     expect(where(re)).toEqual(expected);
   });

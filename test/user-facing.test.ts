@@ -175,6 +175,8 @@ describe('options that a model ignores are refused, not dropped', () => {
     [['eval', '--model', 'm.onnx', '--images', 'i', '--ranges', 'r.json', '--calib-method', 'percentile', '--work-dir', 'e'], /^error: --calib-method does not apply with --ranges r\.json/m],
     [['eval', '--model', 'm.onnx', '--images', 'i', '--ranges', 'r.json', '--percentile', '99.9', '--work-dir', 'e'], /^error: --percentile does not apply with --ranges r\.json/m],
     [['eval', '--model', 'm.onnx', '--images', 'i', '--ranges', 'r.json', '--folds', '3', '--work-dir', 'e'], /^error: --folds does not apply with --ranges r\.json/m],
+    // A calibration folder replaces the held-out folds.
+    [['eval', '--model', 'm.onnx', '--images', 'i', '--calib', 'c', '--folds', '3', '--work-dir', 'e'], /^error: --folds does not apply with --calib c: /m],
     // asic's --model also names a synthetic variant: the model-file options have nothing to apply to.
     [['asic', '--profile', 'asic-4x32', '--model', 'v1.1', '--calib-count', '5', '--out', 'a'], /^error: --calib-count needs a model file: --model v1\.1 is the synthetic SqueezeNet v1\.1, which has no calibration images/m],
     [['asic', '--profile', 'asic-4x32', '--model', 'v1.1', '--calib', 'i', '--out', 'a'], /^error: --calib needs a model file/m],
@@ -195,12 +197,17 @@ describe('options that a model ignores are refused, not dropped', () => {
     expect(JSON.parse(readFileSync(join(work, 'asic-variant', 'memory_map.json'), 'utf8')).model).toMatch(/32/);
   });
 
-  test('asic checks its --out folder before it loads the model: a folder it will not replace fails first', () => {
+  test.each([
+    [['asic', '--profile', 'asic-4x32'], 'sqzfw asic'],
+    [['generate'], 'sqzfw generate'],
+    [['demo'], 'sqzfw generate'],
+    [['plan'], 'sqzfw plan'],
+  ])('%j checks its --out folder before it loads the model: a folder it will not replace fails first', (cmd, writer) => {
     mkdirSync(join(work, 'theirs'), { recursive: true });
     writeFileSync(join(work, 'theirs', 'notes.txt'), 'not sqzfw\n');
-    const r = sqzfw(['asic', '--profile', 'asic-4x32', '--model', 'missing.onnx', '--out', 'theirs']);
+    const r = sqzfw([...cmd, '--model', 'missing.onnx', '--out', 'theirs']);
     expect(r.code).toBe(3);
-    expect(r.err).toMatch(/^error: --out theirs is a folder not written by sqzfw asic/m);
+    expect(r.err).toMatch(new RegExp(`^error: --out theirs is a folder not written by ${writer}`, 'm'));
     expect(r.err.trim().split('\n')).toHaveLength(2);
     expect(readdirSync(join(work, 'theirs'))).toEqual(['notes.txt']);
   });

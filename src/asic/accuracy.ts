@@ -6,7 +6,7 @@
  */
 import { listImages } from '../image/index.js';
 import { loadModel, type CardOverrides } from '../import/index.js';
-import { Calibrator } from '../quantize/calibrate.js';
+import { Calibrator, IMAGE_CALIBRATION_METHOD } from '../quantize/calibrate.js';
 import { quantizeModel } from '../quantize/quantize.js';
 import type { QModel } from '../quantize/types.js';
 import { defaultJobs, runTask, type FloatItem } from '../eval/parallel.js';
@@ -66,9 +66,9 @@ export async function compressionAccuracy(o: AccuracyOptions): Promise<AccuracyR
     return { i, path, folds, score: true };
   });
   progress.start('float + calibration', items.length);
-  const parts = await runTask(spec, loaded, { kind: 'float', target, folds: k, method: 'mse', items }, jobs, progress);
+  const parts = await runTask(spec, loaded, { kind: 'float', target, folds: k, method: IMAGE_CALIBRATION_METHOD, items }, jobs, progress);
   progress.end();
-  const cals = Array.from({ length: k }, () => new Calibrator(model, { method: 'mse' }));
+  const cals = Array.from({ length: k }, () => new Calibrator(model, { method: IMAGE_CALIBRATION_METHOD }));
   const floatTop: number[][] = new Array(images.length);
   for (const p of parts) {
     for (const [i, top] of p.tops) floatTop[i] = top;

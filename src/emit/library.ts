@@ -11,9 +11,8 @@ import type { QConv, QLayer, QModel } from '../quantize/types.js';
 import { poolWindow, type MemoryPlan, type Ref, type Step } from '../planner/types.js';
 import { cDouble, cIdentifiers, formatArray } from './c.js';
 import { packInt4 } from '../golden/int4.js';
-import ejs from 'ejs';
 import { bandBlocks, type Slot } from './band-loops.js';
-import { renderC, TEMPLATES_DIR } from './render.js';
+import { renderC } from './render.js';
 import { cComment, cString, hashComment } from '../util/text.js';
 import { hex32Upper, sizeText } from '../util/format.js';
 import { isLibraryRuntimeFile, RUNTIME_DIR } from './board-files.js';
@@ -227,17 +226,9 @@ export function renderLibrary(input: LibraryInput): Record<string, string> {
   return files;
 }
 
-const stepTemplates = new Map<string, ejs.TemplateFunction>();
-
 /** One step's call (templates/c/steps/<kind>-call.c.ejs), without its trailing newline. */
 function renderStep(s: StepView): string {
-  const file = `${TEMPLATES_DIR}steps/${s.kind}-call.c.ejs`;
-  let t = stepTemplates.get(file);
-  if (!t) {
-    t = ejs.compile(readFileSync(file, 'utf8'), { filename: file, escape: (x: unknown) => String(x) });
-    stepTemplates.set(file, t);
-  }
-  return t({ s }).replace(/\n+$/, '');
+  return renderC(`steps/${s.kind}-call.c.ejs`, { s }).replace(/\n+$/, '');
 }
 
 /** What a step's call template reads: `kind` names templates/c/steps/<kind>-call.c.ejs, the other fields its values. */

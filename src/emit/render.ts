@@ -10,11 +10,21 @@ import { fileURLToPath } from 'node:url';
 
 export const TEMPLATES_DIR = fileURLToPath(new URL('../../templates/c/', import.meta.url));
 
-/** Renders the ejs template `file` (an absolute path) with `data`: the one renderer of every generated file. */
+const compiled = new Map<string, ejs.TemplateFunction>();
+
+/**
+ * Renders the ejs template `file` (an absolute path) with `data`: the one renderer of every generated file. Compiled
+ * once per file and set of data keys (a band plan renders each step template hundreds of times).
+ */
 export function renderTemplate(file: string, data: object): string {
-  return ejs
-    .render(readFileSync(file, 'utf8'), data, { filename: file, escape: (s: unknown) => String(s), strict: true, destructuredLocals: Object.keys(data) })
-    .replace(/\r\n/g, '\n');
+  const keys = Object.keys(data);
+  const key = `${file}\0${keys.join(',')}`;
+  let t = compiled.get(key);
+  if (!t) {
+    t = ejs.compile(readFileSync(file, 'utf8'), { filename: file, escape: (s: unknown) => String(s), strict: true, destructuredLocals: keys });
+    compiled.set(key, t);
+  }
+  return t(data).replace(/\r\n/g, '\n');
 }
 
 /** Renders `template` of templates/c. */

@@ -7,7 +7,7 @@ import { checkRangesOptionUse, refuseCalibrationOfTflite } from '../cli/model-op
 import { Command, Option } from 'commander';
 import { EXIT, UserError } from '../errors.js';
 import { parseNumberList, parseResizeFlag, type CardOverrides, type ChannelOrder } from '../import/index.js';
-import { CALIBRATION_METHODS, type CalibrationMethod } from '../quantize/calibrate.js';
+import { CALIBRATION_METHODS, IMAGE_CALIBRATION_METHOD, type CalibrationMethod } from '../quantize/calibrate.js';
 import { runEval, formatEval } from './eval.js';
 import { calibrateImages, formatCalibration } from './prepare.js';
 import { CATALOG, fetchModel } from './fetch.js';
@@ -59,7 +59,7 @@ export function modelSource(o: ModelFlagValues): ModelSource & { overrides: Card
 
 const addCalibOptions = (cmd: Command): Command =>
   cmd
-    .addOption(new Option('--calib-method <m>', 'calibration method').choices([...CALIBRATION_METHODS]).default('mse'))
+    .addOption(new Option('--calib-method <m>', 'calibration method').choices([...CALIBRATION_METHODS]).default(IMAGE_CALIBRATION_METHOD))
     .addOption(new Option('--percentile <p>', 'percentile kept per side for --calib-method percentile').default(99.99).argParser(numArg('--percentile', 50, 100)))
     .addOption(new Option('--calib-count <n>', 'calibration images per int8 model').default(100).argParser(intArg('--calib-count', 1, 100000)));
 
@@ -103,7 +103,12 @@ export function registerEvalCommand(program: Command): void {
     .addOption(new Option('--jobs <n>', 'worker threads for the float and int8 passes (results do not depend on it)').default(defaultJobs(), 'the cores').argParser(intArg('--jobs', 1, 256)))
     .option('--json', 'print the result as JSON on stdout')
     .option('--no-progress', 'no progress bar on stderr')
-    .hook('preAction', (c) => checkRangesOptionUse(c));
+    .hook('preAction', (c) => {
+      checkRangesOptionUse(c);
+      const o = c.opts<{ calib?: string }>();
+      if (o.calib && c.getOptionValueSource('folds') === 'cli')
+        throw new UserError(`--folds does not apply with --calib ${o.calib}: the folds split the scored images when no calibration folder is given`, 'drop --folds (every image is scored by the model calibrated on --calib), or drop --calib for held-out calibration', EXIT.usage);
+    });
   evalCmd.action(async (o: EvalFlags) => {
     const m = modelSource(o);
     if (isTflitePath(m.model)) {

@@ -14,7 +14,7 @@ import { scoreTensor, type FloatModel } from '../graph/ir.js';
 import { loadImageInput, listImages } from '../image/index.js';
 import { loadModel, type CardOverrides, type ModelCard } from '../import/index.js';
 import { runGolden, runReference, topK } from '../golden/run.js';
-import { Calibrator, type CalibrationMethod } from '../quantize/calibrate.js';
+import { Calibrator, IMAGE_CALIBRATION_METHOD, type CalibrationMethod } from '../quantize/calibrate.js';
 import { readRanges, type RangesFile } from '../quantize/ranges-file.js';
 import { quantizeInput, quantizeModel } from '../quantize/quantize.js';
 import type { QModel } from '../quantize/types.js';
@@ -182,7 +182,7 @@ export async function runEval(opts: EvalOptions): Promise<EvalResult> {
   let images = listImages(opts.images);
   if (opts.limit !== undefined) images = images.slice(0, opts.limit);
   const truth = groundTruth(images, opts.images, { csv: opts.labels, classes, labels: card.labels });
-  const method = opts.calibMethod ?? 'mse';
+  const method = opts.calibMethod ?? IMAGE_CALIBRATION_METHOD;
   const calibCount = opts.calibCount ?? 100;
   const calOpts = { method, percentile: opts.percentile };
   const load = (p: string): Float32Array => loadImageInput(p, card, dims);
@@ -257,6 +257,8 @@ export async function runEval(opts: EvalOptions): Promise<EvalResult> {
     const choices: MixedChoice[] = [];
     let what = '';
     for (const [f, q] of qmodels.entries()) {
+      // each fold's rounding and selection run for tens of seconds on this thread: let its messages through between
+      await new Promise((resolve) => setImmediate(resolve));
       const inputs = sensPaths(f).map((p) => quantizeInput(load(p), q.tensors[q.input]));
       const hessians = int4Hessians(q, inputs);
       int4Models.push(withInt4Layers(model, q, q.layers.filter((l) => l.op === 'conv').map((l) => l.name), hessians));
@@ -266,7 +268,8 @@ export async function runEval(opts: EvalOptions): Promise<EvalResult> {
       const test = budgetTest(board, { steps, storedInput: false, labels: card.labels?.names }, { weightsBudget: opts.weightsBudget, fitFlash: opts.fitFlash });
       what = test.what;
       progress.start(`int4 sensitivity${qmodels.length > 1 ? ` model ${f}` : ''}`, Math.min(inputs.length, SENSITIVITY_IMAGES));
-      const r = selectMixed(model, q, inputs.slice(0, SENSITIVITY_IMAGES), target, test.fits, what, (d) => progress.tick(d), hessians);
+      await new Promise((resolve) => setImmediate(resolve));
+      const r = selectMixed(model, q, inputs.slice(0, SENSITIVITY_IMAGES), target, test.fits, what, (d) => progress.tick(d), hessians, int4Models[f]);
       progress.end();
       models.push(r.model);
       choices.push({ int4Layers: r.layers.filter((l) => l.bits === 4).map((l) => l.name), sensitivityImages: r.inputs, roundingImages: inputs.length, outputError: r.outputError, top1AgreementWithInt8: r.top1AgreementWithInt8, layers: r.layers });

@@ -2,7 +2,7 @@
 import type { FloatModel } from '../graph/ir.js';
 import { listImages } from '../image/index.js';
 import type { ModelCard } from '../import/index.js';
-import { calibrationReport, Calibrator, formatCalibrationReport, type CalibrationMethod, type CalibrationRow } from '../quantize/calibrate.js';
+import { calibrationReport, Calibrator, IMAGE_CALIBRATION_METHOD, formatCalibrationReport, type CalibrationMethod, type CalibrationRow } from '../quantize/calibrate.js';
 import { quantizeModel } from '../quantize/quantize.js';
 import type { QModel } from '../quantize/types.js';
 import type { ModelSource } from '../prepare/image-model.js';
@@ -33,7 +33,7 @@ export async function calibrateImages(o: CalibrateImagesOptions & { jobs?: numbe
   const spec = { model: o.model, card: o.card, overrides: o.overrides, inputSize: o.inputSize };
   const { model: float, card } = loadSpec(spec);
   const paths = listImages(o.images).slice(0, o.count ?? 100);
-  const method = o.method ?? 'mse';
+  const method = o.method ?? IMAGE_CALIBRATION_METHOD;
   const progress = o.progress ?? silentProgress;
   const t0 = performance.now();
   progress.start(`calibrating (${method})`, paths.length);

@@ -5,10 +5,10 @@
  * Sensitivity of a layer = the output error when that layer alone is int4: on each calibration input the int8
  * model runs once; then, for every conv layer L, the model is re-run from L onward (golden model, fast engine) with L's int4 weights, and the
  * score tensor's squared difference from the int8 one, relative to the int8 score's energy around its zero point,
- * is averaged over the inputs. Selection: layers in increasing order of sensitivity per byte saved become int4
- * until the weights fit (greedy knapsack); then the chosen set is trimmed back (layers whose int8 weights still
- * fit, most sensitive first). The result lists every layer's precision, bytes and sensitivity, and the combined
- * model's own output error on the same inputs (the estimated loss).
+ * is averaged over the inputs. Selection: the set of int4 layers of least summed sensitivity whose weights fit, an
+ * exact knapsack over the layers (src/precision/knapsack.ts). Every layer is rounded to int4 once; a candidate model
+ * takes its int4 layers from that model. The result lists every layer's precision, bytes and sensitivity, and the
+ * combined model's own output error on the same inputs (the estimated loss).
  */
 import { UserError } from '../errors.js';
 import type { FloatModel } from '../graph/ir.js';
@@ -16,6 +16,7 @@ import { runGolden, runLayer, topK, type IntTensors } from '../golden/run.js';
 import { weightArrayBytes, withInt4Layers } from '../quantize/int4.js';
 import { SecondMoment } from '../quantize/int4-rounding.js';
 import type { QConv, QModel } from '../quantize/types.js';
+import { leastCostFitting } from './knapsack.js';
 
 export interface LayerPrecision {
   name: string;
@@ -86,9 +87,11 @@ export function int4Hessians(q: QModel, inputs: Int8Array[]): Map<string, Float6
   return new Map(convs.map((l, k) => [l.name, acc[k].matrix()]));
 }
 
-/** Sensitivity of every conv layer on quantized inputs (see the file comment). */
-export function layerSensitivities(model: FloatModel, q: QModel, inputs: Int8Array[], target: string, tick?: (done: number) => void, hessians?: Map<string, Float64Array>): Map<string, number> {
-  const int4 = withInt4Layers(model, q, q.layers.filter((l) => l.op === 'conv').map((l) => l.name), hessians);
+/**
+ * Sensitivity of every conv layer on quantized inputs (see the file comment); `int4` is `q` with every conv layer in
+ * int4 (rounded against `hessians` when it is not given).
+ */
+export function layerSensitivities(model: FloatModel, q: QModel, inputs: Int8Array[], target: string, tick?: (done: number) => void, hessians?: Map<string, Float64Array>, int4 = withInt4Layers(model, q, q.layers.filter((l) => l.op === 'conv').map((l) => l.name), hessians)): Map<string, number> {
   const zp = q.tensors[target].zeroPoint;
   const sens = new Map<string, number>();
   for (const [k, x] of inputs.entries()) {
@@ -105,9 +108,10 @@ export function layerSensitivities(model: FloatModel, q: QModel, inputs: Int8Arr
 
 /**
  * The mixed model whose weights fit: `fits(model)` is the budget test (total bytes, or the board's flash). Throws a
- * UserError when even int4 everywhere does not fit. `tick` is called after each input's sensitivity pass.
+ * UserError when even int4 everywhere does not fit. `tick` is called after each input's sensitivity pass. `int4`,
+ * when given, is `q` with every conv layer already rounded to int4 against `hessians` (so it is not rounded again).
  */
-export function selectMixed(model: FloatModel, q: QModel, inputs: Int8Array[], target: string, fits: (m: QModel) => boolean, what: string, tick?: (done: number) => void, hessians?: Map<string, Float64Array>): MixedResult {
+export function selectMixed(model: FloatModel, q: QModel, inputs: Int8Array[], target: string, fits: (m: QModel) => boolean, what: string, tick?: (done: number) => void, hessians?: Map<string, Float64Array>, int4?: QModel): MixedResult {
   if (inputs.length === 0) throw new UserError('mixed precision needs calibration images to measure each layer', 'pass --calib DIR (or --image) with the model');
   const convs = q.layers.filter((l): l is QConv => l.op === 'conv');
   const all4 = withInt4Layers(model, q, convs.map((l) => l.name));
@@ -115,25 +119,18 @@ export function selectMixed(model: FloatModel, q: QModel, inputs: Int8Array[], t
     throw new UserError(`${q.name} does not fit ${what} even with int4 weights in every layer (${weightBytes(all4)} bytes of weight arrays)`, 'raise the budget, use fewer --classes, or a board with more flash');
   }
   const hess = fits(q) ? undefined : (hessians ?? int4Hessians(q, inputs));
-  const sens = fits(q) ? new Map<string, number>() : layerSensitivities(model, q, inputs, target, tick, hess);
-  const saved = (l: QConv): number => l.weights.length - Math.ceil(l.weights.length / 2);
-  const order = [...convs].sort((a, b) => (sens.get(a.name)! / saved(a) || 0) - (sens.get(b.name)! / saved(b) || 0) || a.name.localeCompare(b.name));
-  const chosen: string[] = [];
-  let m = q;
-  for (const l of order) {
-    if (fits(m)) break;
-    chosen.push(l.name);
-    m = withInt4Layers(model, q, chosen, hess);
-  }
-  // trim: give int8 back to the most sensitive chosen layers that still fit
-  for (const name of [...chosen].sort((a, b) => sens.get(b)! - sens.get(a)!)) {
-    const rest = chosen.filter((n) => n !== name);
-    const trial = withInt4Layers(model, q, rest, hess);
-    if (fits(trial)) {
-      chosen.splice(chosen.indexOf(name), 1);
-      m = trial;
-    }
-  }
+  // every conv layer rounded once; a candidate takes its int4 layers from here
+  const rounded = fits(q) ? q : (int4 ?? withInt4Layers(model, q, convs.map((l) => l.name), hess));
+  const sens = fits(q) ? new Map<string, number>() : layerSensitivities(model, q, inputs, target, tick, hess, rounded);
+  const compose = (names: Iterable<string>): QModel => {
+    const set = new Set(names);
+    return set.size === 0 ? q : { ...q, layers: q.layers.map((l, i) => (set.has(l.name) ? rounded.layers[i] : l)) };
+  };
+  const items = convs.map((l) => ({ name: l.name, saved: l.weights.length - Math.ceil(l.weights.length / 2), cost: sens.get(l.name) ?? 0 })).filter((it) => it.saved > 0);
+  const choice = leastCostFitting(items, (names) => fits(compose(names)));
+  if (!choice) throw new UserError(`${q.name} does not fit ${what} with any set of int4 layers`, 'raise the budget, use fewer --classes, or a board with more flash');
+  const chosen = choice.names;
+  const m = compose(chosen);
   const zp = q.tensors[target].zeroPoint;
   let err = 0;
   let agree = 0;

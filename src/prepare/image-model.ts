@@ -7,7 +7,7 @@ import { UserError } from '../errors.js';
 import type { FloatModel } from '../graph/ir.js';
 import { listImages, loadImageInput } from '../image/index.js';
 import { loadModel, type CardOverrides, type ModelCard, type Preprocessing } from '../import/index.js';
-import { Calibrator, type CalibrationMethod } from '../quantize/calibrate.js';
+import { Calibrator, IMAGE_CALIBRATION_METHOD, type CalibrationMethod } from '../quantize/calibrate.js';
 import { quantizeInput, quantizeModel } from '../quantize/quantize.js';
 import type { QModel } from '../quantize/types.js';
 import { readRanges } from '../quantize/ranges-file.js';
@@ -24,7 +24,7 @@ export interface ModelSource {
 
 /** Calibrates on float model inputs and quantizes. Deterministic. */
 function calibrateWithInputs(float: FloatModel, inputs: Float32Array[], o: { method?: CalibrationMethod; percentile?: number }): { qmodel: QModel; calibrator: Calibrator; seconds: number } {
-  const cal = new Calibrator(float, { method: o.method ?? 'mse', percentile: o.percentile });
+  const cal = new Calibrator(float, { method: o.method ?? IMAGE_CALIBRATION_METHOD, percentile: o.percentile });
   const t0 = performance.now();
   for (const x of inputs) cal.addInput(x);
   return { qmodel: quantizeModel(float, cal.ranges()), calibrator: cal, seconds: (performance.now() - t0) / 1000 };
@@ -36,7 +36,7 @@ function calibrateWithInputs(float: FloatModel, inputs: Float32Array[], o: { met
  */
 function calibrateWith(float: FloatModel, card: ModelCard, paths: string[], o: { method?: CalibrationMethod; percentile?: number; progress?: ProgressSink }): { qmodel: QModel; calibrator: Calibrator; seconds: number; inputs: Float32Array[] } {
   const progress = o.progress ?? silentProgress;
-  const cal = new Calibrator(float, { method: o.method ?? 'mse', percentile: o.percentile });
+  const cal = new Calibrator(float, { method: o.method ?? IMAGE_CALIBRATION_METHOD, percentile: o.percentile });
   const t0 = performance.now();
   progress.start(`calibrating (${cal.method})`, paths.length);
   const inputs: Float32Array[] = [];

@@ -22,6 +22,8 @@ export type { Range, Ranges } from './types.js';
 
 export const CALIBRATION_METHODS = ['minmax', 'percentile', 'mse'] as const;
 export type CalibrationMethod = (typeof CALIBRATION_METHODS)[number];
+/** The method every command uses on real models calibrated on images unless --calib-method says otherwise. */
+export const IMAGE_CALIBRATION_METHOD: CalibrationMethod = 'mse';
 
 export interface CalibrationOptions {
   method?: CalibrationMethod;

@@ -19,7 +19,7 @@ import { describeMismatch, emitProject, emulateProject, generateFiles, generateP
 import { prepareSynthetic, type PreparedModel } from '../src/prepare/index.js';
 import { quantizeFloatModel, syntheticInputs } from '../src/prepare/index.js';
 import { planForBoard, planWithChains } from '../src/planner/index.js';
-import { Net, NotBandable } from '../src/planner/tiling.js';
+import { Net, NotBandable, rowPools } from '../src/planner/tiling.js';
 import type { InputIn, MemoryPlan } from '../src/planner/types.js';
 import { writeProject } from '../src/project.js';
 import { quantizeInput } from '../src/quantize/quantize.js';
@@ -159,6 +159,40 @@ describe('running-max row pools: random graphs bit-exact in QEMU', () => {
   });
 });
 
+describe('pulled chains (running maxes with the streamed input) and concat-fed row pools: random graphs bit-exact in QEMU', () => {
+  test.each([
+    ['mps2-an500', true, 'stream', 51],
+    ['mps2-an386', false, 'caller', 52],
+  ] as const)('%s, dsp=%s, input %s, seed %i', async (boardName, dsp, inputIn: InputIn, seed) => {
+    const board = loadBoard(boardName);
+    const rnd = mulberry32(seed);
+    for (let attempt = 0; attempt < 300; attempt++) {
+      const g = randomChainGraph(rnd, `pq${seed}_${attempt}`);
+      const fm = syntheticModel(g, seed);
+      const q = quantizeFloatModel(fm, syntheticInputs(fm, 2, seed));
+      const net = new Net(q);
+      // With a streamed input, conv-fed row pools run as running maxes in the pulled chains.
+      const segs = randomCut(rnd, q).map((s) => ({ ...s, halo: 'keep' as const, rowPool: true, pull: true, ...(inputIn === 'stream' ? { runningMax: true } : {}) }));
+      // A chain with a max pool fed by a concat, pulled over more than one band.
+      if (!segs.some((s) => [...rowPools(net, s.start, s.end).keys()].some((t) => q.layers[net.producer.get(t)!].op === 'concat'))) continue;
+      let plan: MemoryPlan;
+      try {
+        plan = planWithChains(q, arenaRegions(board), segs, { path: dsp ? 'dsp' : 'scalar', inputIn });
+      } catch (e) {
+        if (e instanceof NotBandable) continue;
+        throw e;
+      }
+      if (!plan.chains!.some((c) => c.pull && c.bands > 1) || (inputIn === 'stream' && (plan.steps.filter((s) => s.op === 'fetch').length < 2 || !plan.chains!.some((c) => c.pull && c.runningMax && c.bands > 1)))) continue;
+      const d = g.input.dims;
+      const input = quantizeInput(syntheticImage(d.h, d.w, d.c, seed + 7), q.tensors[q.input]);
+      const { run } = await runPlan(q, plan, input, board, join(work, `pulled-${boardName}-${dsp}-${seed}`), dsp);
+      if (inputIn === 'stream') expect(run.stdout.split('\n')).toContain(planStreamLine(plan));
+      return;
+    }
+    throw new Error('no random graph with a pulled chain and a concat-fed row pool in 300 tries');
+  });
+});
+
 describe('parked halos and row temporaries: random graphs bit-exact in QEMU', () => {
   test.each([
     ['mps2-an500', true, 'stream', 51],
@@ -212,9 +246,9 @@ describe('full-size SqueezeNet with a fused classifier pool, bit-exact in QEMU',
     // conv1 -> pool1 as a row pool (conv1 one row per call, each row pooled across at once): 80,656 B before.
     expect(plan.chains!.some((c) => c.rowPool && c.bands > 1)).toBe(true);
     expect(plan.steps.some((s) => s.op === 'maxpool' && s.axis === 'w')).toBe(true);
-    // The first chain's kept halo rows parked between bands and its expand convs run by rows (67,424 B without):
+    // The first chain pulled one row at a time (67,424 B banded; 60,384 B with parked halos and row temporaries):
     // the 64 KiB mark.
-    expect(plan.chains![0]).toMatchObject({ parkHalo: true, rowTemps: true });
+    expect(plan.chains![0]).toMatchObject({ first: 'conv1', pull: true });
     expect(plan.peakBytes).toBeLessThanOrEqual(64 * 1024);
     expect(plan.macs).toBe(plan.baseMacs);
     // p itself, so the input is generated at run time, not a 150,528-byte constant in .rodata.
@@ -230,6 +264,25 @@ describe('full-size SqueezeNet with a fused classifier pool, bit-exact in QEMU',
     expect(files['model/model.c']).toMatch(/for \(int32_t band = 0;/);
     expect(extra, `.text + .rodata: ${codeBytes(built)} B against the plain plan's ${codeBytes(plainBuilt)} B`).toBeGreaterThan(0);
     expect(extra, `.text + .rodata: ${codeBytes(built)} B against the plain plan's ${codeBytes(plainBuilt)} B`).toBeLessThanOrEqual(15 * 1024);
+  });
+});
+
+describe('full-size SqueezeNet v1.0 with pulled chains and concat-fed row pools, bit-exact in QEMU', () => {
+  test('v1.0 at 227x227, 1000 classes, input in a caller buffer: the smallest plan fits 64 KiB', async () => {
+    const board = loadBoard('mps2-an500');
+    const p = prepareSynthetic({ variant: 'v1.0', inputSize: 227, classes: 1000, seed: 3 });
+    const plan = planForBoard(p.model, arenaRegions(board), { strategy: 'tiled', path: 'dsp', inputIn: 'caller' });
+    // fire4 -> pool4 and fire8 -> pool8 pooled per concat slice; rows pulled one at a time (104,672 B before both);
+    // conv1 -> pool1 and fire4 -> pool4 as running maxes in the pulled first chain (80,688 B with two-pass pools):
+    // the 64 KiB mark.
+    expect(plan.chains!.some((c) => c.pull && c.bands > 1)).toBe(true);
+    expect(plan.chains![0]).toMatchObject({ first: 'conv1', pull: true, runningMax: true });
+    for (const pool of ['pool1', 'pool4']) expect(plan.steps.some((s) => s.op === 'max' && s.layer === pool), pool).toBe(true);
+    expect(plan.buffers.some((b) => b.tensor === 'fire4.concat' || b.tensor === 'fire8.concat')).toBe(false);
+    expect(plan.steps.some((s) => s.op === 'concat' && s.layer === 'fire4.concat' && s.inDims.h === 1 && s.inDims.w === 27)).toBe(true);
+    expect(plan.peakBytes).toBeLessThanOrEqual(64 * 1024);
+    expect(plan.macs).toBe(plan.baseMacs);
+    await runPlan(p, plan, p.input, board, join(work, 'v1.0-227-caller'), true);
   });
 });
 

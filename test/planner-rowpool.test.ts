@@ -20,6 +20,7 @@ import type { QModel } from '../src/quantize/types.js';
 import { mulberry32 } from '../src/util/random.js';
 import { syntheticImage, syntheticModel } from '../src/weights/synthetic.js';
 import { randomChainGraph, randomCut } from './helpers/random-chain.js';
+import { settle } from './helpers/settle.js';
 
 const BIG = [{ name: 'RAM', capacity: 1 << 26 }];
 
@@ -70,6 +71,74 @@ describe('row pools', () => {
     }
     expect(checked).toBeGreaterThanOrEqual(40);
     expect(split).toBeGreaterThanOrEqual(40);
+  });
+
+  test('property: max pools fed by a concat run as row pools, exact, and the concat never exists as a whole row', async () => {
+    let found = 0;
+    for (let t = 0; t < 3000 && found < 30; t++) {
+      const { q, input, golden } = randomCase(20_000 + t);
+      const net = new Net(q);
+      const rnd = mulberry32(700 + t);
+      const segs = randomCut(rnd, q).map((s) => ({ ...s, rowPool: true }));
+      const fed = segs.flatMap((s) => [...rowPools(net, s.start, s.end).keys()].filter((x) => q.layers[net.producer.get(x)!].op === 'concat'));
+      if (fed.length === 0) continue;
+      const inputIn = (['arena', 'caller', 'stream'] as InputIn[])[t % 3];
+      let plan: MemoryPlan;
+      try {
+        plan = planWithChains(q, BIG, segs, { path: rnd() < 0.5 ? 'dsp' : 'scalar', searchIterations: 5, inputIn });
+      } catch (e) {
+        if (e instanceof NotBandable) continue;
+        throw e;
+      }
+      found++;
+      await settle(); // long synchronous runs: let the worker answer vitest on a loaded machine
+      const what = `${q.name} ${inputIn} cut ${JSON.stringify(segs)}`;
+      checkPlan(plan);
+      const out = executePlan(q, plan, input);
+      for (const o of q.outputs) expect(Array.from(out[o]), `${what}: ${o}`).toEqual(Array.from(golden[o]));
+      for (const cat of fed) {
+        // No buffer holds the concat unpooled; each input conv writes one row per call, pooled across at once.
+        expect(plan.buffers.filter((b) => b.tensor === cat), what).toEqual([]);
+        const layer = q.layers[net.producer.get(cat)!];
+        for (const i of layer.inputs) {
+          const calls = plan.steps.filter((s) => s.op === 'conv' && s.layer === q.layers[net.producer.get(i)!].name);
+          // At most once per row with kept halos (rows no pool window reads are not computed at all).
+          const seg = segs.find((x) => x.start <= net.producer.get(i)! && net.producer.get(i)! < x.end)!;
+          expect(calls.length, what).toBeGreaterThan(0);
+          if (seg.halo === 'keep') expect(calls.length, what).toBeLessThanOrEqual(q.tensors[i].dims.h);
+          for (const s of calls) if (s.op === 'conv') expect(s.outDims.h, what).toBe(1);
+        }
+        expect(plan.steps.some((s) => s.op === 'concat' && s.layer === layer.name && s.inDims.h === 1 && s.inDims.w === q.tensors[q.layers[rowPools(net, 0, q.layers.length).get(cat)!].output].dims.w), what).toBe(true);
+      }
+    }
+    expect(found).toBeGreaterThanOrEqual(30);
+  });
+
+  test('property: pulled chains (each row right after the rows it reads) are exact with any band height and input placement', async () => {
+    let pulled = 0;
+    for (let t = 0; t < 400 && pulled < 60; t++) {
+      const { q, input, golden } = randomCase(30_000 + t);
+      const rnd = mulberry32(900 + t);
+      const segs = randomCut(rnd, q).map((s) => ({ ...s, halo: 'keep' as const, rowPool: rnd() < 0.7, pull: true }));
+      const inputIn = (['arena', 'caller', 'stream'] as InputIn[])[t % 3];
+      let plan: MemoryPlan;
+      try {
+        plan = planWithChains(q, BIG, segs, { path: rnd() < 0.5 ? 'dsp' : 'scalar', searchIterations: 5, inputIn });
+      } catch (e) {
+        if (e instanceof NotBandable) continue;
+        throw e;
+      }
+      await settle(); // long synchronous runs: let the worker answer vitest on a loaded machine
+      const what = `${q.name} ${inputIn} cut ${JSON.stringify(segs)}`;
+      checkPlan(plan);
+      const out = executePlan(q, plan, input);
+      for (const o of q.outputs) expect(Array.from(out[o]), `${what}: ${o}`).toEqual(Array.from(golden[o]));
+      if (!plan.chains!.some((c) => c.pull && c.bands > 1)) continue;
+      pulled++;
+      // No conv row is computed twice (kept rows are copied, never recomputed; rows no window reads are skipped).
+      expect(plan.macs, what).toBeLessThanOrEqual(plan.baseMacs);
+    }
+    expect(pulled).toBeGreaterThanOrEqual(60);
   });
 
   test('SqueezeNet v1.1 at 224: conv1 -> pool1 as a row pool holds less than the plain band chain', () => {

@@ -7,8 +7,11 @@
  *    pooling pass for those pools);
  *  - emitRunningRows on its own: every conv row of a 3x3 stride-2 pool computed once, in order, each output row the
  *    max of its window;
+ *  - pulled chains (tiling.ts, pullBands) with running maxes, conv-fed and concat-fed (each pooled concat row put
+ *    together from its slices, then folded): exact on random graphs, fetches as planned, each streamed row once,
+ *    no second pass for those pools and no pooled concat rows held for a window;
  *  - SqueezeNet v1.1 at 224 with the input in the arena: the first chain holds less than with the two-pass row pool,
- *    with the same MACs, and the smallest plan fits 160 KiB.
+ *    with the same MACs, and the smallest plan fits 160 KiB; v1.0 at 227's pulled first chain holds less with them.
  */
 import { describe, expect, test } from 'vitest';
 import { runGolden } from '../src/golden/run.js';
@@ -17,13 +20,14 @@ import { quantizeFloatModel, syntheticInputs } from '../src/prepare/index.js';
 import { checkPlan, planForBoard, planWithChains } from '../src/planner/index.js';
 import { executePlan } from '../src/planner/execute.js';
 import { emitRunningRows, runningMaxFits } from '../src/planner/running-max.js';
-import { evaluateSegment, Net, NotBandable, rowPools, runningMaxOk, scheduleSegment } from '../src/planner/tiling.js';
+import { evaluateSegment, Net, NotBandable, rowPools, runningMaxOk, runningPools, scheduleSegment } from '../src/planner/tiling.js';
 import type { InputIn, MemoryPlan, Ref } from '../src/planner/types.js';
 import { quantizeInput } from '../src/quantize/quantize.js';
 import type { QModel } from '../src/quantize/types.js';
 import { mulberry32 } from '../src/util/random.js';
 import { syntheticImage, syntheticModel } from '../src/weights/synthetic.js';
 import { randomChainGraph, randomCut } from './helpers/random-chain.js';
+import { settle } from './helpers/settle.js';
 import { arenaRegions } from '../src/driver/board-plan.js';
 import { loadBoard } from '../src/boards/index.js';
 
@@ -123,6 +127,104 @@ describe('running-max row pools', () => {
     for (let r = 0; r < rows; r++) expect(mem.get(`out+${r}`)).toBe(Math.max(value(2 * r), value(2 * r + 1), value(2 * r + 2)));
     expect(carry).toBeUndefined();
     expect([runningMaxFits(3, 2), runningMaxFits(2, 1), runningMaxFits(2, 2), runningMaxFits(3, 1)]).toEqual([true, true, true, false]);
+  });
+
+  test('property: pulled chains with running-max row pools are exact, and a streamed input is asked for each row once', async () => {
+    let pulledRunning = 0;
+    let checked = 0;
+    for (let t = 0; t < 800 && pulledRunning < 30; t++) {
+      const { q, input, golden } = randomCase(14_000 + t);
+      const net = new Net(q);
+      const rnd = mulberry32(1400 + t);
+      const segs = randomCut(rnd, q).map((s) => ({ ...s, halo: 'keep' as const, rowPool: true, runningMax: true, pull: true }));
+      if (!segs.some((s) => runningPools(net, s.start, s.end, true).size > 0)) continue;
+      const inputIn = (['arena', 'caller', 'stream'] as InputIn[])[t % 3];
+      let plan: MemoryPlan;
+      try {
+        plan = planWithChains(q, BIG, segs, { path: rnd() < 0.5 ? 'dsp' : 'scalar', searchIterations: 5, inputIn });
+      } catch (e) {
+        if (e instanceof NotBandable) continue;
+        throw e;
+      }
+      checked++;
+      await settle(); // long synchronous runs: let the worker answer vitest on a loaded machine
+      const what = `${q.name} ${inputIn} cut ${JSON.stringify(segs)}`;
+      checkPlan(plan);
+      const calls: { step: number; first: number; last: number }[] = [];
+      const out = executePlan(q, plan, input, { onFetch: (step, first, last) => calls.push({ step, first, last }) });
+      for (const o of q.outputs) expect(Array.from(out[o]), `${what}: ${o}`).toEqual(Array.from(golden[o]));
+      expect(calls, what).toEqual(plan.steps.flatMap((s, step) => (s.op === 'fetch' ? [{ step, first: s.first, last: s.last }] : [])));
+      // Kept rows are never recomputed nor fetched again.
+      expect(plan.macs, what).toBeLessThanOrEqual(plan.baseMacs);
+      const asked = new Map<number, number>();
+      for (const c of calls) for (let r = c.first; r <= c.last; r++) asked.set(r, (asked.get(r) ?? 0) + 1);
+      if (inputIn === 'stream') expect([...asked.values()].every((n) => n === 1), what).toBe(true);
+      if (!plan.chains!.some((c) => c.pull && c.runningMax && c.bands > 1)) continue;
+      pulledRunning++;
+      // Those pools fold rows with max steps and have no second (window height) pass.
+      expect(plan.steps.some((s) => s.op === 'max'), what).toBe(true);
+      for (const [conv, p] of segs.flatMap((s) => (s.runningMax ? [...runningPools(net, s.start, s.end, true)] : []))) {
+        expect(plan.steps.some((s) => s.op === 'maxpool' && s.axis === 'h' && s.layer === q.layers[p].name), `${what}: ${conv}`).toBe(false);
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(30);
+    expect(pulledRunning).toBeGreaterThanOrEqual(30);
+  });
+
+  test('property: pulled chains run max pools fed by a concat as running maxes too, exact, with no pooled concat row held for a window', async () => {
+    let found = 0;
+    for (let t = 0; t < 4000 && found < 20; t++) {
+      const { q, input, golden } = randomCase(16_000 + t);
+      const net = new Net(q);
+      const rnd = mulberry32(1600 + t);
+      const segs = randomCut(rnd, q).map((s) => ({ ...s, halo: 'keep' as const, rowPool: true, runningMax: true, pull: true }));
+      const fed = segs.flatMap((s) => [...runningPools(net, s.start, s.end, true)].filter(([x]) => q.layers[net.producer.get(x)!].op === 'concat'));
+      if (fed.length === 0) continue;
+      const inputIn = (['arena', 'caller', 'stream'] as InputIn[])[t % 3];
+      let plan: MemoryPlan;
+      try {
+        plan = planWithChains(q, BIG, segs, { path: rnd() < 0.5 ? 'dsp' : 'scalar', searchIterations: 5, inputIn });
+      } catch (e) {
+        if (e instanceof NotBandable) continue;
+        throw e;
+      }
+      await settle(); // long synchronous runs: let the worker answer vitest on a loaded machine
+      const what = `${q.name} ${inputIn} cut ${JSON.stringify(segs)}`;
+      checkPlan(plan);
+      const calls: { step: number; first: number; last: number }[] = [];
+      const out = executePlan(q, plan, input, { onFetch: (step, first, last) => calls.push({ step, first, last }) });
+      for (const o of q.outputs) expect(Array.from(out[o]), `${what}: ${o}`).toEqual(Array.from(golden[o]));
+      expect(calls, what).toEqual(plan.steps.flatMap((s, step) => (s.op === 'fetch' ? [{ step, first: s.first, last: s.last }] : [])));
+      expect(plan.macs, what).toBeLessThanOrEqual(plan.baseMacs);
+      const banded = plan.chains!.filter((c) => c.pull && c.runningMax && c.bands > 1);
+      if (banded.length === 0) continue;
+      found++;
+      for (const [cat, p] of fed) {
+        const pool = q.layers[p];
+        // Folded with max steps, no second pass; the concat is never held unpooled.
+        expect(plan.steps.some((s) => s.op === 'max' && s.layer === pool.name), `${what}: ${pool.name}`).toBe(true);
+        expect(plan.steps.some((s) => s.op === 'maxpool' && s.axis === 'h' && s.layer === pool.name), `${what}: ${pool.name}`).toBe(false);
+        expect(plan.buffers.filter((b) => b.tensor === cat), what).toEqual([]);
+        // Each pooled concat row buffer is one row, put together from its slices and folded at once.
+        const rowBytes = q.tensors[pool.output].dims.w * q.tensors[cat].dims.c;
+        for (const b of plan.buffers.filter((x) => x.tensor === `${cat}~${pool.name}`)) expect(b.size, `${what}: ${b.name}`).toBe(rowBytes);
+      }
+    }
+    expect(found).toBeGreaterThanOrEqual(20);
+  });
+
+  test('SqueezeNet v1.0 at 227, caller input: conv1..fire5.squeeze pulled with conv1 -> pool1 and fire4 -> pool4 as running maxes holds less than with two-pass pools', () => {
+    const p = prepareSynthetic({ variant: 'v1.0', inputSize: 227, classes: 1000, seed: 3 });
+    const net = new Net(p.model, 'caller');
+    const end = p.model.layers.findIndex((l) => l.name === 'fire5.squeeze') + 1;
+    const seg = { start: 0, end, rows: 1, halo: 'keep' as const, rowPool: true, pull: true };
+    expect([...runningPools(net, 0, end, true).keys()]).toEqual(['conv1', 'fire4.concat']);
+    const twoPass = evaluateSegment(net, scheduleSegment(net, seg), 'dsp');
+    const running = evaluateSegment(net, scheduleSegment(net, { ...seg, runningMax: true }), 'dsp');
+    expect(running.seg).toMatchObject({ pull: true, runningMax: true });
+    // 68,096 B live with the pooled rows of pool1's and pool4's windows held, 59,008 B now.
+    expect(running.peak).toBeLessThan(twoPass.peak);
+    expect(running.macs).toBe(twoPass.macs);
   });
 
   test('SqueezeNet v1.1 at 224, input in the arena: conv1 -> pool1 as a running max holds less, and the plan fits 160 KiB', () => {

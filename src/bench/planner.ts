@@ -86,7 +86,7 @@ export const benchPlanner: Bench = async () => {
       const plain = planForBoard(p.model, regions, { strategy: 'plain', path: 'dsp' });
       const t1 = Date.now();
       // The earlier tiled plan: no fused classifier pool, no row pools.
-      const tiled = planForBoard(p.model, regions, { strategy: 'tiled', path: 'dsp', fusePool: false, rowPool: false });
+      const tiled = planForBoard(p.model, regions, { strategy: 'tiled', path: 'dsp', fusePool: false, rowPool: false, pull: false });
       const t2 = Date.now();
       const fit = planForBoard(p.model, [{ name: data, capacity: c.targetKiB * KIB }], { strategy: 'auto', path: 'dsp' });
       const t3 = Date.now();

@@ -16,7 +16,7 @@ import { liveAt, liveProfile } from './live.js';
 import { buildPlainSteps } from './plain.js';
 import { stepAccesses } from './program.js';
 import { baseMacs, buildCut, chainOptions, cheapestCut, minMemoryCuts, segKey, type Cut } from './search.js';
-import { Net, type Segment } from './tiling.js';
+import { Net, rowPools, type Segment } from './tiling.js';
 import type { KernelPath } from './scratch.js';
 import type { ChainSummary, InputIn, LivePiece, MemoryPlan, PlannedBuffer, PlanRegion, Ref, Step } from './types.js';
 import { kib } from '../util/format.js';
@@ -46,6 +46,8 @@ export interface BoardPlanOptions {
   rowPool?: boolean;
   /** Let the search run row pools as running maxes (default true; false gives the two-pass row pools of before). */
   runningMax?: boolean;
+  /** Let the search pull rows (tiling.ts, pullBands; default true; false gives the band plans of before). */
+  pull?: boolean;
 }
 
 export interface PlanOptions extends BoardPlanOptions {
@@ -183,7 +185,7 @@ function segmentsDraft(model: QModel, net: Net, segs: Segment[], path: KernelPat
   const strategy =
     banded.length === 0
       ? 'chains of whole tensors'
-      : `row bands: ${banded.map((c) => `${c.first}..${c.last} x${c.bands}${c.halo === 'recompute' ? ' (recompute)' : ''}${c.fusedPool ? ' (fused pool)' : ''}${c.rowPool ? (c.runningMax ? ' (row pool, running max)' : ' (row pool)') : ''}${c.parkHalo ? ' (parked halos)' : ''}${c.rowTemps ? ' (row temporaries)' : ''}`).join(', ')}`;
+      : `row bands: ${banded.map((c) => `${c.first}..${c.last} x${c.bands}${c.halo === 'recompute' ? ' (recompute)' : ''}${c.fusedPool ? ' (fused pool)' : ''}${c.rowPool ? (c.runningMax ? ' (row pool, running max)' : ' (row pool)') : ''}${c.pull ? ' (pulled rows)' : ''}${c.parkHalo ? ' (parked halos)' : ''}${c.rowTemps ? ' (row temporaries)' : ''}`).join(', ')}`;
   return {
     steps: prog.steps,
     decls,
@@ -346,7 +348,7 @@ export function planForBoard(model: QModel, regions: PlanRegion[], opts: BoardPl
     const r = tryPlain(model, full);
     if ('plan' in r) return finish(r.plan);
   }
-  const options = chainOptions(model, path, { maxRecompute, inputIn: opts.inputIn, fusePool: opts.fusePool, rowPool: opts.rowPool, runningMax: opts.runningMax });
+  const options = chainOptions(model, path, { maxRecompute, inputIn: opts.inputIn, fusePool: opts.fusePool, rowPool: opts.rowPool, runningMax: opts.runningMax, pull: opts.pull });
   const place = (cut: Cut, hold?: HoldVariant): { draft: Draft; placement?: RegionPlacement } => {
     const draft = tiledDraft(model, cut, path, options, hold);
     const reqs = requests(draft, alignment);
@@ -390,15 +392,27 @@ export function planForBoard(model: QModel, regions: PlanRegion[], opts: BoardPl
     const fits = [...tried.values()].filter((t) => t.fit).sort((a, b) => a.cut.cost - b.cut.cost);
     if (fits.length) return finish(assemble(model, fits[0].fit!.draft, fits[0].fit!.placement, regions, alignment));
   }
-  // Smallest peak under the recompute cap: try the few smallest bounds (greedy placement), search the best two;
-  // then the smallest bound held the other ways (HOLD_VARIANTS), taken only when more than 0.5% smaller, as they
-  // add calls and copies (SqueezeNet v1.1@224 with the caller's input: 67,424 B plain, 64,736 B with parked halos,
-  // 60,384 B with row temporaries too; v1.0@227 with the input in the arena: 177,003 B against 177,008 B, not taken).
+  // Smallest peak under the recompute cap: try the few smallest bounds (greedy placement), search the best two
+  // (equal greedy arenas: the cheaper cut first); then the smallest bound and the best-placed cut held the other
+  // ways (HOLD_VARIANTS), taken only when more than 0.5% smaller, as they add calls and copies (SqueezeNet v1.1@224
+  // streamed: 56,096 B pulled, 55,600 B with parked halos and row temporaries; without pulled chains, caller's
+  // input: 67,424 B plain, 64,736 B with parked halos, 60,384 B with row temporaries too).
   // (Ranked by their greedy arena in one unbounded region, so the choice does not depend on the capacities.)
-  const tried = cuts
+  // Pulled chains and concat row pools (tiling.ts) hold fewer live bytes but are made of many short-lived row
+  // buffers that can leave holes in the placement: the smallest cuts without them are candidates too.
+  const catPool = (s: Segment): boolean => !!s.rowPool && [...rowPools(options.net, s.start, s.end).keys()].some((t) => options.net.layers[options.net.producer.get(t)!]?.op === 'concat');
+  const without = (keep: (s: Segment) => boolean) => ({ ...options, byEnd: options.byEnd.map((es) => es.filter((e) => keep(e.seg))), all: options.all.filter((e) => keep(e.seg)) });
+  const cutKey = (c: Cut): string => c.segs.map((e) => segKey(e.seg)).join();
+  const pool: Cut[] = [];
+  for (const c of [...cuts, ...minMemoryCuts(without((s) => !s.pull), maxRecompute, 2), ...minMemoryCuts(without((s) => !s.pull && !catPool(s)), maxRecompute, 2)]) {
+    if (!pool.some((o) => cutKey(o) === cutKey(c))) pool.push(c);
+  }
+  const tried = pool
     .map((cut) => ({ cut, size: placeInRegions(requests(tiledDraft(model, cut, path, options), alignment), [{ name: 'any', capacity: Infinity }], { iterations: 0 })!.size }))
-    .sort((a, b) => a.size - b.size);
-  const candidates: { cut: Cut; hold?: HoldVariant }[] = [...tried.slice(0, 2).map(({ cut }) => ({ cut })), ...HOLD_VARIANTS.map((hold) => ({ cut: cuts[0], hold }))];
+    .sort((a, b) => a.size - b.size || a.cut.cost - b.cut.cost);
+  // The hold variants of the smallest bound and of the cut that places smallest.
+  const held = tried.length && cutKey(tried[0].cut) !== cutKey(cuts[0]) ? [cuts[0], tried[0].cut] : cuts.slice(0, 1);
+  const candidates: { cut: Cut; hold?: HoldVariant }[] = [...tried.slice(0, 2).map(({ cut }) => ({ cut })), ...held.flatMap((cut) => HOLD_VARIANTS.map((hold) => ({ cut, hold })))];
   let best: { draft: Draft; placement: RegionPlacement } | undefined;
   let bestCost = Infinity;
   for (const { cut, hold } of candidates) {

@@ -57,7 +57,7 @@ export function planTable(plan: MemoryPlan): string {
   out.push(`MACs: ${plan.macs.toLocaleString('en-US')} (${extra.toFixed(1)}% above the untiled ${plan.baseMacs.toLocaleString('en-US')}); strategy ${plan.strategy}`);
   if (plan.copyBytes !== undefined) out.push(`bytes copied (concat slices, kept halo rows): ${plan.copyBytes.toLocaleString('en-US')}; ${plan.steps.length} kernel calls`);
   for (const [i, c] of (plan.chains ?? []).entries()) {
-    if (c.bands > 1) out.push(`chain ${i}: ${c.first}..${c.last} in ${c.bands} bands of ${c.bandRows} rows, halo rows ${c.halo === 'keep' ? 'kept' : 'recomputed'}, ${c.liveBytes} bytes live at most`);
+    if (c.bands > 1) out.push(`chain ${i}: ${c.first}..${c.last} in ${c.bands} bands of ${c.bandRows} rows, halo rows ${c.halo === 'keep' ? 'kept' : 'recomputed'}${c.pull ? ', the other tensors pulled a row at a time' : ''}, ${c.liveBytes} bytes live at most`);
   }
   return out.join('\n');
 }

@@ -10,7 +10,7 @@
  */
 import type { QModel } from '../quantize/types.js';
 import { Program } from './program.js';
-import { bandHeight, emitSegment, evaluateSegment, Net, NotBandable, rowPools, runningMaxOk, scheduleMacs, scheduleSegment, streamsInput, type Halo, type Segment, type SegmentEval, type SegmentInfo } from './tiling.js';
+import { bandCount, bandHeight, emitSegment, evaluateSegment, Net, NotBandable, rowPools, runningMaxOk, runningPools, scheduleMacs, scheduleSegment, streamsInput, type Halo, type Segment, type SegmentEval, type SegmentInfo } from './tiling.js';
 import type { KernelPath } from './scratch.js';
 import type { ChainSummary, InputIn } from './types.js';
 
@@ -67,13 +67,15 @@ export interface SearchLimits {
   rowPool?: boolean;
   /** Offer row pools as running maxes too (default true; see running-max.ts). */
   runningMax?: boolean;
+  /** Offer pulled chains (default true; false gives the band plans of before). */
+  pull?: boolean;
 }
 
 const cache = new WeakMap<QModel, Map<string, OptionSet>>();
 
 /** Every valid chain option of a model, measured (cached per model object and settings). */
 export function chainOptions(model: QModel, path: KernelPath, limits: SearchLimits): OptionSet {
-  const key = `${path}/${limits.maxRecompute}/${limits.maxChainLayers ?? ''}/${limits.inputIn ?? 'arena'}/${limits.fusePool ?? true}/${limits.rowPool ?? true}/${limits.runningMax ?? true}`;
+  const key = `${path}/${limits.maxRecompute}/${limits.maxChainLayers ?? ''}/${limits.inputIn ?? 'arena'}/${limits.fusePool ?? true}/${limits.rowPool ?? true}/${limits.runningMax ?? true}/${limits.pull ?? true}`;
   const perModel = cache.get(model) ?? new Map<string, OptionSet>();
   cache.set(model, perModel);
   const hit = perModel.get(key);
@@ -113,13 +115,22 @@ function makeChainOptions(model: QModel, path: KernelPath, limits: SearchLimits)
         const rows = Math.ceil(h / count);
         const halos: Halo[] = count === 1 ? ['keep'] : limits.maxRecompute > 0 ? ['keep', 'recompute'] : ['keep'];
         // (Row pools with recomputed halos are valid plans but not searched: they only add MACs to the same bytes.)
-        for (const halo of halos) for (const rowPool of count === 1 || halo === 'recompute' ? [false] : splits) for (const runningMax of rowPool ? runs : [false]) {
-          const key = `${rows}/${halo}/${rowPool}/${runningMax}`;
+        // Pulled rows (kept halos only) with the row pools where the chain has them: both
+        // only lower live bytes. Only for one-row bands: a pulled chain computes the other tensors a row at a time
+        // anyway, so taller bands of the banded tensor only hold more of it (and each pulled option costs thousands of
+        // steps to measure).
+        const variants: { halo: Halo; rowPool: boolean; runningMax: boolean; pull: boolean }[] = [];
+        for (const halo of halos) for (const rowPool of count === 1 || halo === 'recompute' ? [false] : splits) for (const runningMax of rowPool ? runs : [false]) variants.push({ halo, rowPool, runningMax, pull: false });
+        // Pulled chains also with their conv-fed row pools as running maxes (concat-fed ones stay two-pass).
+        const pulledRuns = limits.runningMax !== false && splits.length > 1 && runningPools(net, start, end, true).size > 0 ? [false, true] : [false];
+        if (count > 1 && count === h && limits.pull !== false) for (const runningMax of pulledRuns) variants.push({ halo: 'keep', rowPool: splits.length > 1, runningMax, pull: true });
+        for (const { halo, rowPool, runningMax, pull } of variants) {
+          const key = `${rows}/${halo}/${rowPool}/${runningMax}/${pull}`;
           if (seen.has(key)) continue;
           seen.add(key);
           let info: SegmentInfo;
           try {
-            info = scheduleSegment(net, { start, end, rows, halo, ...(rowPool ? { rowPool } : {}), ...(runningMax ? { runningMax } : {}) });
+            info = scheduleSegment(net, { start, end, rows, halo, ...(rowPool ? { rowPool } : {}), ...(runningMax ? { runningMax } : {}), ...(pull ? { pull } : {}) });
           } catch (err) {
             if (err instanceof NotBandable) continue;
             throw err;
@@ -202,7 +213,7 @@ export function minMemoryCuts(opts: OptionSet, maxRecompute: number, count: numb
 }
 
 /** A chain option's identity: layers, band rows, halo policy, row pools. */
-export const segKey = (s: Segment): string => `${s.start}-${s.end}/${s.rows}/${s.halo}${s.rowPool ? '/rowpool' : ''}${s.runningMax ? '/running' : ''}${s.parkHalo ? '/park' : ''}${s.rowTemps ? '/rowtemps' : ''}`;
+export const segKey = (s: Segment): string => `${s.start}-${s.end}/${s.rows}/${s.halo}${s.rowPool ? '/rowpool' : ''}${s.runningMax ? '/running' : ''}${s.pull ? '/pull' : ''}${s.parkHalo ? '/park' : ''}${s.rowTemps ? '/rowtemps' : ''}`;
 
 const sameCut = (a: Cut, b: Cut): boolean => a.segs.length === b.segs.length && a.segs.every((s, i) => segKey(s.seg) === segKey(b.segs[i].seg));
 
@@ -235,12 +246,13 @@ export function buildCut(net: Net, segs: Segment[], path: KernelPath, peaks?: nu
       first: net.layers[seg.start].name,
       last: net.layers[seg.end - 1].name,
       bandRows: info.seg.rows,
-      bands: info.bands.length,
+      bands: bandCount(info),
       halo: seg.halo,
       liveBytes: peaks?.[chain] ?? 0,
       ...(info.poolInput ? { fusedPool: true } : {}),
       ...(info.rowPools.size ? { rowPool: true } : {}),
       ...(info.seg.runningMax ? { runningMax: true } : {}),
+      ...(info.seg.pull ? { pull: true } : {}),
       ...(info.seg.parkHalo ? { parkHalo: true } : {}),
       ...(info.seg.rowTemps ? { rowTemps: true } : {}),
     });

@@ -24,7 +24,11 @@
  *    the clamp monotone, so this is bit-exact): the conv runs one output row per call into a one-row buffer that
  *    is pooled across (window width only) at once, and the pool's rows are taken from those pooled rows (window
  *    height only). The conv's wide output then never exists as more than one row; the band holds the narrower
- *    pooled rows (SqueezeNet's conv1 -> pool1: 7,104 B per conv1 row at 224, 3,520 B per pooled row).
+ *    pooled rows (SqueezeNet's conv1 -> pool1: 7,104 B per conv1 row at 224, 3,520 B per pooled row). A max pool
+ *    fed by a concat of the chain's convs (v1.0's fire4 -> pool4) runs the same way per channel slice: each conv
+ *    row is pooled across into its own channels and copied into the pooled concat row (concatRowPool).
+ *  - Pulled chains (pullBands): each band computes one row of one tensor right after the rows it reads, so every
+ *    tensor holds only its readers' window instead of the first band's whole receptive field.
  *  - Parked halos (parkHalo): the kept rows are copied after their last reader into a small buffer of their own and
  *    from there into the head of the next band's buffer when that band first writes the tensor, so a band-sized
  *    buffer lives only while its band computes and reads it, instead of being born at the halo copy and pinning a
@@ -54,6 +58,8 @@ export interface Segment {
   rowPool?: boolean;
   /** Run those row pools as running maxes (running-max.ts); only with kept halos and pools that allow it. */
   runningMax?: boolean;
+  /** Pull each row right after the rows it reads instead of band by band (see pullBands; kept halos only). */
+  pull?: boolean;
   /** Kept halo rows wait in a small buffer of their own between bands (see parkHalo). */
   parkHalo?: boolean;
   /** Expand convs feeding a concat run one output row per call through a one-row temporary (see rowTemps). */
@@ -131,7 +137,8 @@ export class NotBandable extends Error {}
 
 /**
  * Row pools of a chain [start, end): max pool layer index by the tensor it reads, for every max pool whose input is
- * produced by a conv of the chain, read by nothing else, and pooled across (window or stride wider than 1).
+ * produced by a conv of the chain (or by a concat of the chain's convs: see concatRowPool), read by nothing else,
+ * and pooled across (window or stride wider than 1).
  */
 export function rowPools(net: Net, start: number, end: number): Map<string, number> {
   const out = new Map<string, number>();
@@ -140,19 +147,54 @@ export function rowPools(net: Net, start: number, end: number): Map<string, numb
     if (l.op !== 'maxpool' || l.requant) continue;
     const t = l.inputs[0];
     const c = net.producer.get(t)!;
-    if (c < start || c >= p || net.layers[c].op !== 'conv' || net.outputs.has(t)) continue;
+    if (c < start || c >= p || net.outputs.has(t)) continue;
+    if (net.layers[c].op !== 'conv' && !concatRowPool(net, start, c)) continue;
     if ((net.consumers.get(t) ?? []).length !== 1 || (l.kernel[1] === 1 && l.stride[1] === 1)) continue;
     out.set(t, p);
   }
   return out;
 }
 
+/**
+ * Whether a row pool (its layer index) can run as a running max: a conv-fed max pool whose windows allow it, or (in
+ * a pulled chain) one fed by a row-pooled concat, whose pooled rows are put together from their slices first.
+ */
+const runningPool = (net: Net, p: number, concat = false): boolean => {
+  const l = net.layers[p];
+  const op = net.layers[net.producer.get(l.inputs[0])!]?.op;
+  return l.op === 'maxpool' && (op === 'conv' || (concat && op === 'concat')) && runningMaxFits(l.kernel[0], l.stride[0]) && l.pad.top < l.kernel[0];
+};
+
 /** Whether every row pool of a chain can run as a running max (see running-max.ts). */
 export function runningMaxOk(net: Net, start: number, end: number): boolean {
   const pools = [...rowPools(net, start, end).values()];
-  return pools.length > 0 && pools.every((p) => {
-    const l = net.layers[p];
-    return (l.op === 'maxpool' && runningMaxFits(l.kernel[0], l.stride[0]) && l.pad.top < l.kernel[0]);
+  return pools.length > 0 && pools.every((p) => runningPool(net, p));
+}
+
+/**
+ * The row pools of a chain that run as running maxes: all of them in a banded chain (runningMaxOk, conv-fed only),
+ * in a pulled chain each one that can, concat-fed ones included.
+ */
+export function runningPools(net: Net, start: number, end: number, pulled: boolean): Map<string, number> {
+  const pools = rowPools(net, start, end);
+  if (!pulled) return runningMaxOk(net, start, end) ? pools : new Map();
+  return new Map([...pools].filter(([, p]) => runningPool(net, p, true)));
+}
+
+/**
+ * A concat that can feed a row pool: every input is a distinct conv output of the chain read only by the concat,
+ * and the concat is wider than one pixel (1x1 concats are written in place). Each conv then runs one row per call,
+ * the row is pooled across into its own channels (max is per channel, so pooling each slice is the same as pooling
+ * the concat row), and the pooled slice is copied into the pooled concat row: the concat row never exists whole.
+ */
+export function concatRowPool(net: Net, start: number, c: number): boolean {
+  const l = net.layers[c];
+  if (l.op !== 'concat' || new Set(l.inputs).size !== l.inputs.length) return false;
+  const d = net.dims(l.output);
+  if (d.h * d.w === 1) return false;
+  return l.inputs.every((i) => {
+    const p = net.producer.get(i)!;
+    return p >= start && p < c && net.layers[p].op === 'conv' && !net.outputs.has(i) && (net.consumers.get(i) ?? []).length === 1;
   });
 }
 
@@ -194,6 +236,87 @@ interface BandSchedule {
   comp: Map<string, Range>;
   /** Rows taken from the previous holder: copied (when comp is non-empty) or read in place (alias). */
   kept: Map<string, Range>;
+  /** The band of the banded tensor this band belongs to (a pulled chain has several bands per banded band). */
+  group: number;
+}
+
+/**
+ * Pulled chains (Segment.pull): instead of one band per band of the banded tensor, computing every row that band
+ * depends on layer after layer, each band computes one row of one tensor (the banded tensor: `rows` rows) right
+ * after the rows it reads, and keeps only the rows its readers will still read. A tensor then holds its readers'
+ * window, not the whole receptive field of the first band: v1.0's conv1 -> ... -> pool4 held 13 rows of conv1 for
+ * the first row of pool4. Calls `add` with each band's seed in order; bands made for band g of the banded tensor
+ * carry group g (the emitter loops over groups).
+ */
+function pullBands(
+  net: Net,
+  c: { start: number; end: number; banded: string; rows: number; key: (t: string) => string; internal: Set<string>; units: { inPlace: Map<string, { concat: string }>; temps: Map<string, { concat: string }> }; poolInput?: string; running: Map<string, number> },
+  add: (seed: [string, Range], group: number) => void,
+): void {
+  const { start, end, banded, key, internal } = c;
+  const unit = (t: string): string | undefined => (c.units.inPlace.get(t) ?? c.units.temps.get(t))?.concat;
+  // The layer making each held tensor, and the tensor whose rows each layer advances (a concat's for its slices).
+  const maker = new Map<string, number>();
+  const advances = new Map<number, string>();
+  for (let l = start; l < end; l++) {
+    const t = net.layers[l].output;
+    maker.set(key(t), l);
+    advances.set(l, key(unit(t) ?? t));
+  }
+  const done = new Map<string, number>();
+  const H = (t: string): number => net.dims(t).h;
+  /** The first row of t a reader in the chain still reads (H(t) when none does). */
+  const lowest = (t: string): number => {
+    let lo = H(t);
+    for (let l = start; l < end; l++) {
+      const layer = net.layers[l];
+      if (!layer.inputs.some((i) => key(i) === t) || (c.poolInput && l === end - 1)) continue;
+      const out = advances.get(l)!;
+      const f = done.get(out) ?? 0;
+      if (f >= H(out)) continue;
+      try {
+        lo = Math.min(lo, inputRows(layer, f, f + 1, H(t)).r0);
+      } catch (e) {
+        if (!(e instanceof NotBandable)) throw e;
+      }
+    }
+    return lo;
+  };
+  // Running-max row pools: the pool's rows are made with its conv's (runningBand), so the pooled rows are never
+  // pulled on their own; a pool row pulls what its conv rows read.
+  const runningPool = new Map([...c.running].map(([t, p]) => [p, t]));
+  /** Rows the layer making t reads for its rows [a, b): each input's end row, through concat slices. */
+  const reads = (l: number, a: number, b: number, out: Map<string, number>): void => {
+    const layer = net.layers[l];
+    for (const i of new Set(layer.inputs)) {
+      const r = inputRows(layer, a, b, net.dims(i).h);
+      const p = net.producer.get(i)!;
+      if ((unit(i) !== undefined || runningPool.has(l)) && p >= start && p < end) reads(p, r.r0, r.r1, out);
+      else if (internal.has(key(i))) out.set(key(i), Math.max(out.get(key(i)) ?? 0, r.r1));
+    }
+  };
+  let group = 0;
+  const pull = (t: string, upto: number): void => {
+    while ((done.get(t) ?? 0) < upto) {
+      const a = done.get(t) ?? 0;
+      const b = Math.min(H(t), a + (t === banded ? c.rows : 1));
+      const l = maker.get(t);
+      if (l !== undefined) {
+        const ins = new Map<string, number>();
+        reads(l, a, b, ins);
+        for (const [i, r1] of ins) pull(i, r1);
+      }
+      const lo = t === banded ? a : lowest(t); // rows below lo no reader reads any more (or ever)
+      done.set(t, b);
+      if (l !== undefined && runningPool.has(l)) {
+        // The conv rows of a running max are made in this band: they count as done for their inputs' readers.
+        const i = net.layers[l].inputs[0];
+        done.set(key(i), Math.max(done.get(key(i)) ?? 0, inputRows(net.layers[l], a, b, net.dims(i).h).r1));
+      }
+      if (lo < b) add([t, [lo, b]], group);
+    }
+  };
+  for (let a = 0; a < H(banded); a += c.rows, group++) pull(banded, Math.min(H(banded), a + c.rows));
 }
 
 const union = (a: Range | undefined, b: Range): Range => (a ? [Math.min(a[0], b[0]), Math.max(a[1], b[1])] : b);
@@ -237,6 +360,9 @@ function concatSlices(net: Net, start: number, end: number): { inPlace: SegmentI
   return { inPlace, temps };
 }
 
+/** Bands of the banded tensor (a pulled chain has more bands of single rows of other tensors). */
+export const bandCount = (info: Pick<SegmentInfo, 'bands'>): number => (info.bands.length ? info.bands[info.bands.length - 1].group + 1 : 0);
+
 /** Row ranges per band for a chain (throws NotBandable when a band would start inside bottom padding). */
 export function scheduleSegment(net: Net, seg: Segment): SegmentInfo {
   const { start, end } = seg;
@@ -257,9 +383,10 @@ export function scheduleSegment(net: Net, seg: Segment): SegmentInfo {
   const { inPlace, temps } = concatSlices(net, start, end);
   const held = new Map<string, Range>();
   const bands: BandSchedule[] = [];
-  for (let a = 0; a < H; a += rows) {
-    const b = Math.min(H, a + rows);
-    const need = new Map<string, Range>([[banded, [a, b]]]);
+  /** One band: the rows `seed` of one tensor (the banded one, or another in a pulled chain) and what they need. */
+  const addBand = (seed: [string, Range], group: number): void => {
+    const [a, b] = seed[0] === banded ? seed[1] : [0, 0];
+    const need = new Map<string, Range>([seed]);
     const comp = new Map<string, Range>();
     const kept = new Map<string, Range>();
     /** The rows of t this band computes (or fetches): those it needs minus the kept halo. */
@@ -289,14 +416,20 @@ export function scheduleSegment(net: Net, seg: Segment): SegmentInfo {
       }
     }
     if (internal.has(input)) settle(input);
-    bands.push({ rows: [a, b], need, comp, kept });
-  }
-  const running = split.size > 0 && seg.runningMax === true && seg.halo === 'keep' && runningMaxOk(net, start, end);
-  // Row temporaries apply where a band computes more than one row of a concat input.
-  const rowTemps = seg.rowTemps && bands.some((b) => [...temps.keys()].some((t) => (b.comp.get(t)?.[1] ?? 0) - (b.comp.get(t)?.[0] ?? 0) > 1));
+    bands.push({ rows: [a, b], need, comp, kept, group });
+  };
+  const pulled = !!seg.pull && seg.halo === 'keep';
+  const runs = split.size > 0 && seg.runningMax === true && seg.halo === 'keep' ? runningPools(net, start, end, pulled) : new Map<string, number>();
+  if (pulled) pullBands(net, { start, end, banded, rows, key, internal, units: { ...concatSlices(net, start, end) }, poolInput, running: runs }, addBand);
+  else for (let a = 0, g = 0; a < H; a += rows, g++) addBand([banded, [a, Math.min(H, a + rows)]], g);
+  const running = runs.size > 0;
+  // Row temporaries apply where a band computes more than one row of a concat input (not a row-pooled concat's:
+  // those run one row per call already).
+  const catInputs = new Set([...split.keys()].flatMap((t) => (net.layers[net.producer.get(t)!].op === 'concat' ? net.layers[net.producer.get(t)!].inputs : [])));
+  const rowTemps = seg.rowTemps && bands.some((b) => [...temps.keys()].some((t) => !catInputs.has(t) && (b.comp.get(t)?.[1] ?? 0) - (b.comp.get(t)?.[0] ?? 0) > 1));
   // Parking applies where a band keeps rows of a tensor it also computes more of (else there is nothing to park).
   const park = seg.parkHalo && seg.halo === 'keep' && bands.some((b) => [...b.kept].some(([t, r]) => r[1] > r[0] && b.comp.has(t)));
-  const segOut: Segment = { start: seg.start, end: seg.end, rows, halo: seg.halo, ...(split.size ? { rowPool: true } : {}), ...(running ? { runningMax: true } : {}), ...(park ? { parkHalo: true } : {}), ...(rowTemps ? { rowTemps: true } : {}) };
+  const segOut: Segment = { start: seg.start, end: seg.end, rows, halo: seg.halo, ...(split.size ? { rowPool: true } : {}), ...(running ? { runningMax: true } : {}), ...(pulled ? { pull: true } : {}), ...(park ? { parkHalo: true } : {}), ...(rowTemps ? { rowTemps: true } : {}) };
   return { net, seg: segOut, bands, internal, sink, inPlace, temps, ...(poolInput ? { poolInput } : {}), rowPools: split, held: key };
 }
 
@@ -315,7 +448,7 @@ export function emitSegment(prog: Program, info: SegmentInfo, opts: { path: Kern
   const layers = net.layers;
   const poolOf = new Map([...info.rowPools].map(([t, p]) => [p, t]));
   // Running-max row pools: conv output -> pool layer; their pooled rows are carried, never held as bands.
-  const running = seg.runningMax ? info.rowPools : new Map<string, number>();
+  const running = seg.runningMax ? runningPools(net, seg.start, seg.end, seg.pull === true) : new Map<string, number>();
   const runningKeys = new Set([...running.keys()].map(key));
   const carry = new Map<string, Carry>();
   const holders = new Map<string, Holder>();
@@ -343,8 +476,9 @@ export function emitSegment(prog: Program, info: SegmentInfo, opts: { path: Kern
     if (!h || row < h.lo || row + rows > h.hi) throw new Error(`internal error: rows ${row}-${row + rows - 1} of ${t} are not held (${h ? `${h.lo}-${h.hi - 1} in ${h.buffer}` : 'no buffer'})`);
     return { buffer: h.buffer, offset: (row - h.lo) * net.rowBytes(t) };
   };
-  const band = (k: number) => ({ chain: opts.chain, index: k, count });
-  const bandNote = (k: number): string => (count > 1 ? `, band ${k + 1}/${count}` : '');
+  const groups = bandCount(info);
+  const band = (k: number) => ({ chain: opts.chain, index: bands[k].group, count: groups });
+  const bandNote = (k: number): string => (groups > 1 ? `, band ${bands[k].group + 1}/${groups}` : '');
   const producerName = (t: string): string => layers[net.producer.get(t)!]?.name ?? layers[seg.start].name;
 
   const copyRows = (t: string, from: Ref, to: Ref, rows: number, k: number, what: string): void => {
@@ -501,7 +635,8 @@ export function emitSegment(prog: Program, info: SegmentInfo, opts: { path: Kern
               prog.declare(name, 'band', bytes, pooled);
               at = { buffer: name, offset: 0 };
             }
-            convRowAcross(layer, pool, y, at, k);
+            if (layer.op === 'concat') catRowAcross(l, pool, y, at, k);
+            else convRowAcross(layer, pool, y, at, k);
             return at;
           },
           max: (a, b, to, r) => prog.push({ op: 'max', layer: pool.name, input1: a, input2: b, output: to, size: bytes, note: `into row ${r} of ${Hp}${bandNote(k)}`, band: band(k) }),
@@ -520,6 +655,60 @@ export function emitSegment(prog: Program, info: SegmentInfo, opts: { path: Kern
     const want = cc ? Array.from({ length: cc[1] - cc[0] }, (_, i) => cc[0] + i) : [];
     if (convRows.join() !== want.join()) throw new Error(`internal error: running max of ${pool.name} computes conv rows ${convRows.join(',')} in band ${k}, the schedule ${want.join(',')}`);
   };
+
+  // Row-pooled concats (concatRowPool): their input convs, and the concat's layer index by its last input's producer.
+  // (Those of a running max are made in its band: runCatConvs.)
+  const catConvs = new Set<string>();
+  const runCatConvs = new Set<string>();
+  for (const t of running.keys()) if (layers[net.producer.get(t)!].op === 'concat') for (const i of layers[net.producer.get(t)!].inputs) runCatConvs.add(i);
+  const lastOfCat = new Map<number, number>();
+  for (const t of info.rowPools.keys()) {
+    const ci = net.producer.get(t)!;
+    if (layers[ci].op !== 'concat') continue;
+    for (const i of layers[ci].inputs) catConvs.add(i);
+    lastOfCat.set(Math.max(...layers[ci].inputs.map((i) => net.producer.get(i)!)), ci);
+  }
+  /**
+   * Band k of a row-pooled concat: per concat row, each input conv computes the row into a one-row buffer, which is
+   * pooled across into a one-row buffer of its channels and copied into its channel slice of the pooled concat row.
+   */
+  const concatRows = (ci: number, k: number): void => {
+    const cat = layers[ci];
+    const t = cat.output;
+    const pool = layers[info.rowPools.get(t)!];
+    const c = bands[k].comp.get(key(t));
+    if (pool.op !== 'maxpool' || !c) throw new Error(`internal error: ${cat.name} is no row-pooled concat in band ${k + 1}`);
+    ensureHolder(key(t), k);
+    for (let row = c[0]; row < c[1]; row++) catRowAcross(ci, pool, row, loc(key(t), row, 1), k);
+  };
+  /** One row of a row-pooled concat, pooled across into `to`: each input conv's row pooled into its own channels. */
+  function catRowAcross(ci: number, pool: QLayer, row: number, to: Ref, k: number): void {
+    const cat = layers[ci];
+    const t = cat.output;
+    if (pool.op !== 'maxpool') throw new Error(`internal error: row pool ${pool.name} is no max pool`);
+    const pw = net.dims(key(t)).w;
+    let off = 0;
+    {
+      for (const i of cat.inputs) {
+        const conv = layers[net.producer.get(i)!];
+        const ic = bands[k].comp.get(i);
+        if (!ic || row < ic[0] || row >= ic[1]) throw new Error(`internal error: ${conv.name} row ${row} is not computed with ${cat.name}'s in band ${k + 1}`);
+        const d = net.dims(i);
+        const tmp = `${i}#row${prog.steps.length}`;
+        prog.declare(tmp, 'band', d.w * d.c, i);
+        call(conv, conv.inputs[0], row, 1, { buffer: tmp, offset: 0 }, `row ${row} of ${d.h}${bandNote(k)}`, k);
+        const across = net.rowPooled(i, pool);
+        const pooled = `${across}#row${prog.steps.length}`;
+        prog.declare(pooled, 'band', pw * d.c, across);
+        const bytes = poolScratchBytes(pool, pw, d.c, opts.path);
+        const scratch = bytes > 0 ? scratchRef(bytes) : undefined;
+        prog.push({ op: 'maxpool', axis: 'w', layer: pool.name, input: { buffer: tmp, offset: 0 }, inDims: { h: 1, w: d.w, c: d.c }, output: { buffer: pooled, offset: 0 }, outDims: { h: 1, w: pw, c: d.c }, padTop: 0, padLeft: pool.pad.left, scratch, scratchSize: bytes, note: `across row ${row} of ${i}${bandNote(k)}`, band: band(k) });
+        prog.push({ op: 'concat', layer: cat.name, input: { buffer: pooled, offset: 0 }, inDims: { h: 1, w: pw, c: d.c }, output: to, outC: net.dims(t).c, offsetC: off, note: `${across} -> channels ${off}..${off + d.c - 1}, row ${row}${bandNote(k)}`, band: band(k) });
+        prog.copyBytes += pw * d.c;
+        off += d.c;
+      }
+    }
+  }
 
   /**
    * rowTemps: a conv whose output goes into a concat's channel slice (a fire module's expand conv) computes its band
@@ -562,12 +751,16 @@ export function emitSegment(prog: Program, info: SegmentInfo, opts: { path: Kern
       }
       const c = s.comp.get(key(t));
       if (!c) continue;
+      if (runCatConvs.has(t)) continue; // made with their concat's running max (runningBand)
       const H = net.dims(t).h;
       const nrows = c[1] - c[0];
       const note = `rows ${c[0]}-${c[1] - 1} of ${H}${bandNote(k)}`;
-      const byRow = seg.rowTemps && temps.has(t) && layer.op === 'conv' && nrows > 1;
+      // A row-pooled concat's convs run inside its row loop, emitted where the last of them is.
+      const catRow = catConvs.has(t);
+      if (catRow && lastOfCat.has(l)) concatRows(lastOfCat.get(l)!, k);
+      const byRow = !catRow && seg.rowTemps === true && temps.has(t) && layer.op === 'conv' && nrows > 1;
       if (byRow) emitRowTemps(t, c, k);
-      else if (internal.has(key(t)) && !inPlace.has(t)) ensureHolder(key(t), k);
+      else if (internal.has(key(t)) && !inPlace.has(t) && !catRow) ensureHolder(key(t), k);
       else if (!internal.has(t)) whole(t);
       const slot = inPlace.get(t);
       if (slot && internal.has(slot.concat)) ensureHolder(slot.concat, k);
@@ -575,6 +768,7 @@ export function emitSegment(prog: Program, info: SegmentInfo, opts: { path: Kern
         case 'conv':
         case 'maxpool':
         case 'avgpool': {
+          if (catRow) break;
           const inT = layer.inputs[0];
           const split = info.rowPools.get(t);
           if (split !== undefined) {
@@ -614,8 +808,8 @@ export function emitSegment(prog: Program, info: SegmentInfo, opts: { path: Kern
         }
       }
       // An expand conv's band goes into its concat slice at once, so its temporary dies here.
-      const slice = temps.get(t);
-      if (slice && !byRow) {
+      const slice = catRow || byRow ? undefined : temps.get(t);
+      if (slice) {
         const cat = slice.concat;
         if (internal.has(cat)) ensureHolder(cat, k);
         else whole(cat);
@@ -638,10 +832,12 @@ function emitPoolBand(prog: Program, info: SegmentInfo, k: number, loc: (t: stri
   const pool = net.layers[info.seg.end - 1];
   const d = net.dims(gin);
   const [a, b] = bands[k].rows;
+  if (b <= a) return; // a pulled chain's band of another tensor
   const sum = `${sink}#sum`;
-  if (k === 0) prog.declare(sum, 'band', 4 * d.c, sink);
-  prog.push({ op: 'gapacc', layer: pool.name, input: loc(gin, a, b - a), pixels: (b - a) * d.w, c: d.c, sum: { buffer: sum, offset: 0 }, first: k === 0, note: `sum rows ${a}-${b - 1} of ${d.h}${note}`, band });
-  if (k === bands.length - 1) {
+  const first = !prog.has(sum);
+  if (first) prog.declare(sum, 'band', 4 * d.c, sink);
+  prog.push({ op: 'gapacc', layer: pool.name, input: loc(gin, a, b - a), pixels: (b - a) * d.w, c: d.c, sum: { buffer: sum, offset: 0 }, first, note: `sum rows ${a}-${b - 1} of ${d.h}${note}`, band });
+  if (b === d.h) {
     whole(sink);
     prog.push({ op: 'gapfinish', layer: pool.name, sum: { buffer: sum, offset: 0 }, c: d.c, output: loc(sink, 0, 1), note: 'requantize the sums', band });
   }
@@ -695,5 +891,5 @@ export function evaluateSegment(net: Net, seg: Segment | SegmentInfo, path: Kern
   }
   if (net.usedAfter(info.sink, seg.end)) prog.pin(info.sink, last);
   const profile = prog.liveProfile(net.passThroughBytes(seg.start, seg.end));
-  return { seg: info.seg, bands: info.bands.length, peak: Math.max(0, ...profile), macs, copyBytes: prog.copyBytes, oddPixelMacs: prog.oddPixelMacs, weightSumBytes: prog.weightSumBytes, steps: prog.steps.length };
+  return { seg: info.seg, bands: bandCount(info), peak: Math.max(0, ...profile), macs, copyBytes: prog.copyBytes, oddPixelMacs: prog.oddPixelMacs, weightSumBytes: prog.weightSumBytes, steps: prog.steps.length };
 }

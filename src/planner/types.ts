@@ -222,6 +222,8 @@ export interface ChainSummary {
   rowPool?: boolean;
   /** Those row pools fold each pooled row into the pool's output row at once (running max, see running-max.ts). */
   runningMax?: boolean;
+  /** Each row computed right after the rows it reads, not band by band (see pullBands in tiling.ts). */
+  pull?: boolean;
   /** Kept halo rows wait between bands in a small buffer of their own, not at the head of a band-sized one. */
   parkHalo?: boolean;
   /** Convs feeding a concat run one output row per call through a one-row temporary. */

@@ -61,8 +61,8 @@ describe('sqzfw asic', () => {
 
   it('fails on a profile too small, with the shortfall per memory in bytes, and writes nothing', async () => {
     const out = join(dir, 'tiny');
-    const e = await cliError(['--profile', 'tiny', '--model', 'v1.1', '--input-size', '64', '--classes', '1000', '--out', out]);
-    expect(e.message).toMatch(/^ASIC profile tiny is too small for squeezenet-v1\.1-64-1000 at int8: /);
+    const e = await cliError(['--profile', 'tiny', '--model', 'v1.1', '--input-size', '96', '--classes', '1000', '--out', out]);
+    expect(e.message).toMatch(/^ASIC profile tiny is too small for squeezenet-v1\.1-96-1000 at int8: /);
     expect(e.message).toMatch(/wrom \(weights\) short by [\d,]+ B: needs [\d,]+ B, has 65,536 B/);
     expect(e.message).toMatch(/qrom \(bias\+multiplier\+shift\) short by [\d,]+ B: needs [\d,]+ B, has 1,024 B/);
     expect(e.message).toMatch(/asram \(arena\) short by [\d,]+ B: needs [\d,]+ B, has 16,384 B/);

@@ -37,12 +37,13 @@ const pixel = (y: number, x: number, c: number): number => (y * 7 + x * 13 + c *
 
 describe.skipIf(!hasCmake)('a foreign application links the model library (CMake, vendor linker script, QEMU)', () => {
   const board = loadBoard('mps2-an500');
-  const prepared = prepareSynthetic({ variant: 'v1.1', inputSize: 64, classes: 10, seed: 4 });
+  const prepared = prepareSynthetic({ variant: 'v1.1', inputSize: 96, classes: 10, seed: 4 });
   prepared.labels = Array.from({ length: 10 }, (_, i) => `class "${i}"`);
   const model = prepared.model;
   const project = join(work, 'lib');
   // The same model planned in row bands (band loops over offset tables, a row pool), as a board with little SRAM
-  // gets it, in the same foreign application.
+  // gets it, in the same foreign application. 96x96: at 64x64 the chains are three pulled bands that all differ, so
+  // nothing repeats and model.c has no loop to test.
   const tiledProject = join(work, 'lib-tiled');
   let expected: Int8Array[];
   let tiledCalls = 0;

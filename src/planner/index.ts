@@ -15,7 +15,7 @@ import { checkPlacement, liveLowerBound, piecesOf, placeInRegions, type BufferRe
 import { liveAt, liveProfile } from './live.js';
 import { buildPlainSteps } from './plain.js';
 import { stepAccesses } from './program.js';
-import { baseMacs, buildCut, chainOptions, cheapestCut, minMemoryCuts, segKey, type Cut } from './search.js';
+import { baseMacs, buildCut, chainOptions, cheapestCut, minMemoryCuts, sameCut, segKey, type Cut } from './search.js';
 import { Net, rowPools, type Segment } from './tiling.js';
 import type { KernelPath } from './scratch.js';
 import type { ChainSummary, InputIn, LivePiece, MemoryPlan, PlannedBuffer, PlanRegion, Ref, Step } from './types.js';
@@ -402,16 +402,15 @@ export function planForBoard(model: QModel, regions: PlanRegion[], opts: BoardPl
   // buffers that can leave holes in the placement: the smallest cuts without them are candidates too.
   const catPool = (s: Segment): boolean => !!s.rowPool && [...rowPools(options.net, s.start, s.end).keys()].some((t) => options.net.layers[options.net.producer.get(t)!]?.op === 'concat');
   const without = (keep: (s: Segment) => boolean) => ({ ...options, byEnd: options.byEnd.map((es) => es.filter((e) => keep(e.seg))), all: options.all.filter((e) => keep(e.seg)) });
-  const cutKey = (c: Cut): string => c.segs.map((e) => segKey(e.seg)).join();
   const pool: Cut[] = [];
   for (const c of [...cuts, ...minMemoryCuts(without((s) => !s.pull), maxRecompute, 2), ...minMemoryCuts(without((s) => !s.pull && !catPool(s)), maxRecompute, 2)]) {
-    if (!pool.some((o) => cutKey(o) === cutKey(c))) pool.push(c);
+    if (!pool.some((o) => sameCut(o, c))) pool.push(c);
   }
   const tried = pool
     .map((cut) => ({ cut, size: placeInRegions(requests(tiledDraft(model, cut, path, options), alignment), [{ name: 'any', capacity: Infinity }], { iterations: 0 })!.size }))
     .sort((a, b) => a.size - b.size || a.cut.cost - b.cut.cost);
   // The hold variants of the smallest bound and of the cut that places smallest.
-  const held = tried.length && cutKey(tried[0].cut) !== cutKey(cuts[0]) ? [cuts[0], tried[0].cut] : cuts.slice(0, 1);
+  const held = tried.length && !sameCut(tried[0].cut, cuts[0]) ? [cuts[0], tried[0].cut] : cuts.slice(0, 1);
   const candidates: { cut: Cut; hold?: HoldVariant }[] = [...tried.slice(0, 2).map(({ cut }) => ({ cut })), ...held.flatMap((cut) => HOLD_VARIANTS.map((hold) => ({ cut, hold })))];
   let best: { draft: Draft; placement: RegionPlacement } | undefined;
   let bestCost = Infinity;

@@ -215,7 +215,8 @@ export function minMemoryCuts(opts: OptionSet, maxRecompute: number, count: numb
 /** A chain option's identity: layers, band rows, halo policy, row pools. */
 export const segKey = (s: Segment): string => `${s.start}-${s.end}/${s.rows}/${s.halo}${s.rowPool ? '/rowpool' : ''}${s.runningMax ? '/running' : ''}${s.pull ? '/pull' : ''}${s.parkHalo ? '/park' : ''}${s.rowTemps ? '/rowtemps' : ''}`;
 
-const sameCut = (a: Cut, b: Cut): boolean => a.segs.length === b.segs.length && a.segs.every((s, i) => segKey(s.seg) === segKey(b.segs[i].seg));
+/** The same chains, layer ranges and settings. */
+export const sameCut = (a: Cut, b: Cut): boolean => a.segs.length === b.segs.length && a.segs.every((s, i) => segKey(s.seg) === segKey(b.segs[i].seg));
 
 export interface BuiltPlan {
   prog: Program;

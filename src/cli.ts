@@ -36,7 +36,6 @@ import { progressFlag, stderrProgress } from './util/progress.js';
 /** The folder kind of `sqzfw plan --out` (see ./util/out-dir.ts). */
 const PLAN_DIR = { flag: '--out', marker: 'plan.json', writer: 'sqzfw plan' } as const;
 
-
 interface ModelOpts {
   variant: Variant;
   inputSize: number;

@@ -165,6 +165,9 @@ function finishModel(model: FloatModel, cal: Calibrator): QModel {
   return quantizeModel(model, cal.ranges());
 }
 
+/** Resolves on the event loop's next turn (pending I/O and worker messages run first). */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 export async function runEval(opts: EvalOptions): Promise<EvalResult> {
   const t0 = Date.now();
   const progress = opts.progress ?? silentProgress;
@@ -258,7 +261,7 @@ export async function runEval(opts: EvalOptions): Promise<EvalResult> {
     let what = '';
     for (const [f, q] of qmodels.entries()) {
       // each fold's rounding and selection run for tens of seconds on this thread: let its messages through between
-      await new Promise((resolve) => setImmediate(resolve));
+      await nextTurn();
       const inputs = sensPaths(f).map((p) => quantizeInput(load(p), q.tensors[q.input]));
       const hessians = int4Hessians(q, inputs);
       int4Models.push(withInt4Layers(model, q, q.layers.filter((l) => l.op === 'conv').map((l) => l.name), hessians));
@@ -268,7 +271,7 @@ export async function runEval(opts: EvalOptions): Promise<EvalResult> {
       const test = budgetTest(board, { steps, storedInput: false, labels: card.labels?.names }, { weightsBudget: opts.weightsBudget, fitFlash: opts.fitFlash });
       what = test.what;
       progress.start(`int4 sensitivity${qmodels.length > 1 ? ` model ${f}` : ''}`, Math.min(inputs.length, SENSITIVITY_IMAGES));
-      await new Promise((resolve) => setImmediate(resolve));
+      await nextTurn();
       const r = selectMixed(model, q, inputs.slice(0, SENSITIVITY_IMAGES), target, test.fits, what, (d) => progress.tick(d), hessians, int4Models[f]);
       progress.end();
       models.push(r.model);

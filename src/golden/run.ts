@@ -36,7 +36,8 @@ export const REFERENCE: Engine = { conv: convS8, convS4: (a) => convS4({ ...a, p
 export const DEFAULT_ENGINE: Engine = process.env.SQZFW_ENGINE === 'reference' ? REFERENCE : FAST;
 
 export const convCall = (l: QConv, input: Int8Array, g: CallGeometry, e: Engine = DEFAULT_ENGINE): Int8Array =>
-  (l.weightBits === 4 ? e.convS4 : e.conv)({
+  // A layer with int8 channels holds values beyond int4: its int32 sums are the s8 convolution's (same arithmetic).
+  (l.weightBits === 4 && !l.int8Channels ? e.convS4 : e.conv)({
     input,
     inDims: g.inDims,
     filter: l.weights,

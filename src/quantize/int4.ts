@@ -9,7 +9,7 @@
  */
 import type { ConvWeights, FloatModel } from '../graph/ir.js';
 import { convMultiplier, f32 } from './tflite-params.js';
-import type { QConv, QModel } from './types.js';
+import type { QConv, QLayer, QModel } from './types.js';
 import { roundWithHessian } from './int4-rounding.js';
 
 export const INT4_MAX = 7;
@@ -82,5 +82,62 @@ export function withInt4Layers(model: FloatModel, q: QModel, names: Iterable<str
   return { ...q, layers };
 }
 
-/** Bytes of a conv layer's weight array in firmware: int8 one per weight, int4 two per byte. */
-export const weightArrayBytes = (l: QConv): number => (l.weightBits === 4 ? Math.ceil(l.weights.length / 2) : l.weights.length);
+/**
+ * Bytes of a conv layer's weight arrays in firmware: int8 one per weight, int4 two per byte; a layer with int8
+ * channels (QConv.int8Channels) has an int8 array for those, a packed int4 array for the rest, and a uint16 table of
+ * the output channel of each position (see splitChannels).
+ */
+export function weightArrayBytes(l: QConv): number {
+  if (l.weightBits !== 4) return l.weights.length;
+  if (!l.int8Channels) return Math.ceil(l.weights.length / 2);
+  const per = l.weights.length / l.bias.length;
+  const n8 = l.int8Channels.length;
+  return n8 * per + Math.ceil(((l.bias.length - n8) * per) / 2) + 2 * l.bias.length;
+}
+
+/**
+ * The conv a model's scores are pooled from: the conv whose output only a requantizing global average pool reads,
+ * and whose output channels may therefore be computed in any order and split between an s8 and an s4 call.
+ */
+export function classifierConv(q: QModel): QConv | undefined {
+  const readers = (t: string): QLayer[] => q.layers.filter((l) => l.inputs.includes(t));
+  return q.layers.find((l): l is QConv => {
+    if (l.op !== 'conv' || q.outputs.includes(l.output)) return false;
+    const r = readers(l.output);
+    return r.length === 1 && r[0].op === 'avgpool' && !!r[0].requant;
+  });
+}
+
+/**
+ * The int4 layer `q4` with `channels` (output channels) taken back in int8 from `q8`, the same layer before int4:
+ * their weights, bias, scales, multipliers and shifts. Other layers' int8 activations are unchanged.
+ */
+export function withInt8Channels(q4: QConv, q8: QConv, channels: number[]): QConv {
+  if (q4.weightBits !== 4 || q8.weightBits === 4 || q4.name !== q8.name) throw new Error(`withInt8Channels: ${q4.name} is not an int4 layer and its int8 twin`);
+  const cout = q4.bias.length;
+  const per = q4.weights.length / cout;
+  const sorted = [...new Set(channels)].sort((a, b) => a - b);
+  if (sorted.some((c) => !Number.isInteger(c) || c < 0 || c >= cout)) throw new Error(`withInt8Channels: a channel of ${q4.name} outside 0..${cout - 1}`);
+  if (sorted.length === 0) return q4;
+  if (sorted.length === cout) return q8;
+  const l: QConv = { ...q4, weights: q4.weights.slice(), bias: q4.bias.slice(), weightScales: q4.weightScales.slice(), multiplier: q4.multiplier.slice(), shift: q4.shift.slice(), int8Channels: sorted };
+  for (const c of sorted) {
+    l.weights.set(q8.weights.subarray(c * per, (c + 1) * per), c * per);
+    l.bias[c] = q8.bias[c];
+    l.weightScales[c] = q8.weightScales[c];
+    l.multiplier[c] = q8.multiplier[c];
+    l.shift[c] = q8.shift[c];
+  }
+  return l;
+}
+
+/**
+ * A split layer's output channels in firmware order, int8 channels first, then the int4 ones (each ascending):
+ * `order[i]` is the output channel computed at position i.
+ */
+export function splitChannels(l: QConv): { int8: number[]; int4: number[]; order: number[] } {
+  const int8 = l.int8Channels ?? [];
+  const keep = new Set(int8);
+  const int4 = Array.from({ length: l.bias.length }, (_, c) => c).filter((c) => !keep.has(c));
+  return { int8, int4, order: [...int8, ...int4] };
+}

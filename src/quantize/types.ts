@@ -36,6 +36,12 @@ export interface QConv extends QBase {
   weights: Int8Array;
   /** 4: int4 weights, run by the CMSIS-NN s4 convolutions; 8 or absent: int8. */
   weightBits?: 4 | 8;
+  /**
+   * Only with weightBits 4, only on the classifier conv (src/quantize/int4.ts classifierConv): the output channels,
+   * ascending, whose weights stay int8. The firmware runs them as one s8 call and the others as one s4 call, each
+   * writing its own block of the output band, and the pool's sums are added back in channel order.
+   */
+  int8Channels?: number[];
   /** int32 bias, scale = input_scale * weight_scale[c]. */
   bias: Int32Array;
   /** Per-output-channel float weight scale (kept for reports and the ASIC map). */

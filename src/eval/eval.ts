@@ -272,7 +272,7 @@ export async function runEval(opts: EvalOptions): Promise<EvalResult> {
       what = test.what;
       progress.start(`int4 sensitivity${qmodels.length > 1 ? ` model ${f}` : ''}`, Math.min(inputs.length, SENSITIVITY_IMAGES));
       await nextTurn();
-      const r = selectMixed(model, q, inputs.slice(0, SENSITIVITY_IMAGES), target, test.fits, what, (d) => progress.tick(d), hessians, int4Models[f]);
+      const r = selectMixed(model, q, inputs.slice(0, SENSITIVITY_IMAGES), target, test.fits, what, { tick: (d) => progress.tick(d), hessians, int4: int4Models[f], classInputs: inputs });
       progress.end();
       models.push(r.model);
       choices.push({ int4Layers: r.layers.filter((l) => l.bits === 4).map((l) => l.name), sensitivityImages: r.inputs, roundingImages: inputs.length, outputError: r.outputError, top1AgreementWithInt8: r.top1AgreementWithInt8, layers: r.layers });
@@ -455,10 +455,11 @@ export function formatEval(r: EvalResult): string {
   lines.push('');
   lines.push(`int8 vs float: ${r.top1Flips} of ${r.images.count} images change their top-1 class`);
   if (r.mixed) {
-    lines.push(`mixed precision: ${r.mixed.budget}; int4 layers chosen per int8 model on its first ${r.mixed.models[0]?.sensitivityImages ?? 0} calibration images, int4 weights rounded against its first ${r.mixed.models[0]?.roundingImages ?? 0}:`);
-    r.mixed.models.forEach((m, f) =>
-      lines.push(`  model ${f}: ${m.int4Layers.length} of ${m.layers.length} conv layers in int4 (${m.int4Layers.join(', ') || 'none'}); est. output error ${(100 * m.outputError).toFixed(2)}%`),
-    );
+    lines.push(`mixed precision: ${r.mixed.budget}; int4 layers chosen per int8 model on its first ${r.mixed.models[0]?.sensitivityImages ?? 0} calibration images, int4 weights rounded against its first ${r.mixed.models[0]?.roundingImages ?? 0} (and the classifier's int8 classes chosen on them):`);
+    r.mixed.models.forEach((m, f) => {
+      const named = m.layers.filter((l) => l.bits === 4).map((l) => (l.int8Channels ? `${l.name} with ${l.int8Channels} of ${l.channels} classes int8` : l.name));
+      lines.push(`  model ${f}: ${m.int4Layers.length} of ${m.layers.length} conv layers in int4 (${named.join(', ') || 'none'}); est. output error ${(100 * m.outputError).toFixed(2)}%`);
+    });
   }
   if (r.firmware) {
     const f = r.firmware;

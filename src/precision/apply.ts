@@ -54,11 +54,12 @@ export function applyPrecision(p: PrecisionSource, board: Board, code: { steps: 
   const inputs = p.calibInputs.map((x) => quantizeInput(x, q.tensors[q.input]));
   const target = scoreTensor(p.float.graph);
   const { fits, what } = budgetTest(board, { ...code, labels: p.labels }, o);
-  // int4 weights rounded against every calibration input kept (ROUNDING_IMAGES), sensitivity on the first few
+  // int4 weights rounded against every calibration input kept (ROUNDING_IMAGES), sensitivity on the first few,
+  // the classifier's int8 classes chosen on all of them
   const hessians = fits(q) ? undefined : int4Hessians(q, inputs);
   const sens = inputs.slice(0, SENSITIVITY_IMAGES);
   progress.start('int4 sensitivity', sens.length);
-  const r = selectMixed(p.float, q, sens, target, fits, what, (d) => progress.tick(d), hessians);
+  const r = selectMixed(p.float, q, sens, target, fits, what, { tick: (d) => progress.tick(d), hessians, classInputs: inputs });
   progress.end();
   return r;
 }

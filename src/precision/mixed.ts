@@ -13,7 +13,7 @@
 import { UserError } from '../errors.js';
 import type { FloatModel } from '../graph/ir.js';
 import { runGolden, runLayer, topK, type IntTensors } from '../golden/run.js';
-import { weightArrayBytes, withInt4Layers } from '../quantize/int4.js';
+import { classifierConv, weightArrayBytes, withInt4Layers, withInt8Channels } from '../quantize/int4.js';
 import { SecondMoment } from '../quantize/int4-rounding.js';
 import type { QConv, QModel } from '../quantize/types.js';
 import { leastCostFitting } from './knapsack.js';
@@ -26,6 +26,9 @@ export interface LayerPrecision {
   int4Bytes: number;
   /** Relative output error with this layer alone in int4 (see the file comment). */
   sensitivity: number;
+  /** The classifier with some classes kept int8 (keepClassifierClasses): how many, of its `channels`. */
+  int8Channels?: number;
+  channels?: number;
 }
 
 export interface MixedResult {
@@ -106,22 +109,34 @@ export function layerSensitivities(model: FloatModel, q: QModel, inputs: Int8Arr
   return sens;
 }
 
+/** How selectMixed measures and what it may reuse. */
+export interface SelectOptions {
+  /** Called after each input's sensitivity pass. */
+  tick?: (done: number) => void;
+  /** Per conv layer, the second moment of its input patches (int4Hessians), when already measured. */
+  hessians?: Map<string, Float64Array>;
+  /** `q` with every conv layer already rounded to int4 against `hessians` (so it is not rounded again). */
+  int4?: QModel;
+  /** Inputs the classifier's int8 classes are chosen on (default: the sensitivity inputs). */
+  classInputs?: Int8Array[];
+}
+
 /**
  * The mixed model whose weights fit: `fits(model)` is the budget test (total bytes, or the board's flash). Throws a
- * UserError when even int4 everywhere does not fit. `tick` is called after each input's sensitivity pass. `int4`,
- * when given, is `q` with every conv layer already rounded to int4 against `hessians` (so it is not rounded again).
+ * UserError when even int4 everywhere does not fit. After the layer choice, the bytes it leaves are spent on the
+ * classifier conv when it is int4 (keepClassifierClasses).
  */
-export function selectMixed(model: FloatModel, q: QModel, inputs: Int8Array[], target: string, fits: (m: QModel) => boolean, what: string, tick?: (done: number) => void, hessians?: Map<string, Float64Array>, int4?: QModel): MixedResult {
+export function selectMixed(model: FloatModel, q: QModel, inputs: Int8Array[], target: string, fits: (m: QModel) => boolean, what: string, o: SelectOptions = {}): MixedResult {
   if (inputs.length === 0) throw new UserError('mixed precision needs calibration images to measure each layer', 'pass --calib DIR (or --image) with the model');
   const convs = q.layers.filter((l): l is QConv => l.op === 'conv');
   const all4 = withInt4Layers(model, q, convs.map((l) => l.name));
   if (!fits(all4)) {
     throw new UserError(`${q.name} does not fit ${what} even with int4 weights in every layer (${weightBytes(all4)} bytes of weight arrays)`, 'raise the budget, use fewer --classes, or a board with more flash');
   }
-  const hess = fits(q) ? undefined : (hessians ?? int4Hessians(q, inputs));
+  const hess = fits(q) ? undefined : (o.hessians ?? int4Hessians(q, inputs));
   // every conv layer rounded once; a candidate takes its int4 layers from here
-  const rounded = fits(q) ? q : (int4 ?? withInt4Layers(model, q, convs.map((l) => l.name), hess));
-  const sens = fits(q) ? new Map<string, number>() : layerSensitivities(model, q, inputs, target, tick, hess, rounded);
+  const rounded = fits(q) ? q : (o.int4 ?? withInt4Layers(model, q, convs.map((l) => l.name), hess));
+  const sens = fits(q) ? new Map<string, number>() : layerSensitivities(model, q, inputs, target, o.tick, hess, rounded);
   const compose = (names: Iterable<string>): QModel => {
     const set = new Set(names);
     return set.size === 0 ? q : { ...q, layers: q.layers.map((l, i) => (set.has(l.name) ? rounded.layers[i] : l)) };
@@ -130,7 +145,7 @@ export function selectMixed(model: FloatModel, q: QModel, inputs: Int8Array[], t
   const choice = leastCostFitting(items, (names) => fits(compose(names)));
   if (!choice) throw new UserError(`${q.name} does not fit ${what} with any set of int4 layers`, 'raise the budget, use fewer --classes, or a board with more flash');
   const chosen = choice.names;
-  const m = compose(chosen);
+  const m = keepClassifierClasses(q, compose(chosen), o.classInputs ?? inputs, target, fits);
   const zp = q.tensors[target].zeroPoint;
   let err = 0;
   let agree = 0;
@@ -141,14 +156,17 @@ export function selectMixed(model: FloatModel, q: QModel, inputs: Int8Array[], t
     if (topK(a, 1)[0] === topK(b, 1)[0]) agree++;
   }
   const set = new Set(chosen);
+  const final = (name: string): QConv => m.layers.find((l) => l.name === name) as QConv;
   return {
     model: m,
     layers: convs.map((l) => ({
       name: l.name,
       bits: set.has(l.name) ? 4 : 8,
       int8Bytes: l.weights.length,
-      int4Bytes: Math.ceil(l.weights.length / 2),
+      // a classifier with int8 classes: its bytes as stored (both parts and the order table)
+      int4Bytes: final(l.name).int8Channels ? weightArrayBytes(final(l.name)) : Math.ceil(l.weights.length / 2),
       sensitivity: sens.get(l.name) ?? 0,
+      ...(final(l.name).int8Channels ? { int8Channels: final(l.name).int8Channels!.length, channels: l.bias.length } : {}),
     })),
     int8Bytes: weightBytes(q),
     bytes: weightBytes(m),
@@ -158,10 +176,48 @@ export function selectMixed(model: FloatModel, q: QModel, inputs: Int8Array[], t
   };
 }
 
+/**
+ * The bytes a layer choice leaves unused, spent on the classifier: when the classifier conv (classifierConv) of `m`
+ * is int4 and the scores are its pool's output, each class (output channel) of it can stay int8 on its own, and the
+ * scores' squared error is a sum over classes. Class c's gain is how much less error its int8 weights give, summed
+ * over the inputs (each input's error relative to its int8 scores' energy, as the sensitivity): the classes of
+ * largest gain stay int8, as many as still fit (bisection on the count with `fits`).
+ */
+export function keepClassifierClasses(q: QModel, m: QModel, inputs: Int8Array[], target: string, fits: (m: QModel) => boolean): QModel {
+  const at = m.layers.findIndex((l) => l.name === classifierConv(m)?.name);
+  const l4 = m.layers[at] as QConv | undefined;
+  const pool = l4 && m.layers.find((l) => l.inputs[0] === l4.output);
+  if (!l4 || !pool || l4.weightBits !== 4 || l4.int8Channels || pool.output !== target) return m;
+  const l8 = q.layers[at] as QConv;
+  const q8: QModel = { ...m, layers: m.layers.map((l, i) => (i === at ? l8 : l)) };
+  const zp = q.tensors[target].zeroPoint;
+  const gain = new Float64Array(l4.bias.length);
+  for (const x of inputs) {
+    const ref = runGolden(q, x)[target];
+    const t = runGolden(m, x);
+    const s4 = t[target];
+    const s8 = runLayer(q8, pool, { ...t, [l4.output]: runLayer(q8, l8, t) });
+    let den = 0;
+    for (const v of ref) den += (v - zp) ** 2;
+    for (let c = 0; c < gain.length; c++) gain[c] += ((s4[c] - ref[c]) ** 2 - (s8[c] - ref[c]) ** 2) / (den || 1);
+  }
+  const ranked = Array.from(gain.keys()).filter((c) => gain[c] > 0).sort((a, b) => gain[b] - gain[a] || a - b);
+  const withTop = (k: number): QModel => ({ ...m, layers: m.layers.map((l, i) => (i === at ? withInt8Channels(l4, l8, ranked.slice(0, k)) : l)) });
+  let lo = 0;
+  let hi = ranked.length;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (fits(withTop(mid))) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo === 0 ? m : withTop(lo);
+}
+
 /** Report lines: one per conv layer, then the totals and the estimated loss. */
 export function mixedReport(r: MixedResult): string[] {
   const lines = r.layers.map(
-    (l) => `${l.name.padEnd(22)} int${l.bits}  ${String(l.bits === 4 ? l.int4Bytes : l.int8Bytes).padStart(8)} B  sensitivity ${(100 * l.sensitivity).toFixed(3)}%`,
+    (l) =>
+      `${l.name.padEnd(22)} int${l.bits}  ${String(l.bits === 4 ? l.int4Bytes : l.int8Bytes).padStart(8)} B  sensitivity ${(100 * l.sensitivity).toFixed(3)}%${l.int8Channels ? `  (${l.int8Channels} of ${l.channels} classes kept int8)` : ''}`,
   );
   const n4 = r.layers.filter((l) => l.bits === 4).length;
   lines.push(`weights: ${r.bytes} bytes (int8: ${r.int8Bytes}), ${n4} of ${r.layers.length} conv layers in int4`);

@@ -426,7 +426,10 @@ describe('eval of int4 and mixed precision', () => {
     }
     expect(m.top1Flips).toBe(one.perImage.filter((p) => p.mixed![0] !== p.float[0]).length);
     expect(m.top1).toBe(one.perImage.filter((p) => p.mixed![0] === p.label).length);
+    expect(m.vsInt8.changed).toBe(one.perImage.filter((p) => p.mixed![0] !== p.int8[0]).length);
+    expect(m.vsInt8.points).toBeCloseTo((100 * (m.top1 - one.int8.top1)) / 8, 9);
     const text = formatEval(one);
+    expect(text).toMatch(/^mixed vs int8: top-1 [+-]?\d+\.\d points \(95% interval [+-]?\d+\.\d \.\. [+-]?\d+\.\d, paired over the images\); \d+ images change/m);
     expect(text).toMatch(/^int4 everywhere\s+\d+\/8/m);
     expect(text).toMatch(new RegExp(`^mixed int4/int8\\s+\\d+/8.*\\s${m.weightBytes[0]}`, 'm'));
     expect(text).toMatch(/model 1: \d+ of \d+ conv layers in int4/);

@@ -131,6 +131,28 @@ export interface EvalResult {
 export interface VariantScore extends Score {
   top1Flips: number;
   weightBytes: number[];
+  /** Against the int8 golden model on the same images: see pairedTop1. */
+  vsInt8: PairedTop1;
+}
+
+/**
+ * Top-1 of a variant against a baseline on the same images: the difference in points, its 95% interval
+ * (normal approximation of the mean of the per-image differences, each -1, 0 or 1: on a few hundred images a
+ * difference of a point or two is inside it), and the images whose top-1 class changes.
+ */
+export interface PairedTop1 {
+  points: number;
+  low: number;
+  high: number;
+  changed: number;
+}
+
+export function pairedTop1(label: number[], top1: number[], base: number[]): PairedTop1 {
+  const n = label.length;
+  const d = label.map((l, i) => Number(top1[i] === l) - Number(base[i] === l));
+  const mean = d.reduce((a, b) => a + b, 0) / n;
+  const se = n > 1 ? Math.sqrt(d.reduce((a, x) => a + (x - mean) ** 2, 0) / (n * (n - 1))) : 0;
+  return { points: 100 * mean, low: 100 * (mean - 1.96 * se), high: 100 * (mean + 1.96 * se), changed: top1.filter((t, i) => t !== base[i]).length };
 }
 
 /** How the mixed model of one int8 model (fold) was chosen. */
@@ -317,6 +339,7 @@ export async function runEval(opts: EvalOptions): Promise<EvalResult> {
     ...score(perImage.map((r, i) => ({ label: r.label, top: tops[i] }))),
     top1Flips: perImage.filter((r, i) => r.float[0] !== tops[i][0]).length,
     weightBytes: ms.map(weightBytes),
+    vsInt8: pairedTop1(perImage.map((r) => r.label), tops.map((t) => t[0]), perImage.map((r) => r.int8[0])),
   });
 
   let firmware: EvalResult['firmware'];
@@ -454,6 +477,12 @@ export function formatEval(r: EvalResult): string {
   for (const row of rows) lines.push(row.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('   '));
   lines.push('');
   lines.push(`int8 vs float: ${r.top1Flips} of ${r.images.count} images change their top-1 class`);
+  const paired = (name: string, v: VariantScore): string => {
+    const pt = (x: number): string => `${x > 0 ? '+' : ''}${x.toFixed(1)}`;
+    return `${name} vs int8: top-1 ${pt(v.vsInt8.points)} points (95% interval ${pt(v.vsInt8.low)} .. ${pt(v.vsInt8.high)}, paired over the images); ${v.vsInt8.changed} images change their top-1 class`;
+  };
+  if (r.int4) lines.push(paired('int4 everywhere', r.int4));
+  if (r.mixed) lines.push(paired('mixed', r.mixed));
   if (r.mixed) {
     lines.push(`mixed precision: ${r.mixed.budget}; int4 layers chosen per int8 model on its first ${r.mixed.models[0]?.sensitivityImages ?? 0} calibration images, int4 weights rounded against its first ${r.mixed.models[0]?.roundingImages ?? 0} (and the classifier's int8 classes chosen on them):`);
     r.mixed.models.forEach((m, f) => {

@@ -122,6 +122,42 @@ arm_cmsis_nn_status sqzfw_global_avgpool_requant_s8(const sqzfw_gap_params *para
     return ARM_CMSIS_NN_SUCCESS;
 }
 
+arm_cmsis_nn_status sqzfw_global_avgpool_requant_order_s8(const sqzfw_gap_params *params,
+                                                          const cmsis_nn_dims *input_dims,
+                                                          const int8_t *input_data,
+                                                          const uint16_t *order,
+                                                          int8_t *output_data)
+{
+    const int32_t h = input_dims->h;
+    const int32_t w = input_dims->w;
+    const int32_t c = input_dims->c;
+    const int32_t input_offset = params->input_offset;
+    int32_t count;
+    int32_t ch;
+    if (input_dims->n != 1 || h < 1 || w < 1 || c < 1 || (int64_t)h * w > SQZFW_GAP_MAX_COUNT || input_offset < -128 || input_offset > 128)
+    {
+        return ARM_CMSIS_NN_ARG_ERROR;
+    }
+    count = h * w;
+    for (ch = 0; ch < c; ch++)
+    {
+        const int8_t *p = input_data + ch;
+        int32_t acc = 0;
+        int64_t v;
+        int32_t i;
+        for (i = 0; i < count; i++)
+        {
+            acc += (int32_t)*p + input_offset;
+            p += c;
+        }
+        v = (int64_t)sqzfw_requantize(acc, params->quant.multiplier, params->quant.shift) + params->output_offset;
+        v = (v < params->activation.min) ? params->activation.min : v;
+        v = (v > params->activation.max) ? params->activation.max : v;
+        output_data[order[ch]] = (int8_t)v;
+    }
+    return ARM_CMSIS_NN_SUCCESS;
+}
+
 arm_cmsis_nn_status sqzfw_conv(const sqzfw_conv_call *call, const int8_t *input, int8_t *output, int8_t *scratch)
 {
     const sqzfw_conv_layer *l = call->layer;

@@ -42,6 +42,18 @@ arm_cmsis_nn_status sqzfw_global_avgpool_requant_s8(const sqzfw_gap_params *para
                                                     int8_t *output_data);
 
 /*
+ * sqzfw_global_avgpool_requant_s8 over a block of channels computed out of class order: a classifier conv whose
+ * output channels are split between an s8 and an s4 call writes each call's channels as a block of its own
+ * (h x w x c of them). Channel ch of the block is class order[ch]: out[order[ch]] gets its pooled value, the other
+ * bytes of out are not written. The same arithmetic and the same argument checks as sqzfw_global_avgpool_requant_s8.
+ */
+arm_cmsis_nn_status sqzfw_global_avgpool_requant_order_s8(const sqzfw_gap_params *params,
+                                                          const cmsis_nn_dims *input_dims,
+                                                          const int8_t *input_data,
+                                                          const uint16_t *order,
+                                                          int8_t *output_data);
+
+/*
  * A conv kernel call as data, so that each call site in model.c passes one pointer and its buffers instead of eleven
  * arguments (about 30 bytes of code less per call site). sqzfw_conv_layer holds what a layer's calls share (the
  * CMSIS-NN wrapper, s8 or s4, its scratch-size query, weights, bias, requantization), sqzfw_conv_call what one

@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadBoard } from '../src/boards/index.js';
 import { buildFirmware } from '../src/toolchain/index.js';
-import { emulateProject, generateFiles, generateProject, type GenerateResult } from '../src/driver/index.js';
+import { emitProject, emulateProject, generateFiles, generateProject } from '../src/driver/index.js';
+import { writeProject } from '../src/project.js';
+import type { ConvStep } from '../src/planner/types.js';
 import { splitPoolSteps } from '../src/emit/library.js';
 import { weightArraysOf } from '../src/emit/weights-placement.js';
 import { prepareSynthetic, type PreparedModel } from '../src/prepare/index.js';
@@ -189,9 +191,9 @@ describe.skipIf(!canRun)('int4 layers in firmware', () => {
     return src;
   }
 
-  async function runSplit(dir: string, r: GenerateResult, p: PreparedModel, opts: { cmsisNnDir?: string } = {}): Promise<void> {
+  async function runSplit(dir: string, expected: Record<string, Int8Array>, p: PreparedModel, opts: { cmsisNnDir?: string } = {}): Promise<void> {
     const golden = runGolden(p.model, p.input);
-    for (const o of p.model.outputs) expect(Array.from(r.expected[o])).toEqual(Array.from(golden[o]));
+    for (const o of p.model.outputs) expect(Array.from(expected[o])).toEqual(Array.from(golden[o]));
     await buildFirmware({ projectDir: dir, semihosting: true, cmsisNnDir: opts.cmsisNnDir });
     const e = await emulateProject({ projectDir: dir, timeoutMs: 120_000 });
     expect(e.comparison.missing).toEqual([]);
@@ -201,6 +203,10 @@ describe.skipIf(!canRun)('int4 layers in firmware', () => {
     const want = Buffer.concat(p.model.outputs.map((o) => Buffer.from(golden[o].buffer, golden[o].byteOffset, golden[o].length)));
     for (const emulateDsp of [false, true]) expect(runHostModel(hostModelBinary(dir, { emulateDsp }), p.input).equals(want), `host C, DSP ${emulateDsp}`).toBe(true);
   }
+
+  /** The loop bodies over bands in model.c that contain `text`. */
+  const loopBodies = (src: string, text: string): string[] =>
+    [...src.matchAll(/\n    for \(int32_t band = 0; band < \d+; band\+\+\) \{\n((?:        .*\n)+)    \}/g)].map((m) => m[1]).filter((b) => b.includes(text));
 
   it('a classifier conv split between int8 and int4 classes, row bands with the fused pool in a band loop: QEMU M4 and host C bit-exact', async () => {
     const base = prepareSynthetic({ variant: 'v1.1', inputSize: 128, classes: 10, seed: 3 });
@@ -213,8 +219,7 @@ describe.skipIf(!canRun)('int4 layers in firmware', () => {
     const src = checkSplitSources(dir, model, conv);
     // the split calls and the order-aware accumulation inside a loop over bands
     const n8 = conv.int8Channels!.length;
-    const loop = /\n    for \(int32_t band = 0; band < \d+; band\+\+\) \{\n((?:        .*\n)+)    \}/g;
-    const bodies = [...src.matchAll(loop)].map((m) => m[1]).filter((b) => b.includes(`${conv.name}_s4_call_`));
+    const bodies = loopBodies(src, `${conv.name}_s4_call_`);
     expect(bodies.length).toBeGreaterThan(0);
     expect(bodies[0]).toMatch(new RegExp(`sqzfw_gap_accumulate_order_s8\\(.*, sqzfw_o_${conv.name}, `));
     expect(bodies[0]).toMatch(new RegExp(`sqzfw_gap_accumulate_order_s8\\(.*, sqzfw_o_${conv.name} \\+ ${n8}, `));
@@ -223,7 +228,7 @@ describe.skipIf(!canRun)('int4 layers in firmware', () => {
     const per = conv.weights.length / conv.bias.length;
     const h = model.tensors[conv.output].dims;
     expect(int4Macs(r.plan, model)).toBe(h.h * h.w * (conv.bias.length - n8) * per);
-    await runSplit(dir, r, p);
+    await runSplit(dir, r.expected, p);
   }, 300_000);
 
   it("a classifier conv split between int8 and int4 classes, whole tensors (plain plan, M7, Arm's CMSIS-NN when present): QEMU and host C bit-exact", async () => {
@@ -234,9 +239,31 @@ describe.skipIf(!canRun)('int4 layers in firmware', () => {
     const src = checkSplitSources(dir, model, conv);
     const n8 = conv.int8Channels!.length;
     const d = model.tensors[conv.output].dims;
-    expect(src).toMatch(new RegExp(`st = sqzfw_global_avgpool_requant_order_s8\\(&\\w+, &dims_1x${d.h}x${d.w}x${n8}, (\\w+), sqzfw_o_${conv.name}, (\\w+)\\);\\n.*st = sqzfw_global_avgpool_requant_order_s8\\(&\\w+, &dims_1x${d.h}x${d.w}x${d.c - n8}, \\1 \\+ ${d.h * d.w * n8}, sqzfw_o_${conv.name} \\+ ${n8}, \\2\\);`));
+    // one conv call over the whole tensor, then the pool of its two blocks (chunk = all h*w pixels) into class order
+    expect(src).toMatch(new RegExp(`st = sqzfw_global_avgpool_requant_split_s8\\(&\\w+, &dims_1x${d.h}x${d.w}x${d.c}, \\w+, ${d.h * d.w}, ${n8}, sqzfw_o_${conv.name}, \\w+\\);`));
     expect(src).not.toMatch(/sqzfw_global_avgpool_requant_s8\(/);
-    await runSplit(dir, r, p, { cmsisNnDir: ARM_CMSIS_NN });
+    await runSplit(dir, r.expected, p, { cmsisNnDir: ARM_CMSIS_NN });
+  }, 300_000);
+
+  it('a classifier conv split between int8 and int4 classes, run in row bands into the whole tensor before its pool (unfused, band loop): QEMU and host C bit-exact', async () => {
+    // As the v1.0@227 and v1.1@224 plans for stm32f746g-disco run the classifier conv: in 2 bands, then one pool.
+    const base = prepareSynthetic({ variant: 'v1.1', inputSize: 128, classes: 10, seed: 3 });
+    const { model, conv } = splitModel(base);
+    const p = { ...base, model };
+    const board = loadBoard('mps2-an386');
+    const plan = planModel(model, { regions: [{ name: 'SSRAM23', capacity: 80 * 1024 }], path: 'dsp', strategy: 'tiled', fusePool: false });
+    const calls = plan.steps.filter((s): s is ConvStep => s.op === 'conv' && s.layer === conv.name);
+    expect(calls.length).toBeGreaterThanOrEqual(3);
+    expect(plan.steps.some((s) => s.op === 'gapacc')).toBe(false);
+    const dir = join(tmp, 'split-unfused');
+    const { files, expected } = emitProject(p, board, plan);
+    writeProject(dir, files);
+    const src = checkSplitSources(dir, model, conv);
+    const d = model.tensors[conv.output].dims;
+    const n8 = conv.int8Channels!.length;
+    expect(loopBodies(src, `${conv.name}_s4_call_`).length).toBeGreaterThan(0);
+    expect(src).toMatch(new RegExp(`st = sqzfw_global_avgpool_requant_split_s8\\(&\\w+, &dims_1x${d.h}x${d.w}x${d.c}, \\w+, ${calls[0].outDims.h * d.w}, ${n8}, sqzfw_o_${conv.name}, \\w+\\);`));
+    await runSplit(dir, expected, p);
   }, 300_000);
 
   it('a split classifier conv read by anything but its global pool is an internal error', () => {
@@ -246,9 +273,11 @@ describe.skipIf(!canRun)('int4 layers in firmware', () => {
     const at = plan.steps.findIndex((s) => s.op === 'conv' && s.layer === conv.name);
     // the conv run twice before its pool, or the pool reading another place than the conv wrote
     const twice = { ...plan, steps: [...plan.steps.slice(0, at + 1), plan.steps[at], ...plan.steps.slice(at + 1)] };
-    expect(() => splitPoolSteps(model, twice)).toThrow(/internal error: step \d+ \(conv conv10\): the channels conv10 wrote at step \d+ are not pooled/);
+    expect(() => splitPoolSteps(model, twice)).toThrow(/^internal error: step \d+ \(avgpool pool10\): it does not read the bands the conv10 calls before it wrote/);
     const moved = { ...plan, steps: plan.steps.map((s) => (s.op === 'avgpool' && s.layer !== conv.name ? { ...s, input: { ...s.input, offset: s.input.offset + 1 } } : s)) };
-    expect(() => splitPoolSteps(model, moved)).toThrow(/does not read exactly the conv10 call before it/);
+    expect(() => splitPoolSteps(model, moved)).toThrow(/it does not read the bands the conv10 calls before it wrote/);
+    const unpooled = { ...plan, steps: plan.steps.filter((s) => s.op !== 'avgpool') };
+    expect(() => splitPoolSteps(model, unpooled)).toThrow(/^internal error: step \d+ \(conv conv10\): the channels conv10 wrote are never pooled$/);
   });
 
   it('--fit-flash refuses what int4 cannot fit, with the one-line error', () => {

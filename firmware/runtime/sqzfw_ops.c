@@ -122,9 +122,11 @@ arm_cmsis_nn_status sqzfw_global_avgpool_requant_s8(const sqzfw_gap_params *para
     return ARM_CMSIS_NN_SUCCESS;
 }
 
-arm_cmsis_nn_status sqzfw_global_avgpool_requant_order_s8(const sqzfw_gap_params *params,
+arm_cmsis_nn_status sqzfw_global_avgpool_requant_split_s8(const sqzfw_gap_params *params,
                                                           const cmsis_nn_dims *input_dims,
                                                           const int8_t *input_data,
+                                                          int32_t chunk_pixels,
+                                                          int32_t n8,
                                                           const uint16_t *order,
                                                           int8_t *output_data)
 {
@@ -133,27 +135,35 @@ arm_cmsis_nn_status sqzfw_global_avgpool_requant_order_s8(const sqzfw_gap_params
     const int32_t c = input_dims->c;
     const int32_t input_offset = params->input_offset;
     int32_t count;
-    int32_t ch;
-    if (input_dims->n != 1 || h < 1 || w < 1 || c < 1 || (int64_t)h * w > SQZFW_GAP_MAX_COUNT || input_offset < -128 || input_offset > 128)
+    int32_t i;
+    if (input_dims->n != 1 || h < 1 || w < 1 || c < 1 || (int64_t)h * w > SQZFW_GAP_MAX_COUNT || input_offset < -128 || input_offset > 128 ||
+        chunk_pixels < 1 || n8 < 0 || n8 > c)
     {
         return ARM_CMSIS_NN_ARG_ERROR;
     }
     count = h * w;
-    for (ch = 0; ch < c; ch++)
+    for (i = 0; i < c; i++)
     {
-        const int8_t *p = input_data + ch;
+        /* position i: in the s8 block (stride n8) or the s4 block (stride c - n8) of every band */
+        const int32_t stride = (i < n8) ? n8 : c - n8;
         int32_t acc = 0;
+        int32_t start;
         int64_t v;
-        int32_t i;
-        for (i = 0; i < count; i++)
+        for (start = 0; start < count; start += chunk_pixels)
         {
-            acc += (int32_t)*p + input_offset;
-            p += c;
+            const int32_t pixels = (count - start < chunk_pixels) ? count - start : chunk_pixels;
+            const int8_t *p = input_data + start * c + ((i < n8) ? i : pixels * n8 + (i - n8));
+            int32_t k;
+            for (k = 0; k < pixels; k++)
+            {
+                acc += (int32_t)*p + input_offset;
+                p += stride;
+            }
         }
         v = (int64_t)sqzfw_requantize(acc, params->quant.multiplier, params->quant.shift) + params->output_offset;
         v = (v < params->activation.min) ? params->activation.min : v;
         v = (v > params->activation.max) ? params->activation.max : v;
-        output_data[order[ch]] = (int8_t)v;
+        output_data[order[i]] = (int8_t)v;
     }
     return ARM_CMSIS_NN_SUCCESS;
 }

@@ -209,8 +209,8 @@ export function renderLibrary(input: LibraryInput): Record<string, string> {
       const b = buffers.get(ref.buffer)!;
       return slot({ value: b.offset + ref.offset, base: external.has(b.region) ? 'model_input' : `arena_${b.region}`, single: ptr(ref) });
     };
-    const conv = splitReads.get(index);
-    const split = conv && { conv, id: ids.get(conv.name)! };
+    const read = splitReads.get(index);
+    const split = read && { ...read, id: ids.get(read.conv.name)! };
     const view = stepView(s, index, { layer: layers.get(s.layer)!, id: ids.get(s.layer)!, ptr: slotPtr, structs, num: (n) => slot({ value: n, single: String(n) }), split });
     return { index, comment: view.comment, what: `${s.op} ${s.layer}`, text: renderStep(view), slots, band: s.band, view };
   });
@@ -285,42 +285,67 @@ export function renderLibrary(input: LibraryInput): Record<string, string> {
   return files;
 }
 
+/** A pool step reading a conv with int8 channels: the conv, and the pixels of each of its calls (see splitPoolSteps). */
+export interface SplitRead {
+  conv: QConv;
+  chunkPixels: number;
+}
+
 /**
  * The pool steps that read a conv with int8 channels (QConv.int8Channels), by step index. Each call of such a conv
- * writes its s8 channels' block and then its s4 channels' block, so the one pool that reads it must read exactly
- * what that call wrote: a whole-tensor call and the global pool (gap) after it, or one band and the accumulation
- * of that band (gapacc). The precision stage splits only the classifier conv (quantize/int4.ts classifierConv);
- * any other plan is an internal error.
+ * writes its band as its s8 channels' block and then its s4 channels' block, so its one reader, the requantizing
+ * global average pool, must know the bands: a fused accumulation (gapacc) reads exactly the one band the conv call
+ * before it wrote; a whole-tensor pool (gap) reads the bands of the calls since the last pool, one after the other
+ * from its input on, each of chunkPixels pixels but the last (whole-tensor plans: one call of h*w pixels; row-band
+ * plans may run the conv in bands into the whole tensor). The precision stage splits only the classifier conv
+ * (quantize/int4.ts classifierConv); any other plan is an internal error.
  */
-export function splitPoolSteps(model: QModel, plan: MemoryPlan): Map<number, QConv> {
+export function splitPoolSteps(model: QModel, plan: MemoryPlan): Map<number, SplitRead> {
   const split = new Map(model.layers.filter((l): l is QConv => l.op === 'conv' && !!l.int8Channels).map((l) => [l.name, l]));
   const byOutput = new Map([...split.values()].map((l) => [l.output, l]));
-  const out = new Map<number, QConv>();
+  const out = new Map<number, SplitRead>();
   if (split.size === 0) return out;
   const layers = new Map(model.layers.map((l) => [l.name, l]));
-  let pending: { conv: QConv; at: Ref; pixels: number; step: number } | undefined;
+  // The conv calls since the last pool: where each wrote and how many pixels.
+  let calls: { conv: QConv; at: Ref; pixels: number; step: number }[] = [];
   const fail = (index: number, why: string): never => {
     throw new Error(`internal error: step ${index} (${plan.steps[index].op} ${plan.steps[index].layer}): ${why}`);
   };
+  const only = (conv: QConv): string => `${conv.name} has int8 and int4 channels, so only its requantizing global average pool may read its output`;
   for (const [index, s] of plan.steps.entries()) {
     const layer = layers.get(s.layer);
     const conv = layer?.inputs.map((t) => byOutput.get(t)).find((l) => l);
     if (s.op === 'conv' && split.has(s.layer)) {
-      if (pending) fail(index, `the channels ${pending.conv.name} wrote at step ${pending.step} are not pooled before it runs again`);
-      pending = { conv: split.get(s.layer)!, at: s.output, pixels: s.outDims.h * s.outDims.w, step: index };
+      const l = split.get(s.layer)!;
+      if (calls.length && calls[0].conv !== l) fail(index, `the channels ${calls[0].conv.name} wrote at step ${calls[0].step} are not pooled yet`);
+      calls.push({ conv: l, at: s.output, pixels: s.outDims.h * s.outDims.w, step: index });
     } else if (split.has(s.layer)) {
-      fail(index, `${s.layer} has int8 and int4 channels, so only a requantizing global average pool may read its output`);
+      fail(index, only(split.get(s.layer)!));
     } else if (conv && s.op !== 'gapfinish') {
       const whole = s.op === 'avgpool' && layer?.op === 'avgpool' && !!layer.requant;
-      const reads = s.op === 'gapacc' ? { at: s.input, pixels: s.pixels } : whole ? { at: s.input, pixels: s.inDims.h * s.inDims.w } : undefined;
-      if (!reads) fail(index, `${conv.name} has int8 and int4 channels, so only a requantizing global average pool may read its output`);
-      const same = pending?.conv === conv && pending.at.buffer === reads!.at.buffer && pending.at.offset === reads!.at.offset && pending.pixels === reads!.pixels && (s.op !== 'gapacc' || s.c === conv.bias.length);
-      if (!same) fail(index, `it does not read exactly the ${conv.name} call before it (the s8 and s4 channels' blocks of one call)`);
-      out.set(index, conv);
-      pending = undefined;
+      if (s.op !== 'gapacc' && !whole) fail(index, only(conv));
+      const c = conv.bias.length;
+      const mine = calls.length > 0 && calls[0].conv === conv;
+      if (s.op === 'gapacc') {
+        const [a] = calls;
+        const same = mine && calls.length === 1 && a.at.buffer === s.input.buffer && a.at.offset === s.input.offset && a.pixels === s.pixels && s.c === c;
+        if (!same) fail(index, `it does not add exactly the one band the ${conv.name} call before it wrote (its s8 and s4 channels' blocks)`);
+        out.set(index, { conv, chunkPixels: s.pixels });
+      } else if (s.op === 'avgpool') {
+        const chunk = calls[0]?.pixels ?? 0;
+        let start = 0;
+        const bands = mine && calls.every((k, i) => {
+          const ok = k.at.buffer === s.input.buffer && k.at.offset === s.input.offset + start * c && (k.pixels === chunk || i === calls.length - 1);
+          start += k.pixels;
+          return ok;
+        });
+        if (!bands || start !== s.inDims.h * s.inDims.w) fail(index, `it does not read the bands the ${conv.name} calls before it wrote, one after the other from its input on`);
+        out.set(index, { conv, chunkPixels: chunk });
+      }
+      calls = [];
     }
   }
-  if (pending) fail(pending.step, `the channels ${pending.conv.name} wrote are never pooled`);
+  if (calls.length) fail(calls[0].step, `the channels ${calls[0].conv.name} wrote are never pooled`);
   return out;
 }
 
@@ -349,8 +374,8 @@ interface StepContext {
   structs: StructPool;
   /** A number as C (a slot, likewise). */
   num: (n: number) => string;
-  /** The conv with int8 channels whose output this step's pool reads (its channels in firmware order), and its C id. */
-  split?: { conv: QConv; id: string };
+  /** The conv with int8 channels whose output this step's pool reads (splitPoolSteps), and its C id. */
+  split?: SplitRead & { id: string };
 }
 
 /** sqzfw_gap_params of a requantizing global average pool. */
@@ -443,19 +468,16 @@ function stepView(s: Step, index: number, ctx: StepContext): StepView {
         }
         const r = layer.requant;
         if (ctx.split) {
-          // The conv wrote its s8 channels' block, then its s4 channels' block: each pooled into the class order.
-          const { int8, int4 } = splitChannels(ctx.split.conv);
-          const pixels = s.inDims.h * s.inDims.w;
+          // The conv wrote each band as its s8 channels' block, then its s4 channels' block: pooled into class order.
           return {
             ...base,
             kind: 'splitgap',
             gapParams: structs.ref('sqzfw_gap_params', `${id}_gap_params`, gapParamsInit(layer, r)),
-            inDims8: dims(1, s.inDims.h, s.inDims.w, int8.length),
-            inDims4: dims(1, s.inDims.h, s.inDims.w, int4.length),
+            inDims: dims(1, s.inDims.h, s.inDims.w, s.inDims.c),
             inPtr: ptr(s.input),
-            offset4: pixels * int8.length,
+            chunkPixels: ctx.split.chunkPixels,
+            n8: ctx.split.conv.int8Channels!.length,
             order: weightNames(ctx.split.id).o,
-            n8: int8.length,
             outPtr: ptr(s.output),
           };
         }

@@ -266,6 +266,19 @@ describe.skipIf(!canRun)('int4 layers in firmware', () => {
     await runSplit(dir, expected, p);
   }, 300_000);
 
+  it('generate --weights-budget that keeps classifier classes in int8: the split classifier in firmware, QEMU M4 bit-exact', async () => {
+    // 1000 classes: the classifier holds most weights, so the budget makes it int4 and its leftover bytes keep classes
+    const big = prepareSynthetic({ variant: 'v1.1', inputSize: 48, classes: 1000, seed: 3 });
+    const budget = Math.round(weightBytes(big.model) * 0.7);
+    const dir = join(tmp, 'split-budget');
+    const r = generateProject(big, loadBoard('mps2-an386'), dir, { weightsBudget: budget });
+    const conv = r.mixed!.model.layers.find((l) => l.name === classifierConv(big.model)!.name) as QConv;
+    expect(conv.int8Channels?.length).toBeGreaterThan(0);
+    expect(r.mixed!.bytes).toBeLessThanOrEqual(budget);
+    checkSplitSources(dir, r.mixed!.model, conv);
+    await runSplit(dir, r.expected, { ...big, model: r.mixed!.model });
+  }, 300_000);
+
   it('a split classifier conv read by anything but its global pool is an internal error', () => {
     const { model, conv } = splitModel(prep);
     const plan = planModel(model, { regions: [{ name: 'RAM', capacity: 1 << 20 }], path: 'dsp', strategy: 'plain' });

@@ -11,6 +11,7 @@ import {
   avgPoolScratchBytes,
   convScratchBytes,
   convScratchBytesMve,
+  layerConvScratchBytes,
   maxPoolScratchBytes,
   type KernelPath,
 } from '../src/planner/scratch.js';
@@ -52,6 +53,15 @@ describe('scratch rules (pure)', () => {
     // Arm's MVE build (Cortex-M55): 4 int8 columns in whole 16-byte vectors
     expect(convScratchBytesMve(conv1)).toBe(128);
     expect(convScratchBytesMve(s1)).toBe(0);
+  });
+  test('a conv with int8 and int4 channels: one scratch buffer for both calls, the larger rule', () => {
+    const conv1 = { inDims: sq(224, 224, 3), kernel: [3, 3] as [number, number], stride: [2, 2] as [number, number], padTop: 0, padLeft: 0, outDims: sq(111, 111, 64) };
+    // s8: 27 columns rounded to 28 (112 bytes); s4: not rounded (108 bytes)
+    expect(layerConvScratchBytes({}, conv1, 'dsp')).toBe(112);
+    expect(layerConvScratchBytes({ weightBits: 4 }, conv1, 'dsp')).toBe(108);
+    expect(layerConvScratchBytes({ weightBits: 4, int8Channels: [1, 5] }, conv1, 'dsp')).toBe(112);
+    // 3x3 over 4 channels: both rules give 36 columns, 144 bytes
+    expect(layerConvScratchBytes({ weightBits: 4, int8Channels: [0] }, { ...conv1, inDims: sq(224, 224, 4) }, 'scalar')).toBe(144);
   });
 });
 

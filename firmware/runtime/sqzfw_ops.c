@@ -122,6 +122,52 @@ arm_cmsis_nn_status sqzfw_global_avgpool_requant_s8(const sqzfw_gap_params *para
     return ARM_CMSIS_NN_SUCCESS;
 }
 
+arm_cmsis_nn_status sqzfw_global_avgpool_requant_split_s8(const sqzfw_gap_params *params,
+                                                          const cmsis_nn_dims *input_dims,
+                                                          const int8_t *input_data,
+                                                          int32_t chunk_pixels,
+                                                          int32_t n8,
+                                                          const uint16_t *order,
+                                                          int8_t *output_data)
+{
+    const int32_t h = input_dims->h;
+    const int32_t w = input_dims->w;
+    const int32_t c = input_dims->c;
+    const int32_t input_offset = params->input_offset;
+    int32_t count;
+    int32_t i;
+    if (input_dims->n != 1 || h < 1 || w < 1 || c < 1 || (int64_t)h * w > SQZFW_GAP_MAX_COUNT || input_offset < -128 || input_offset > 128 ||
+        chunk_pixels < 1 || n8 < 0 || n8 > c)
+    {
+        return ARM_CMSIS_NN_ARG_ERROR;
+    }
+    count = h * w;
+    for (i = 0; i < c; i++)
+    {
+        /* position i: in the s8 block (stride n8) or the s4 block (stride c - n8) of every band */
+        const int32_t stride = (i < n8) ? n8 : c - n8;
+        int32_t acc = 0;
+        int32_t start;
+        int64_t v;
+        for (start = 0; start < count; start += chunk_pixels)
+        {
+            const int32_t pixels = (count - start < chunk_pixels) ? count - start : chunk_pixels;
+            const int8_t *p = input_data + start * c + ((i < n8) ? i : pixels * n8 + (i - n8));
+            int32_t k;
+            for (k = 0; k < pixels; k++)
+            {
+                acc += (int32_t)*p + input_offset;
+                p += stride;
+            }
+        }
+        v = (int64_t)sqzfw_requantize(acc, params->quant.multiplier, params->quant.shift) + params->output_offset;
+        v = (v < params->activation.min) ? params->activation.min : v;
+        v = (v > params->activation.max) ? params->activation.max : v;
+        output_data[order[i]] = (int8_t)v;
+    }
+    return ARM_CMSIS_NN_SUCCESS;
+}
+
 arm_cmsis_nn_status sqzfw_conv(const sqzfw_conv_call *call, const int8_t *input, int8_t *output, int8_t *scratch)
 {
     const sqzfw_conv_layer *l = call->layer;

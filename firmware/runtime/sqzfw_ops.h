@@ -42,6 +42,23 @@ arm_cmsis_nn_status sqzfw_global_avgpool_requant_s8(const sqzfw_gap_params *para
                                                     int8_t *output_data);
 
 /*
+ * sqzfw_global_avgpool_requant_s8 of a classifier conv whose output channels are split between an s8 and an s4
+ * call: positions 0..n8-1 are the s8 call's channels, n8..c-1 the s4 call's, and order[i] is the class (channel of
+ * input_dims' c) at position i. The conv ran over row bands of chunk_pixels pixels each (the last band may have
+ * fewer; chunk_pixels = h*w when it ran once), and each band is its s8 block then its s4 block:
+ * [pixels x n8][pixels x (c - n8)]. out[order[i]] gets position i's pooled value: the same arithmetic as
+ * sqzfw_global_avgpool_requant_s8. ARM_CMSIS_NN_ARG_ERROR (writing nothing) for its argument errors, and for
+ * chunk_pixels < 1 or n8 outside 0..c.
+ */
+arm_cmsis_nn_status sqzfw_global_avgpool_requant_split_s8(const sqzfw_gap_params *params,
+                                                          const cmsis_nn_dims *input_dims,
+                                                          const int8_t *input_data,
+                                                          int32_t chunk_pixels,
+                                                          int32_t n8,
+                                                          const uint16_t *order,
+                                                          int8_t *output_data);
+
+/*
  * A conv kernel call as data, so that each call site in model.c passes one pointer and its buffers instead of eleven
  * arguments (about 30 bytes of code less per call site). sqzfw_conv_layer holds what a layer's calls share (the
  * CMSIS-NN wrapper, s8 or s4, its scratch-size query, weights, bias, requantization), sqzfw_conv_call what one

@@ -42,6 +42,32 @@ arm_cmsis_nn_status sqzfw_gap_accumulate_s8(const int8_t *in, int32_t pixels, in
     return ARM_CMSIS_NN_SUCCESS;
 }
 
+arm_cmsis_nn_status sqzfw_gap_accumulate_order_s8(const int8_t *in, int32_t pixels, int32_t c, const uint16_t *order, int32_t input_offset, int32_t first, int32_t *sum)
+{
+    int32_t ch;
+    int32_t p;
+    if (c < 1 || pixels < 0 || input_offset < -128 || input_offset > 128)
+    {
+        return ARM_CMSIS_NN_ARG_ERROR;
+    }
+    if (first)
+    {
+        for (ch = 0; ch < c; ch++)
+        {
+            sum[order[ch]] = 0;
+        }
+    }
+    for (p = 0; p < pixels; p++)
+    {
+        const int8_t *px = in + (int32_t)p * c;
+        for (ch = 0; ch < c; ch++)
+        {
+            sum[order[ch]] += (int32_t)px[ch] + input_offset;
+        }
+    }
+    return ARM_CMSIS_NN_SUCCESS;
+}
+
 arm_cmsis_nn_status sqzfw_gap_finish_s8(const int32_t *sum, int32_t c, const sqzfw_gap_out_params *p, int8_t *out)
 {
     int32_t ch;

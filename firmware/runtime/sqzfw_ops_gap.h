@@ -27,6 +27,14 @@ typedef struct
  */
 arm_cmsis_nn_status sqzfw_gap_accumulate_s8(const int8_t *in, int32_t pixels, int32_t c, int32_t input_offset, int32_t first, int32_t *sum);
 
+/*
+ * sqzfw_gap_accumulate_s8 for a block of channels computed out of class order (a classifier conv split between an
+ * s8 and an s4 call writes each call's channels as a block: pixels x c of them): channel ch of the block is added
+ * into sum[order[ch]]. With first, only those c sums start from 0; the others are left as they are.
+ * The same argument checks as sqzfw_gap_accumulate_s8.
+ */
+arm_cmsis_nn_status sqzfw_gap_accumulate_order_s8(const int8_t *in, int32_t pixels, int32_t c, const uint16_t *order, int32_t input_offset, int32_t first, int32_t *sum);
+
 /* out[ch] = clamp(sqzfw_requantize(sum[ch], mult, shift) + output_offset, act_min, act_max), ch < c. */
 arm_cmsis_nn_status sqzfw_gap_finish_s8(const int32_t *sum, int32_t c, const sqzfw_gap_out_params *p, int8_t *out);
 

@@ -7,10 +7,11 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { QConv, QLayer, QModel } from '../quantize/types.js';
+import type { QConv, QLayer, QModel, QPoolRequant } from '../quantize/types.js';
 import { poolWindow, type MemoryPlan, type Ref, type Step } from '../planner/types.js';
 import { cDouble, cIdentifiers, formatArray } from './c.js';
 import { packInt4 } from '../golden/int4.js';
+import { splitChannels } from '../quantize/int4.js';
 import { bandBlocks, type Slot } from './band-loops.js';
 import { renderC } from './render.js';
 import { cComment, cString, hashComment } from '../util/text.js';
@@ -78,8 +79,65 @@ export function probabilityIndex(model: QModel): number {
   return model.outputs.findIndex((o, i) => i !== si && isSoftmaxOutput(model, o) && size(o) === size(model.outputs[si]!));
 }
 
-/** Names of the weight arrays of a conv layer (global symbols in model_weights.c). */
-export const weightNames = (id: string) => ({ w: `sqzfw_w_${id}`, b: `sqzfw_b_${id}`, m: `sqzfw_m_${id}`, s: `sqzfw_s_${id}` });
+/**
+ * Names of the weight arrays of a conv layer (global symbols in model_weights.c). A layer with int8 channels
+ * (QConv.int8Channels) also has w4, the packed int4 weights of its other channels, and o, its channel order.
+ */
+export const weightNames = (id: string) => ({ w: `sqzfw_w_${id}`, b: `sqzfw_b_${id}`, m: `sqzfw_m_${id}`, s: `sqzfw_s_${id}`, w4: `sqzfw_w4_${id}`, o: `sqzfw_o_${id}` });
+
+/** One weight array of model_weights.c: its C type and length, and its values (made only when the text is). */
+export interface ConvArray {
+  name: string;
+  type: 'int8_t' | 'uint16_t' | 'int32_t';
+  length: number;
+  values: () => ArrayLike<number>;
+}
+
+const ELEMENT_BYTES: Record<ConvArray['type'], number> = { int8_t: 1, uint16_t: 2, int32_t: 4 };
+
+/** Bytes of a weight array in flash. */
+export const arrayBytes = (a: Pick<ConvArray, 'type' | 'length'>): number => a.length * ELEMENT_BYTES[a.type];
+
+/** int4 values packed two per byte, as the bytes CMSIS-NN's s4 functions read (low nibble first). */
+const packed = (values: ArrayLike<number>): Int8Array => new Int8Array(packInt4(values).buffer);
+
+/**
+ * The weight arrays of one conv layer, in source order: weights, bias, requantization multipliers and shifts
+ * (int4 layers: the weights packed). A layer with int8 channels (QConv.int8Channels) runs as two calls, an s8 one
+ * over those channels and an s4 one over the others (src/quantize/int4.ts splitChannels): its arrays are the s8
+ * weights of the int8 channels, the packed int4 weights of the others, bias, multipliers and shifts in that order
+ * (int8 channels first), and the order table: o[i] = the output channel (class) computed at position i.
+ */
+export function convArrays(l: QConv, id: string): ConvArray[] {
+  const n = weightNames(id);
+  const cout = l.bias.length;
+  const int32 = (name: string, v: Int32Array): ConvArray => ({ name, type: 'int32_t', length: cout, values: () => v });
+  if (!l.int8Channels) {
+    const bytes = l.weightBits === 4 ? Math.ceil(l.weights.length / 2) : l.weights.length;
+    return [
+      { name: n.w, type: 'int8_t', length: bytes, values: () => (l.weightBits === 4 ? packed(l.weights) : l.weights) },
+      int32(n.b, l.bias),
+      int32(n.m, l.multiplier),
+      int32(n.s, l.shift),
+    ];
+  }
+  const { int8, int4, order } = splitChannels(l);
+  const per = l.weights.length / cout;
+  const weightsOf = (channels: number[]): Int8Array => {
+    const w = new Int8Array(channels.length * per);
+    channels.forEach((c, i) => w.set(l.weights.subarray(c * per, (c + 1) * per), i * per));
+    return w;
+  };
+  const inOrder = (v: Int32Array): Int32Array => Int32Array.from(order, (c) => v[c]);
+  return [
+    { name: n.w, type: 'int8_t', length: int8.length * per, values: () => weightsOf(int8) },
+    { name: n.w4, type: 'int8_t', length: Math.ceil((int4.length * per) / 2), values: () => packed(weightsOf(int4)) },
+    int32(n.b, inOrder(l.bias)),
+    int32(n.m, inOrder(l.multiplier)),
+    int32(n.s, inOrder(l.shift)),
+    { name: n.o, type: 'uint16_t', length: cout, values: () => Uint16Array.from(order) },
+  ];
+}
 
 /**
  * Kernel argument structs, deduplicated: band steps of one layer mostly share their parameters and dims, so each
@@ -127,19 +185,18 @@ export function renderLibrary(input: LibraryInput): Record<string, string> {
     return ref.offset ? `(${m} + ${ref.offset})` : m;
   };
 
-  const params: { name: string; type: 'int8_t' | 'int32_t'; length: number; body: string }[] = [];
+  const params: { name: string; type: ConvArray['type']; length: number; body: string }[] = [];
   for (const l of model.layers) {
     if (l.op !== 'conv') continue;
-    const n = weightNames(ids.get(l.name)!);
-    // int4 layers: the packed bytes CMSIS-NN's s4 functions read (two weights per byte, low nibble first)
-    const w = l.weightBits === 4 ? new Int8Array(packInt4(l.weights).buffer) : l.weights;
-    params.push({ name: n.w, type: 'int8_t', length: w.length, body: formatArray(w) });
-    params.push({ name: n.b, type: 'int32_t', length: l.bias.length, body: formatArray(l.bias) });
-    params.push({ name: n.m, type: 'int32_t', length: l.multiplier.length, body: formatArray(l.multiplier) });
-    params.push({ name: n.s, type: 'int32_t', length: l.shift.length, body: formatArray(l.shift) });
+    for (const a of convArrays(l, ids.get(l.name)!)) {
+      const v = a.values();
+      if (v.length !== a.length) throw new Error(`internal error: ${a.name} has ${v.length} values, not ${a.length}`);
+      params.push({ name: a.name, type: a.type, length: a.length, body: formatArray(v) });
+    }
   }
-  const weightsBytes = params.reduce((s, p) => s + p.length * (p.type === 'int8_t' ? 1 : 4), 0);
+  const weightsBytes = params.reduce((s, p) => s + arrayBytes(p), 0);
 
+  const splitReads = splitPoolSteps(model, plan);
   const structs = new StructPool();
   // Each step rendered with slots, so that bands repeating the same calls become loops (band-loops.ts).
   const rendered = plan.steps.map((s, index) => {
@@ -152,7 +209,9 @@ export function renderLibrary(input: LibraryInput): Record<string, string> {
       const b = buffers.get(ref.buffer)!;
       return slot({ value: b.offset + ref.offset, base: external.has(b.region) ? 'model_input' : `arena_${b.region}`, single: ptr(ref) });
     };
-    const view = stepView(s, index, { layer: layers.get(s.layer)!, id: ids.get(s.layer)!, ptr: slotPtr, structs, num: (n) => slot({ value: n, single: String(n) }) });
+    const read = splitReads.get(index);
+    const split = read && { ...read, id: ids.get(read.conv.name)! };
+    const view = stepView(s, index, { layer: layers.get(s.layer)!, id: ids.get(s.layer)!, ptr: slotPtr, structs, num: (n) => slot({ value: n, single: String(n) }), split });
     return { index, comment: view.comment, what: `${s.op} ${s.layer}`, text: renderStep(view), slots, band: s.band, view };
   });
   const steps = rendered.map((r) => r.view);
@@ -226,6 +285,70 @@ export function renderLibrary(input: LibraryInput): Record<string, string> {
   return files;
 }
 
+/** A pool step reading a conv with int8 channels: the conv, and the pixels of each of its calls (see splitPoolSteps). */
+export interface SplitRead {
+  conv: QConv;
+  chunkPixels: number;
+}
+
+/**
+ * The pool steps that read a conv with int8 channels (QConv.int8Channels), by step index. Each call of such a conv
+ * writes its band as its s8 channels' block and then its s4 channels' block, so its one reader, the requantizing
+ * global average pool, must know the bands: a fused accumulation (gapacc) reads exactly the one band the conv call
+ * before it wrote; a whole-tensor pool (gap) reads the bands of the calls since the last pool, one after the other
+ * from its input on, each of chunkPixels pixels but the last (whole-tensor plans: one call of h*w pixels; row-band
+ * plans may run the conv in bands into the whole tensor). The precision stage splits only the classifier conv
+ * (quantize/int4.ts classifierConv); any other plan is an internal error.
+ */
+export function splitPoolSteps(model: QModel, plan: MemoryPlan): Map<number, SplitRead> {
+  const split = new Map(model.layers.filter((l): l is QConv => l.op === 'conv' && !!l.int8Channels).map((l) => [l.name, l]));
+  const byOutput = new Map([...split.values()].map((l) => [l.output, l]));
+  const out = new Map<number, SplitRead>();
+  if (split.size === 0) return out;
+  const layers = new Map(model.layers.map((l) => [l.name, l]));
+  // The conv calls since the last pool: where each wrote and how many pixels.
+  let calls: { conv: QConv; at: Ref; pixels: number; step: number }[] = [];
+  const fail = (index: number, why: string): never => {
+    throw new Error(`internal error: step ${index} (${plan.steps[index].op} ${plan.steps[index].layer}): ${why}`);
+  };
+  const only = (conv: QConv): string => `${conv.name} has int8 and int4 channels, so only its requantizing global average pool may read its output`;
+  for (const [index, s] of plan.steps.entries()) {
+    const layer = layers.get(s.layer);
+    const conv = layer?.inputs.map((t) => byOutput.get(t)).find((l) => l);
+    if (s.op === 'conv' && split.has(s.layer)) {
+      const l = split.get(s.layer)!;
+      if (calls.length && calls[0].conv !== l) fail(index, `the channels ${calls[0].conv.name} wrote at step ${calls[0].step} are not pooled yet`);
+      calls.push({ conv: l, at: s.output, pixels: s.outDims.h * s.outDims.w, step: index });
+    } else if (split.has(s.layer)) {
+      fail(index, only(split.get(s.layer)!));
+    } else if (conv && s.op !== 'gapfinish') {
+      const whole = s.op === 'avgpool' && layer?.op === 'avgpool' && !!layer.requant;
+      if (s.op !== 'gapacc' && !whole) fail(index, only(conv));
+      const c = conv.bias.length;
+      const mine = calls.length > 0 && calls[0].conv === conv;
+      if (s.op === 'gapacc') {
+        const [a] = calls;
+        const same = mine && calls.length === 1 && a.at.buffer === s.input.buffer && a.at.offset === s.input.offset && a.pixels === s.pixels && s.c === c;
+        if (!same) fail(index, `it does not add exactly the one band the ${conv.name} call before it wrote (its s8 and s4 channels' blocks)`);
+        out.set(index, { conv, chunkPixels: s.pixels });
+      } else if (s.op === 'avgpool') {
+        const chunk = calls[0]?.pixels ?? 0;
+        let start = 0;
+        const bands = mine && calls.every((k, i) => {
+          const ok = k.at.buffer === s.input.buffer && k.at.offset === s.input.offset + start * c && (k.pixels === chunk || i === calls.length - 1);
+          start += k.pixels;
+          return ok;
+        });
+        if (!bands || start !== s.inDims.h * s.inDims.w) fail(index, `it does not read the bands the ${conv.name} calls before it wrote, one after the other from its input on`);
+        out.set(index, { conv, chunkPixels: chunk });
+      }
+      calls = [];
+    }
+  }
+  if (calls.length) fail(calls[0].step, `the channels ${calls[0].conv.name} wrote are never pooled`);
+  return out;
+}
+
 /** One step's call (templates/c/steps/<kind>-call.c.ejs), without its trailing newline. */
 function renderStep(s: StepView): string {
   return renderC(`steps/${s.kind}-call.c.ejs`, { s }).replace(/\n+$/, '');
@@ -233,11 +356,11 @@ function renderStep(s: StepView): string {
 
 /** What a step's call template reads: `kind` names templates/c/steps/<kind>-call.c.ejs, the other fields its values. */
 interface StepView {
-  kind: 'conv' | 'pool' | 'gap' | 'concat' | 'add' | 'softmax' | 'gapacc' | 'gapfinish' | 'fetch' | 'max';
+  kind: 'conv' | 'pool' | 'gap' | 'concat' | 'add' | 'softmax' | 'gapacc' | 'gapfinish' | 'fetch' | 'max' | 'splitconv' | 'splitgap' | 'splitgapacc';
   index: number;
   comment: string;
-  /** Calls with scratch: the C expression whose value must not exceed scratchSize (checked once at init). */
-  scratchCheck?: string;
+  /** Calls with scratch: the C expressions whose values must not exceed scratchSize (checked once at init). */
+  scratchCheck?: string | string[];
   scratchSize?: number;
   [field: string]: unknown;
 }
@@ -251,7 +374,13 @@ interface StepContext {
   structs: StructPool;
   /** A number as C (a slot, likewise). */
   num: (n: number) => string;
+  /** The conv with int8 channels whose output this step's pool reads (splitPoolSteps), and its C id. */
+  split?: SplitRead & { id: string };
 }
+
+/** sqzfw_gap_params of a requantizing global average pool. */
+const gapParamsInit = (layer: { actMin: number; actMax: number }, r: QPoolRequant): string =>
+  `{ .input_offset = ${r.inputOffset}, .output_offset = ${r.outputOffset}, .quant = { .multiplier = ${r.mult}, .shift = ${r.shift} }, .activation = { .min = ${layer.actMin}, .max = ${layer.actMax} } }`;
 
 function stepView(s: Step, index: number, ctx: StepContext): StepView {
   const { layer, id, ptr, structs, num } = ctx;
@@ -267,6 +396,40 @@ function stepView(s: Step, index: number, ctx: StepContext): StepView {
         `${id}_conv_params`,
         `{ .input_offset = ${l.inputOffset}, .output_offset = ${l.outputOffset}, .stride = { .w = ${l.stride[1]}, .h = ${l.stride[0]} }, .padding = { .w = ${s.padLeft}, .h = ${s.padTop} }, .dilation = { .w = 1, .h = 1 }, .activation = { .min = ${l.actMin}, .max = ${l.actMax} } }`,
       );
+      const scratchSize = s.scratchSize ?? 0;
+      if (l.int8Channels) {
+        const inDims = dims(1, s.inDims.h, s.inDims.w, s.inDims.c);
+        // Two calls into the same band: the s8 one writes its channels' block, the s4 one its own block after it.
+        const { int8, int4 } = splitChannels(l);
+        const plus = (at: number): string => (at ? ` + ${at}` : '');
+        const part = (fn: string, name: string, at: number, c: number, weights: string): string => {
+          const quant = structs.ref('cmsis_nn_per_channel_quant_params', `${id}_${name}_quant`, `{ (int32_t *)${n.m}${plus(at)}, (int32_t *)${n.s}${plus(at)} }`);
+          const convLayer = structs.ref(
+            'sqzfw_conv_layer',
+            `${id}_${name}_layer`,
+            `{ .run = ${fn}, .buffer_size = ${fn}_get_buffer_size, .quant = &${quant}, .filter_dims = &${dims(c, l.kernel[0], l.kernel[1], s.inDims.c)}, .weights = ${weights}, .bias_dims = &${dims(1, 1, 1, c)}, .bias = ${n.b}${plus(at)} }`,
+          );
+          return structs.ref(
+            'sqzfw_conv_call',
+            `${id}_${name}_call_${s.outDims.h}x${s.outDims.w}`,
+            `{ .layer = &${convLayer}, .params = &${convParams}, .input_dims = &${inDims}, .output_dims = &${dims(1, s.outDims.h, s.outDims.w, c)}, .scratch_size = ${scratchSize} }`,
+          );
+        };
+        const call8 = part('arm_convolve_wrapper_s8', 's8', 0, int8.length, n.w);
+        const call4 = part('arm_convolve_wrapper_s4', 's4', int8.length, int4.length, n.w4);
+        return {
+          ...base,
+          kind: 'splitconv',
+          call8,
+          call4,
+          inPtr: ptr(s.input),
+          outPtr: ptr(s.output),
+          offset4: s.outDims.h * s.outDims.w * int8.length,
+          scratchPtr: s.scratch ? ptr(s.scratch) : 'NULL',
+          scratchSize,
+          scratchCheck: [`sqzfw_conv_buffer_size(&${call8})`, `sqzfw_conv_buffer_size(&${call4})`],
+        };
+      }
       const quant = structs.ref('cmsis_nn_per_channel_quant_params', `${id}_quant`, `{ (int32_t *)${n.m}, (int32_t *)${n.s} }`);
       const inDims = dims(1, s.inDims.h, s.inDims.w, s.inDims.c);
       const filterDims = dims(s.outDims.c, l.kernel[0], l.kernel[1], s.inDims.c);
@@ -279,7 +442,6 @@ function stepView(s: Step, index: number, ctx: StepContext): StepView {
         `${id}_layer`,
         `{ .run = ${fn}, .buffer_size = ${fn}_get_buffer_size, .quant = &${quant}, .filter_dims = &${filterDims}, .weights = ${n.w}, .bias_dims = &${biasDims}, .bias = ${n.b} }`,
       );
-      const scratchSize = s.scratchSize ?? 0;
       const call = structs.ref(
         'sqzfw_conv_call',
         `${id}_call_${s.outDims.h}x${s.outDims.w}`,
@@ -305,14 +467,24 @@ function stepView(s: Step, index: number, ctx: StepContext): StepView {
           throw new Error(`step ${index}: ${layer.name} requantizes, so it must be a whole-tensor global average pool`);
         }
         const r = layer.requant;
+        if (ctx.split) {
+          // The conv wrote each band as its s8 channels' block, then its s4 channels' block: pooled into class order.
+          return {
+            ...base,
+            kind: 'splitgap',
+            gapParams: structs.ref('sqzfw_gap_params', `${id}_gap_params`, gapParamsInit(layer, r)),
+            inDims: dims(1, s.inDims.h, s.inDims.w, s.inDims.c),
+            inPtr: ptr(s.input),
+            chunkPixels: ctx.split.chunkPixels,
+            n8: ctx.split.conv.int8Channels!.length,
+            order: weightNames(ctx.split.id).o,
+            outPtr: ptr(s.output),
+          };
+        }
         return {
           ...base,
           kind: 'gap',
-          gapParams: structs.ref(
-            'sqzfw_gap_params',
-            `${id}_gap_params`,
-            `{ .input_offset = ${r.inputOffset}, .output_offset = ${r.outputOffset}, .quant = { .multiplier = ${r.mult}, .shift = ${r.shift} }, .activation = { .min = ${layer.actMin}, .max = ${layer.actMax} } }`,
-          ),
+          gapParams: structs.ref('sqzfw_gap_params', `${id}_gap_params`, gapParamsInit(layer, r)),
           inDims: dims(1, s.inDims.h, s.inDims.w, s.inDims.c),
           inPtr: ptr(s.input),
           outPtr: ptr(s.output),
@@ -373,6 +545,12 @@ function stepView(s: Step, index: number, ctx: StepContext): StepView {
       // The fused classifier pool (sqzfw_ops_gap.c): band sums, then one requantization.
       if (layer.op !== 'avgpool' || !layer.requant) throw new Error(`step ${index} is a fused pool but ${layer.name} is no requantizing average pool`);
       const sumPtr = `(int32_t *)(void *)(${ptr(s.sum)})`;
+      if (s.op === 'gapacc' && ctx.split) {
+        // The conv's band holds its s8 channels' block, then its s4 channels' block: each added into the class order.
+        const { int8, int4 } = splitChannels(ctx.split.conv);
+        const inPtr = ptr(s.input);
+        return { ...base, kind: 'splitgapacc', inPtr, offset4: s.pixels * int8.length, pixels: s.pixels, n8: int8.length, n4: int4.length, order: weightNames(ctx.split.id).o, inputOffset: layer.requant.inputOffset, first: s.first ? 1 : 0, sumPtr };
+      }
       if (s.op === 'gapacc') return { ...base, kind: 'gapacc', inPtr: ptr(s.input), pixels: s.pixels, c: s.c, inputOffset: layer.requant.inputOffset, first: s.first ? 1 : 0, sumPtr };
       const r = layer.requant;
       const outParams = structs.ref('sqzfw_gap_out_params', `gap_out_${id}`, `{ .output_offset = ${r.outputOffset}, .mult = ${r.mult}, .shift = ${r.shift}, .act_min = ${layer.actMin}, .act_max = ${layer.actMax} }`);
@@ -392,11 +570,12 @@ function uniqueScratchChecks(steps: StepView[]): { check: string; size: number; 
   const seen = new Set<string>();
   const out: { check: string; size: number; index: number }[] = [];
   for (const s of steps) {
-    if (typeof s.scratchCheck !== 'string') continue;
-    const key = `${s.scratchCheck} ${s.scratchSize}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    out.push({ check: s.scratchCheck, size: s.scratchSize ?? 0, index: s.index });
+    for (const check of s.scratchCheck === undefined ? [] : [s.scratchCheck].flat()) {
+      const key = `${check} ${s.scratchSize}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push({ check, size: s.scratchSize ?? 0, index: s.index });
+    }
   }
   return out;
 }

@@ -13,12 +13,12 @@ import type { QModel } from '../quantize/types.js';
 import type { Step } from '../planner/types.js';
 import { weightArrayBytes } from '../quantize/int4.js';
 import { cIdentifiers } from './c.js';
-import { weightNames } from './library.js';
+import { arrayBytes, convArrays } from './library.js';
 import { defaultLayout, weightsRegions, type BoardLayout } from './board-files.js';
 import { kib } from '../util/format.js';
 
 export interface WeightArray {
-  /** C name of the array (sqzfw_w_<layer>, sqzfw_b_<layer>, sqzfw_m_<layer>, sqzfw_s_<layer>). */
+  /** C name of the array (sqzfw_w_<layer>, sqzfw_b_<layer>, sqzfw_m_<layer>, sqzfw_s_<layer>, sqzfw_w4_/sqzfw_o_<layer>). */
   name: string;
   bytes: number;
 }
@@ -100,19 +100,20 @@ export function codeSteps(steps: Step[]): number {
 
 /**
  * The weight arrays the emitter writes for a model, in source order: per conv layer, in layer order, its weights
- * (sqzfw_w_), bias (sqzfw_b_), requantization multipliers (sqzfw_m_) and shifts (sqzfw_s_). Mirrors
- * src/emit/library.ts.
+ * (sqzfw_w_), bias (sqzfw_b_), requantization multipliers (sqzfw_m_) and shifts (sqzfw_s_); a layer with int8
+ * channels also its packed int4 weights (sqzfw_w4_) and channel order (sqzfw_o_). The emitter's own list
+ * (convArrays in src/emit/library.ts).
  */
 export function weightArraysOf(model: QModel): WeightArray[] {
   const ids = cIdentifiers(model.layers.map((l) => l.name));
   const out: WeightArray[] = [];
   for (const l of model.layers) {
     if (l.op !== 'conv') continue;
-    const n = weightNames(ids.get(l.name)!);
-    out.push({ name: n.w, bytes: weightArrayBytes(l) });
-    out.push({ name: n.b, bytes: 4 * l.bias.length });
-    out.push({ name: n.m, bytes: 4 * l.multiplier.length });
-    out.push({ name: n.s, bytes: 4 * l.shift.length });
+    const arrays = convArrays(l, ids.get(l.name)!);
+    // The weights' share of them is what quantize/int4.ts counts (and precision budgets with).
+    const weights = arrays.filter((a) => a.type !== 'int32_t').reduce((n, a) => n + arrayBytes(a), 0);
+    if (weights !== weightArrayBytes(l)) throw new Error(`internal error: ${l.name}'s weight arrays hold ${weights} bytes, not ${weightArrayBytes(l)}`);
+    for (const a of arrays) out.push({ name: a.name, bytes: arrayBytes(a) });
   }
   return out;
 }

@@ -67,13 +67,18 @@ export function parseMaxRecompute(v: string): number {
 /** MACs of one conv call (also used for band steps). */
 export const convMacs = (inC: number, kernel: [number, number], out: { h: number; w: number; c: number }): number => out.h * out.w * out.c * kernel[0] * kernel[1] * inC;
 
-/** MACs of a plan's conv calls whose layer has int4 weights (the CMSIS-NN s4 kernels): 0 for an all-int8 model. */
+/**
+ * MACs of a plan's conv calls whose layer has int4 weights (the CMSIS-NN s4 kernels): 0 for an all-int8 model. Of a
+ * layer with int8 channels (QConv.int8Channels) only the int4 channels' share runs in s4.
+ */
 export function int4Macs(plan: Pick<MemoryPlan, 'steps'>, model: QModel): number {
   const layers = new Map(model.layers.map((l) => [l.name, l]));
   let macs = 0;
   for (const s of plan.steps) {
     const l = s.op === 'conv' ? layers.get(s.layer) : undefined;
-    if (s.op === 'conv' && l?.op === 'conv' && l.weightBits === 4) macs += convMacs(s.inDims.c, l.kernel, s.outDims);
+    if (s.op !== 'conv' || l?.op !== 'conv' || l.weightBits !== 4) continue;
+    const c4 = s.outDims.c - (l.int8Channels?.length ?? 0);
+    macs += convMacs(s.inDims.c, l.kernel, { ...s.outDims, c: c4 });
   }
   return macs;
 }

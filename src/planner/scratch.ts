@@ -99,7 +99,11 @@ export function convS4ScratchBytes(a: ConvScratchArgs): number {
   return 2 * a.kernel[0] * a.kernel[1] * a.inDims.c * 2;
 }
 
-/** Scratch of one conv layer's call: the s4 wrapper's rule for int4 weights, else the s8 wrapper's. */
-export function layerConvScratchBytes(layer: { weightBits?: 4 | 8 }, a: ConvScratchArgs, path: KernelPath): number {
-  return layer.weightBits === 4 ? convS4ScratchBytes(a) : convScratchBytes(a, path);
+/**
+ * Scratch of one conv layer's call: the s4 wrapper's rule for int4 weights, else the s8 wrapper's. A layer with
+ * int8 channels (QConv.int8Channels) runs as an s8 and an s4 call sharing one scratch buffer: the larger of the two.
+ */
+export function layerConvScratchBytes(layer: { weightBits?: 4 | 8; int8Channels?: number[] }, a: ConvScratchArgs, path: KernelPath): number {
+  if (layer.weightBits !== 4) return convScratchBytes(a, path);
+  return layer.int8Channels ? Math.max(convScratchBytes(a, path), convS4ScratchBytes(a)) : convS4ScratchBytes(a);
 }

@@ -11,6 +11,9 @@ import { classifierConv, splitChannels, weightArrayBytes, withInt4Layers, withIn
 import { keepClassifierClasses, selectMixed, weightBytes } from '../src/precision/mixed.js';
 import { quantizeInput } from '../src/quantize/quantize.js';
 import type { QConv, QModel } from '../src/quantize/types.js';
+import { planModel } from '../src/planner/index.js';
+import { codeSteps } from '../src/emit/weights-placement.js';
+import { qmodelInfo } from '../src/report/model-info.js';
 
 const prep = prepareSynthetic({ variant: 'v1.1', inputSize: 40, classes: 24, seed: 5 });
 const q = prep.model;
@@ -106,5 +109,18 @@ describe('a classifier with int8 and int4 classes', () => {
         expect(budget - r.bytes).toBeLessThan(2 * 24 + Math.floor(per / 2));
       }
     }
+  });
+
+  it('counts as stored in the flash estimate (two call sites) and in sqzfw info (both parts and the order table)', () => {
+    const split = with4(withInt8Channels(all4.layers[at] as QConv, cls, [1, 2, 20]));
+    const plain = planModel(split, { regions: [{ name: 'RAM', capacity: 1 << 20 }], path: 'scalar', strategy: 'plain' });
+    // the conv step becomes an s8 and an s4 call; the whole-tensor pool stays one call
+    expect(codeSteps(plain.steps, split)).toBe(codeSteps(plain.steps) + 1);
+    const tiled = planModel(split, { regions: [{ name: 'RAM', capacity: 24 * 1024 }], path: 'scalar', strategy: 'tiled' });
+    const gapacc = tiled.steps.filter((s) => s.op === 'gapacc').length;
+    expect(gapacc).toBeGreaterThan(1);
+    expect(codeSteps(tiled.steps, split)).toBeGreaterThan(codeSteps(tiled.steps));
+    const row = qmodelInfo(split).layers.find((l) => l.name === cls.name)!;
+    expect(row.weightBytes).toBe(weightArrayBytes(split.layers[at] as QConv) + 4 * 24);
   });
 });

@@ -67,12 +67,12 @@ export function generateFiles(prepared: PreparedModel, board: Board, opts: Gener
   let p = prepared;
   let mixed: MixedResult | undefined;
   if (wantsMixed(opts)) {
-    mixed = applyPrecision(prepared, board, { steps: codeSteps(plan.steps), storedInput }, opts, opts.progress);
+    mixed = applyPrecision(prepared, board, { steps: plan.steps, storedInput }, opts, opts.progress);
     p = { ...prepared, model: mixed.model };
     plan = planFor(p.model);
   }
   // 3. weights placement: the per-region shortfall before anything slow runs or is written
-  const weights = checkWeightsFit(p.model, board, { steps: codeSteps(plan.steps), labels: p.labels, storedInput });
+  const weights = checkWeightsFit(p.model, board, { steps: codeSteps(plan.steps, p.model), labels: p.labels, storedInput });
   // 4-6. verify, emit, manifest
   const { files, expected } = emitProject(p, board, plan, { app, boardSource: opts.boardSource, weights, progress: opts.progress });
   return { plan, files, expected, mixed };
@@ -123,7 +123,7 @@ export function emitProject(p: PreparedModel, board: Board, plan: MemoryPlan, o:
   const files = generate({ model: p.model, plan, board, app, input: p.input, inputNote: p.inputNote, inputSeed: p.inputSeed, expected, labels: p.labels, preprocessing: p.preprocessing });
   files[MANIFEST] = `${JSON.stringify(projectManifest(p, board, plan, expected, { app, boardSource: o.boardSource }), null, 1)}\n`;
   if (board.renode && APPS[app].runnable) {
-    const weights = o.weights ?? checkWeightsFit(p.model, board, { steps: codeSteps(plan.steps), labels: p.labels, storedInput: APPS[app].takesImage && p.inputSeed === undefined });
+    const weights = o.weights ?? checkWeightsFit(p.model, board, { steps: codeSteps(plan.steps, p.model), labels: p.labels, storedInput: APPS[app].takesImage && p.inputSeed === undefined });
     Object.assign(
       files,
       renderRenodeFiles({ board, model: p.model.name, expected: p.model.outputs.map((o) => ({ name: o, bytes: expected[o] })), macs: plan.macs, regionsUsed: regionsUsedBy(board, plan, weights) }),

@@ -72,9 +72,14 @@ const PER_BAND = new Set(['note', 'band', 'buffer', 'offset']);
  * (band-loops.ts), plus the loops' offset tables, as a count of STEP_CODE_BYTES units for codeRegionReserve: a
  * looped band costs its table row, not its calls: at most about 3 offsets per call, 16-bit in the packed tables
  * (1/16 of a call; v1.1@224's smallest plan has 1,002 table bytes for about 740 looped calls).
- * Estimated from the steps' shapes (kernel, layer, dims, padding); the emitter also compares the arenas.
+ * Estimated from the steps' shapes (kernel, layer, dims, padding); the emitter also compares the arenas. With the
+ * model, a classifier conv split between int8 and int4 channels counts two call sites per conv step and per pool
+ * accumulation (an s8 and an s4 call, two order-aware sums).
  */
-export function codeSteps(steps: Step[]): number {
+export function codeSteps(steps: Step[], model?: QModel): number {
+  const split = new Set(model?.layers.flatMap((l) => (l.op === 'conv' && l.int8Channels ? [l.name] : [])) ?? []);
+  const pools = new Set(model?.layers.flatMap((l) => (model.layers.some((c) => split.has(c.name) && c.output === l.inputs[0]) ? [l.name] : [])) ?? []);
+  const sitesOf = (s: Step): number => ((s.op === 'conv' && split.has(s.layer)) || (s.op === 'gapacc' && pools.has(s.layer)) ? 2 : 1);
   const shape = (s: Step): string =>
     JSON.stringify(s, (k, v: unknown) => (PER_BAND.has(k) || (s.op === 'fetch' && (k === 'first' || k === 'last')) ? undefined : v));
   const groups: { key: string; chain?: number; index?: number; size: number }[] = [];
@@ -82,8 +87,8 @@ export function codeSteps(steps: Step[]): number {
     const g = groups[groups.length - 1];
     if (g && s.band && g.chain === s.band.chain && g.index === s.band.index) {
       g.key += `\n${shape(s)}`;
-      g.size++;
-    } else groups.push({ key: shape(s), chain: s.band?.chain, index: s.band?.index, size: 1 });
+      g.size += sitesOf(s);
+    } else groups.push({ key: shape(s), chain: s.band?.chain, index: s.band?.index, size: sitesOf(s) });
   }
   let sites = 0;
   let looped = 0;

@@ -289,7 +289,7 @@ export async function runEval(opts: EvalOptions): Promise<EvalResult> {
       int4Models.push(withInt4Layers(model, q, q.layers.filter((l) => l.op === 'conv').map((l) => l.name), hessians));
       if (!budgeted) continue;
       // As generate counts the flash: the plan's kernel calls, the class names, no stored input image.
-      const steps = opts.fitFlash ? planModel(q, { regions: arenaRegions(board), path: kernelPath(board) }).steps.length : 0;
+      const steps = opts.fitFlash ? planModel(q, { regions: arenaRegions(board), path: kernelPath(board) }).steps : [];
       const test = budgetTest(board, { steps, storedInput: false, labels: card.labels?.names }, { weightsBudget: opts.weightsBudget, fitFlash: opts.fitFlash });
       what = test.what;
       progress.start(`int4 sensitivity${qmodels.length > 1 ? ` model ${f}` : ''}`, Math.min(inputs.length, SENSITIVITY_IMAGES));

@@ -6,7 +6,8 @@
 import type { Board } from '../boards/index.js';
 import { UserError } from '../errors.js';
 import type { FloatModel } from '../graph/ir.js';
-import { codeRegionReserve, placeWeights, weightArraysOf } from '../emit/weights-placement.js';
+import { codeRegionReserve, codeSteps, placeWeights, weightArraysOf } from '../emit/weights-placement.js';
+import type { Step } from '../planner/types.js';
 import { scoreTensor } from '../graph/ir.js';
 import { silentProgress, type ProgressSink } from '../util/progress.js';
 import { quantizeInput } from '../quantize/quantize.js';
@@ -32,9 +33,9 @@ export interface PrecisionSource {
 export const wantsMixed = (o: PrecisionOptions): boolean => o.weightsBudget !== undefined || !!o.fitFlash;
 
 /** The budget test of the options (`fits`) and its wording for errors (`what`). */
-export function budgetTest(board: Board, code: { steps: number; storedInput: boolean; labels?: string[] }, o: PrecisionOptions): { fits: (m: QModel) => boolean; what: string } {
+export function budgetTest(board: Board, code: { steps: Step[]; storedInput: boolean; labels?: string[] }, o: PrecisionOptions): { fits: (m: QModel) => boolean; what: string } {
   const inFlash = (m: QModel): boolean => {
-    const placed = placeWeights(weightArraysOf(m), board, { reserveBytes: codeRegionReserve(m, code.steps, code.labels, code.storedInput) });
+    const placed = placeWeights(weightArraysOf(m), board, { reserveBytes: codeRegionReserve(m, codeSteps(code.steps, m), code.labels, code.storedInput) });
     return placed.fits && placed.regions.every((r) => !r.external || r.used === 0);
   };
   const fits = (m: QModel): boolean => (o.weightsBudget === undefined || weightBytes(m) <= o.weightsBudget) && (!o.fitFlash || inFlash(m));
@@ -43,10 +44,10 @@ export function budgetTest(board: Board, code: { steps: number; storedInput: boo
 }
 
 /**
- * The mixed model for the options; `steps` is the plan's kernel-call count (flash for the calls), `storedInput`
+ * The mixed model for the options; `steps` are the plan's steps (flash for their calls: codeSteps), `storedInput`
  * whether the application keeps an input image in flash (as checkWeightsFit counts it).
  */
-export function applyPrecision(p: PrecisionSource, board: Board, code: { steps: number; storedInput: boolean }, o: PrecisionOptions, progress: ProgressSink = silentProgress): MixedResult {
+export function applyPrecision(p: PrecisionSource, board: Board, code: { steps: Step[]; storedInput: boolean }, o: PrecisionOptions, progress: ProgressSink = silentProgress): MixedResult {
   if (!p.float || !p.calibInputs) {
     throw new UserError('--weights-budget and --fit-flash need the float weights to quantize layers to int4: a .tflite model has only its stored int8 weights', 'pass the ONNX model (--model M.onnx) instead');
   }

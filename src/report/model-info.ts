@@ -6,6 +6,7 @@
 import { kib } from '../util/format.js';
 import type { Dims, Graph } from '../graph/ir.js';
 import type { QModel } from '../quantize/types.js';
+import { weightArrayBytes } from '../quantize/int4.js';
 
 export interface LayerRow {
   name: string;
@@ -32,9 +33,9 @@ interface LayerFacts {
   op: string;
   inputs: string[];
   output: string;
-  /** Conv only: kernel and weight bit width. */
+  /** Conv only: kernel, and the bytes of its stored weight arrays (absent: one byte per weight). */
   kernel?: [number, number];
-  weightBits?: number;
+  weightArrayBytes?: number;
 }
 
 const bytesOf = (d: Dims): number => d.h * d.w * d.c;
@@ -48,7 +49,7 @@ function build(model: string, input: Dims, layers: LayerFacts[], dims: (t: strin
       const weights = out.c * l.kernel[0] * l.kernel[1] * cin;
       row.params = weights + out.c;
       row.macs = out.h * out.w * weights;
-      row.weightBytes = Math.ceil((weights * (l.weightBits ?? 8)) / 8) + 4 * out.c;
+      row.weightBytes = (l.weightArrayBytes ?? weights) + 4 * out.c;
     }
     return row;
   });
@@ -65,9 +66,9 @@ export function graphModelInfo(g: Graph): ModelInfo {
   return build(g.name, g.input.dims, layers, (t) => g.tensors[t]!);
 }
 
-/** From a quantized model (an int8 .tflite): each conv layer at its stored bit width. */
+/** From a quantized model (an int8 .tflite): each conv layer's weights as stored (int8, packed int4, or both). */
 export function qmodelInfo(m: QModel): ModelInfo {
-  const layers = m.layers.map((l) => ({ name: l.name, op: l.op, inputs: l.inputs, output: l.output, kernel: l.op === 'conv' ? l.kernel : undefined, weightBits: l.op === 'conv' ? (l.weightBits ?? 8) : undefined }));
+  const layers = m.layers.map((l) => ({ name: l.name, op: l.op, inputs: l.inputs, output: l.output, kernel: l.op === 'conv' ? l.kernel : undefined, weightArrayBytes: l.op === 'conv' ? weightArrayBytes(l) : undefined }));
   return build(m.name, m.tensors[m.input]!.dims, layers, (t) => m.tensors[t]!.dims);
 }
 

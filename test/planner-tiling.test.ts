@@ -16,6 +16,7 @@ import { mulberry32 } from '../src/util/random.js';
 import { syntheticImage } from '../src/weights/synthetic.js';
 import { BIG, expectExact, planCut, randomCase } from './helpers/plan-cases.js';
 import { randomCut } from './helpers/random-chain.js';
+import { settle } from './helpers/settle.js';
 
 describe('live pieces', () => {
   // A chain input consumed 100 bytes per step, and the chain output written 60 bytes per step.
@@ -66,8 +67,9 @@ describe('row-band plans on random graphs', () => {
     expect(banded).toBeGreaterThan(200);
   });
 
-  test('property: the tiled search never uses more than the plain plan, stays under the recompute cap, and is exact', () => {
+  test('property: the tiled search never uses more than the plain plan, stays under the recompute cap, and is exact', async () => {
     for (let t = 0; t < 40; t++) {
+      await settle(); // long synchronous runs: let the worker answer vitest on a loaded machine
       const { q, input, golden } = randomCase(5000 + t, 'r');
       const plain = planLayerByLayer(q, { regions: BIG, path: 'dsp' });
       const maxRecompute = [0, 0.1, 0.25][t % 3];
@@ -84,9 +86,10 @@ describe('row-band plans on random graphs', () => {
     }
   });
 
-  test('several regions: buffers spread over them when no single one holds the arena', () => {
+  test('several regions: buffers spread over them when no single one holds the arena', async () => {
     let spread = 0;
     for (let t = 0; t < 25; t++) {
+      await settle(); // long synchronous runs: let the worker answer vitest on a loaded machine
       const { q, input, golden } = randomCase(7000 + t, 'r');
       const plain = planLayerByLayer(q, { regions: BIG });
       const tiled = planForBoard(q, BIG, { strategy: 'tiled' });

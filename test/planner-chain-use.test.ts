@@ -6,8 +6,7 @@ import { describe, expect, test } from 'vitest';
 import { CALLER_REGION, planForBoard } from '../src/planner/index.js';
 import { chainUse } from '../src/planner/live.js';
 import { prepareSynthetic } from '../src/prepare/index.js';
-
-const BIG = [{ name: 'RAM', capacity: 1 << 26 }];
+import { BIG } from './helpers/plan-cases.js';
 
 describe('chainUse', () => {
   test('a hole under a buffer counts in placed, not in live; chains are kept apart', () => {

@@ -10,22 +10,16 @@
 import { describe, expect, test } from 'vitest';
 import { gapAccumulateS8, gapFinishS8 } from '../src/golden/gap-fused.js';
 import { convS8, globalAvgPoolRequantS8, quantizeMultiplier } from '../src/golden/kernels.js';
-import { runGolden } from '../src/golden/run.js';
 import { UserError } from '../src/errors.js';
 import { prepareSynthetic } from '../src/prepare/index.js';
-import { quantizeFloatModel, syntheticInputs } from '../src/prepare/index.js';
-import { checkPlan, planForBoard, planLayerByLayer, planWithChains } from '../src/planner/index.js';
-import { executePlan } from '../src/planner/execute.js';
+import { planForBoard, planLayerByLayer } from '../src/planner/index.js';
 import { chainOptions, minMemoryCuts } from '../src/planner/search.js';
-import { Net, NotBandable, type Segment } from '../src/planner/tiling.js';
+import { Net, type Segment } from '../src/planner/tiling.js';
 import type { InputIn, MemoryPlan } from '../src/planner/types.js';
-import { quantizeInput } from '../src/quantize/quantize.js';
 import type { QModel } from '../src/quantize/types.js';
 import { mulberry32, randInt } from '../src/util/random.js';
-import { syntheticImage, syntheticModel } from '../src/weights/synthetic.js';
-import { randomChainGraph, randomCut } from './helpers/random-chain.js';
-
-const BIG = [{ name: 'RAM', capacity: 1 << 26 }];
+import { BIG, cutLabel, expectExact, planCut, plannedFetches, randomCase, type FetchCall } from './helpers/plan-cases.js';
+import { randomCut } from './helpers/random-chain.js';
 
 describe('fused classifier pool, golden op', () => {
   test('property: conv over random row bands + int32 sums + one requantization == conv -> int8 -> global average pool', () => {
@@ -75,29 +69,9 @@ describe('fused classifier pool, golden op', () => {
   });
 });
 
-function randomCase(seed: number): { q: QModel; input: Int8Array; golden: Record<string, Int8Array> } {
-  const rnd = mulberry32(seed);
-  const g = randomChainGraph(rnd, `f${seed}`);
-  const fm = syntheticModel(g, seed + 1);
-  const q = quantizeFloatModel(fm, syntheticInputs(fm, 2, seed));
-  const d = g.input.dims;
-  const input = quantizeInput(syntheticImage(d.h, d.w, d.c, 900 + seed), q.tensors[q.input]);
-  return { q, input, golden: runGolden(q, input) };
-}
-
-/** Runs a plan on simulated RAM, checks every output byte and returns the fetch calls the input stream saw. */
-function expectExact(q: QModel, plan: MemoryPlan, input: Int8Array, golden: Record<string, Int8Array>, what: string): { step: number; first: number; last: number }[] {
-  checkPlan(plan);
-  const calls: { step: number; first: number; last: number }[] = [];
-  const out = executePlan(q, plan, input, { onFetch: (step, first, last) => calls.push({ step, first, last }) });
-  for (const o of q.outputs) expect(Array.from(out[o]), `${what}: ${o}`).toEqual(Array.from(golden[o]));
-  return calls;
-}
-
 /** The stream callback is asked for what the plan's fetch steps say, at those steps, and for every row. */
-function expectStreamCalls(plan: MemoryPlan, calls: { step: number; first: number; last: number }[], h: number, keep: boolean): void {
-  const planned = plan.steps.flatMap((s, step) => (s.op === 'fetch' ? [{ step, first: s.first, last: s.last }] : []));
-  expect(calls).toEqual(planned);
+function expectStreamCalls(plan: MemoryPlan, calls: FetchCall[], h: number, keep: boolean): void {
+  expect(calls).toEqual(plannedFetches(plan));
   expect(calls.length).toBeGreaterThan(0);
   // Rows no layer reads (a stride may skip some) are never asked for; checkPlan has already proved that no band
   // reads an input row before a fetch wrote it, and the junk-filled run that the bytes are right. Kept halos: no
@@ -124,19 +98,14 @@ describe('fused pool and input outside the arena on random graphs', () => {
     let fused = 0;
     let streamedBands = 0;
     for (let t = 0; t < 40; t++) {
-      const { q, input, golden } = randomCase(7000 + t);
+      const { q, input, golden } = randomCase(7000 + t, 'f');
       const rnd = mulberry32(31 + t);
       const h = q.tensors[q.input].dims.h;
       for (const inputIn of ['arena', 'caller', 'stream'] as InputIn[]) {
         const segs = fusedCut(rnd, q);
-        let plan: MemoryPlan;
-        try {
-          plan = planWithChains(q, BIG, segs, { path: rnd() < 0.5 ? 'dsp' : 'scalar', searchIterations: 5, inputIn });
-        } catch (e) {
-          if (e instanceof NotBandable) continue;
-          throw e;
-        }
-        const what = `${q.name} ${inputIn} cut ${JSON.stringify(segs)}`;
+        const plan = planCut(q, BIG, segs, { path: rnd() < 0.5 ? 'dsp' : 'scalar', searchIterations: 5, inputIn });
+        if (!plan) continue;
+        const what = cutLabel(q, inputIn, segs);
         if (plan.chains?.some((c) => c.fusedPool && c.bands > 1)) fused++;
         expect(plan.steps.some((s) => s.op === 'gapacc')).toBe(!!plan.chains?.some((c) => c.fusedPool));
         const calls = expectExact(q, plan, input, golden, what);
@@ -160,7 +129,7 @@ describe('fused pool and input outside the arena on random graphs', () => {
 
   test('property: the plain plan with the input in a caller buffer or streamed (one fetch of every row first) is exact', () => {
     for (let t = 0; t < 20; t++) {
-      const { q, input, golden } = randomCase(9000 + t);
+      const { q, input, golden } = randomCase(9000 + t, 'f');
       const arena = planLayerByLayer(q, { regions: BIG, path: 'scalar' });
       const caller = planLayerByLayer(q, { regions: BIG, path: 'scalar', inputIn: 'caller' });
       expect(expectExact(q, caller, input, golden, `${q.name} plain caller`)).toEqual([]);
@@ -173,8 +142,7 @@ describe('fused pool and input outside the arena on random graphs', () => {
 
   test('property: the search with the input outside the arena is exact, and the live bytes of its smallest cut never exceed those with it', () => {
     for (let t = 0; t < 4; t++) {
-      const { q, input, golden } = randomCase(8000 + t);
-      const arena = planForBoard(q, BIG, { strategy: 'tiled', path: 'dsp' });
+      const { q, input, golden } = randomCase(8000 + t, 'f');
       for (const inputIn of ['caller', 'stream'] as InputIn[]) {
         const plan = planForBoard(q, BIG, { strategy: 'tiled', path: 'dsp', inputIn });
         expectExact(q, plan, input, golden, `${q.name} ${inputIn}`);

@@ -15,33 +15,13 @@
  *    too, below the 56,096 B of pulled chains alone (72,544 B with neither).
  */
 import { describe, expect, test } from 'vitest';
-import { loadBoard } from '../src/boards/index.js';
-import { arenaRegions } from '../src/driver/board-plan.js';
-import { runGolden } from '../src/golden/run.js';
 import { prepareSynthetic } from '../src/prepare/index.js';
-import { quantizeFloatModel, syntheticInputs } from '../src/prepare/index.js';
-import { checkPlan, planForBoard, planWithChains } from '../src/planner/index.js';
-import { executePlan } from '../src/planner/execute.js';
-import { NotBandable } from '../src/planner/tiling.js';
+import type { Segment } from '../src/planner/tiling.js';
 import type { InputIn, MemoryPlan } from '../src/planner/types.js';
-import { quantizeInput } from '../src/quantize/quantize.js';
 import type { QModel } from '../src/quantize/types.js';
-import { mulberry32 } from '../src/util/random.js';
-import { syntheticImage, syntheticModel } from '../src/weights/synthetic.js';
-import { randomChainGraph, randomCut } from './helpers/random-chain.js';
+import { BIG, eachRowOnce, expectExact, expectFits, planCut, plannedCuts, plannedFetches, smallestPlan } from './helpers/plan-cases.js';
+import { randomCut } from './helpers/random-chain.js';
 import { settle } from './helpers/settle.js';
-
-const BIG = [{ name: 'RAM', capacity: 1 << 26 }];
-
-function randomCase(seed: number): { q: QModel; input: Int8Array; golden: Record<string, Int8Array> } {
-  const rnd = mulberry32(seed);
-  const g = randomChainGraph(rnd, `k${seed}`);
-  const fm = syntheticModel(g, seed + 1);
-  const q = quantizeFloatModel(fm, syntheticInputs(fm, 2, seed));
-  const d = g.input.dims;
-  const input = quantizeInput(syntheticImage(d.h, d.w, d.c, 900 + seed), q.tensors[q.input]);
-  return { q, input, golden: runGolden(q, input) };
-}
 
 /** The parked-halo buffers of a plan (tensor#haloK) with the band buffer (tensor#K) that takes their rows. */
 function parkedPairs(plan: MemoryPlan): { halo: MemoryPlan['buffers'][number]; band: MemoryPlan['buffers'][number] }[] {
@@ -52,34 +32,25 @@ function parkedPairs(plan: MemoryPlan): { halo: MemoryPlan['buffers'][number]; b
   });
 }
 
+/** The same cut planned without parked halos and row temporaries (no search), or undefined if it cannot band. */
+const unparkedPlan = (q: QModel, segs: Segment[], path: 'dsp' | 'scalar', inputIn: InputIn): MemoryPlan | undefined =>
+  planCut(q, BIG, segs.map((s) => ({ ...s, parkHalo: false, rowTemps: false })), { path, searchIterations: 0, inputIn });
+
 describe('parked halos', () => {
   test('property: random cuts with parked halos and row temporaries (any band height, row pools, input placement) are exact', async () => {
     let parkedPlans = 0;
     let rowTempPlans = 0;
     let streamed = 0;
     let checked = 0;
-    for (let t = 0; t < 400 && (parkedPlans < 40 || rowTempPlans < 15); t++) {
-      const { q, input, golden } = randomCase(11_000 + t);
-      const rnd = mulberry32(700 + t);
-      const segs = randomCut(rnd, q).map((s) => ({ ...s, parkHalo: true, ...(rnd() < 0.5 ? { rowPool: true } : {}), ...(rnd() < 0.5 ? { rowTemps: true } : {}) }));
-      const inputIn = (['arena', 'caller', 'stream'] as InputIn[])[t % 3];
-      let plan: MemoryPlan;
-      let unparked: MemoryPlan;
-      const path = rnd() < 0.5 ? 'dsp' : 'scalar';
-      try {
-        plan = planWithChains(q, BIG, segs, { path, searchIterations: 5, inputIn });
-        unparked = planWithChains(q, BIG, segs.map((s) => ({ ...s, parkHalo: false, rowTemps: false })), { path, searchIterations: 0, inputIn });
-      } catch (e) {
-        if (e instanceof NotBandable) continue;
-        throw e;
-      }
+    const cases = plannedCuts({ seed: 11_000, cutSeed: 700, tries: 400, prefix: 'k', until: () => parkedPlans >= 40 && rowTempPlans >= 15 }, (rnd, q) =>
+      randomCut(rnd, q).map((s) => ({ ...s, parkHalo: true, ...(rnd() < 0.5 ? { rowPool: true } : {}), ...(rnd() < 0.5 ? { rowTemps: true } : {}) })),
+    );
+    for (const { q, input, golden, segs, inputIn, path, plan, what } of cases) {
+      const unparked = unparkedPlan(q, segs, path, inputIn);
+      if (!unparked) continue;
       checked++;
       await settle(); // long synchronous runs: let the worker answer vitest on a loaded machine
-      const what = `${q.name} ${inputIn} cut ${JSON.stringify(segs)}`;
-      checkPlan(plan);
-      const calls: { step: number; first: number; last: number }[] = [];
-      const out = executePlan(q, plan, input, { onFetch: (step, first, last) => calls.push({ step, first, last }) });
-      for (const o of q.outputs) expect(Array.from(out[o]), `${what}: ${o}`).toEqual(Array.from(golden[o]));
+      const calls = expectExact(q, plan, input, golden, what);
       expect(plan.macs, what).toBe(unparked.macs);
       const pairs = parkedPairs(plan);
       // A chain parks exactly when it keeps halo rows over several bands and some band computes more of them.
@@ -108,14 +79,11 @@ describe('parked halos', () => {
         expect(copy.op === 'concat' && copy.input.buffer === b.name && b.lastUse === b.firstUse + 1, `${what}: ${b.name}`).toBe(true);
       }
       if (rowTemps.length > 0) rowTempPlans++;
-      const planned = plan.steps.flatMap((s, step) => (s.op === 'fetch' ? [{ step, first: s.first, last: s.last }] : []));
-      expect(calls, what).toEqual(planned);
+      expect(calls, what).toEqual(plannedFetches(plan));
       if (inputIn === 'stream' && pairs.some(({ halo }) => halo.tensor === q.input)) {
         streamed++;
         // Kept (here parked) input rows are never asked for twice.
-        const asked = new Map<number, number>();
-        for (const c of calls) for (let r = c.first; r <= c.last; r++) asked.set(r, (asked.get(r) ?? 0) + 1);
-        if (segs[0].halo === 'keep') expect([...asked.values()].every((n) => n === 1), what).toBe(true);
+        if (segs[0].halo === 'keep') expect(eachRowOnce(calls), what).toBe(true);
       }
     }
     expect(checked).toBeGreaterThanOrEqual(40);
@@ -128,31 +96,18 @@ describe('parked halos', () => {
     let both = 0;
     let withTemps = 0;
     let checked = 0;
-    for (let t = 0; t < 600 && (both < 30 || withTemps < 10); t++) {
-      const { q, input, golden } = randomCase(40_000 + t);
-      const rnd = mulberry32(1300 + t);
-      // Every chain keeps its halos; each one pulled or not, with row pools or not; all park and run rows.
-      const segs = randomCut(rnd, q).map((s) => ({ ...s, halo: 'keep' as const, parkHalo: true, rowTemps: true, ...(rnd() < 0.7 ? { pull: true } : {}), ...(rnd() < 0.7 ? { rowPool: true } : {}) }));
-      const inputIn = (['arena', 'caller', 'stream'] as InputIn[])[t % 3];
-      const path = rnd() < 0.5 ? 'dsp' : 'scalar';
-      let plan: MemoryPlan;
-      let plain: MemoryPlan;
-      try {
-        plan = planWithChains(q, BIG, segs, { path, searchIterations: 5, inputIn });
-        plain = planWithChains(q, BIG, segs.map((s) => ({ ...s, parkHalo: false, rowTemps: false })), { path, searchIterations: 0, inputIn });
-      } catch (e) {
-        if (e instanceof NotBandable) continue;
-        throw e;
-      }
+    // Every chain keeps its halos; each one pulled or not, with row pools or not; all park and run rows.
+    const cases = plannedCuts({ seed: 40_000, cutSeed: 1300, tries: 600, prefix: 'k', until: () => both >= 30 && withTemps >= 10 }, (rnd, q) =>
+      randomCut(rnd, q).map((s) => ({ ...s, halo: 'keep' as const, parkHalo: true, rowTemps: true, ...(rnd() < 0.7 ? { pull: true } : {}), ...(rnd() < 0.7 ? { rowPool: true } : {}) })),
+    );
+    for (const { q, input, golden, segs, inputIn, path, plan, what } of cases) {
+      const plain = unparkedPlan(q, segs, path, inputIn);
+      if (!plain) continue;
       checked++;
       await settle(); // long synchronous runs: let the worker answer vitest on a loaded machine
-      const what = `${q.name} ${inputIn} cut ${JSON.stringify(segs)}`;
-      checkPlan(plan);
-      const calls: { step: number; first: number; last: number }[] = [];
-      const out = executePlan(q, plan, input, { onFetch: (step, first, last) => calls.push({ step, first, last }) });
-      for (const o of q.outputs) expect(Array.from(out[o]), `${what}: ${o}`).toEqual(Array.from(golden[o]));
+      const calls = expectExact(q, plan, input, golden, what);
       // The stream callback is asked exactly as the fetch steps say, and parking or row temporaries add no MACs.
-      expect(calls, what).toEqual(plan.steps.flatMap((s, step) => (s.op === 'fetch' ? [{ step, first: s.first, last: s.last }] : [])));
+      expect(calls, what).toEqual(plannedFetches(plan));
       expect(plan.macs, what).toBe(plain.macs);
       for (const { halo, band } of parkedPairs(plan)) {
         expect(band, `${what}: ${halo.name} has no band buffer`).toBeDefined();
@@ -169,16 +124,14 @@ describe('parked halos', () => {
 
   test('SqueezeNet v1.1 at 224, input caller: without pulled chains the smallest plan parks the first chain, runs its expand convs by rows and fits 64 KiB; with them it is smaller still', async () => {
     const p = prepareSynthetic({ variant: 'v1.1', inputSize: 224, classes: 1000, seed: 3 });
-    const regions = arenaRegions(loadBoard('mps2-an500'));
-    const unpulled = planForBoard(p.model, regions, { strategy: 'tiled', path: 'dsp', inputIn: 'caller', pull: false });
+    const unpulled = smallestPlan(p.model, { inputIn: 'caller', pull: false });
     expect(unpulled.chains![0]).toMatchObject({ first: 'conv1', parkHalo: true, rowPool: true, rowTemps: true });
     expect(unpulled.buffers.some((b) => b.name.startsWith('conv1~pool1#halo'))).toBe(true);
     // 67,424 B before either.
-    expect(unpulled.peakBytes).toBeLessThanOrEqual(64 * 1024);
-    expect(unpulled.macs).toBe(unpulled.baseMacs);
+    expectFits(unpulled, 64 * 1024);
     await settle(); // long synchronous runs: let the worker answer vitest on a loaded machine
     // The whole search (pulled chains, concat row pools, parked halos, row temporaries) only does better.
-    const plan = planForBoard(p.model, regions, { strategy: 'tiled', path: 'dsp', inputIn: 'caller' });
+    const plan = smallestPlan(p.model, { inputIn: 'caller' });
     expect(plan.peakBytes).toBeLessThanOrEqual(unpulled.peakBytes);
     expect(plan.macs).toBe(plan.baseMacs);
   });
@@ -186,7 +139,7 @@ describe('parked halos', () => {
   test('SqueezeNet v1.1 at 224, input stream, two-pass row pools: the smallest plan pulls its first chain, parks halos and runs expand convs by rows, and fits 64 KiB', () => {
     const p = prepareSynthetic({ variant: 'v1.1', inputSize: 224, classes: 1000, seed: 3 });
     // (With running maxes the first chain's pooled rows are folded at once and the search places another plan.)
-    const plan = planForBoard(p.model, arenaRegions(loadBoard('mps2-an500')), { strategy: 'tiled', path: 'dsp', inputIn: 'stream', runningMax: false });
+    const plan = smallestPlan(p.model, { inputIn: 'stream', runningMax: false });
     expect(plan.chains![0]).toMatchObject({ first: 'conv1', pull: true, parkHalo: true, rowPool: true });
     expect(plan.chains!.some((c) => c.rowTemps)).toBe(true);
     expect(plan.buffers.some((b) => /#halo\d+$/.test(b.name))).toBe(true);

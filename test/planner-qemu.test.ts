@@ -9,20 +9,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { loadBoard, type Board } from '../src/boards/index.js';
-import { buildFirmware } from '../src/toolchain/index.js';
 import { arenaRegions, kernelPath } from '../src/driver/board-plan.js';
-import { describeMismatch, emitProject, emulateProject, generateProject } from '../src/driver/index.js';
+import { generateProject } from '../src/driver/index.js';
 import { prepareSynthetic } from '../src/prepare/index.js';
 import { quantizeFloatModel, syntheticInputs } from '../src/prepare/index.js';
 import { planForBoard, planWithChains } from '../src/planner/index.js';
-import { NotBandable } from '../src/planner/tiling.js';
 import type { MemoryPlan } from '../src/planner/types.js';
-import { writeProject } from '../src/project.js';
 import { quantizeInput } from '../src/quantize/quantize.js';
-import type { QModel } from '../src/quantize/types.js';
 import { mulberry32 } from '../src/util/random.js';
 import { syntheticImage, syntheticModel } from '../src/weights/synthetic.js';
-import { kernelPathGraph, randomChainGraph, randomCut } from './helpers/random-chain.js';
+import { expectFits, planCut } from './helpers/plan-cases.js';
+import { buildAndRun, qemuModel, runPlan } from './helpers/plan-qemu.js';
+import { kernelPathGraph, randomCut } from './helpers/random-chain.js';
 
 const work = mkdtempSync(join(tmpdir(), 'sqzfw-planner-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -41,22 +39,6 @@ function cappedBoard(name: string, arenaBytes: number): Board {
   return board;
 }
 
-async function buildAndRun(dir: string, board: Board, dsp: boolean, expectedBytes: number) {
-  await buildFirmware({ projectDir: dir, semihosting: true, dsp });
-  const run = await emulateProject({ projectDir: dir, board, timeoutMs: 240_000 });
-  expect(run.comparison.missing).toEqual([]);
-  expect(run.comparison.mismatches, describeMismatch(run.comparison)).toEqual([]);
-  expect(run.comparison.bytes).toBe(expectedBytes);
-  return run;
-}
-
-/** Generates a project for a given plan (what generateProject does with its own plan). */
-async function runPlan(model: QModel, plan: MemoryPlan, input: Int8Array, board: Board, dir: string, dsp: boolean) {
-  const { files, expected } = emitProject({ model, input, inputNote: 'planner test input' }, board, plan);
-  writeProject(dir, files);
-  return buildAndRun(dir, board, dsp, model.outputs.reduce((s, o) => s + expected[o].length, 0));
-}
-
 const KIB = 1024;
 
 describe('full-size SqueezeNet in small SRAM, bit-exact in QEMU', () => {
@@ -69,7 +51,7 @@ describe('full-size SqueezeNet in small SRAM, bit-exact in QEMU', () => {
     expect(gen.plan.peakBytes).toBeLessThanOrEqual((829.09 * KIB) / 3.2);
     expect(gen.plan.macs - gen.plan.baseMacs).toBeLessThanOrEqual(0.25 * gen.plan.baseMacs);
     expect(gen.plan.chains?.some((c) => c.bands > 1)).toBe(true);
-    const run = await buildAndRun(dir, board, true, 2000);
+    const { run } = await buildAndRun(dir, board, true, 2000);
     expect(run.instructions).toBeGreaterThan(0);
   });
 
@@ -87,8 +69,7 @@ describe('full-size SqueezeNet in small SRAM, bit-exact in QEMU', () => {
     const board = loadBoard('mps2-an386');
     const p = prepareSynthetic({ variant: 'v1.1', inputSize: 224, classes: 1000, seed: 5 });
     const plan = planForBoard(p.model, arenaRegions(board), { strategy: 'tiled', path: kernelPath(board) });
-    expect(plan.peakBytes).toBeLessThanOrEqual(200 * KIB);
-    expect(plan.macs).toBe(plan.baseMacs);
+    expectFits(plan, 200 * KIB);
     await runPlan(p.model, plan, p.input, board, join(work, 'v1.1-224-min'), true);
   });
 });
@@ -123,18 +104,10 @@ describe('random graphs cut into random chains, bit-exact in QEMU', () => {
     const rnd = mulberry32(seed);
     // One firmware per seed: a random graph and a random cut with at least one chain of three or more bands.
     for (let attempt = 0; ; attempt++) {
-      const g = randomChainGraph(rnd, `qemu${seed}_${attempt}`);
-      const fm = syntheticModel(g, seed);
-      const q = quantizeFloatModel(fm, syntheticInputs(fm, 2, seed));
-      const d = g.input.dims;
-      const input = quantizeInput(syntheticImage(d.h, d.w, d.c, seed + 7), q.tensors[q.input]);
+      const { q, input } = qemuModel(rnd, `qemu${seed}_${attempt}`, seed);
       let plan: MemoryPlan | undefined;
       for (let k = 0; k < 6 && !plan?.chains?.some((c) => c.bands > 2); k++) {
-        try {
-          plan = planWithChains(q, arenaRegions(board), randomCut(rnd, q), { path: dsp ? 'dsp' : 'scalar' });
-        } catch (e) {
-          if (!(e instanceof NotBandable)) throw e;
-        }
+        plan = planCut(q, arenaRegions(board), randomCut(rnd, q), { path: dsp ? 'dsp' : 'scalar' }) ?? plan;
       }
       if (!plan?.chains?.some((c) => c.bands > 2) && attempt < 20) continue;
       await runPlan(q, plan!, input, board, join(work, `random-${boardName}-${dsp}-${seed}`), dsp);

@@ -8,55 +8,28 @@
  *  - on SqueezeNet v1.1 at 224 the first chain's live bytes fall below the plain pool's.
  */
 import { describe, expect, test } from 'vitest';
-import { runGolden } from '../src/golden/run.js';
 import { prepareSynthetic } from '../src/prepare/index.js';
-import { quantizeFloatModel, syntheticInputs } from '../src/prepare/index.js';
-import { checkPlan, planWithChains } from '../src/planner/index.js';
-import { executePlan } from '../src/planner/execute.js';
-import { evaluateSegment, Net, NotBandable, rowPools, scheduleSegment } from '../src/planner/tiling.js';
-import type { InputIn, MemoryPlan } from '../src/planner/types.js';
-import { quantizeInput } from '../src/quantize/quantize.js';
+import { evaluateSegment, Net, rowPools, scheduleSegment, type Segment } from '../src/planner/tiling.js';
 import type { QModel } from '../src/quantize/types.js';
-import { mulberry32 } from '../src/util/random.js';
-import { syntheticImage, syntheticModel } from '../src/weights/synthetic.js';
-import { randomChainGraph, randomCut } from './helpers/random-chain.js';
+import { expectExact, plannedCuts } from './helpers/plan-cases.js';
+import { randomCut } from './helpers/random-chain.js';
 import { settle } from './helpers/settle.js';
 
-const BIG = [{ name: 'RAM', capacity: 1 << 26 }];
-
-function randomCase(seed: number): { q: QModel; input: Int8Array; golden: Record<string, Int8Array> } {
-  const rnd = mulberry32(seed);
-  const g = randomChainGraph(rnd, `p${seed}`);
-  const fm = syntheticModel(g, seed + 1);
-  const q = quantizeFloatModel(fm, syntheticInputs(fm, 2, seed));
-  const d = g.input.dims;
-  const input = quantizeInput(syntheticImage(d.h, d.w, d.c, 900 + seed), q.tensors[q.input]);
-  return { q, input, golden: runGolden(q, input) };
-}
+/** The concat outputs a chain of the cut pools with a row pool. */
+const concatFed = (net: Net, q: QModel, segs: Segment[]): string[] =>
+  segs.flatMap((s) => [...rowPools(net, s.start, s.end).keys()].filter((x) => q.layers[net.producer.get(x)!].op === 'concat'));
 
 describe('row pools', () => {
   test('property: random cuts with row pools (any band height, halo policy, input placement) are exact', () => {
     let split = 0;
     let checked = 0;
-    for (let t = 0; t < 600 && split < 40; t++) {
-      const { q, input, golden } = randomCase(9000 + t);
-      const net = new Net(q);
-      const rnd = mulberry32(500 + t);
+    const cases = plannedCuts({ seed: 9000, cutSeed: 500, tries: 600, prefix: 'p', until: () => split >= 40 }, (rnd, q, net) => {
       const segs = randomCut(rnd, q).map((s) => ({ ...s, rowPool: true }));
-      if (!segs.some((s) => rowPools(net, s.start, s.end).size > 0)) continue;
-      const inputIn = (['arena', 'caller', 'stream'] as InputIn[])[t % 3];
-      let plan: MemoryPlan;
-      try {
-        plan = planWithChains(q, BIG, segs, { path: rnd() < 0.5 ? 'dsp' : 'scalar', searchIterations: 5, inputIn });
-      } catch (e) {
-        if (e instanceof NotBandable) continue;
-        throw e;
-      }
+      return segs.some((s) => rowPools(net, s.start, s.end).size > 0) ? segs : undefined;
+    });
+    for (const { q, input, golden, plan, what } of cases) {
       checked++;
-      const what = `${q.name} ${inputIn} cut ${JSON.stringify(segs)}`;
-      checkPlan(plan);
-      const out = executePlan(q, plan, input);
-      for (const o of q.outputs) expect(Array.from(out[o]), `${what}: ${o}`).toEqual(Array.from(golden[o]));
+      expectExact(q, plan, input, golden, what);
       const across = plan.steps.filter((s) => (s.op === 'maxpool' || s.op === 'avgpool') && s.axis === 'w');
       const down = plan.steps.filter((s) => (s.op === 'maxpool' || s.op === 'avgpool') && s.axis === 'h');
       if (plan.chains?.some((c) => c.rowPool)) {
@@ -75,28 +48,15 @@ describe('row pools', () => {
 
   test('property: max pools fed by a concat run as row pools, exact, and the concat never exists as a whole row', async () => {
     let found = 0;
-    for (let t = 0; t < 3000 && found < 30; t++) {
-      const { q, input, golden } = randomCase(20_000 + t);
-      const net = new Net(q);
-      const rnd = mulberry32(700 + t);
+    const cases = plannedCuts({ seed: 20_000, cutSeed: 700, tries: 3000, prefix: 'p', until: () => found >= 30 }, (rnd, q, net) => {
       const segs = randomCut(rnd, q).map((s) => ({ ...s, rowPool: true }));
-      const fed = segs.flatMap((s) => [...rowPools(net, s.start, s.end).keys()].filter((x) => q.layers[net.producer.get(x)!].op === 'concat'));
-      if (fed.length === 0) continue;
-      const inputIn = (['arena', 'caller', 'stream'] as InputIn[])[t % 3];
-      let plan: MemoryPlan;
-      try {
-        plan = planWithChains(q, BIG, segs, { path: rnd() < 0.5 ? 'dsp' : 'scalar', searchIterations: 5, inputIn });
-      } catch (e) {
-        if (e instanceof NotBandable) continue;
-        throw e;
-      }
+      return concatFed(net, q, segs).length > 0 ? segs : undefined;
+    });
+    for (const { q, input, golden, net, segs, plan, what } of cases) {
       found++;
       await settle(); // long synchronous runs: let the worker answer vitest on a loaded machine
-      const what = `${q.name} ${inputIn} cut ${JSON.stringify(segs)}`;
-      checkPlan(plan);
-      const out = executePlan(q, plan, input);
-      for (const o of q.outputs) expect(Array.from(out[o]), `${what}: ${o}`).toEqual(Array.from(golden[o]));
-      for (const cat of fed) {
+      expectExact(q, plan, input, golden, what);
+      for (const cat of concatFed(net, q, segs)) {
         // No buffer holds the concat unpooled; each input conv writes one row per call, pooled across at once.
         expect(plan.buffers.filter((b) => b.tensor === cat), what).toEqual([]);
         const layer = q.layers[net.producer.get(cat)!];
@@ -116,23 +76,12 @@ describe('row pools', () => {
 
   test('property: pulled chains (each row right after the rows it reads) are exact with any band height and input placement', async () => {
     let pulled = 0;
-    for (let t = 0; t < 400 && pulled < 60; t++) {
-      const { q, input, golden } = randomCase(30_000 + t);
-      const rnd = mulberry32(900 + t);
-      const segs = randomCut(rnd, q).map((s) => ({ ...s, halo: 'keep' as const, rowPool: rnd() < 0.7, pull: true }));
-      const inputIn = (['arena', 'caller', 'stream'] as InputIn[])[t % 3];
-      let plan: MemoryPlan;
-      try {
-        plan = planWithChains(q, BIG, segs, { path: rnd() < 0.5 ? 'dsp' : 'scalar', searchIterations: 5, inputIn });
-      } catch (e) {
-        if (e instanceof NotBandable) continue;
-        throw e;
-      }
+    const cases = plannedCuts({ seed: 30_000, cutSeed: 900, tries: 400, prefix: 'p', until: () => pulled >= 60 }, (rnd, q) =>
+      randomCut(rnd, q).map((s) => ({ ...s, halo: 'keep' as const, rowPool: rnd() < 0.7, pull: true })),
+    );
+    for (const { q, input, golden, plan, what } of cases) {
       await settle(); // long synchronous runs: let the worker answer vitest on a loaded machine
-      const what = `${q.name} ${inputIn} cut ${JSON.stringify(segs)}`;
-      checkPlan(plan);
-      const out = executePlan(q, plan, input);
-      for (const o of q.outputs) expect(Array.from(out[o]), `${what}: ${o}`).toEqual(Array.from(golden[o]));
+      expectExact(q, plan, input, golden, what);
       if (!plan.chains!.some((c) => c.pull && c.bands > 1)) continue;
       pulled++;
       // No conv row is computed twice (kept rows are copied, never recomputed; rows no window reads are skipped).

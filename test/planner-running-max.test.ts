@@ -14,59 +14,34 @@
  *    with the same MACs, and the smallest plan fits 160 KiB; v1.0 at 227's pulled first chain holds less with them.
  */
 import { describe, expect, test } from 'vitest';
-import { runGolden } from '../src/golden/run.js';
 import { prepareSynthetic } from '../src/prepare/index.js';
-import { quantizeFloatModel, syntheticInputs } from '../src/prepare/index.js';
-import { checkPlan, planForBoard, planWithChains } from '../src/planner/index.js';
-import { executePlan } from '../src/planner/execute.js';
 import { emitRunningRows, runningMaxFits } from '../src/planner/running-max.js';
-import { evaluateSegment, Net, NotBandable, rowPools, runningMaxOk, runningPools, scheduleSegment } from '../src/planner/tiling.js';
-import type { InputIn, MemoryPlan, Ref } from '../src/planner/types.js';
-import { quantizeInput } from '../src/quantize/quantize.js';
+import { evaluateSegment, Net, rowPools, runningMaxOk, runningPools, scheduleSegment, type Segment } from '../src/planner/tiling.js';
+import type { Ref } from '../src/planner/types.js';
 import type { QModel } from '../src/quantize/types.js';
-import { mulberry32 } from '../src/util/random.js';
-import { syntheticImage, syntheticModel } from '../src/weights/synthetic.js';
-import { randomChainGraph, randomCut } from './helpers/random-chain.js';
+import { eachRowOnce, expectExact, expectFits, plannedCuts, plannedFetches, smallestPlan } from './helpers/plan-cases.js';
+import { randomCut } from './helpers/random-chain.js';
 import { settle } from './helpers/settle.js';
-import { arenaRegions } from '../src/driver/board-plan.js';
-import { loadBoard } from '../src/boards/index.js';
 
-const BIG = [{ name: 'RAM', capacity: 1 << 26 }];
+/** Every chain pulled, keeping its halos, with running-max row pools. */
+const PULLED_RUNNING = { halo: 'keep', rowPool: true, runningMax: true, pull: true } as const;
 
-function randomCase(seed: number): { q: QModel; input: Int8Array; golden: Record<string, Int8Array> } {
-  const rnd = mulberry32(seed);
-  const g = randomChainGraph(rnd, `m${seed}`);
-  const fm = syntheticModel(g, seed + 1);
-  const q = quantizeFloatModel(fm, syntheticInputs(fm, 2, seed));
-  const d = g.input.dims;
-  const input = quantizeInput(syntheticImage(d.h, d.w, d.c, 700 + seed), q.tensors[q.input]);
-  return { q, input, golden: runGolden(q, input) };
-}
+/** The concat outputs a chain of the cut pools with a running max, with the pool layer of each. */
+const concatFed = (net: Net, q: QModel, segs: Segment[]): [string, number][] =>
+  segs.flatMap((s) => [...runningPools(net, s.start, s.end, true)].filter(([x]) => q.layers[net.producer.get(x)!].op === 'concat'));
 
 describe('running-max row pools', () => {
   test('property: random cuts with running-max row pools (any band height, halo policy, input placement) are exact', () => {
     let running = 0;
     let banded = 0;
     let checked = 0;
-    for (let t = 0; t < 800 && running < 40; t++) {
-      const { q, input, golden } = randomCase(12000 + t);
-      const net = new Net(q);
-      const rnd = mulberry32(800 + t);
+    const cases = plannedCuts({ seed: 12000, cutSeed: 800, tries: 800, prefix: 'm', imageBase: 700, until: () => running >= 40 }, (rnd, q, net) => {
       const segs = randomCut(rnd, q).map((s) => ({ ...s, rowPool: true, runningMax: true }));
-      if (!segs.some((s) => runningMaxOk(net, s.start, s.end))) continue;
-      const inputIn = (['arena', 'caller', 'stream'] as InputIn[])[t % 3];
-      let plan: MemoryPlan;
-      try {
-        plan = planWithChains(q, BIG, segs, { path: rnd() < 0.5 ? 'dsp' : 'scalar', searchIterations: 5, inputIn });
-      } catch (e) {
-        if (e instanceof NotBandable) continue;
-        throw e;
-      }
+      return segs.some((s) => runningMaxOk(net, s.start, s.end)) ? segs : undefined;
+    });
+    for (const { q, input, golden, net, segs, plan, what } of cases) {
       checked++;
-      const what = `${q.name} ${inputIn} cut ${JSON.stringify(segs)}`;
-      checkPlan(plan);
-      const out = executePlan(q, plan, input);
-      for (const o of q.outputs) expect(Array.from(out[o]), `${what}: ${o}`).toEqual(Array.from(golden[o]));
+      expectExact(q, plan, input, golden, what);
       const chains = plan.chains ?? [];
       // Running only where asked for, with kept halos and pools whose windows share at most one row.
       segs.forEach((s, i) => {
@@ -132,33 +107,18 @@ describe('running-max row pools', () => {
   test('property: pulled chains with running-max row pools are exact, and a streamed input is asked for each row once', async () => {
     let pulledRunning = 0;
     let checked = 0;
-    for (let t = 0; t < 800 && pulledRunning < 30; t++) {
-      const { q, input, golden } = randomCase(14_000 + t);
-      const net = new Net(q);
-      const rnd = mulberry32(1400 + t);
-      const segs = randomCut(rnd, q).map((s) => ({ ...s, halo: 'keep' as const, rowPool: true, runningMax: true, pull: true }));
-      if (!segs.some((s) => runningPools(net, s.start, s.end, true).size > 0)) continue;
-      const inputIn = (['arena', 'caller', 'stream'] as InputIn[])[t % 3];
-      let plan: MemoryPlan;
-      try {
-        plan = planWithChains(q, BIG, segs, { path: rnd() < 0.5 ? 'dsp' : 'scalar', searchIterations: 5, inputIn });
-      } catch (e) {
-        if (e instanceof NotBandable) continue;
-        throw e;
-      }
+    const cases = plannedCuts({ seed: 14_000, cutSeed: 1400, tries: 800, prefix: 'm', imageBase: 700, until: () => pulledRunning >= 30 }, (rnd, q, net) => {
+      const segs = randomCut(rnd, q).map((s) => ({ ...s, ...PULLED_RUNNING }));
+      return segs.some((s) => runningPools(net, s.start, s.end, true).size > 0) ? segs : undefined;
+    });
+    for (const { q, input, golden, net, segs, inputIn, plan, what } of cases) {
       checked++;
       await settle(); // long synchronous runs: let the worker answer vitest on a loaded machine
-      const what = `${q.name} ${inputIn} cut ${JSON.stringify(segs)}`;
-      checkPlan(plan);
-      const calls: { step: number; first: number; last: number }[] = [];
-      const out = executePlan(q, plan, input, { onFetch: (step, first, last) => calls.push({ step, first, last }) });
-      for (const o of q.outputs) expect(Array.from(out[o]), `${what}: ${o}`).toEqual(Array.from(golden[o]));
-      expect(calls, what).toEqual(plan.steps.flatMap((s, step) => (s.op === 'fetch' ? [{ step, first: s.first, last: s.last }] : [])));
+      const calls = expectExact(q, plan, input, golden, what);
+      expect(calls, what).toEqual(plannedFetches(plan));
       // Kept rows are never recomputed nor fetched again.
       expect(plan.macs, what).toBeLessThanOrEqual(plan.baseMacs);
-      const asked = new Map<number, number>();
-      for (const c of calls) for (let r = c.first; r <= c.last; r++) asked.set(r, (asked.get(r) ?? 0) + 1);
-      if (inputIn === 'stream') expect([...asked.values()].every((n) => n === 1), what).toBe(true);
+      if (inputIn === 'stream') expect(eachRowOnce(calls), what).toBe(true);
       if (!plan.chains!.some((c) => c.pull && c.runningMax && c.bands > 1)) continue;
       pulledRunning++;
       // Those pools fold rows with max steps and have no second (window height) pass.
@@ -173,33 +133,19 @@ describe('running-max row pools', () => {
 
   test('property: pulled chains run max pools fed by a concat as running maxes too, exact, with no pooled concat row held for a window', async () => {
     let found = 0;
-    for (let t = 0; t < 4000 && found < 20; t++) {
-      const { q, input, golden } = randomCase(16_000 + t);
-      const net = new Net(q);
-      const rnd = mulberry32(1600 + t);
-      const segs = randomCut(rnd, q).map((s) => ({ ...s, halo: 'keep' as const, rowPool: true, runningMax: true, pull: true }));
-      const fed = segs.flatMap((s) => [...runningPools(net, s.start, s.end, true)].filter(([x]) => q.layers[net.producer.get(x)!].op === 'concat'));
-      if (fed.length === 0) continue;
-      const inputIn = (['arena', 'caller', 'stream'] as InputIn[])[t % 3];
-      let plan: MemoryPlan;
-      try {
-        plan = planWithChains(q, BIG, segs, { path: rnd() < 0.5 ? 'dsp' : 'scalar', searchIterations: 5, inputIn });
-      } catch (e) {
-        if (e instanceof NotBandable) continue;
-        throw e;
-      }
+    const cases = plannedCuts({ seed: 16_000, cutSeed: 1600, tries: 4000, prefix: 'm', imageBase: 700, until: () => found >= 20 }, (rnd, q, net) => {
+      const segs = randomCut(rnd, q).map((s) => ({ ...s, ...PULLED_RUNNING }));
+      return concatFed(net, q, segs).length > 0 ? segs : undefined;
+    });
+    for (const { q, input, golden, net, segs, plan, what } of cases) {
       await settle(); // long synchronous runs: let the worker answer vitest on a loaded machine
-      const what = `${q.name} ${inputIn} cut ${JSON.stringify(segs)}`;
-      checkPlan(plan);
-      const calls: { step: number; first: number; last: number }[] = [];
-      const out = executePlan(q, plan, input, { onFetch: (step, first, last) => calls.push({ step, first, last }) });
-      for (const o of q.outputs) expect(Array.from(out[o]), `${what}: ${o}`).toEqual(Array.from(golden[o]));
-      expect(calls, what).toEqual(plan.steps.flatMap((s, step) => (s.op === 'fetch' ? [{ step, first: s.first, last: s.last }] : [])));
+      const calls = expectExact(q, plan, input, golden, what);
+      expect(calls, what).toEqual(plannedFetches(plan));
       expect(plan.macs, what).toBeLessThanOrEqual(plan.baseMacs);
       const banded = plan.chains!.filter((c) => c.pull && c.runningMax && c.bands > 1);
       if (banded.length === 0) continue;
       found++;
-      for (const [cat, p] of fed) {
+      for (const [cat, p] of concatFed(net, q, segs)) {
         const pool = q.layers[p];
         // Folded with max steps, no second pass; the concat is never held unpooled.
         expect(plan.steps.some((s) => s.op === 'max' && s.layer === pool.name), `${what}: ${pool.name}`).toBe(true);
@@ -238,9 +184,8 @@ describe('running-max row pools', () => {
     expect(running.peak).toBeLessThan(twoPass.peak - 2_000);
     expect(running.peak).toBeLessThan(150_528 + 7_104 + 2 * 3_520);
     expect(running.macs).toBe(twoPass.macs);
-    const plan = planForBoard(p.model, arenaRegions(loadBoard('mps2-an500')), { strategy: 'tiled', path: 'dsp' });
+    const plan = smallestPlan(p.model);
     expect(plan.chains![0].runningMax).toBe(true);
-    expect(plan.peakBytes).toBeLessThanOrEqual(160 * 1024);
-    expect(plan.macs).toBe(plan.baseMacs);
+    expectFits(plan, 160 * 1024);
   });
 });

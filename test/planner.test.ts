@@ -1,7 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { checkPlacement, placeBest, STRATEGIES, type BufferRequest } from '../src/planner/arena.js';
 import { checkPlan, planModel } from '../src/planner/index.js';
-import { executePlan } from '../src/planner/execute.js';
 import { runGolden } from '../src/golden/run.js';
 import { quantizeFloatModel, syntheticInputs, buildQuantizedModel } from '../src/prepare/index.js';
 import { syntheticModel, syntheticImage } from '../src/weights/synthetic.js';
@@ -11,8 +10,7 @@ import { randomGraph } from './helpers/random-graph.js';
 import { UserError } from '../src/errors.js';
 import { graphInfo } from '../src/graph/info.js';
 import { buildSqueezeNet } from '../src/graph/squeezenet.js';
-
-const BIG = [{ name: 'RAM', capacity: 1 << 26 }];
+import { BIG, expectExact } from './helpers/plan-cases.js';
 
 describe('arena placement', () => {
   test('random buffer sets: every strategy yields a valid placement, best is the smallest', () => {
@@ -60,10 +58,7 @@ describe('layer-by-layer plan', () => {
       const input = quantizeInput(syntheticImage(d.h, d.w, d.c, 500 + t), q.tensors[q.input]);
       const golden = runGolden(q, input);
       for (const path of ['scalar', 'dsp'] as const) {
-        const plan = planModel(q, { regions: BIG, path });
-        checkPlan(plan);
-        const out = executePlan(q, plan, input);
-        for (const o of q.outputs) expect(Array.from(out[o]), `${g.name} ${o} ${path}`).toEqual(Array.from(golden[o]));
+        expectExact(q, planModel(q, { regions: BIG, path }), input, golden, `${g.name} ${path}`);
       }
     }
   });

@@ -14,8 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { loadBoard } from '../src/boards/index.js';
 import { generateFiles } from '../src/driver/index.js';
-import { prepareSynthetic, syntheticInput } from '../src/prepare/index.js';
-import { samePad, type Graph } from '../src/graph/ir.js';
+import { syntheticInput } from '../src/prepare/index.js';
+import { samePad, type Graph, type GraphNode } from '../src/graph/ir.js';
 import { inferShapes } from '../src/graph/shapes.js';
 import { buildQuantizedModel, quantizeFloatModel, syntheticInputs } from '../src/prepare/index.js';
 import { planModel, type PlanStrategy } from '../src/planner/index.js';
@@ -89,8 +89,7 @@ function expectGolden(dir: string, generated: Record<string, string>): void {
  * the whole project can be read in review.
  */
 function tinyGraph(): Graph {
-  const conv = (name: string, input: string, k: number, s: number, p: number, out: number) =>
-    ({ op: 'conv', name, inputs: [input], output: name, kernel: [k, k], stride: [s, s], pad: samePad(p), outChannels: out, relu: true }) as const;
+  const conv = (name: string, input: string, k: number, s: number, p: number, out: number): GraphNode => ({ op: 'conv', name, inputs: [input], output: name, kernel: [k, k], stride: [s, s], pad: samePad(p), outChannels: out, relu: true });
   return inferShapes({
     name: 'tiny-squeezenet-32-10',
     input: { name: 'input', dims: { h: 32, w: 32, c: 3 } },

@@ -16,6 +16,8 @@ typedef int sqzfw_ops_empty_unit; /* ISO C wants a non-empty translation unit */
 
 #include "sqzfw_ops.h"
 
+#include <stddef.h>
+
 /* Arithmetic right shift (floor division by 2^s), s in 0..31, without implementation-defined >> of negatives. */
 static int32_t ops_asr(int32_t v, int32_t s)
 {
@@ -84,42 +86,10 @@ arm_cmsis_nn_status sqzfw_global_avgpool_requant_s8(const sqzfw_gap_params *para
                                                     const int8_t *input_data,
                                                     int8_t *output_data)
 {
-    const int32_t h = input_dims->h;
-    const int32_t w = input_dims->w;
-    const int32_t c = input_dims->c;
-    const int32_t input_offset = params->input_offset;
-    const int32_t output_offset = params->output_offset;
-    const int32_t mult = params->quant.multiplier;
-    const int32_t shift = params->quant.shift;
-    const int32_t act_min = params->activation.min;
-    const int32_t act_max = params->activation.max;
-    const int8_t *in = input_data;
-    int8_t *out = output_data;
-    int32_t count;
-    int32_t ch;
-    if (input_dims->n != 1 || h < 1 || w < 1 || c < 1 || (int64_t)h * w > SQZFW_GAP_MAX_COUNT || input_offset < -128 || input_offset > 128)
-    {
-        return ARM_CMSIS_NN_ARG_ERROR;
-    }
-    count = h * w;
-    for (ch = 0; ch < c; ch++)
-    {
-        const int8_t *p = in + ch;
-        int32_t acc = 0;
-        int64_t v;
-        int32_t i;
-        for (i = 0; i < count; i++)
-        {
-            acc += (int32_t)*p + input_offset;
-            p += c;
-        }
-        /* exact sum (no wrap), then clamp: the golden model's arithmetic */
-        v = (int64_t)sqzfw_requantize(acc, mult, shift) + output_offset;
-        v = (v < act_min) ? act_min : v;
-        v = (v > act_max) ? act_max : v;
-        out[ch] = (int8_t)v;
-    }
-    return ARM_CMSIS_NN_SUCCESS;
+    /* one band, every channel in channel order; dims the call refuses give any band size >= 1 */
+    const int64_t count = (int64_t)input_dims->h * input_dims->w;
+    const int32_t band = (count >= 1 && count <= SQZFW_GAP_MAX_COUNT) ? (int32_t)count : 1;
+    return sqzfw_global_avgpool_requant_split_s8(params, input_dims, input_data, band, 0, NULL, output_data);
 }
 
 arm_cmsis_nn_status sqzfw_global_avgpool_requant_split_s8(const sqzfw_gap_params *params,
@@ -163,7 +133,7 @@ arm_cmsis_nn_status sqzfw_global_avgpool_requant_split_s8(const sqzfw_gap_params
         v = (int64_t)sqzfw_requantize(acc, params->quant.multiplier, params->quant.shift) + params->output_offset;
         v = (v < params->activation.min) ? params->activation.min : v;
         v = (v > params->activation.max) ? params->activation.max : v;
-        output_data[order[i]] = (int8_t)v;
+        output_data[order ? (int32_t)order[i] : i] = (int8_t)v;
     }
     return ARM_CMSIS_NN_SUCCESS;
 }

@@ -46,8 +46,8 @@ arm_cmsis_nn_status sqzfw_global_avgpool_requant_s8(const sqzfw_gap_params *para
  * call: positions 0..n8-1 are the s8 call's channels, n8..c-1 the s4 call's, and order[i] is the class (channel of
  * input_dims' c) at position i. The conv ran over row bands of chunk_pixels pixels each (the last band may have
  * fewer; chunk_pixels = h*w when it ran once), and each band is its s8 block then its s4 block:
- * [pixels x n8][pixels x (c - n8)]. out[order[i]] gets position i's pooled value: the same arithmetic as
- * sqzfw_global_avgpool_requant_s8. ARM_CMSIS_NN_ARG_ERROR (writing nothing) for its argument errors, and for
+ * [pixels x n8][pixels x (c - n8)]. out[order[i]] gets position i's pooled value (order NULL: out[i]); the
+ * arithmetic of sqzfw_global_avgpool_requant_s8, which is this call with one band, n8 = 0 and no order. ARM_CMSIS_NN_ARG_ERROR (writing nothing) for its argument errors, and for
  * chunk_pixels < 1 or n8 outside 0..c.
  */
 arm_cmsis_nn_status sqzfw_global_avgpool_requant_split_s8(const sqzfw_gap_params *params,

@@ -15,33 +15,14 @@ typedef int sqzfw_ops_gap_empty_unit; /* ISO C wants a non-empty translation uni
 #include "sqzfw_ops_gap.h"
 #include "sqzfw_ops.h"
 
+#include <stddef.h>
+
 arm_cmsis_nn_status sqzfw_gap_accumulate_s8(const int8_t *in, int32_t pixels, int32_t c, int32_t input_offset, int32_t first, int32_t *sum)
 {
-    int32_t ch;
-    int32_t p;
-    if (c < 1 || pixels < 0 || input_offset < -128 || input_offset > 128)
-    {
-        return ARM_CMSIS_NN_ARG_ERROR;
-    }
-    if (first)
-    {
-        for (ch = 0; ch < c; ch++)
-        {
-            sum[ch] = 0;
-        }
-    }
-    /* Pixel-major, as the band lies in memory; each sum gets exact int32 additions. */
-    for (p = 0; p < pixels; p++)
-    {
-        const int8_t *px = in + (int32_t)p * c;
-        for (ch = 0; ch < c; ch++)
-        {
-            sum[ch] += (int32_t)px[ch] + input_offset;
-        }
-    }
-    return ARM_CMSIS_NN_SUCCESS;
+    return sqzfw_gap_accumulate_order_s8(in, pixels, c, NULL, input_offset, first, sum);
 }
 
+/* order NULL: channel ch adds into sum[ch] (sqzfw_gap_accumulate_s8). */
 arm_cmsis_nn_status sqzfw_gap_accumulate_order_s8(const int8_t *in, int32_t pixels, int32_t c, const uint16_t *order, int32_t input_offset, int32_t first, int32_t *sum)
 {
     int32_t ch;
@@ -54,15 +35,26 @@ arm_cmsis_nn_status sqzfw_gap_accumulate_order_s8(const int8_t *in, int32_t pixe
     {
         for (ch = 0; ch < c; ch++)
         {
-            sum[order[ch]] = 0;
+            sum[order ? (int32_t)order[ch] : ch] = 0;
         }
     }
+    /* Pixel-major, as the band lies in memory; each sum gets exact int32 additions. */
     for (p = 0; p < pixels; p++)
     {
         const int8_t *px = in + (int32_t)p * c;
-        for (ch = 0; ch < c; ch++)
+        if (order)
         {
-            sum[order[ch]] += (int32_t)px[ch] + input_offset;
+            for (ch = 0; ch < c; ch++)
+            {
+                sum[order[ch]] += (int32_t)px[ch] + input_offset;
+            }
+        }
+        else
+        {
+            for (ch = 0; ch < c; ch++)
+            {
+                sum[ch] += (int32_t)px[ch] + input_offset;
+            }
         }
     }
     return ARM_CMSIS_NN_SUCCESS;

@@ -30,7 +30,8 @@ arm_cmsis_nn_status sqzfw_gap_accumulate_s8(const int8_t *in, int32_t pixels, in
 /*
  * sqzfw_gap_accumulate_s8 for a block of channels computed out of class order (a classifier conv split between an
  * s8 and an s4 call writes each call's channels as a block: pixels x c of them): channel ch of the block is added
- * into sum[order[ch]]. With first, only those c sums start from 0; the others are left as they are.
+ * into sum[order[ch]] (order NULL: sum[ch], which is sqzfw_gap_accumulate_s8). With first, only those c sums start
+ * from 0; the others are left as they are.
  * The same argument checks as sqzfw_gap_accumulate_s8.
  */
 arm_cmsis_nn_status sqzfw_gap_accumulate_order_s8(const int8_t *in, int32_t pixels, int32_t c, const uint16_t *order, int32_t input_offset, int32_t first, int32_t *sum);

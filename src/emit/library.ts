@@ -467,28 +467,16 @@ function stepView(s: Step, index: number, ctx: StepContext): StepView {
           throw new Error(`step ${index}: ${layer.name} requantizes, so it must be a whole-tensor global average pool`);
         }
         const r = layer.requant;
-        if (ctx.split) {
-          // The conv wrote each band as its s8 channels' block, then its s4 channels' block: pooled into class order.
-          return {
-            ...base,
-            kind: 'splitgap',
-            gapParams: structs.ref('sqzfw_gap_params', `${id}_gap_params`, gapParamsInit(layer, r)),
-            inDims: dims(1, s.inDims.h, s.inDims.w, s.inDims.c),
-            inPtr: ptr(s.input),
-            chunkPixels: ctx.split.chunkPixels,
-            n8: ctx.split.conv.int8Channels!.length,
-            order: weightNames(ctx.split.id).o,
-            outPtr: ptr(s.output),
-          };
-        }
-        return {
+        const gap = {
           ...base,
-          kind: 'gap',
           gapParams: structs.ref('sqzfw_gap_params', `${id}_gap_params`, gapParamsInit(layer, r)),
           inDims: dims(1, s.inDims.h, s.inDims.w, s.inDims.c),
           inPtr: ptr(s.input),
           outPtr: ptr(s.output),
         };
+        // A split classifier conv wrote each band as its s8 channels' block, then its s4 channels' block: pooled into class order.
+        if (ctx.split) return { ...gap, kind: 'splitgap', chunkPixels: ctx.split.chunkPixels, n8: ctx.split.conv.int8Channels!.length, order: weightNames(ctx.split.id).o };
+        return { ...gap, kind: 'gap' };
       }
       if (s.axis && s.op !== 'maxpool') throw new Error(`step ${index}: only a max pool runs one axis of its window`);
       const win = poolWindow(layer, s.axis);

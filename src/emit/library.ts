@@ -11,7 +11,7 @@ import type { QConv, QLayer, QModel, QPoolRequant } from '../quantize/types.js';
 import { poolWindow, type MemoryPlan, type Ref, type Step } from '../planner/types.js';
 import { cDouble, cIdentifiers, formatArray } from './c.js';
 import { packInt4 } from '../golden/int4.js';
-import { splitChannels } from '../quantize/int4.js';
+import { splitChannels, weightArrayBytes } from '../quantize/int4.js';
 import { bandBlocks, type Slot } from './band-loops.js';
 import { renderC } from './render.js';
 import { cComment, cString, hashComment } from '../util/text.js';
@@ -113,9 +113,8 @@ export function convArrays(l: QConv, id: string): ConvArray[] {
   const cout = l.bias.length;
   const int32 = (name: string, v: Int32Array): ConvArray => ({ name, type: 'int32_t', length: cout, values: () => v });
   if (!l.int8Channels) {
-    const bytes = l.weightBits === 4 ? Math.ceil(l.weights.length / 2) : l.weights.length;
     return [
-      { name: n.w, type: 'int8_t', length: bytes, values: () => (l.weightBits === 4 ? packed(l.weights) : l.weights) },
+      { name: n.w, type: 'int8_t', length: weightArrayBytes(l), values: () => (l.weightBits === 4 ? packed(l.weights) : l.weights) },
       int32(n.b, l.bias),
       int32(n.m, l.multiplier),
       int32(n.s, l.shift),
@@ -397,26 +396,31 @@ function stepView(s: Step, index: number, ctx: StepContext): StepView {
         `{ .input_offset = ${l.inputOffset}, .output_offset = ${l.outputOffset}, .stride = { .w = ${l.stride[1]}, .h = ${l.stride[0]} }, .padding = { .w = ${s.padLeft}, .h = ${s.padTop} }, .dilation = { .w = 1, .h = 1 }, .activation = { .min = ${l.actMin}, .max = ${l.actMax} } }`,
       );
       const scratchSize = s.scratchSize ?? 0;
-      if (l.int8Channels) {
+      const plus = (at: number): string => (at ? ` + ${at}` : '');
+      // One call over `c` output channels from position `at` of the layer's arrays: what the layer's calls share,
+      // then what this band shape adds; each call site passes one pointer (sqzfw_ops.c).
+      const convCall = (fn: string, stem: string, at: number, c: number, weights: string): string => {
+        const quant = structs.ref('cmsis_nn_per_channel_quant_params', `${stem}_quant`, `{ (int32_t *)${n.m}${plus(at)}, (int32_t *)${n.s}${plus(at)} }`);
         const inDims = dims(1, s.inDims.h, s.inDims.w, s.inDims.c);
+        const filterDims = dims(c, l.kernel[0], l.kernel[1], s.inDims.c);
+        const outDims = dims(1, s.outDims.h, s.outDims.w, c);
+        const biasDims = dims(1, 1, 1, c);
+        const convLayer = structs.ref(
+          'sqzfw_conv_layer',
+          `${stem}_layer`,
+          `{ .run = ${fn}, .buffer_size = ${fn}_get_buffer_size, .quant = &${quant}, .filter_dims = &${filterDims}, .weights = ${weights}, .bias_dims = &${biasDims}, .bias = ${n.b}${plus(at)} }`,
+        );
+        return structs.ref(
+          'sqzfw_conv_call',
+          `${stem}_call_${s.outDims.h}x${s.outDims.w}`,
+          `{ .layer = &${convLayer}, .params = &${convParams}, .input_dims = &${inDims}, .output_dims = &${outDims}, .scratch_size = ${scratchSize} }`,
+        );
+      };
+      if (l.int8Channels) {
         // Two calls into the same band: the s8 one writes its channels' block, the s4 one its own block after it.
         const { int8, int4 } = splitChannels(l);
-        const plus = (at: number): string => (at ? ` + ${at}` : '');
-        const part = (fn: string, name: string, at: number, c: number, weights: string): string => {
-          const quant = structs.ref('cmsis_nn_per_channel_quant_params', `${id}_${name}_quant`, `{ (int32_t *)${n.m}${plus(at)}, (int32_t *)${n.s}${plus(at)} }`);
-          const convLayer = structs.ref(
-            'sqzfw_conv_layer',
-            `${id}_${name}_layer`,
-            `{ .run = ${fn}, .buffer_size = ${fn}_get_buffer_size, .quant = &${quant}, .filter_dims = &${dims(c, l.kernel[0], l.kernel[1], s.inDims.c)}, .weights = ${weights}, .bias_dims = &${dims(1, 1, 1, c)}, .bias = ${n.b}${plus(at)} }`,
-          );
-          return structs.ref(
-            'sqzfw_conv_call',
-            `${id}_${name}_call_${s.outDims.h}x${s.outDims.w}`,
-            `{ .layer = &${convLayer}, .params = &${convParams}, .input_dims = &${inDims}, .output_dims = &${dims(1, s.outDims.h, s.outDims.w, c)}, .scratch_size = ${scratchSize} }`,
-          );
-        };
-        const call8 = part('arm_convolve_wrapper_s8', 's8', 0, int8.length, n.w);
-        const call4 = part('arm_convolve_wrapper_s4', 's4', int8.length, int4.length, n.w4);
+        const call8 = convCall('arm_convolve_wrapper_s8', `${id}_s8`, 0, int8.length, n.w);
+        const call4 = convCall('arm_convolve_wrapper_s4', `${id}_s4`, int8.length, int4.length, n.w4);
         return {
           ...base,
           kind: 'splitconv',
@@ -430,23 +434,7 @@ function stepView(s: Step, index: number, ctx: StepContext): StepView {
           scratchCheck: [`sqzfw_conv_buffer_size(&${call8})`, `sqzfw_conv_buffer_size(&${call4})`],
         };
       }
-      const quant = structs.ref('cmsis_nn_per_channel_quant_params', `${id}_quant`, `{ (int32_t *)${n.m}, (int32_t *)${n.s} }`);
-      const inDims = dims(1, s.inDims.h, s.inDims.w, s.inDims.c);
-      const filterDims = dims(s.outDims.c, l.kernel[0], l.kernel[1], s.inDims.c);
-      const outDims = dims(1, s.outDims.h, s.outDims.w, s.outDims.c);
-      const fn = l.weightBits === 4 ? 'arm_convolve_wrapper_s4' : 'arm_convolve_wrapper_s8';
-      const biasDims = dims(1, 1, 1, s.outDims.c);
-      // What the layer's calls share, then what this band shape adds: each call site passes one pointer (sqzfw_ops.c).
-      const convLayer = structs.ref(
-        'sqzfw_conv_layer',
-        `${id}_layer`,
-        `{ .run = ${fn}, .buffer_size = ${fn}_get_buffer_size, .quant = &${quant}, .filter_dims = &${filterDims}, .weights = ${n.w}, .bias_dims = &${biasDims}, .bias = ${n.b} }`,
-      );
-      const call = structs.ref(
-        'sqzfw_conv_call',
-        `${id}_call_${s.outDims.h}x${s.outDims.w}`,
-        `{ .layer = &${convLayer}, .params = &${convParams}, .input_dims = &${inDims}, .output_dims = &${outDims}, .scratch_size = ${scratchSize} }`,
-      );
+      const call = convCall(l.weightBits === 4 ? 'arm_convolve_wrapper_s4' : 'arm_convolve_wrapper_s8', id, 0, s.outDims.c, n.w);
       return {
         ...base,
         kind: 'conv',

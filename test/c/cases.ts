@@ -35,11 +35,8 @@ const DRIVER = join(REPO, 'test', 'c', 'kernel_driver.c');
 export const CONV_FN = { wrapper: 0, convolve: 1, fast1x1: 2, conv1x1: 3, conv1xn: 4 } as const;
 export type ConvFn = (typeof CONV_FN)[keyof typeof CONV_FN];
 
-export interface ConvCase {
-  op: 'conv';
-  label: string;
-  fn: ConvFn;
-  batch: number;
+/** A convolution's geometry: what CMSIS-NN's dispatch and *_get_buffer_size functions read. */
+export interface ConvGeometry {
   inDims: Dims;
   filterC: number;
   kernel: [number, number];
@@ -48,6 +45,13 @@ export interface ConvCase {
   padTop: number;
   padLeft: number;
   dilation: [number, number];
+}
+
+export interface ConvCase extends ConvGeometry {
+  op: 'conv';
+  label: string;
+  fn: ConvFn;
+  batch: number;
   upscale: [number, number]; // [0,0]: upscale_dims = NULL
   inputOffset: number;
   outputOffset: number;
@@ -101,17 +105,9 @@ export interface ConcatCase {
   init: Int8Array;
 }
 
-export interface BufSizeCase {
+export interface BufSizeCase extends ConvGeometry {
   op: 'bufsize';
   label: string;
-  inDims: Dims;
-  filterC: number;
-  kernel: [number, number];
-  outDims: Dims;
-  stride: [number, number];
-  padTop: number;
-  padLeft: number;
-  dilation: [number, number];
 }
 
 /** Fixed-point helpers of arm_nnsupportfunctions.h, applied to (a, b, c) triples. */
@@ -499,10 +495,13 @@ export function fillConv(r: Rnd, s: ConvShape, label: string, fn: ConvFn = 0): C
   };
 }
 
-/** Which CMSIS-NN kernel the wrapper calls for these arguments (CMSIS-NN v7.0.0 rules). */
-export function wrapperPath(c: Pick<ConvCase, 'inDims' | 'filterC' | 'kernel' | 'stride' | 'padTop' | 'padLeft' | 'dilation'>): ConvFn {
+/**
+ * Which CMSIS-NN kernel arm_convolve_wrapper_s8 calls for these arguments (CMSIS-NN v7.0.0 rules); with `s4`, which
+ * arm_convolve_wrapper_s4 calls: the same rules but (non-MVE) no input c == filter c test on the 1x1 path.
+ */
+export function wrapperPath(c: ConvGeometry, s4 = false): ConvFn {
   const [kh, kw] = c.kernel;
-  if (c.padTop === 0 && c.padLeft === 0 && kh === 1 && kw === 1 && c.dilation[0] === 1 && c.dilation[1] === 1 && c.inDims.c === c.filterC) {
+  if (c.padTop === 0 && c.padLeft === 0 && kh === 1 && kw === 1 && c.dilation[0] === 1 && c.dilation[1] === 1 && (s4 || c.inDims.c === c.filterC)) {
     return c.stride[0] === 1 && c.stride[1] === 1 ? CONV_FN.fast1x1 : CONV_FN.conv1x1;
   }
   if (c.inDims.h === 1 && c.dilation[1] === 1 && kh === 1 && (c.stride[1] * c.inDims.c) % 4 === 0 && c.inDims.c === c.filterC) {
@@ -529,18 +528,23 @@ export function driverScratchBytes(c: ConvCase): number {
 }
 
 /**
- * Status CMSIS-NN v7.0.0 returns for a conv case: argument checks of the kernel that runs, and
- * ARM_CMSIS_NN_ARG_ERROR (-1) when an im2col kernel gets no scratch. A grouped 1x1 convolution
- * through the wrapper is such a case: the wrapper sends it to arm_convolve_s8, but the wrapper's size
- * function answers 0 for every unpadded 1x1 filter.
+ * Status CMSIS-NN v7.0.0's kernel `path` (s8 or s4: the same checks) returns for a conv case given `scratchBytes`:
+ * its argument checks, and ARM_CMSIS_NN_ARG_ERROR (-1) when an im2col kernel gets no scratch.
  */
-export function expectedConvStatus(c: ConvCase): number {
-  const path = c.fn === CONV_FN.wrapper ? wrapperPath(c) : c.fn;
+export function convStatus(c: ConvGeometry, path: ConvFn, scratchBytes: number): number {
   if (path === CONV_FN.fast1x1 && (c.padTop !== 0 || c.padLeft !== 0 || c.stride[0] !== 1 || c.stride[1] !== 1)) return -1;
   if (path === CONV_FN.conv1x1 && (c.padTop !== 0 || c.padLeft !== 0)) return -1;
   if (path === CONV_FN.conv1xn && (c.inDims.h !== 1 || c.dilation[1] !== 1 || (c.stride[1] * c.inDims.c) % 4 !== 0)) return -1;
-  if ((path === CONV_FN.convolve || path === CONV_FN.conv1xn) && driverScratchBytes(c) === 0) return -1;
+  if ((path === CONV_FN.convolve || path === CONV_FN.conv1xn) && scratchBytes === 0) return -1;
   return 0;
+}
+
+/**
+ * Status CMSIS-NN v7.0.0 returns for an s8 conv case. A grouped 1x1 convolution through the wrapper gets -1: the
+ * wrapper sends it to arm_convolve_s8, but the wrapper's size function answers 0 for every unpadded 1x1 filter.
+ */
+export function expectedConvStatus(c: ConvCase): number {
+  return convStatus(c, c.fn === CONV_FN.wrapper ? wrapperPath(c) : c.fn, driverScratchBytes(c));
 }
 
 /** Conv cases with golden expectations: every wrapper path, direct calls, edges. */

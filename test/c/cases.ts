@@ -3,11 +3,12 @@
  * test/c/kernel_driver.c, builders for the host (plain C and emulated DSP) and QEMU drivers, and the
  * golden expectation of each case (src/golden/kernels.ts).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import type { Dims } from '../../src/graph/ir.js';
 import {
   addS8,
@@ -284,15 +285,15 @@ export function cleanupTempDirs(): void {
   for (const d of tempDirs.splice(0)) rmSync(d, { recursive: true, force: true });
 }
 
-/** Host build of the driver: 'scalar' (plain C) or 'dsp' (DSP path with emulated intrinsics). */
-export function buildHostDriver(dir: string, path: 'scalar' | 'dsp'): string {
+/**
+ * Host build of the driver against the CMSIS-NN tree `nnDir`: 'scalar' (plain C) or 'dsp' (DSP path with emulated
+ * intrinsics); -Werror with the firmware build's warnings plus -Wshadow and, unless `conversion` is false (Arm's
+ * tree), -Wconversion.
+ */
+export async function buildHostDriver(dir: string, path: 'scalar' | 'dsp', nnDir = NN_DIR, conversion = true): Promise<string> {
   const exe = join(dir, `kernel_driver_${path}`);
-  const defs = path === 'dsp' ? ['-DSQZFW_EMULATE_DSP'] : [];
-  execFileSync(
-    'gcc',
-    ['-std=c99', '-O2', ...WARN_FLAGS, '-Wconversion', ...defs, '-I', join(NN_DIR, 'Include'), ...nnSources(), DRIVER, '-o', exe],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const flags = [...WARN_FLAGS, ...(conversion ? ['-Wconversion'] : []), ...(path === 'dsp' ? ['-DSQZFW_EMULATE_DSP'] : [])];
+  await promisify(execFile)('gcc', ['-std=c99', '-O2', ...flags, '-I', join(nnDir, 'Include'), ...nnSources(nnDir), DRIVER, '-o', exe]);
   return exe;
 }
 
@@ -961,20 +962,8 @@ export function golden(c: KernelCase): Int8Array | null {
       if (c.weightBits === 4) return convS4({ ...convArgsOf(c), packedFilter: packInt4(c.filter) });
       return convS8(convArgsOf(c));
     case 'maxpool':
-    case 'avgpool': {
-      const f = c.op === 'maxpool' ? maxPoolS8 : avgPoolS8;
-      return f({
-        input: c.input,
-        inDims: c.inDims,
-        kernel: c.kernel,
-        stride: c.stride,
-        padTop: c.padTop,
-        padLeft: c.padLeft,
-        outDims: c.outDims,
-        actMin: c.actMin,
-        actMax: c.actMax,
-      });
-    }
+    case 'avgpool':
+      return (c.op === 'maxpool' ? maxPoolS8 : avgPoolS8)(c); // a PoolCase is the golden pool's arguments
     case 'add':
       return addS8(c);
     case 'softmax':
@@ -1027,6 +1016,32 @@ export function addS8DspModel(c: AddCase): Int8Array {
     out[i] = Math.min(c.actMax, Math.max(c.actMin, s));
   }
   return out;
+}
+
+/** What a case's result must be: its output (none: not compared), status (default 0) and scratch bytes (none: not compared). */
+export interface ExpectedResult {
+  out?: Int8Array | null;
+  status?: number;
+  scratch?: number;
+}
+
+/** Failures of driver results against expectations, one description per failing case (with its first difference). */
+export function checkResults<C extends KernelCase>(cases: C[], results: KernelResult[], expected: (c: C, i: number) => ExpectedResult): string[] {
+  const failures: string[] = [];
+  cases.forEach((c, i) => {
+    const r = results[i];
+    const e = expected(c, i);
+    const problems: string[] = [];
+    if (r.flags !== 0) problems.push(`driver flags ${r.flags} (1 scratch overrun, 2 output overrun, 4 input modified, 8 bad case)`);
+    if (r.status !== (e.status ?? 0)) problems.push(`status ${r.status}, expected ${e.status ?? 0}`);
+    if (e.scratch !== undefined && r.scratch !== e.scratch) problems.push(`scratch ${r.scratch} bytes, expected ${e.scratch}`);
+    if (e.out) {
+      const d = firstDiff(r.out, e.out);
+      if (d) problems.push(d);
+    }
+    if (problems.length) failures.push(`#${i} ${problems.join('; ')}\n    ${describeCase(c)}`);
+  });
+  return failures;
 }
 
 /** Description of the first difference between two outputs, or null when equal. */

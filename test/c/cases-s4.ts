@@ -4,7 +4,7 @@
  */
 import { mulberry32 } from '../../src/util/random.js';
 import { convS4ScratchBytes } from '../../src/planner/scratch.js';
-import { CONV_FN, convOutSize, convShape, convStatus, fillConv, pick, randI8, ri, wrapperPath, type ConvCase, type ConvFn, type ConvGeometry, type Rnd } from './cases.js';
+import { CONV_FN, convShape, convStatus, fillConv, pick, randI8, randomDilation, ri, twoImages, wrapperPath, type ConvCase, type ConvFn, type ConvGeometry, type Rnd } from './cases.js';
 
 /** Which kernel arm_convolve_wrapper_s4 calls (CMSIS-NN v7.0.0, non-MVE: no C_IN test on the 1x1 path). */
 export const wrapperPathS4 = (c: ConvGeometry): ConvFn => wrapperPath(c, true);
@@ -66,17 +66,10 @@ export function extendedConvS4Cases(seed: number, count: number, maxMacs = 60_00
     const c = toS4(r, fillConv(r, s, ''));
     const kind = ri(r, 0, 2);
     if (kind === 0) {
-      c.batch = 2;
-      c.input = randI8(r, 2 * s.inDims.h * s.inDims.w * s.inDims.c);
+      twoImages(r, c, s);
       c.fn = pick(r, [CONV_FN.wrapper, CONV_FN.convolve, wrapperPathS4(c)] as const);
     } else if (kind === 1) {
-      const d: [number, number] = [ri(r, 1, 3), ri(r, 1, 3)];
-      const oh = convOutSize(s.inDims.h, s.kernel[0], s.stride[0], s.padTop, s.padTop, d[0]);
-      const ow = convOutSize(s.inDims.w, s.kernel[1], s.stride[1], s.padLeft, s.padLeft, d[1]);
-      if (oh >= 1 && ow >= 1) {
-        c.dilation = d;
-        c.outDims = { ...s.outDims, h: oh, w: ow };
-      }
+      randomDilation(r, c, s);
       c.fn = pick(r, [CONV_FN.wrapper, CONV_FN.convolve] as const);
     } else {
       c.nullScratch = true;

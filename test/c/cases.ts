@@ -668,6 +668,23 @@ function kernelPathCases(r: Rnd): ConvCase[] {
   });
 }
 
+/** Makes `c` (drawn with shape `s`) a batch of two images. */
+export function twoImages(r: Rnd, c: ConvCase, s: ConvShape): void {
+  c.batch = 2;
+  c.input = randI8(r, 2 * s.inDims.h * s.inDims.w * s.inDims.c);
+}
+
+/** Gives `c` (drawn with shape `s`) a random dilation, 1..3 each way, unless its output would then be empty. */
+export function randomDilation(r: Rnd, c: ConvCase, s: ConvShape): void {
+  const d: [number, number] = [ri(r, 1, 3), ri(r, 1, 3)];
+  const oh = convOutSize(s.inDims.h, s.kernel[0], s.stride[0], s.padTop, s.padTop, d[0]);
+  const ow = convOutSize(s.inDims.w, s.kernel[1], s.stride[1], s.padLeft, s.padLeft, d[1]);
+  if (oh >= 1 && ow >= 1) {
+    c.dilation = d;
+    c.outDims = { ...s.outDims, h: oh, w: ow };
+  }
+}
+
 /**
  * Conv cases outside the golden model (batch 2, dilation, groups, upscale, NULL scratch): the plain C
  * and DSP builds must agree with each other (and, checked outside the repo, with Arm's library).
@@ -680,16 +697,9 @@ export function extendedConvCases(seed: number, count: number, maxMacs = 60_000)
     const c = fillConv(r, s, '');
     const kind = i % 5;
     if (kind === 0) {
-      c.batch = 2;
-      c.input = randI8(r, 2 * s.inDims.h * s.inDims.w * s.inDims.c);
+      twoImages(r, c, s);
     } else if (kind === 1) {
-      const d: [number, number] = [ri(r, 1, 3), ri(r, 1, 3)];
-      const oh = convOutSize(s.inDims.h, s.kernel[0], s.stride[0], s.padTop, s.padTop, d[0]);
-      const ow = convOutSize(s.inDims.w, s.kernel[1], s.stride[1], s.padLeft, s.padLeft, d[1]);
-      if (oh >= 1 && ow >= 1) {
-        c.dilation = d;
-        c.outDims = { ...s.outDims, h: oh, w: ow };
-      }
+      randomDilation(r, c, s);
       c.fn = CONV_FN.convolve;
     } else if (kind === 2) {
       const groups = pick(r, [2, 3, 4] as const);

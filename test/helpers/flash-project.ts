@@ -2,22 +2,18 @@
  * A real-board project for the flash tests: the board's generated files (Makefile, linker script, start-up code,
  * runtime) and a main that prints the demo's first and last line, built for the board itself.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { Board } from '../../src/boards/index.js';
-import { defaultLayout, renderBoardFiles, runtimeFiles } from '../../src/emit/board-files.js';
 import { registerBoardCommands } from '../../src/flash/cli.js';
 import { buildFirmware } from '../../src/toolchain/index.js';
+import { writeBoardProject } from './board-project.js';
 
 /** Writes and builds (no semihosting) the project in `dir`; its manifest names `board` and model `m`. */
 export async function buildFlashProject(board: Board, dir: string): Promise<void> {
   const main = `#include "sqzfw_rt.h"\nint main(void)\n{\n    sqzfw_rt_init();\n    sqzfw_rt_puts("sqzfw begin m ${board.name}\\nsqzfw end 0\\n");\n    return 0;\n}\n`;
-  const files = { ...renderBoardFiles(board, defaultLayout(board)), ...runtimeFiles(), 'src/main.c': main };
-  for (const [p, c] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, p)), { recursive: true });
-    writeFileSync(join(dir, p), c);
-  }
+  writeBoardProject(board, dir, main);
   writeFileSync(join(dir, 'sqzfw.json'), JSON.stringify({ board: board.name, model: 'm', expected: {}, outputs: [], macs: 0 }));
   await buildFirmware({ projectDir: dir });
 }

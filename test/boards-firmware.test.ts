@@ -5,14 +5,14 @@
  * Weights that fit nowhere fail the build with a clear message.
  */
 import { userError } from './helpers/user-error.js';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadBoard, qemuTwin, type Board } from '../src/boards/index.js';
 import { buildFirmware, weightsReportLines } from '../src/toolchain/index.js';
-import { defaultLayout, renderBoardFiles, runtimeFiles } from '../src/emit/board-files.js';
 import { parseFirmwareOutput, runFirmware } from '../src/emulate/qemu.js';
+import { writeBoardProject } from './helpers/board-project.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'sqzfw-boards-fw-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -68,11 +68,7 @@ function fixtureAcc(): number {
 
 function project(board: Board, tag: string, main: string): string {
   const dir = join(tmp, `${board.name}-${tag}`);
-  const files = { ...renderBoardFiles(board, defaultLayout(board)), ...runtimeFiles(), 'src/main.c': main };
-  for (const [p, c] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, p)), { recursive: true });
-    writeFileSync(join(dir, p), c);
-  }
+  writeBoardProject(board, dir, main);
   return dir;
 }
 

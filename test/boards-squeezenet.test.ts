@@ -13,9 +13,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadBoard, qemuTwin } from '../src/boards/index.js';
 import { checkFit, largestInputSize } from '../src/driver/fit.js';
 import { buildFirmware, weightsReportLines } from '../src/toolchain/index.js';
-import { describeMismatch, emulateProject, generateFiles, generateProject } from '../src/driver/index.js';
+import { emulateProject, generateFiles, generateProject } from '../src/driver/index.js';
 import { prepareSynthetic } from '../src/prepare/index.js';
 import { isUserError } from '../src/errors.js';
+import { expectBitExact } from './helpers/plan-qemu.js';
 
 const work = mkdtempSync(join(tmpdir(), 'sqzfw-boards-sq-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -72,9 +73,7 @@ describe.each([
     const twin = await buildFirmware({ projectDir: dir, variant: 'qemu' });
     expect(twin.weights.map((w) => [w.region, w.arrays.length])).toEqual(real.weights.map((w) => [w.region, w.arrays.length]));
     const run = await emulateProject({ projectDir: dir, board: qemuTwin(board)!, elf: twin.elf, timeoutMs: 240_000 });
-    expect(run.comparison.missing).toEqual([]);
-    expect(run.comparison.mismatches, describeMismatch(run.comparison)).toEqual([]);
-    expect(run.comparison.bytes).toBe(prepared.model.outputs.reduce((s, o) => s + gen.expected[o].length, 0));
+    expectBitExact(run, prepared.model.outputs.reduce((s, o) => s + gen.expected[o].length, 0));
 
     const arena = gen.plan.regions.filter((r) => r.used > 0).map((r) => `${r.name} ${kib(r.used)}`).join(' + ');
     console.log(

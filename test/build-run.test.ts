@@ -4,9 +4,9 @@
  */
 import { userError } from './helpers/user-error.js';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadBoard, type Board } from '../src/boards/index.js';
@@ -17,10 +17,10 @@ import {
   parseLinkerMemory,
   parseObjdumpSections,
 } from '../src/toolchain/index.js';
-import { defaultLayout, renderBoardFiles, runtimeFiles } from '../src/emit/board-files.js';
 import { parseFirmwareOutput, runFirmware, runQemu, ticksToInstructions } from '../src/emulate/qemu.js';
 import { ARM_CMSIS_NN } from './helpers/arm-cmsis-nn.js';
 import { IN_CI } from './helpers/require.js';
+import { writeBoardProject } from './helpers/board-project.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/firmware/', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'sqzfw-build-run-'));
@@ -29,14 +29,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 /** A generated-project look-alike: Makefile, linker.ld, sqzfw/runtime, src/main.c from a fixture. */
 function makeProject(board: Board, name: string, main: string | { source: string }): string {
   const dir = join(tmp, `${board.name}-${name}`);
-  const files = { ...renderBoardFiles(board, defaultLayout(board)), ...runtimeFiles() };
-  for (const [path, content] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, path)), { recursive: true });
-    writeFileSync(join(dir, path), content);
-  }
-  mkdirSync(join(dir, 'src'), { recursive: true });
-  if (typeof main === 'string') copyFileSync(join(FIXTURES, main), join(dir, 'src', 'main.c'));
-  else writeFileSync(join(dir, 'src', 'main.c'), main.source);
+  writeBoardProject(board, dir, typeof main === 'string' ? readFileSync(join(FIXTURES, main), 'utf8') : main.source);
   return dir;
 }
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { loadBoard } from '../src/boards/index.js';
 import { buildFirmware } from '../src/toolchain/index.js';
-import { describeMismatch, emulateProject, generateFiles, generateProject } from '../src/driver/index.js';
+import { emulateProject, generateFiles, generateProject } from '../src/driver/index.js';
 import { prepareSynthetic } from '../src/prepare/index.js';
 import type { Variant } from '../src/prepare/index.js';
 import { topK } from '../src/golden/run.js';
@@ -17,6 +17,7 @@ import { existsSync } from 'node:fs';
 import { prepareImageModel } from '../src/prepare/image-model.js';
 import { required, IN_CI } from './helpers/require.js';
 import { ARM_CMSIS_NN } from './helpers/arm-cmsis-nn.js';
+import { buildAndRun, expectBitExact } from './helpers/plan-qemu.js';
 
 const SHARED = new URL('../../shared/', import.meta.url).pathname;
 const REAL_MODEL = join(SHARED, 'models', 'squeezenet1.0-imagenet.onnx');
@@ -29,12 +30,8 @@ async function roundTrip(variant: Variant, inputSize: number, classes: number, b
   const prepared = prepareSynthetic({ variant, inputSize, classes, seed: 3 });
   const dir = join(work, `${variant}-${inputSize}-${classes}-${boardName}-${opts.dsp === false ? 'scalar' : 'dsp'}${opts.cmsisNnDir ? '-arm' : ''}`);
   const gen = generateProject(prepared, board, dir, { dsp: opts.dsp });
-  const built = await buildFirmware({ projectDir: dir, semihosting: true, dsp: opts.dsp ?? true, cmsisNnDir: opts.cmsisNnDir });
-  const run = await emulateProject({ projectDir: dir, board, timeoutMs: 240_000 });
-  expect(run.comparison.missing).toEqual([]);
-  expect(run.comparison.mismatches, describeMismatch(run.comparison)).toEqual([]);
   const totalBytes = prepared.model.outputs.reduce((s, o) => s + gen.expected[o].length, 0);
-  expect(run.comparison.bytes).toBe(totalBytes);
+  const { run, built } = await buildAndRun(dir, board, opts.dsp ?? true, totalBytes, opts.cmsisNnDir);
   if (opts.host) {
     for (const emulateDsp of [false, true]) {
       const out = runHostModel(hostModelBinary(dir, { emulateDsp }), prepared.input);
@@ -91,9 +88,7 @@ describe.runIf(required(`the real model ${REAL_MODEL}`, existsSync(REAL_MODEL)))
     const gen = generateProject(prepared, board, dir);
     await buildFirmware({ projectDir: dir, semihosting: true });
     const run = await emulateProject({ projectDir: dir, board, timeoutMs: 240_000 });
-    expect(run.comparison.mismatches, describeMismatch(run.comparison)).toEqual([]);
-    expect(run.comparison.missing).toEqual([]);
-    expect(run.comparison.bytes).toBe(1000);
+    expectBitExact(run, 1000);
     expect(run.top5.map((t) => t.index)).toEqual(topK(gen.expected[prepared.model.outputs[0]], 5));
     expect(run.labels).toHaveLength(5);
     expect(run.labels[0]).toBe(prepared.labels![run.top5[0].index]);

@@ -4,18 +4,15 @@
  * missing port fails before anything is flashed, a silent board times out with a clear message.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { Command } from 'commander';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadBoard } from '../src/boards/index.js';
-import { buildFirmware } from '../src/toolchain/index.js';
-import { defaultLayout, renderBoardFiles, runtimeFiles } from '../src/emit/board-files.js';
-import { registerBoardCommands } from '../src/flash/cli.js';
 import { Monitor, monitorLines } from '../src/flash/monitor.js';
 import { UserError } from '../src/errors.js';
+import { buildFlashProject, flashCli as cli } from './helpers/flash-project.js';
 
 const FAKE = new URL('./fixtures/validate/fake_demo.py', import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'sqzfw-monitor-'));
@@ -32,33 +29,10 @@ async function fakeDemo(...args: string[]): Promise<string> {
   });
 }
 
-async function cli(args: string[]): Promise<string[]> {
-  const program = new Command().exitOverride();
-  registerBoardCommands(program);
-  const out: string[] = [];
-  const log = console.log;
-  console.log = (s: string) => void out.push(s);
-  try {
-    await program.parseAsync(['node', 'sqzfw', 'flash', ...args]);
-  } finally {
-    console.log = log;
-  }
-  return out;
-}
-
 describe('flash --monitor', () => {
   const board = loadBoard('stm32f429i-disc1');
   const dir = join(tmp, 'f429');
-  beforeAll(async () => {
-    const main = '#include "sqzfw_rt.h"\nint main(void)\n{\n    sqzfw_rt_init();\n    sqzfw_rt_puts("sqzfw begin m stm32f429i-disc1\\nsqzfw end 0\\n");\n    return 0;\n}\n';
-    const files = { ...renderBoardFiles(board, defaultLayout(board)), ...runtimeFiles(), 'src/main.c': main };
-    for (const [p, c] of Object.entries(files)) {
-      mkdirSync(dirname(join(dir, p)), { recursive: true });
-      writeFileSync(join(dir, p), c);
-    }
-    writeFileSync(join(dir, 'sqzfw.json'), JSON.stringify({ board: board.name, model: 'm', expected: {}, outputs: [], macs: 0 }));
-    await buildFirmware({ projectDir: dir });
-  });
+  beforeAll(() => buildFlashProject(board, dir));
 
   it('--dry-run prints the flash command, then how the port is configured and read', async () => {
     const out = await cli(['--project', dir, '--dry-run', '--monitor', '--port', '/dev/ttyACM1', '--monitor-timeout', '30']);

@@ -6,16 +6,14 @@
  */
 import { userError } from './helpers/user-error.js';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBoard, type Board } from '../src/boards/index.js';
 import { buildFirmware, type ElfSection } from '../src/toolchain/index.js';
-import { defaultLayout, renderBoardFiles, runtimeFiles } from '../src/emit/board-files.js';
 import { commandLine, flashFirmware, planFlash, runFlashPlan, type Probe } from '../src/flash/index.js';
-import { registerBoardCommands } from '../src/flash/cli.js';
+import { buildFlashProject, flashCli } from './helpers/flash-project.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'sqzfw-flash-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -127,29 +125,11 @@ describe('flashing a built firmware', () => {
   let dir = '';
   beforeAll(async () => {
     dir = join(tmp, 'f429');
-    const main = '#include "sqzfw_rt.h"\nint main(void)\n{\n    sqzfw_rt_init();\n    sqzfw_rt_puts("sqzfw begin m stm32f429i-disc1\\nsqzfw end 0\\n");\n    return 0;\n}\n';
-    const files = { ...renderBoardFiles(board, defaultLayout(board)), ...runtimeFiles(), 'src/main.c': main };
-    for (const [p, c] of Object.entries(files)) {
-      mkdirSync(dirname(join(dir, p)), { recursive: true });
-      writeFileSync(join(dir, p), c);
-    }
-    writeFileSync(join(dir, 'sqzfw.json'), JSON.stringify({ board: board.name, model: 'm', expected: {}, outputs: [], macs: 0 }));
-    await buildFirmware({ projectDir: dir });
+    await buildFlashProject(board, dir);
   });
 
   it('prints the exact commands with --dry-run (CLI)', async () => {
-    const program = new Command();
-    program.exitOverride();
-    registerBoardCommands(program);
-    const out: string[] = [];
-    const log = console.log;
-    console.log = (s: string) => out.push(s);
-    try {
-      await program.parseAsync(['node', 'sqzfw', 'flash', '--project', dir, '--dry-run']);
-      await program.parseAsync(['node', 'sqzfw', 'flash', '--project', dir, '--dry-run', '--probe', 'stlink']);
-    } finally {
-      console.log = log;
-    }
+    const out = [...(await flashCli(['--project', dir, '--dry-run'])), ...(await flashCli(['--project', dir, '--dry-run', '--probe', 'stlink']))];
     const elf = join(dir, 'build', 'firmware.elf');
     expect(out[0]).toBe(`openocd -f board/stm32f429disc1.cfg -c 'program ${elf} verify reset exit'`);
     expect(out[1]).toMatch(/^arm-none-eabi-objcopy -O binary -j \.isr_vector -j \.text -j \.rodata .*firmware\.elf .*firmware\.FLASH\.bin$/);
@@ -201,10 +181,7 @@ describe('flashing a built firmware', () => {
     await buildFirmware({ projectDir: dir, variant: 'qemu' });
     const e3 = await userError(flashFirmware({ board, elf: join(dir, 'build', 'qemu', 'firmware.elf'), dryRun: true, log: () => {} }));
     expect(e3.message).toMatch(/is the QEMU twin's firmware/);
-    const program = new Command();
-    program.exitOverride();
-    registerBoardCommands(program);
-    const e4 = await userError(program.parseAsync(['node', 'sqzfw', 'flash', '--project', dir, '--board', 'nrf52840-dk', '--dry-run']));
+    const e4 = await userError(flashCli(['--project', dir, '--board', 'nrf52840-dk', '--dry-run']));
     expect(e4.message).toBe(`${dir} was generated for board stm32f429i-disc1, not nrf52840-dk`);
   });
 });

@@ -61,12 +61,32 @@ function measured<T>(f: () => T): { value: T; ms: number; alloc: number } {
   return { value, ms: performance.now() - t0, alloc: process.memoryUsage().arrayBuffers - ab0 };
 }
 
-function expectWithinCaps(slowest: number, largestAlloc: number, what: string) {
-  const rss = process.resourceUsage().maxRSS / 1024;
-  console.log(`${what}: slowest case ${slowest.toFixed(1)} ms, largest per-case allocation ${(largestAlloc / 2 ** 20).toFixed(1)} MiB, peak RSS ${rss.toFixed(0)} MiB`);
-  expect(slowest).toBeLessThan(CASE_MS);
-  expect(largestAlloc).toBeLessThan(CASE_ALLOC_MIB * 2 ** 20);
-  expect(rss).toBeLessThan(RSS_MIB);
+/** The cases of a fuzz run: how many imported and how many were refused, the slowest and the largest allocation. */
+class Tally {
+  ok = 0;
+  refused = 0;
+  slowest = 0;
+  largestAlloc = 0;
+
+  /** Imports case `i` (attempt), measured; an unexpected exception fails the test naming the case. */
+  run(i: number, bytes: Uint8Array): void {
+    try {
+      const m = measured(() => attempt(bytes));
+      this[m.value]++;
+      this.slowest = Math.max(this.slowest, m.ms);
+      this.largestAlloc = Math.max(this.largestAlloc, m.alloc);
+    } catch (e) {
+      throw new Error(`case ${i}: ${(e as Error).stack}`);
+    }
+  }
+
+  expectWithinCaps(what: string): void {
+    const rss = process.resourceUsage().maxRSS / 1024;
+    console.log(`${what}: slowest case ${this.slowest.toFixed(1)} ms, largest per-case allocation ${(this.largestAlloc / 2 ** 20).toFixed(1)} MiB, peak RSS ${rss.toFixed(0)} MiB`);
+    expect(this.slowest).toBeLessThan(CASE_MS);
+    expect(this.largestAlloc).toBeLessThan(CASE_ALLOC_MIB * 2 ** 20);
+    expect(rss).toBeLessThan(RSS_MIB);
+  }
 }
 
 /** Imports; returns 'ok' or 'refused', or throws the unexpected exception. */
@@ -185,34 +205,23 @@ describe('fuzz: damaged and hostile ONNX files', () => {
   test('4000 byte-level mutations: a model or a UserError, never a crash or a hang', () => {
     const rnd = mulberry32(2024);
     const bases = seeds().map((s) => onnxModel(s));
-    const tally: Record<string, number> = { ok: 0, refused: 0 };
-    let slowest = 0;
-    let largestAlloc = 0;
+    const tally = new Tally();
     const names = Object.keys(mutators);
     for (let i = 0; i < 4000; i++) {
       let bytes = pick(bases, rnd);
       const rounds = 1 + Math.floor(rnd() * 3);
       for (let r = 0; r < rounds; r++) bytes = mutators[pick(names, rnd)](bytes, rnd);
-      try {
-        const m = measured(() => attempt(bytes));
-        tally[m.value]++;
-        slowest = Math.max(slowest, m.ms);
-        largestAlloc = Math.max(largestAlloc, m.alloc);
-      } catch (e) {
-        throw new Error(`case ${i}: ${(e as Error).stack}`);
-      }
+      tally.run(i, bytes);
     }
     expect(tally.ok + tally.refused).toBe(4000);
     expect(tally.refused).toBeGreaterThan(1000);
-    expectWithinCaps(slowest, largestAlloc, `4000 byte-level mutations (${tally.ok} ok, ${tally.refused} refused)`);
+    tally.expectWithinCaps(`4000 byte-level mutations (${tally.ok} ok, ${tally.refused} refused)`);
   }, 60_000);
 
   test('2000 structure-aware hostile files: absurd shapes and attributes, cycles, missing initializers', () => {
     const rnd = mulberry32(77);
     const base = seeds();
-    const tally: Record<string, number> = { ok: 0, refused: 0 };
-    let slowest = 0;
-    let largestAlloc = 0;
+    const tally = new Tally();
     for (let i = 0; i < 2000; i++) {
       let spec = pick(base, rnd);
       const rounds = 1 + Math.floor(rnd() * 2);
@@ -223,17 +232,10 @@ describe('fuzz: damaged and hostile ONNX files', () => {
       } catch {
         continue; // the writer cannot encode it (e.g. a non-integer varint): not a file
       }
-      try {
-        const m = measured(() => attempt(bytes));
-        tally[m.value]++;
-        slowest = Math.max(slowest, m.ms);
-        largestAlloc = Math.max(largestAlloc, m.alloc);
-      } catch (e) {
-        throw new Error(`case ${i}: ${(e as Error).stack}`);
-      }
+      tally.run(i, bytes);
     }
     expect(tally.refused).toBeGreaterThan(500);
-    expectWithinCaps(slowest, largestAlloc, `2000 structure-aware files (${tally.ok} ok, ${tally.refused} refused)`);
+    tally.expectWithinCaps(`2000 structure-aware files (${tally.ok} ok, ${tally.refused} refused)`);
   }, 60_000);
 
   test('deeply nested unknown groups and huge declared lengths are refused quickly', () => {

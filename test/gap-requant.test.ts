@@ -2,59 +2,42 @@
  * firmware/runtime/sqzfw_ops.c sqzfw_global_avgpool_requant_s8 against the golden globalAvgPoolRequantS8, byte for
  * byte, on random cases (host gcc, -Werror). The driver reads all cases from one file and writes every output.
  */
-import { execFileSync } from 'node:child_process';
 import { mulberry32 } from '../src/util/random.js';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { globalAvgPoolRequantS8, quantizeMultiplier, type GlobalAvgPoolRequantArgs } from '../src/golden/kernels.js';
-
-const ROOT = new URL('../', import.meta.url).pathname;
-const OPS_C = join(ROOT, 'firmware', 'runtime', 'sqzfw_ops.c');
-const INCLUDES = ['-I', join(ROOT, 'firmware', 'runtime'), '-I', join(ROOT, 'firmware', 'cmsis-nn', 'Include')];
+import { hostCaseDriver } from './helpers/host-c.js';
 
 /* Case file: per case 10 int32 (h w c input_offset output_offset mult shift act_min act_max expect_ok), then h*w*c
  * int8. Output file: per case the int32 status, then c bytes (0x5a where nothing was written), then 4 guard bytes. */
 const DRIVER = `
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "case_file.h"
 #include "sqzfw_ops.h"
 
-int main(int argc, char **argv)
+int run_case(FILE *fi, FILE *fo)
 {
-    FILE *fi;
-    FILE *fo;
     int32_t hdr[10];
-    if (argc != 3) return 2;
-    fi = fopen(argv[1], "rb");
-    fo = fopen(argv[2], "wb");
-    if (!fi || !fo) return 2;
-    while (fread(hdr, sizeof(int32_t), 10, fi) == 10)
-    {
-        const size_t n = (size_t)hdr[0] * (size_t)hdr[1] * (size_t)hdr[2];
-        const size_t c = (size_t)hdr[2];
-        int8_t *in = malloc(n + 1);
-        int8_t *copy = malloc(n + 1);
-        int8_t *out = malloc(c + 4);
-        int32_t st;
-        if (!in || !copy || !out || fread(in, 1, n, fi) != n) return 3;
-        memcpy(copy, in, n);
-        memset(out, 0x5a, c + 4);
-        const sqzfw_gap_params params = { hdr[3], hdr[4], { hdr[5], hdr[6] }, { hdr[7], hdr[8] } };
-        const cmsis_nn_dims dims = { 1, hdr[0], hdr[1], hdr[2] };
-        st = (int32_t)sqzfw_global_avgpool_requant_s8(&params, &dims, in, out);
-        if (memcmp(in, copy, n) != 0) st = 99; /* input modified */
-        fwrite(&st, sizeof(int32_t), 1, fo);
-        fwrite(out, 1, c + 4, fo);
-        free(in);
-        free(copy);
-        free(out);
-    }
-    fclose(fi);
-    fclose(fo);
-    return 0;
+    if (fread(hdr, sizeof(int32_t), 10, fi) != 10) return 0;
+    const size_t n = (size_t)hdr[0] * (size_t)hdr[1] * (size_t)hdr[2];
+    const size_t c = (size_t)hdr[2];
+    int8_t *in = malloc(n + 1);
+    int8_t *copy = malloc(n + 1);
+    int8_t *out = malloc(c + 4);
+    int32_t st;
+    if (!in || !copy || !out || fread(in, 1, n, fi) != n) return 3;
+    memcpy(copy, in, n);
+    memset(out, 0x5a, c + 4);
+    const sqzfw_gap_params params = { hdr[3], hdr[4], { hdr[5], hdr[6] }, { hdr[7], hdr[8] } };
+    const cmsis_nn_dims dims = { 1, hdr[0], hdr[1], hdr[2] };
+    st = (int32_t)sqzfw_global_avgpool_requant_s8(&params, &dims, in, out);
+    if (memcmp(in, copy, n) != 0) st = 99; /* input modified */
+    fwrite(&st, sizeof(int32_t), 1, fo);
+    fwrite(out, 1, c + 4, fo);
+    free(in);
+    free(copy);
+    free(out);
+    return 1;
 }
 `;
 
@@ -109,21 +92,7 @@ function makeCases(count: number): Case[] {
 }
 
 const CASES = makeCases(400);
-let dir = '';
-let exe = '';
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'sqzfw-gap-'));
-  writeFileSync(join(dir, 'driver.c'), DRIVER);
-  exe = join(dir, 'driver');
-  execFileSync('gcc', ['-std=c99', '-O2', '-Wall', '-Wextra', '-Werror', '-Wshadow', '-Wconversion', '-pedantic', ...INCLUDES, OPS_C, join(dir, 'driver.c'), '-o', exe], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-}, 60_000);
-
-afterAll(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+const runDriver = hostCaseDriver('gap', DRIVER, ['sqzfw_ops.c']);
 
 describe('sqzfw_global_avgpool_requant_s8 (firmware/runtime) equals the golden globalAvgPoolRequantS8', () => {
   test(`${CASES.length} random cases (h,w 1..15, c 1..1000, all zero points, extreme multipliers and shifts, clamps, argument errors)`, () => {
@@ -132,9 +101,7 @@ describe('sqzfw_global_avgpool_requant_s8 (firmware/runtime) equals the golden g
       const hdr = Int32Array.from([k.h, k.w, k.c, k.inputOffset, k.outputOffset, k.mult, k.shift, k.actMin, k.actMax, k.ok ? 1 : 0]);
       parts.push(Buffer.from(hdr.buffer), Buffer.from(k.input.buffer, k.input.byteOffset, k.input.length));
     }
-    writeFileSync(join(dir, 'cases.bin'), Buffer.concat(parts));
-    execFileSync(exe, [join(dir, 'cases.bin'), join(dir, 'out.bin')]);
-    const out = readFileSync(join(dir, 'out.bin'));
+    const out = runDriver(Buffer.concat(parts));
     let at = 0;
     const failures: string[] = [];
     for (const [i, k] of CASES.entries()) {

@@ -4,81 +4,64 @@
  * [pixels x n8][pixels x (c - n8)] in the order of a permutation, and must give what the golden
  * globalAvgPoolRequantS8 / gapAccumulateS8 give on the same values in class order.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { gapAccumulateS8 } from '../src/golden/gap-fused.js';
 import { globalAvgPoolRequantS8, quantizeMultiplier } from '../src/golden/kernels.js';
 import { mulberry32 } from '../src/util/random.js';
-
-const ROOT = new URL('../', import.meta.url).pathname;
-const RUNTIME = join(ROOT, 'firmware', 'runtime');
-const INCLUDES = ['-I', RUNTIME, '-I', join(ROOT, 'firmware', 'cmsis-nn', 'Include')];
+import { hostCaseDriver } from './helpers/host-c.js';
 
 /* Case file: per case 10 int32 (h w c n8 chunk_pixels input_offset output_offset mult shift act_min/act_max packed
  * as (act_min & 0xffff) | act_max << 16), c uint16 order, h*w*c int8 split input. Output: per case the pool's status
  * and c bytes (0x5a where unwritten) + 4 guard bytes, then the accumulation's status (worst of its calls) and c
  * int32 sums (each starting from 0x5a5a5a5a). */
 const DRIVER = `
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "case_file.h"
 #include "sqzfw_ops.h"
 #include "sqzfw_ops_gap.h"
 
-int main(int argc, char **argv)
+int run_case(FILE *fi, FILE *fo)
 {
-    FILE *fi;
-    FILE *fo;
     int32_t hdr[10];
-    if (argc != 3) return 2;
-    fi = fopen(argv[1], "rb");
-    fo = fopen(argv[2], "wb");
-    if (!fi || !fo) return 2;
-    while (fread(hdr, sizeof(int32_t), 10, fi) == 10)
+    if (fread(hdr, sizeof(int32_t), 10, fi) != 10) return 0;
+    const int32_t h = hdr[0], w = hdr[1], c = hdr[2], n8 = hdr[3], chunk = hdr[4];
+    const size_t n = (size_t)h * (size_t)w * (size_t)c;
+    uint16_t *order = malloc((size_t)c * sizeof(uint16_t) + 2);
+    int8_t *in = malloc(n + 1);
+    int8_t *out = malloc((size_t)c + 4);
+    int32_t *sum = malloc((size_t)c * sizeof(int32_t) + 4);
+    int32_t st;
+    int32_t acc_st = 0;
+    int32_t start;
+    const int32_t count = h * w;
+    if (!order || !in || !out || !sum || fread(order, sizeof(uint16_t), (size_t)c, fi) != (size_t)c || fread(in, 1, n, fi) != n) return 3;
+    memset(out, 0x5a, (size_t)c + 4);
+    memset(sum, 0x5a, (size_t)c * sizeof(int32_t));
+    const sqzfw_gap_params params = { hdr[5], hdr[6], { hdr[7], hdr[8] }, { (int16_t)(hdr[9] & 0xffff), hdr[9] >> 16 } };
+    const cmsis_nn_dims dims = { 1, h, w, c };
+    st = (int32_t)sqzfw_global_avgpool_requant_split_s8(&params, &dims, in, chunk, n8, order, out);
+    /* the fused form: per band, its s8 block then its s4 block */
+    for (start = 0; start < count; start += chunk)
     {
-        const int32_t h = hdr[0], w = hdr[1], c = hdr[2], n8 = hdr[3], chunk = hdr[4];
-        const size_t n = (size_t)h * (size_t)w * (size_t)c;
-        uint16_t *order = malloc((size_t)c * sizeof(uint16_t) + 2);
-        int8_t *in = malloc(n + 1);
-        int8_t *out = malloc((size_t)c + 4);
-        int32_t *sum = malloc((size_t)c * sizeof(int32_t) + 4);
-        int32_t st;
-        int32_t acc_st = 0;
-        int32_t start;
-        const int32_t count = h * w;
-        if (!order || !in || !out || !sum || fread(order, sizeof(uint16_t), (size_t)c, fi) != (size_t)c || fread(in, 1, n, fi) != n) return 3;
-        memset(out, 0x5a, (size_t)c + 4);
-        memset(sum, 0x5a, (size_t)c * sizeof(int32_t));
-        const sqzfw_gap_params params = { hdr[5], hdr[6], { hdr[7], hdr[8] }, { (int16_t)(hdr[9] & 0xffff), hdr[9] >> 16 } };
-        const cmsis_nn_dims dims = { 1, h, w, c };
-        st = (int32_t)sqzfw_global_avgpool_requant_split_s8(&params, &dims, in, chunk, n8, order, out);
-        /* the fused form: per band, its s8 block then its s4 block */
-        for (start = 0; start < count; start += chunk)
-        {
-            const int32_t p = (count - start < chunk) ? count - start : chunk;
-            const int8_t *band = in + start * c;
-            int32_t s1 = ARM_CMSIS_NN_SUCCESS;
-            int32_t s2 = ARM_CMSIS_NN_SUCCESS;
-            if (n8 > 0) s1 = (int32_t)sqzfw_gap_accumulate_order_s8(band, p, n8, order, hdr[5], start == 0, sum);
-            if (c - n8 > 0) s2 = (int32_t)sqzfw_gap_accumulate_order_s8(band + p * n8, p, c - n8, order + n8, hdr[5], start == 0, sum);
-            if (s1 != 0) acc_st = s1;
-            if (s2 != 0) acc_st = s2;
-        }
-        fwrite(&st, sizeof(int32_t), 1, fo);
-        fwrite(out, 1, (size_t)c + 4, fo);
-        fwrite(&acc_st, sizeof(int32_t), 1, fo);
-        fwrite(sum, sizeof(int32_t), (size_t)c, fo);
-        free(order);
-        free(in);
-        free(out);
-        free(sum);
+        const int32_t p = (count - start < chunk) ? count - start : chunk;
+        const int8_t *band = in + start * c;
+        int32_t s1 = ARM_CMSIS_NN_SUCCESS;
+        int32_t s2 = ARM_CMSIS_NN_SUCCESS;
+        if (n8 > 0) s1 = (int32_t)sqzfw_gap_accumulate_order_s8(band, p, n8, order, hdr[5], start == 0, sum);
+        if (c - n8 > 0) s2 = (int32_t)sqzfw_gap_accumulate_order_s8(band + p * n8, p, c - n8, order + n8, hdr[5], start == 0, sum);
+        if (s1 != 0) acc_st = s1;
+        if (s2 != 0) acc_st = s2;
     }
-    fclose(fi);
-    fclose(fo);
-    return 0;
+    fwrite(&st, sizeof(int32_t), 1, fo);
+    fwrite(out, 1, (size_t)c + 4, fo);
+    fwrite(&acc_st, sizeof(int32_t), 1, fo);
+    fwrite(sum, sizeof(int32_t), (size_t)c, fo);
+    free(order);
+    free(in);
+    free(out);
+    free(sum);
+    return 1;
 }
 `;
 
@@ -139,22 +122,7 @@ function makeCases(n: number): Case[] {
 }
 
 const CASES = makeCases(200);
-let dir = '';
-let exe = '';
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'sqzfw-gap-split-'));
-  writeFileSync(join(dir, 'driver.c'), DRIVER);
-  exe = join(dir, 'driver');
-  const sources = ['sqzfw_ops.c', 'sqzfw_ops_gap.c'].map((f) => join(RUNTIME, f));
-  execFileSync('gcc', ['-std=c99', '-O2', '-Wall', '-Wextra', '-Werror', '-Wshadow', '-pedantic', ...INCLUDES, ...sources, join(dir, 'driver.c'), '-o', exe], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-}, 60_000);
-
-afterAll(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+const runDriver = hostCaseDriver('gap-split', DRIVER, ['sqzfw_ops.c', 'sqzfw_ops_gap.c']);
 
 describe('the pools of a split classifier conv (firmware/runtime) equal the golden pools in class order', () => {
   test(`${CASES.length} random cases (h,w 1..13, c 1..1000, any n8, any band size, random class order)`, () => {
@@ -165,9 +133,7 @@ describe('the pools of a split classifier conv (firmware/runtime) equal the gold
       const input = splitLayout(k);
       parts.push(Buffer.from(hdr.buffer), Buffer.from(order.buffer), Buffer.from(input.buffer));
     }
-    writeFileSync(join(dir, 'cases.bin'), Buffer.concat(parts));
-    execFileSync(exe, [join(dir, 'cases.bin'), join(dir, 'out.bin')]);
-    const out = readFileSync(join(dir, 'out.bin'));
+    const out = runDriver(Buffer.concat(parts));
     let at = 0;
     const failures: string[] = [];
     for (const [i, k] of CASES.entries()) {

@@ -5,26 +5,8 @@
  * a checkout. The driver (test/c/kernel_driver.c) also checks scratch size and guards, output guards and that the
  * input is untouched. With CI set, a missing gcc / arm-none-eabi-gcc / QEMU fails instead of skipping.
  */
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import {
-  buildQemuDriver,
-  cleanupTempDirs,
-  describeCase,
-  firstDiff,
-  golden,
-  haveTool,
-  makeTempDir,
-  nnSources,
-  NN_DIR,
-  REPO,
-  runHostDriver,
-  runQemuDriver,
-  WARN_FLAGS,
-  type ConvCase,
-  type KernelResult,
-} from './c/cases.js';
+import { buildHostDriver, buildQemuDriver, checkResults, cleanupTempDirs, golden, haveTool, makeTempDir, runHostDriver, runQemuDriver, type ConvCase } from './c/cases.js';
 import { convS4Cases, driverScratchBytesS4, expectedConvS4Status, extendedConvS4Cases } from './c/cases-s4.js';
 import { convS4ScratchBytes } from '../src/planner/scratch.js';
 import { ARM_CMSIS_NN } from './helpers/arm-cmsis-nn.js';
@@ -35,35 +17,6 @@ afterAll(() => cleanupTempDirs());
 const ARM = ARM_CMSIS_NN;
 const canQemu = haveTool('qemu-system-arm') && haveTool('arm-none-eabi-gcc');
 required('qemu-system-arm and arm-none-eabi-gcc', canQemu);
-
-const DRIVER_C = join(REPO, 'test', 'c', 'kernel_driver.c');
-
-function hostBuild(dir: string, name: string, nnDir: string, extra: string[]): string {
-  const exe = join(dir, name);
-  execFileSync('gcc', ['-std=c99', '-O2', ...WARN_FLAGS, ...extra, '-I', join(nnDir, 'Include'), ...nnSources(nnDir), DRIVER_C, '-o', exe], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return exe;
-}
-
-/** Failures of results against expected outputs / statuses / scratch sizes. */
-function check(cases: ConvCase[], res: KernelResult[], want: (c: ConvCase, i: number) => { out: Int8Array | null; status: number; scratch?: number }): string[] {
-  const failures: string[] = [];
-  cases.forEach((c, i) => {
-    const r = res[i];
-    const e = want(c, i);
-    const p: string[] = [];
-    if (r.flags !== 0) p.push(`driver flags ${r.flags} (1 scratch overrun, 2 output overrun, 4 input modified, 8 bad case)`);
-    if (r.status !== e.status) p.push(`status ${r.status}, expected ${e.status}`);
-    if (e.scratch !== undefined && r.scratch !== e.scratch) p.push(`scratch ${r.scratch}, expected ${e.scratch}`);
-    if (e.out) {
-      const d = firstDiff(r.out, e.out);
-      if (d) p.push(d);
-    }
-    if (p.length) failures.push(`#${i} ${p.join('; ')}\n    ${describeCase(c)}`);
-  });
-  return failures;
-}
 
 const expectNone = (what: string, f: string[]): void => {
   expect(f.length, `${what}: ${f.length} failing case(s):\n${f.slice(0, 8).join('\n')}`).toBe(0);
@@ -96,27 +49,26 @@ test('the random set covers every s4 kernel, odd row lengths and -8 weights', ()
 
 const hostDir = makeTempDir('kernels-s4-host');
 const exes = { scalar: '', dsp: '' };
-beforeAll(() => {
-  exes.scalar = hostBuild(hostDir, 'kd_scalar', NN_DIR, ['-Wconversion']);
-  exes.dsp = hostBuild(hostDir, 'kd_dsp', NN_DIR, ['-Wconversion', '-DSQZFW_EMULATE_DSP']);
+beforeAll(async () => {
+  [exes.scalar, exes.dsp] = await Promise.all([buildHostDriver(hostDir, 'scalar'), buildHostDriver(hostDir, 'dsp')]);
 }, 120_000);
 
 describe.each(['scalar', 'dsp'] as const)('s4 kernels, host %s path', (build) => {
   test(`${S4.length} random and SqueezeNet-like shapes equal the golden convS4 (scratch = *_get_buffer_size)`, () => {
     const res = runHostDriver(exes[build], hostDir, S4, `${build}-s4`);
-    expectNone(`s4 ${build}`, check(S4, res, vsGolden));
+    expectNone(`s4 ${build}`, checkResults(S4, res, vsGolden));
   });
 
   test(`${S4_EXT.length} cases beyond the golden model (batch 2, dilation, NULL scratch): clean runs, CMSIS-NN's statuses`, () => {
     const res = runHostDriver(exes[build], hostDir, S4_EXT, `${build}-s4ext`);
-    expectNone(`s4 ext ${build}`, check(S4_EXT, res, (c) => ({ out: goldenOf(c), status: expectedConvS4Status(c) })));
+    expectNone(`s4 ext ${build}`, checkResults(S4_EXT, res, (c) => ({ out: goldenOf(c), status: expectedConvS4Status(c) })));
   });
 });
 
 test('host plain C and emulated DSP builds agree on the extended s4 cases', () => {
   const a = runHostDriver(exes.scalar, hostDir, S4_EXT, 'x-scalar');
   const b = runHostDriver(exes.dsp, hostDir, S4_EXT, 'x-dsp');
-  expectNone('dsp vs scalar', check(S4_EXT, b, (_c, i) => ({ out: a[i].out, status: a[i].status })));
+  expectNone('dsp vs scalar', checkResults(S4_EXT, b, (_c, i) => ({ out: a[i].out, status: a[i].status })));
   // not vacuous: batch-2 and dilated cases ran and produced output
   expect(a.filter((r, i) => r.status === 0 && S4_EXT[i].batch === 2 && r.out.length > 0).length).toBeGreaterThan(10);
 });
@@ -130,18 +82,18 @@ describe.skipIf(!canQemu).each(['mps2-an386', 'mps2-an500'] as const)('s4 kernel
 
   test(`${cases.length} cases equal the golden twins (extended ones: clean runs)`, () => {
     const res = runQemuDriver(elf, machine, cases, 150);
-    expectNone(`QEMU ${machine}`, check(cases, res, (c) => ({ out: goldenOf(c), status: expectedConvS4Status(c), scratch: driverScratchBytesS4(c) })));
+    expectNone(`QEMU ${machine}`, checkResults(cases, res, (c) => ({ out: goldenOf(c), status: expectedConvS4Status(c), scratch: driverScratchBytesS4(c) })));
   }, 180_000);
 });
 
 // Arm's CMSIS-NN v7.0.0 as an oracle: SQZFW_TEST_CMSIS_NN=/path/to/CMSIS-NN, else ../shared/cmsis-nn-v7.0.0.
 describe.skipIf(!ARM)("s4 kernels against Arm's CMSIS-NN", () => {
   const all = [...S4, ...S4_EXT];
-  test(`host build of Arm's s4 functions (plain C): ${all.length} cases, byte for byte and status for status`, () => {
-    const exe = hostBuild(makeTempDir('kernels-s4-arm'), 'kd_arm', ARM!, []);
+  test(`host build of Arm's s4 functions (plain C): ${all.length} cases, byte for byte and status for status`, async () => {
+    const exe = await buildHostDriver(makeTempDir('kernels-s4-arm'), 'scalar', ARM!, false);
     const arm = runHostDriver(exe, hostDir, all, 'arm-host');
     const ours = runHostDriver(exes.scalar, hostDir, all, 'ours-host');
-    expectNone("ours vs Arm's", check(all, ours, (_c, i) => ({ out: arm[i].out, status: arm[i].status, scratch: arm[i].scratch })));
+    expectNone("ours vs Arm's", checkResults(all, ours, (_c, i) => ({ out: arm[i].out, status: arm[i].status, scratch: arm[i].scratch })));
     expect(arm.filter((r) => r.status === 0).length).toBeGreaterThan(500);
   }, 180_000);
 
@@ -151,6 +103,6 @@ describe.skipIf(!ARM)("s4 kernels against Arm's CMSIS-NN", () => {
     const oursElf = buildQemuDriver(makeTempDir('kernels-s4-ours-m4'), 'mps2-an386');
     const arm = runQemuDriver(armElf, 'mps2-an386', cases, 150);
     const ours = runQemuDriver(oursElf, 'mps2-an386', cases, 150);
-    expectNone("ours vs Arm's (M4)", check(cases, ours, (_c, i) => ({ out: arm[i].out, status: arm[i].status, scratch: arm[i].scratch })));
+    expectNone("ours vs Arm's (M4)", checkResults(cases, ours, (_c, i) => ({ out: arm[i].out, status: arm[i].status, scratch: arm[i].scratch })));
   }, 300_000);
 });

@@ -9,20 +9,18 @@
  * Besides outputs the driver checks that scratch is exactly the *_get_buffer_size size and is not
  * overrun, that outputs are not overrun and that inputs are untouched; buffers are misaligned on purpose.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   CONV_FN,
   addCases,
   addS8DspModel,
+  buildHostDriver,
   buildQemuDriver,
+  checkResults,
   concatCases,
   convCases,
-  describeCase,
   expectedConvStatus,
   extendedConvCases,
-  firstDiff,
   golden,
   MATH_FN,
   mathCases,
@@ -30,8 +28,6 @@ import {
   leanRequant,
   cleanupTempDirs,
   makeTempDir,
-  nnSources,
-  NN_DIR,
   poolCases,
   runHostDriver,
   runQemuDriver,
@@ -42,10 +38,7 @@ import {
 } from './c/cases.js';
 import { avgPoolScratchBytes, convScratchBytes } from '../src/planner/scratch.js';
 import { divideByPOT, doublingHighMul, requantize } from '../src/golden/kernels.js';
-import { join } from 'node:path';
 import { required } from './helpers/require.js';
-
-const execFileP = promisify(execFile);
 
 afterAll(() => cleanupTempDirs());
 
@@ -59,29 +52,6 @@ const goldenOf = (c: KernelCase): Int8Array | null => {
 };
 
 type Build = 'scalar' | 'dsp';
-
-/** Compare a batch of results with expectations; returns failure descriptions (case, first differing index). */
-function check(
-  cases: KernelCase[],
-  results: KernelResult[],
-  expected: (c: KernelCase, i: number) => { out?: Int8Array | null; status?: number; scratch?: number },
-): string[] {
-  const failures: string[] = [];
-  cases.forEach((c, i) => {
-    const r = results[i];
-    const e = expected(c, i);
-    const problems: string[] = [];
-    if (r.flags !== 0) problems.push(`driver flags ${r.flags} (1 scratch overrun, 2 output overrun, 4 input modified, 8 bad case)`);
-    if (r.status !== (e.status ?? 0)) problems.push(`status ${r.status}, expected ${e.status ?? 0}`);
-    if (e.scratch !== undefined && r.scratch !== e.scratch) problems.push(`scratch ${r.scratch} bytes, expected ${e.scratch}`);
-    if (e.out) {
-      const d = firstDiff(r.out, e.out);
-      if (d) problems.push(d);
-    }
-    if (problems.length) failures.push(`#${i} ${problems.join('; ')}\n    ${describeCase(c)}`);
-  });
-  return failures;
-}
 
 function assertNoFailures(what: string, failures: string[]): void {
   expect(failures.length, `${what}: ${failures.length} failing case(s):\n${failures.slice(0, 8).join('\n')}`).toBe(0);
@@ -137,21 +107,12 @@ function mathReference(fn: number, a: number, b: number, c: number): number | nu
 
 // ------------------------------------------------------------------------------------------- host builds
 
-const DRIVER_C = join(NN_DIR, '..', '..', 'test', 'c', 'kernel_driver.c');
 const hostDir = makeTempDir('kernels-host');
-const exes: Record<Build, string> = { scalar: join(hostDir, 'kernel_driver_scalar'), dsp: join(hostDir, 'kernel_driver_dsp') };
+const exes: Record<Build, string> = { scalar: '', dsp: '' };
 
 beforeAll(async () => {
-  // both builds in parallel; -Werror with the warnings the firmware build uses (plus -Wshadow -Wconversion)
-  await Promise.all(
-    (['scalar', 'dsp'] as const).map((build) =>
-      execFileP('gcc', [
-        '-std=c99', '-O2', '-Wall', '-Wextra', '-Werror', '-Wshadow', '-Wconversion',
-        ...(build === 'dsp' ? ['-DSQZFW_EMULATE_DSP'] : []),
-        '-I', join(NN_DIR, 'Include'), ...nnSources(), DRIVER_C, '-o', exes[build],
-      ]),
-    ),
-  );
+  // both builds in parallel
+  [exes.scalar, exes.dsp] = await Promise.all([buildHostDriver(hostDir, 'scalar'), buildHostDriver(hostDir, 'dsp')]);
 }, 60_000);
 
 test('the random conv cases reach both requantizations: the lean one and the general one, 1x1 and im2col alike', () => {
@@ -172,25 +133,25 @@ describe.each(['scalar', 'dsp'] as const)('firmware/cmsis-nn host build: %s path
 
   test(`convolution: ${CONV.length} random + SqueezeNet-shaped cases equal the golden convS8`, () => {
     const res = run(CONV, 'conv');
-    assertNoFailures('conv', check(CONV, res, (c) => ({ out: expectedOut(c, build), scratch: convScratch(c as ConvCase, build) })));
+    assertNoFailures('conv', checkResults(CONV, res, (c) => ({ out: expectedOut(c, build), scratch: convScratch(c as ConvCase, build) })));
   });
 
   test(`convolution beyond the golden model (${CONV_EXT.length}: batch 2, dilation, groups, upscale, NULL scratch): clean runs, right status`, () => {
     const res = run(CONV_EXT, 'convext');
-    const failures = check(CONV_EXT, res, (c) => ({ out: expectedOut(c, build), status: expectedConvStatus(c as ConvCase) }));
+    const failures = checkResults(CONV_EXT, res, (c) => ({ out: expectedOut(c, build), status: expectedConvStatus(c as ConvCase) }));
     assertNoFailures('conv (extended)', failures);
   });
 
   test(`max pool: ${MAXPOOL.length} cases (floor/ceil/global windows, padding, clamps)`, () => {
     const res = run(MAXPOOL, 'maxpool');
-    assertNoFailures('maxpool', check(MAXPOOL, res, (c) => ({ out: expectedOut(c, build), scratch: 0 })));
+    assertNoFailures('maxpool', checkResults(MAXPOOL, res, (c) => ({ out: expectedOut(c, build), scratch: 0 })));
   });
 
   test(`average pool: ${AVGPOOL.length} cases (rounding half away from zero over the clipped window)`, () => {
     const res = run(AVGPOOL, 'avgpool');
     assertNoFailures(
       'avgpool',
-      check(AVGPOOL, res, (c) => ({
+      checkResults(AVGPOOL, res, (c) => ({
         out: expectedOut(c, build),
         scratch: c.op === 'avgpool' ? avgPoolScratchBytes(c.outDims.w, c.inDims.c, build) : undefined,
       })),
@@ -199,18 +160,18 @@ describe.each(['scalar', 'dsp'] as const)('firmware/cmsis-nn host build: %s path
 
   test(`elementwise add: ${ADD.length} cases, left_shift 16..22`, () => {
     const res = run(ADD, 'add');
-    assertNoFailures('add', check(ADD, res, (c) => ({ out: expectedOut(c, build) })));
+    assertNoFailures('add', checkResults(ADD, res, (c) => ({ out: expectedOut(c, build) })));
   });
 
   test(`elementwise add with left_shift < 16: ${build === 'dsp' ? "CMSIS-NN's DSP lane masking" : 'plain semantics'}`, () => {
     const res = run(ADD_SMALL_SHIFT, 'addsmall');
-    assertNoFailures('add (small left shift)', check(ADD_SMALL_SHIFT, res, (c) => ({ out: expectedOut(c, build) })));
+    assertNoFailures('add (small left shift)', checkResults(ADD_SMALL_SHIFT, res, (c) => ({ out: expectedOut(c, build) })));
   });
 
   test(`softmax: ${SOFTMAX.length} cases (rows up to 1000, diff_min cut-offs)`, () => {
     const res = run(SOFTMAX, 'softmax');
     // Every row, including those whose exp-sum reaches 2^28 (final shift of 32+ bits, Cortex-M semantics).
-    const failures = check(SOFTMAX, res, (c) => ({ out: expectedOut(c, build) }));
+    const failures = checkResults(SOFTMAX, res, (c) => ({ out: expectedOut(c, build) }));
     assertNoFailures('softmax', failures);
     expect(SOFTMAX.filter((c) => c.sumEstimate >= SOFTMAX_EDGE).length).toBeGreaterThan(0);
   });
@@ -238,7 +199,7 @@ describe.each(['scalar', 'dsp'] as const)('firmware/cmsis-nn host build: %s path
 
   test(`concatenation along x (channels): ${CONCAT.length} cases`, () => {
     const res = run(CONCAT, 'concat');
-    assertNoFailures('concat', check(CONCAT, res, (c) => ({ out: expectedOut(c, build) })));
+    assertNoFailures('concat', checkResults(CONCAT, res, (c) => ({ out: expectedOut(c, build) })));
   });
 });
 
@@ -246,7 +207,7 @@ test('both host builds give identical results on the extended conv cases and the
   const cases: KernelCase[] = [...CONV_EXT, ...SOFTMAX.filter((c) => c.sumEstimate >= SOFTMAX_EDGE)];
   const a = runHostDriver(exes.scalar, hostDir, cases, 'cross-scalar');
   const b = runHostDriver(exes.dsp, hostDir, cases, 'cross-dsp');
-  assertNoFailures('dsp vs scalar', check(cases, b, (_c, i) => ({ out: a[i].out, status: a[i].status })));
+  assertNoFailures('dsp vs scalar', checkResults(cases, b, (_c, i) => ({ out: a[i].out, status: a[i].status })));
 });
 
 // ------------------------------------------------------------------------------------------- QEMU
@@ -272,7 +233,7 @@ describe.skipIf(!canRunQemu).each(['mps2-an386', 'mps2-an500'] as const)('firmwa
 
   test(`${cases.length} cases equal the golden kernels (scratch sized by the TS rule, guards intact)`, () => {
     const res = runQemuDriver(elf, machine, cases, 120);
-    const failures = check(cases, res, (c) => ({
+    const failures = checkResults(cases, res, (c) => ({
       out: expectedOut(c, 'target') ?? null,
       status: c.op === 'conv' ? expectedConvStatus(c) : 0,
       scratch:

@@ -3,78 +3,53 @@
  * on random cases (host gcc, -Werror): into a separate buffer, in place over the first and over the second input,
  * and a negative size refused with nothing written.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { maxS8 } from '../src/golden/kernels.js';
 import { mulberry32 } from '../src/util/random.js';
-
-const ROOT = new URL('../', import.meta.url).pathname;
-const OPS_C = join(ROOT, 'firmware', 'runtime', 'sqzfw_ops.c');
-const INCLUDES = ['-I', join(ROOT, 'firmware', 'runtime'), '-I', join(ROOT, 'firmware', 'cmsis-nn', 'Include')];
+import { hostCaseDriver } from './helpers/host-c.js';
 
 /* Case file: per case the int32 size, then size bytes of a and of b. Output file: per case three int32 statuses and
  * three runs of size + 4 bytes: out separate (0x5a-filled before, 4 guard bytes), out == a, out == b. */
 const DRIVER = `
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "case_file.h"
 #include "sqzfw_ops.h"
 
-int main(int argc, char **argv)
+int run_case(FILE *fi, FILE *fo)
 {
-    FILE *fi;
-    FILE *fo;
     int32_t size;
-    if (argc != 3) return 2;
-    fi = fopen(argv[1], "rb");
-    fo = fopen(argv[2], "wb");
-    if (!fi || !fo) return 2;
-    while (fread(&size, sizeof(int32_t), 1, fi) == 1)
-    {
-        const size_t n = size > 0 ? (size_t)size : 0;
-        int8_t *a = malloc(n + 4);
-        int8_t *b = malloc(n + 4);
-        int8_t *out = malloc(n + 4);
-        int8_t *x = malloc(n + 4);
-        int32_t st[3];
-        if (!a || !b || !out || !x || fread(a, 1, n, fi) != n || fread(b, 1, n, fi) != n) return 3;
-        memset(out, 0x5a, n + 4);
-        st[0] = (int32_t)sqzfw_max_s8(a, b, out, size);
-        fwrite(&st[0], sizeof(int32_t), 1, fo);
-        fwrite(out, 1, n + 4, fo);
-        memcpy(x, a, n);
-        memset(x + n, 0x5a, 4);
-        st[1] = (int32_t)sqzfw_max_s8(x, b, x, size);
-        fwrite(&st[1], sizeof(int32_t), 1, fo);
-        fwrite(x, 1, n + 4, fo);
-        memcpy(x, b, n);
-        memset(x + n, 0x5a, 4);
-        st[2] = (int32_t)sqzfw_max_s8(a, x, x, size);
-        fwrite(&st[2], sizeof(int32_t), 1, fo);
-        fwrite(x, 1, n + 4, fo);
-        free(a);
-        free(b);
-        free(out);
-        free(x);
-    }
-    fclose(fi);
-    fclose(fo);
-    return 0;
+    if (fread(&size, sizeof(int32_t), 1, fi) != 1) return 0;
+    const size_t n = size > 0 ? (size_t)size : 0;
+    int8_t *a = malloc(n + 4);
+    int8_t *b = malloc(n + 4);
+    int8_t *out = malloc(n + 4);
+    int8_t *x = malloc(n + 4);
+    int32_t st[3];
+    if (!a || !b || !out || !x || fread(a, 1, n, fi) != n || fread(b, 1, n, fi) != n) return 3;
+    memset(out, 0x5a, n + 4);
+    st[0] = (int32_t)sqzfw_max_s8(a, b, out, size);
+    fwrite(&st[0], sizeof(int32_t), 1, fo);
+    fwrite(out, 1, n + 4, fo);
+    memcpy(x, a, n);
+    memset(x + n, 0x5a, 4);
+    st[1] = (int32_t)sqzfw_max_s8(x, b, x, size);
+    fwrite(&st[1], sizeof(int32_t), 1, fo);
+    fwrite(x, 1, n + 4, fo);
+    memcpy(x, b, n);
+    memset(x + n, 0x5a, 4);
+    st[2] = (int32_t)sqzfw_max_s8(a, x, x, size);
+    fwrite(&st[2], sizeof(int32_t), 1, fo);
+    fwrite(x, 1, n + 4, fo);
+    free(a);
+    free(b);
+    free(out);
+    free(x);
+    return 1;
 }
 `;
 
-const dir = mkdtempSync(join(tmpdir(), 'sqzfw-max-'));
-const exe = join(dir, 'max');
-
-beforeAll(() => {
-  writeFileSync(join(dir, 'driver.c'), DRIVER);
-  execFileSync('gcc', ['-std=c99', '-O2', '-Wall', '-Wextra', '-Werror', '-Wshadow', '-Wconversion', '-pedantic', ...INCLUDES, OPS_C, join(dir, 'driver.c'), '-o', exe], { stdio: 'pipe' });
-});
-
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const runDriver = hostCaseDriver('max', DRIVER, ['sqzfw_ops.c']);
 
 describe('sqzfw_max_s8', () => {
   test('equals the golden maxS8 into a separate buffer and in place over either input; a negative size writes nothing', () => {
@@ -93,9 +68,7 @@ describe('sqzfw_max_s8', () => {
       head.writeInt32LE(c.size);
       parts.push(head, Buffer.from(c.a.buffer), Buffer.from(c.b.buffer));
     }
-    writeFileSync(join(dir, 'cases.bin'), Buffer.concat(parts));
-    execFileSync(exe, [join(dir, 'cases.bin'), join(dir, 'out.bin')]);
-    const out = readFileSync(join(dir, 'out.bin'));
+    const out = runDriver(Buffer.concat(parts));
     let at = 0;
     let maxed = 0;
     for (const c of cases) {

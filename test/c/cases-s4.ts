@@ -4,19 +4,10 @@
  */
 import { mulberry32 } from '../../src/util/random.js';
 import { convS4ScratchBytes } from '../../src/planner/scratch.js';
-import { CONV_FN, convOutSize, convShape, fillConv, pick, randI8, ri, type ConvCase, type ConvFn, type Rnd } from './cases.js';
+import { CONV_FN, convShape, convStatus, fillConv, pick, randI8, randomDilation, ri, twoImages, wrapperPath, type ConvCase, type ConvFn, type ConvGeometry, type Rnd } from './cases.js';
 
 /** Which kernel arm_convolve_wrapper_s4 calls (CMSIS-NN v7.0.0, non-MVE: no C_IN test on the 1x1 path). */
-export function wrapperPathS4(c: Pick<ConvCase, 'inDims' | 'filterC' | 'kernel' | 'stride' | 'padTop' | 'padLeft' | 'dilation'>): ConvFn {
-  const [kh, kw] = c.kernel;
-  if (c.padTop === 0 && c.padLeft === 0 && kh === 1 && kw === 1 && c.dilation[0] === 1 && c.dilation[1] === 1) {
-    return c.stride[0] === 1 && c.stride[1] === 1 ? CONV_FN.fast1x1 : CONV_FN.conv1x1;
-  }
-  if (c.inDims.h === 1 && c.dilation[1] === 1 && kh === 1 && (c.stride[1] * c.inDims.c) % 4 === 0 && c.inDims.c === c.filterC) {
-    return CONV_FN.conv1xn;
-  }
-  return CONV_FN.convolve;
-}
+export const wrapperPathS4 = (c: ConvGeometry): ConvFn => wrapperPath(c, true);
 
 /** Scratch the driver passes: the called function's *_get_buffer_size (0 when the case passes NULL). */
 export function driverScratchBytesS4(c: ConvCase): number {
@@ -35,13 +26,7 @@ export function driverScratchBytesS4(c: ConvCase): number {
 
 /** Status CMSIS-NN v7.0.0's s4 functions return for a case. */
 export function expectedConvS4Status(c: ConvCase): number {
-  const path = c.fn === CONV_FN.wrapper ? wrapperPathS4(c) : c.fn;
-  const noScratch = driverScratchBytesS4(c) === 0;
-  if (path === CONV_FN.fast1x1 && (c.padTop !== 0 || c.padLeft !== 0 || c.stride[0] !== 1 || c.stride[1] !== 1)) return -1;
-  if (path === CONV_FN.conv1x1 && (c.padTop !== 0 || c.padLeft !== 0)) return -1;
-  if (path === CONV_FN.conv1xn && (c.inDims.h !== 1 || c.dilation[1] !== 1 || (c.stride[1] * c.inDims.c) % 4 !== 0)) return -1;
-  if ((path === CONV_FN.convolve || path === CONV_FN.conv1xn) && noScratch) return -1;
-  return 0;
+  return convStatus(c, c.fn === CONV_FN.wrapper ? wrapperPathS4(c) : c.fn, driverScratchBytesS4(c));
 }
 
 /** int4 weights: mostly the symmetric range [-7, 7] the quantizer produces, sometimes -8 too. */
@@ -81,17 +66,10 @@ export function extendedConvS4Cases(seed: number, count: number, maxMacs = 60_00
     const c = toS4(r, fillConv(r, s, ''));
     const kind = ri(r, 0, 2);
     if (kind === 0) {
-      c.batch = 2;
-      c.input = randI8(r, 2 * s.inDims.h * s.inDims.w * s.inDims.c);
+      twoImages(r, c, s);
       c.fn = pick(r, [CONV_FN.wrapper, CONV_FN.convolve, wrapperPathS4(c)] as const);
     } else if (kind === 1) {
-      const d: [number, number] = [ri(r, 1, 3), ri(r, 1, 3)];
-      const oh = convOutSize(s.inDims.h, s.kernel[0], s.stride[0], s.padTop, s.padTop, d[0]);
-      const ow = convOutSize(s.inDims.w, s.kernel[1], s.stride[1], s.padLeft, s.padLeft, d[1]);
-      if (oh >= 1 && ow >= 1) {
-        c.dilation = d;
-        c.outDims = { ...s.outDims, h: oh, w: ow };
-      }
+      randomDilation(r, c, s);
       c.fn = pick(r, [CONV_FN.wrapper, CONV_FN.convolve] as const);
     } else {
       c.nullScratch = true;

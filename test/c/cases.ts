@@ -3,11 +3,12 @@
  * test/c/kernel_driver.c, builders for the host (plain C and emulated DSP) and QEMU drivers, and the
  * golden expectation of each case (src/golden/kernels.ts).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import type { Dims } from '../../src/graph/ir.js';
 import {
   addS8,
@@ -35,11 +36,8 @@ const DRIVER = join(REPO, 'test', 'c', 'kernel_driver.c');
 export const CONV_FN = { wrapper: 0, convolve: 1, fast1x1: 2, conv1x1: 3, conv1xn: 4 } as const;
 export type ConvFn = (typeof CONV_FN)[keyof typeof CONV_FN];
 
-export interface ConvCase {
-  op: 'conv';
-  label: string;
-  fn: ConvFn;
-  batch: number;
+/** A convolution's geometry: what CMSIS-NN's dispatch and *_get_buffer_size functions read. */
+export interface ConvGeometry {
   inDims: Dims;
   filterC: number;
   kernel: [number, number];
@@ -48,6 +46,13 @@ export interface ConvCase {
   padTop: number;
   padLeft: number;
   dilation: [number, number];
+}
+
+export interface ConvCase extends ConvGeometry {
+  op: 'conv';
+  label: string;
+  fn: ConvFn;
+  batch: number;
   upscale: [number, number]; // [0,0]: upscale_dims = NULL
   inputOffset: number;
   outputOffset: number;
@@ -101,17 +106,9 @@ export interface ConcatCase {
   init: Int8Array;
 }
 
-export interface BufSizeCase {
+export interface BufSizeCase extends ConvGeometry {
   op: 'bufsize';
   label: string;
-  inDims: Dims;
-  filterC: number;
-  kernel: [number, number];
-  outDims: Dims;
-  stride: [number, number];
-  padTop: number;
-  padLeft: number;
-  dilation: [number, number];
 }
 
 /** Fixed-point helpers of arm_nnsupportfunctions.h, applied to (a, b, c) triples. */
@@ -288,15 +285,15 @@ export function cleanupTempDirs(): void {
   for (const d of tempDirs.splice(0)) rmSync(d, { recursive: true, force: true });
 }
 
-/** Host build of the driver: 'scalar' (plain C) or 'dsp' (DSP path with emulated intrinsics). */
-export function buildHostDriver(dir: string, path: 'scalar' | 'dsp'): string {
+/**
+ * Host build of the driver against the CMSIS-NN tree `nnDir`: 'scalar' (plain C) or 'dsp' (DSP path with emulated
+ * intrinsics); -Werror with the firmware build's warnings plus -Wshadow and, unless `conversion` is false (Arm's
+ * tree), -Wconversion.
+ */
+export async function buildHostDriver(dir: string, path: 'scalar' | 'dsp', nnDir = NN_DIR, conversion = true): Promise<string> {
   const exe = join(dir, `kernel_driver_${path}`);
-  const defs = path === 'dsp' ? ['-DSQZFW_EMULATE_DSP'] : [];
-  execFileSync(
-    'gcc',
-    ['-std=c99', '-O2', ...WARN_FLAGS, '-Wconversion', ...defs, '-I', join(NN_DIR, 'Include'), ...nnSources(), DRIVER, '-o', exe],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const flags = [...WARN_FLAGS, ...(conversion ? ['-Wconversion'] : []), ...(path === 'dsp' ? ['-DSQZFW_EMULATE_DSP'] : [])];
+  await promisify(execFile)('gcc', ['-std=c99', '-O2', ...flags, '-I', join(nnDir, 'Include'), ...nnSources(nnDir), DRIVER, '-o', exe]);
   return exe;
 }
 
@@ -499,10 +496,13 @@ export function fillConv(r: Rnd, s: ConvShape, label: string, fn: ConvFn = 0): C
   };
 }
 
-/** Which CMSIS-NN kernel the wrapper calls for these arguments (CMSIS-NN v7.0.0 rules). */
-export function wrapperPath(c: Pick<ConvCase, 'inDims' | 'filterC' | 'kernel' | 'stride' | 'padTop' | 'padLeft' | 'dilation'>): ConvFn {
+/**
+ * Which CMSIS-NN kernel arm_convolve_wrapper_s8 calls for these arguments (CMSIS-NN v7.0.0 rules); with `s4`, which
+ * arm_convolve_wrapper_s4 calls: the same rules but (non-MVE) no input c == filter c test on the 1x1 path.
+ */
+export function wrapperPath(c: ConvGeometry, s4 = false): ConvFn {
   const [kh, kw] = c.kernel;
-  if (c.padTop === 0 && c.padLeft === 0 && kh === 1 && kw === 1 && c.dilation[0] === 1 && c.dilation[1] === 1 && c.inDims.c === c.filterC) {
+  if (c.padTop === 0 && c.padLeft === 0 && kh === 1 && kw === 1 && c.dilation[0] === 1 && c.dilation[1] === 1 && (s4 || c.inDims.c === c.filterC)) {
     return c.stride[0] === 1 && c.stride[1] === 1 ? CONV_FN.fast1x1 : CONV_FN.conv1x1;
   }
   if (c.inDims.h === 1 && c.dilation[1] === 1 && kh === 1 && (c.stride[1] * c.inDims.c) % 4 === 0 && c.inDims.c === c.filterC) {
@@ -529,18 +529,23 @@ export function driverScratchBytes(c: ConvCase): number {
 }
 
 /**
- * Status CMSIS-NN v7.0.0 returns for a conv case: argument checks of the kernel that runs, and
- * ARM_CMSIS_NN_ARG_ERROR (-1) when an im2col kernel gets no scratch. A grouped 1x1 convolution
- * through the wrapper is such a case: the wrapper sends it to arm_convolve_s8, but the wrapper's size
- * function answers 0 for every unpadded 1x1 filter.
+ * Status CMSIS-NN v7.0.0's kernel `path` (s8 or s4: the same checks) returns for a conv case given `scratchBytes`:
+ * its argument checks, and ARM_CMSIS_NN_ARG_ERROR (-1) when an im2col kernel gets no scratch.
  */
-export function expectedConvStatus(c: ConvCase): number {
-  const path = c.fn === CONV_FN.wrapper ? wrapperPath(c) : c.fn;
+export function convStatus(c: ConvGeometry, path: ConvFn, scratchBytes: number): number {
   if (path === CONV_FN.fast1x1 && (c.padTop !== 0 || c.padLeft !== 0 || c.stride[0] !== 1 || c.stride[1] !== 1)) return -1;
   if (path === CONV_FN.conv1x1 && (c.padTop !== 0 || c.padLeft !== 0)) return -1;
   if (path === CONV_FN.conv1xn && (c.inDims.h !== 1 || c.dilation[1] !== 1 || (c.stride[1] * c.inDims.c) % 4 !== 0)) return -1;
-  if ((path === CONV_FN.convolve || path === CONV_FN.conv1xn) && driverScratchBytes(c) === 0) return -1;
+  if ((path === CONV_FN.convolve || path === CONV_FN.conv1xn) && scratchBytes === 0) return -1;
   return 0;
+}
+
+/**
+ * Status CMSIS-NN v7.0.0 returns for an s8 conv case. A grouped 1x1 convolution through the wrapper gets -1: the
+ * wrapper sends it to arm_convolve_s8, but the wrapper's size function answers 0 for every unpadded 1x1 filter.
+ */
+export function expectedConvStatus(c: ConvCase): number {
+  return convStatus(c, c.fn === CONV_FN.wrapper ? wrapperPath(c) : c.fn, driverScratchBytes(c));
 }
 
 /** Conv cases with golden expectations: every wrapper path, direct calls, edges. */
@@ -663,6 +668,23 @@ function kernelPathCases(r: Rnd): ConvCase[] {
   });
 }
 
+/** Makes `c` (drawn with shape `s`) a batch of two images. */
+export function twoImages(r: Rnd, c: ConvCase, s: ConvShape): void {
+  c.batch = 2;
+  c.input = randI8(r, 2 * s.inDims.h * s.inDims.w * s.inDims.c);
+}
+
+/** Gives `c` (drawn with shape `s`) a random dilation, 1..3 each way, unless its output would then be empty. */
+export function randomDilation(r: Rnd, c: ConvCase, s: ConvShape): void {
+  const d: [number, number] = [ri(r, 1, 3), ri(r, 1, 3)];
+  const oh = convOutSize(s.inDims.h, s.kernel[0], s.stride[0], s.padTop, s.padTop, d[0]);
+  const ow = convOutSize(s.inDims.w, s.kernel[1], s.stride[1], s.padLeft, s.padLeft, d[1]);
+  if (oh >= 1 && ow >= 1) {
+    c.dilation = d;
+    c.outDims = { ...s.outDims, h: oh, w: ow };
+  }
+}
+
 /**
  * Conv cases outside the golden model (batch 2, dilation, groups, upscale, NULL scratch): the plain C
  * and DSP builds must agree with each other (and, checked outside the repo, with Arm's library).
@@ -675,16 +697,9 @@ export function extendedConvCases(seed: number, count: number, maxMacs = 60_000)
     const c = fillConv(r, s, '');
     const kind = i % 5;
     if (kind === 0) {
-      c.batch = 2;
-      c.input = randI8(r, 2 * s.inDims.h * s.inDims.w * s.inDims.c);
+      twoImages(r, c, s);
     } else if (kind === 1) {
-      const d: [number, number] = [ri(r, 1, 3), ri(r, 1, 3)];
-      const oh = convOutSize(s.inDims.h, s.kernel[0], s.stride[0], s.padTop, s.padTop, d[0]);
-      const ow = convOutSize(s.inDims.w, s.kernel[1], s.stride[1], s.padLeft, s.padLeft, d[1]);
-      if (oh >= 1 && ow >= 1) {
-        c.dilation = d;
-        c.outDims = { ...s.outDims, h: oh, w: ow };
-      }
+      randomDilation(r, c, s);
       c.fn = CONV_FN.convolve;
     } else if (kind === 2) {
       const groups = pick(r, [2, 3, 4] as const);
@@ -957,20 +972,8 @@ export function golden(c: KernelCase): Int8Array | null {
       if (c.weightBits === 4) return convS4({ ...convArgsOf(c), packedFilter: packInt4(c.filter) });
       return convS8(convArgsOf(c));
     case 'maxpool':
-    case 'avgpool': {
-      const f = c.op === 'maxpool' ? maxPoolS8 : avgPoolS8;
-      return f({
-        input: c.input,
-        inDims: c.inDims,
-        kernel: c.kernel,
-        stride: c.stride,
-        padTop: c.padTop,
-        padLeft: c.padLeft,
-        outDims: c.outDims,
-        actMin: c.actMin,
-        actMax: c.actMax,
-      });
-    }
+    case 'avgpool':
+      return (c.op === 'maxpool' ? maxPoolS8 : avgPoolS8)(c); // a PoolCase is the golden pool's arguments
     case 'add':
       return addS8(c);
     case 'softmax':
@@ -1023,6 +1026,32 @@ export function addS8DspModel(c: AddCase): Int8Array {
     out[i] = Math.min(c.actMax, Math.max(c.actMin, s));
   }
   return out;
+}
+
+/** What a case's result must be: its output (none: not compared), status (default 0) and scratch bytes (none: not compared). */
+export interface ExpectedResult {
+  out?: Int8Array | null;
+  status?: number;
+  scratch?: number;
+}
+
+/** Failures of driver results against expectations, one description per failing case (with its first difference). */
+export function checkResults<C extends KernelCase>(cases: C[], results: KernelResult[], expected: (c: C, i: number) => ExpectedResult): string[] {
+  const failures: string[] = [];
+  cases.forEach((c, i) => {
+    const r = results[i];
+    const e = expected(c, i);
+    const problems: string[] = [];
+    if (r.flags !== 0) problems.push(`driver flags ${r.flags} (1 scratch overrun, 2 output overrun, 4 input modified, 8 bad case)`);
+    if (r.status !== (e.status ?? 0)) problems.push(`status ${r.status}, expected ${e.status ?? 0}`);
+    if (e.scratch !== undefined && r.scratch !== e.scratch) problems.push(`scratch ${r.scratch} bytes, expected ${e.scratch}`);
+    if (e.out) {
+      const d = firstDiff(r.out, e.out);
+      if (d) problems.push(d);
+    }
+    if (problems.length) failures.push(`#${i} ${problems.join('; ')}\n    ${describeCase(c)}`);
+  });
+  return failures;
 }
 
 /** Description of the first difference between two outputs, or null when equal. */

@@ -193,6 +193,80 @@ static const void *take(reader *r, uint32_t n)
     return p;
 }
 
+/* One kernel call's buffers in the work area, each between guard zones: a copy of the input, the output and, unless
+ * the case passes NULL, scratch of the size the kernel's *_get_buffer_size asked for. */
+typedef struct
+{
+    int8_t *in;
+    int8_t *out;
+    uint8_t *scratch;
+    uint32_t in_n;
+    uint32_t o_n;
+    uint32_t in_sum;
+    int32_t scratch_bytes;
+} call_buffers;
+
+/* Allocates and fills b (input copied, output 0x11, scratch garbage) and points ctx at the scratch; 0 when the work
+ * area is too small, after writing the case's result. */
+static int call_setup(call_buffers *b,
+                      cmsis_nn_context *ctx,
+                      const int8_t *in_src,
+                      uint32_t in_n,
+                      uint32_t o_n,
+                      int32_t scratch_bytes,
+                      int null_scratch,
+                      uint32_t misalign)
+{
+    const int want_scratch = scratch_bytes > 0 && !null_scratch;
+    b->in_n = in_n;
+    b->o_n = o_n;
+    b->scratch_bytes = scratch_bytes;
+    b->scratch = NULL;
+    b->in = (int8_t *)work_alloc(in_n, misalign);
+    b->out = (int8_t *)work_alloc(o_n, misalign);
+    if (want_scratch)
+    {
+        /* int16-aligned but, for half the misaligned cases, not word-aligned: the DSP kernels' LDRD
+         * loops need a word-aligned column pair and must fall back to plain loads otherwise */
+        b->scratch = work_alloc((uint32_t)scratch_bytes, misalign & 2u);
+    }
+    if (b->in == NULL || b->out == NULL || (want_scratch && b->scratch == NULL))
+    {
+        put_result(-101, FLAG_BAD_CASE, scratch_bytes, NULL, 0);
+        return 0;
+    }
+    memcpy(b->in, in_src, in_n);
+    memset(b->out, 0x11, o_n);
+    if (b->scratch != NULL)
+    {
+        fill_garbage(b->scratch, (uint32_t)scratch_bytes);
+    }
+    b->in_sum = checksum((const uint8_t *)b->in, in_n);
+    ctx->buf = b->scratch;
+    ctx->size = b->scratch != NULL ? scratch_bytes : 0;
+    return 1;
+}
+
+/* Writes the call's result: its status, flags for overwritten guard zones or a modified input, the scratch size and
+ * the output. */
+static void call_result(const call_buffers *b, int32_t status)
+{
+    uint32_t flags = 0;
+    if (b->scratch != NULL && !guards_ok(b->scratch, (uint32_t)b->scratch_bytes))
+    {
+        flags |= FLAG_SCRATCH_OVERRUN;
+    }
+    if (!guards_ok((const uint8_t *)b->out, b->o_n))
+    {
+        flags |= FLAG_OUTPUT_OVERRUN;
+    }
+    if (checksum((const uint8_t *)b->in, b->in_n) != b->in_sum || !guards_ok((const uint8_t *)b->in, b->in_n))
+    {
+        flags |= FLAG_INPUT_MODIFIED;
+    }
+    put_result(status, flags, b->scratch_bytes, b->out, b->o_n);
+}
+
 typedef arm_cmsis_nn_status (*conv_s4_fn)(const cmsis_nn_context *,
                                           const cmsis_nn_conv_params *,
                                           const cmsis_nn_per_channel_quant_params *,
@@ -237,10 +311,9 @@ static void run_conv(const int32_t *prm, uint32_t np, reader *rd, int s4)
     cmsis_nn_context ctx;
     const int32_t *bias = NULL;
     const int8_t *in_src, *filter;
-    uint32_t in_n, f_n, o_n, flags = 0, in_sum;
+    uint32_t in_n, f_n, o_n;
     uint32_t misalign;
-    int8_t *in_copy, *out;
-    uint8_t *scratch = NULL;
+    call_buffers b;
     int32_t scratch_bytes = 0, status;
 
     if (np < 26)
@@ -329,78 +402,48 @@ static void run_conv(const int32_t *prm, uint32_t np, reader *rd, int s4)
         break;
     }
 
-    in_copy = (int8_t *)work_alloc(in_n, misalign);
-    out = (int8_t *)work_alloc(o_n, misalign);
-    if (scratch_bytes > 0 && prm[22] == 0)
+    if (!call_setup(&b, &ctx, in_src, in_n, o_n, scratch_bytes, prm[22] != 0, misalign))
     {
-        /* int16-aligned but, for half the misaligned cases, not word-aligned: the DSP kernels' LDRD
-         * loops need a word-aligned column pair and must fall back to plain loads otherwise */
-        scratch = work_alloc((uint32_t)scratch_bytes, misalign & 2u);
-    }
-    if (in_copy == NULL || out == NULL || (scratch_bytes > 0 && prm[22] == 0 && scratch == NULL))
-    {
-        put_result(-101, FLAG_BAD_CASE, scratch_bytes, NULL, 0);
         return;
     }
-    memcpy(in_copy, in_src, in_n);
-    memset(out, 0x11, o_n);
-    if (scratch != NULL)
-    {
-        fill_garbage(scratch, (uint32_t)scratch_bytes);
-    }
-    in_sum = checksum((const uint8_t *)in_copy, in_n);
-    ctx.buf = scratch;
-    ctx.size = scratch != NULL ? scratch_bytes : 0;
 
     if (s4)
     {
-        status = run_conv_s4(fn, &ctx, &cp, &qp, &in_d, in_copy, &f_d, filter, &b_d, bias, &o_d, out);
+        status = run_conv_s4(fn, &ctx, &cp, &qp, &in_d, b.in, &f_d, filter, &b_d, bias, &o_d, b.out);
     }
     else switch (fn)
     {
     case 0:
-        status = arm_convolve_wrapper_s8(&ctx, &cp, &qp, &in_d, in_copy, &f_d, filter, &b_d, bias, &o_d, out);
+        status = arm_convolve_wrapper_s8(&ctx, &cp, &qp, &in_d, b.in, &f_d, filter, &b_d, bias, &o_d, b.out);
         break;
     case 1:
         status = arm_convolve_s8(&ctx,
                                  &cp,
                                  &qp,
                                  &in_d,
-                                 in_copy,
+                                 b.in,
                                  &f_d,
                                  filter,
                                  &b_d,
                                  bias,
                                  (up_d.h != 0 || up_d.w != 0) ? &up_d : NULL,
                                  &o_d,
-                                 out);
+                                 b.out);
         break;
     case 2:
-        status = arm_convolve_1x1_s8_fast(&ctx, &cp, &qp, &in_d, in_copy, &f_d, filter, &b_d, bias, &o_d, out);
+        status = arm_convolve_1x1_s8_fast(&ctx, &cp, &qp, &in_d, b.in, &f_d, filter, &b_d, bias, &o_d, b.out);
         break;
     case 3:
-        status = arm_convolve_1x1_s8(&ctx, &cp, &qp, &in_d, in_copy, &f_d, filter, &b_d, bias, &o_d, out);
+        status = arm_convolve_1x1_s8(&ctx, &cp, &qp, &in_d, b.in, &f_d, filter, &b_d, bias, &o_d, b.out);
         break;
     case 4:
-        status = arm_convolve_1_x_n_s8(&ctx, &cp, &qp, &in_d, in_copy, &f_d, filter, &b_d, bias, &o_d, out);
+        status = arm_convolve_1_x_n_s8(&ctx, &cp, &qp, &in_d, b.in, &f_d, filter, &b_d, bias, &o_d, b.out);
         break;
     default:
         status = -102;
         break;
     }
-    if (scratch != NULL && !guards_ok(scratch, (uint32_t)scratch_bytes))
-    {
-        flags |= FLAG_SCRATCH_OVERRUN;
-    }
-    if (!guards_ok((const uint8_t *)out, o_n))
-    {
-        flags |= FLAG_OUTPUT_OVERRUN;
-    }
-    if (checksum((const uint8_t *)in_copy, in_n) != in_sum || !guards_ok((const uint8_t *)in_copy, in_n))
-    {
-        flags |= FLAG_INPUT_MODIFIED;
-    }
-    put_result(status, flags, scratch_bytes, out, o_n);
+    call_result(&b, status);
 }
 
 static void run_pool(int avg, const int32_t *prm, uint32_t np, reader *rd)
@@ -409,9 +452,8 @@ static void run_pool(int avg, const int32_t *prm, uint32_t np, reader *rd)
     cmsis_nn_pool_params pp;
     cmsis_nn_context ctx;
     const int8_t *in_src;
-    int8_t *in_copy, *out;
-    uint8_t *scratch = NULL;
-    uint32_t in_n, o_n, flags = 0, in_sum, misalign;
+    call_buffers b;
+    uint32_t in_n, o_n, misalign;
     int32_t scratch_bytes = 0, status;
 
     if (np < 16)
@@ -450,49 +492,19 @@ static void run_pool(int avg, const int32_t *prm, uint32_t np, reader *rd)
     {
         scratch_bytes = arm_avgpool_s8_get_buffer_size(o_d.w, in_d.c);
     }
-    in_copy = (int8_t *)work_alloc(in_n, misalign);
-    out = (int8_t *)work_alloc(o_n, misalign);
-    if (scratch_bytes > 0 && prm[14] == 0)
+    if (!call_setup(&b, &ctx, in_src, in_n, o_n, scratch_bytes, prm[14] != 0, misalign))
     {
-        /* int16-aligned but, for half the misaligned cases, not word-aligned: the DSP kernels' LDRD
-         * loops need a word-aligned column pair and must fall back to plain loads otherwise */
-        scratch = work_alloc((uint32_t)scratch_bytes, misalign & 2u);
-    }
-    if (in_copy == NULL || out == NULL || (scratch_bytes > 0 && prm[14] == 0 && scratch == NULL))
-    {
-        put_result(-101, FLAG_BAD_CASE, scratch_bytes, NULL, 0);
         return;
     }
-    memcpy(in_copy, in_src, in_n);
-    memset(out, 0x11, o_n);
-    if (scratch != NULL)
-    {
-        fill_garbage(scratch, (uint32_t)scratch_bytes);
-    }
-    in_sum = checksum((const uint8_t *)in_copy, in_n);
-    ctx.buf = scratch;
-    ctx.size = scratch != NULL ? scratch_bytes : 0;
     if (avg)
     {
-        status = arm_avgpool_s8(&ctx, &pp, &in_d, in_copy, &f_d, &o_d, out);
+        status = arm_avgpool_s8(&ctx, &pp, &in_d, b.in, &f_d, &o_d, b.out);
     }
     else
     {
-        status = arm_max_pool_s8(&ctx, &pp, &in_d, in_copy, &f_d, &o_d, out);
+        status = arm_max_pool_s8(&ctx, &pp, &in_d, b.in, &f_d, &o_d, b.out);
     }
-    if (scratch != NULL && !guards_ok(scratch, (uint32_t)scratch_bytes))
-    {
-        flags |= FLAG_SCRATCH_OVERRUN;
-    }
-    if (!guards_ok((const uint8_t *)out, o_n))
-    {
-        flags |= FLAG_OUTPUT_OVERRUN;
-    }
-    if (checksum((const uint8_t *)in_copy, in_n) != in_sum)
-    {
-        flags |= FLAG_INPUT_MODIFIED;
-    }
-    put_result(status, flags, scratch_bytes, out, o_n);
+    call_result(&b, status);
 }
 
 static void run_add(const int32_t *prm, uint32_t np, reader *rd)

@@ -22,9 +22,9 @@ export function expectBitExact(run: EmulationResult, bytes: number): void {
   expect(run.comparison.bytes).toBe(bytes);
 }
 
-/** Builds the project in `dir` (semihosting), runs it in QEMU and checks its `bytes` output bytes. */
-export async function buildAndRun(dir: string, board: Board, dsp: boolean, bytes: number): Promise<{ run: EmulationResult; built: BuildResult }> {
-  const built = await buildFirmware({ projectDir: dir, semihosting: true, dsp });
+/** Builds the project in `dir` (semihosting; with `cmsisNnDir`, against that CMSIS-NN tree), runs it in QEMU and checks its `bytes` output bytes. */
+export async function buildAndRun(dir: string, board: Board, dsp: boolean, bytes: number, cmsisNnDir?: string): Promise<{ run: EmulationResult; built: BuildResult }> {
+  const built = await buildFirmware({ projectDir: dir, semihosting: true, dsp, cmsisNnDir });
   const run = await emulateProject({ projectDir: dir, board, timeoutMs: 240_000 });
   expectBitExact(run, bytes);
   return { run, built };

@@ -6,7 +6,7 @@
  * are quantized one at a time in order; each rounding error is spread over the weights not yet quantized along the
  * rows of the inverse Hessian's Cholesky factor, so they compensate it. Every channel of a layer shares H.
  *
- * Only the values of the int4 weights change (still per-channel symmetric, in [-7, 7], at the scale chosen by
+ * Only the values of the int4 weights change (still per-channel symmetric, in [-8, 7], at the scale chosen by
  * src/quantize/int4.ts): the kernels, the golden model and the firmware run them bit-exactly as before.
  */
 import type { QConv } from './types.js';
@@ -148,7 +148,7 @@ function inverseCholeskyUpper(hIn: Float64Array, n: number): Float64Array | null
 /**
  * The int4 values of every output channel of `w` (OHWI float weights, `per` per channel) at the given channel
  * scales, rounded with error feedback through H (see the file comment); `quant(v, scale)` is the int4 rounding
- * (clamped to [-7, 7]). Falls back to plain rounding when H is degenerate.
+ * (clamped to [-8, 7]). Falls back to plain rounding when H is degenerate.
  */
 export function roundWithHessian(w: Float32Array, per: number, scales: Float64Array, hMatrix: Float64Array, quant: (v: number, s: number) => number): Int8Array {
   const out = new Int8Array(w.length);

@@ -422,6 +422,7 @@ describe('eval of int4 and mixed precision', () => {
       expect(c.int4Layers.length).toBeGreaterThan(0);
       expect(c.int4Layers.length).toBeLessThan(c.layers.length);
       expect(c.sensitivityImages).toBe(4); // the model's calibration images: the other fold's 4
+      expect([c.roundingImages, c.classImages]).toEqual([4, 4]); // fewer than ROUNDING_IMAGES and CLASS_IMAGES: all of them
       expect(c.layers.filter((l) => l.bits === 4).map((l) => l.name)).toEqual(c.int4Layers);
     }
     expect(m.top1Flips).toBe(one.perImage.filter((p) => p.mixed![0] !== p.float[0]).length);

@@ -41,13 +41,15 @@ describe('int4 quantization of conv layers', () => {
   const all4 = withInt4Layers(prep.float!, prep.model, convs.map((l) => l.name));
   const c4 = all4.layers.filter((l): l is QConv => l.op === 'conv');
 
-  it('gives per-channel symmetric int4 values in [-7, 7], new scales and requantization, same activations', () => {
+  it('gives per-channel symmetric int4 values in [-8, 7], new scales and requantization, same activations', () => {
     for (const l of c4) {
       expect(l.weightBits).toBe(4);
-      expect(l.weights.reduce((m, w) => Math.max(m, Math.abs(w)), 0)).toBeLessThanOrEqual(7);
-      expect(l.weights.some((w) => Math.abs(w) === 7)).toBe(true);
+      expect(l.weights.every((w) => w >= -8 && w <= 7)).toBe(true);
+      expect(l.weights.some((w) => w === -8 || Math.abs(w) === 7)).toBe(true);
       expect(weightArrayBytes(l)).toBe(Math.ceil(l.weights.length / 2));
     }
+    // the 16th level is used: channels whose largest |w| is negative (or clipped) reach -8
+    expect(c4.some((l) => l.weights.includes(-8))).toBe(true);
     expect(all4.tensors).toEqual(prep.model.tensors);
     expect(c4[0].multiplier).not.toEqual(convs[0].multiplier);
   });

@@ -26,7 +26,7 @@ import { arenaRegions, kernelPath } from '../driver/board-plan.js';
 import { budgetTest } from '../precision/apply.js';
 import { int4Hessians, int4WeightBytes, selectMixed, weightBytes, type LayerPrecision } from '../precision/mixed.js';
 import { withInt4Layers } from '../quantize/int4.js';
-import { ROUNDING_IMAGES } from '../quantize/int4-rounding.js';
+import { CLASS_IMAGES, ROUNDING_IMAGES } from '../quantize/int4-rounding.js';
 import { groundTruth } from './labels.js';
 import { makeDirs } from '../util/out-dir.js';
 import { silentProgress, type ProgressSink } from '../util/progress.js';
@@ -162,6 +162,8 @@ export interface MixedChoice {
   sensitivityImages: number;
   /** Images its int4 weights were rounded against (the same calibration images and the next ones). */
   roundingImages: number;
+  /** Images the classifier's int8 classes were chosen on (the same calibration images and the next ones). */
+  classImages: number;
   /** Relative output error and top-1 agreement with the int8 model on those images (the estimate generate prints). */
   outputError: number;
   top1AgreementWithInt8: number;
@@ -270,13 +272,14 @@ export async function runEval(opts: EvalOptions): Promise<EvalResult> {
 
   // Precision variants of every int8 model: int4 everywhere, and the mixed model under the budget. Both round their
   // int4 weights against the layer inputs on the model's first ROUNDING_IMAGES calibration images (held out from the
-  // images it scores); the mixed model's per-layer sensitivity is measured on the first SENSITIVITY_IMAGES of them.
+  // images it scores); the mixed model's per-layer sensitivity is measured on the first SENSITIVITY_IMAGES of them,
+  // its classifier's int8 classes chosen on the first CLASS_IMAGES.
   const budgeted = opts.weightsBudget !== undefined || !!opts.fitFlash;
   let int4Models: QModel[] | undefined;
   let mixed: { budget: string; models: QModel[]; choices: MixedChoice[] } | undefined;
   if (opts.int4All || budgeted) {
     const board = loadBoard(opts.board ?? 'mps2-an500');
-    const sensPaths = (f: number): string[] => (fixed ? images : items.filter((it) => it.folds.includes(f)).map((it) => it.path)).slice(0, ROUNDING_IMAGES);
+    const sensPaths = (f: number): string[] => (fixed ? images : items.filter((it) => it.folds.includes(f)).map((it) => it.path)).slice(0, budgeted ? CLASS_IMAGES : ROUNDING_IMAGES);
     int4Models = [];
     const models: QModel[] = [];
     const choices: MixedChoice[] = [];
@@ -285,7 +288,8 @@ export async function runEval(opts: EvalOptions): Promise<EvalResult> {
       // each fold's rounding and selection run for tens of seconds on this thread: let its messages through between
       await nextTurn();
       const inputs = sensPaths(f).map((p) => quantizeInput(load(p), q.tensors[q.input]));
-      const hessians = int4Hessians(q, inputs);
+      const rounding = inputs.slice(0, ROUNDING_IMAGES);
+      const hessians = int4Hessians(q, rounding);
       int4Models.push(withInt4Layers(model, q, q.layers.filter((l) => l.op === 'conv').map((l) => l.name), hessians));
       if (!budgeted) continue;
       // As generate counts the flash: the plan's kernel calls, the class names, no stored input image.
@@ -297,7 +301,7 @@ export async function runEval(opts: EvalOptions): Promise<EvalResult> {
       const r = selectMixed(model, q, inputs.slice(0, SENSITIVITY_IMAGES), target, test.fits, what, { tick: (d) => progress.tick(d), hessians, int4: int4Models[f], classInputs: inputs });
       progress.end();
       models.push(r.model);
-      choices.push({ int4Layers: r.layers.filter((l) => l.bits === 4).map((l) => l.name), sensitivityImages: r.inputs, roundingImages: inputs.length, outputError: r.outputError, top1AgreementWithInt8: r.top1AgreementWithInt8, layers: r.layers });
+      choices.push({ int4Layers: r.layers.filter((l) => l.bits === 4).map((l) => l.name), sensitivityImages: r.inputs, roundingImages: rounding.length, classImages: inputs.length, outputError: r.outputError, top1AgreementWithInt8: r.top1AgreementWithInt8, layers: r.layers });
     }
     if (budgeted) mixed = { budget: what, models, choices };
   }
@@ -484,7 +488,7 @@ export function formatEval(r: EvalResult): string {
   if (r.int4) lines.push(paired('int4 everywhere', r.int4));
   if (r.mixed) lines.push(paired('mixed', r.mixed));
   if (r.mixed) {
-    lines.push(`mixed precision: ${r.mixed.budget}; int4 layers chosen per int8 model on its first ${r.mixed.models[0]?.sensitivityImages ?? 0} calibration images, int4 weights rounded against its first ${r.mixed.models[0]?.roundingImages ?? 0} (and the classifier's int8 classes chosen on them):`);
+    lines.push(`mixed precision: ${r.mixed.budget}; int4 layers chosen per int8 model on its first ${r.mixed.models[0]?.sensitivityImages ?? 0} calibration images, int4 weights rounded against its first ${r.mixed.models[0]?.roundingImages ?? 0}, the classifier's int8 classes chosen on its first ${r.mixed.models[0]?.classImages ?? 0}:`);
     r.mixed.models.forEach((m, f) => {
       const named = m.layers.filter((l) => l.bits === 4).map((l) => (l.int8Channels ? `${l.name} with ${l.int8Channels} of ${l.channels} classes int8` : l.name));
       lines.push(`  model ${f}: ${m.int4Layers.length} of ${m.layers.length} conv layers in int4 (${named.join(', ') || 'none'}); est. output error ${(100 * m.outputError).toFixed(2)}%`);

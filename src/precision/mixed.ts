@@ -192,9 +192,13 @@ export function keepClassifierClasses(q: QModel, m: QModel, inputs: Int8Array[],
   const q8: QModel = { ...m, layers: m.layers.map((l, i) => (i === at ? l8 : l)) };
   const zp = q.tensors[target].zeroPoint;
   const gain = new Float64Array(l4.bias.length);
+  // m shares q's layers up to its first int4 one: run it from there on q's tensors
+  const first = m.layers.findIndex((l, i) => l !== q.layers[i]);
   for (const x of inputs) {
-    const ref = runGolden(q, x)[target];
-    const t = runGolden(m, x);
+    const t8 = runGolden(q, x);
+    const ref = t8[target];
+    const t = { ...t8 };
+    for (const l of m.layers.slice(first)) t[l.output] = runLayer(m, l, t);
     const s4 = t[target];
     const s8 = runLayer(q8, pool, { ...t, [l4.output]: runLayer(q8, l8, t) });
     let den = 0;

@@ -11,7 +11,7 @@ import { Calibrator, IMAGE_CALIBRATION_METHOD, type CalibrationMethod } from '..
 import { quantizeInput, quantizeModel } from '../quantize/quantize.js';
 import type { QModel } from '../quantize/types.js';
 import { readRanges } from '../quantize/ranges-file.js';
-import { ROUNDING_IMAGES } from '../quantize/int4-rounding.js';
+import { KEPT_CALIBRATION_IMAGES } from '../quantize/int4-rounding.js';
 import { silentProgress, type ProgressSink } from '../util/progress.js';
 import { syntheticInput, syntheticInputs } from './index.js';
 
@@ -31,7 +31,7 @@ function calibrateWithInputs(float: FloatModel, inputs: Float32Array[], o: { met
 }
 
 /**
- * Calibrates on the images (name order) and quantizes. Deterministic. `inputs`: the first ROUNDING_IMAGES of them as
+ * Calibrates on the images (name order) and quantizes. Deterministic. `inputs`: the first KEPT_CALIBRATION_IMAGES of them as
  * decoded, kept for mixed precision so that they are not decoded again.
  */
 function calibrateWith(float: FloatModel, card: ModelCard, paths: string[], o: { method?: CalibrationMethod; percentile?: number; progress?: ProgressSink }): { qmodel: QModel; calibrator: Calibrator; seconds: number; inputs: Float32Array[] } {
@@ -43,7 +43,7 @@ function calibrateWith(float: FloatModel, card: ModelCard, paths: string[], o: {
   paths.forEach((p, i) => {
     const x = loadImageInput(p, card, float.graph.input.dims);
     cal.addInput(x);
-    if (i < ROUNDING_IMAGES) inputs.push(x);
+    if (i < KEPT_CALIBRATION_IMAGES) inputs.push(x);
     progress.tick(i + 1);
   });
   progress.end();
@@ -62,8 +62,9 @@ export interface PreparedImageModel {
   preprocessing: Preprocessing;
   calibration: { method: CalibrationMethod; images: number; seconds: number; source: string };
   /**
-   * The float model and the first calibration images (up to ROUNDING_IMAGES) for mixed precision: int4 weights are
-   * rounded against all of them, the per-layer sensitivity is measured on the first SENSITIVITY_IMAGES (../quantize/int4-rounding.ts).
+   * The float model and the first calibration images (up to KEPT_CALIBRATION_IMAGES) for mixed precision: int4 weights
+   * are rounded against the first ROUNDING_IMAGES, the per-layer sensitivity is measured on the first
+   * SENSITIVITY_IMAGES and the classifier's int8 classes are chosen on the first CLASS_IMAGES (../quantize/int4-rounding.ts).
    */
   float: FloatModel;
   calibInputs: Float32Array[];
@@ -76,7 +77,7 @@ export const SYNTHETIC_INPUT_SEED = 1001;
 
 /**
  * The int8 model and where its ranges came from: a saved ranges file, a folder, the image itself (`imageInput`, the
- * image as decoded once by the caller), or synthetic images; with the first ROUNDING_IMAGES calibration inputs (none
+ * image as decoded once by the caller), or synthetic images; with the first KEPT_CALIBRATION_IMAGES calibration inputs (none
  * for a ranges file).
  */
 function quantizeFor(float: FloatModel, card: ModelCard, o: { imageInput?: Float32Array; calib?: string; calibCount?: number; ranges?: string; method?: CalibrationMethod; percentile?: number; progress?: ProgressSink }): { model: QModel; calibration: PreparedImageModel['calibration']; inputs: Float32Array[] } {

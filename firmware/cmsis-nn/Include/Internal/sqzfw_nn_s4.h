@@ -6,8 +6,9 @@
  * whole bytes: with an odd row length every other output channel starts in a high nibble.
  *
  * Column order: the int16 im2col columns the s4 kernels build hold (x + input_offset) in natural order
- * in a plain C build; a DSP build stores each full group of four as elements (0, 2, 1, 3) (the tail of
- * n % 4 elements stays in natural order), the order in which sxtb16 produces weight pairs.
+ * in a plain C build; a DSP build stores each full group of eight as elements (0, 4, 1, 5, 2, 6, 3, 7)
+ * (the tail of n % 8 elements stays in natural order), the order in which one 32-bit word of packed
+ * weights gives its pairs (see Source/NNSupportFunctions/sqzfw_nn_s4.c).
  * Written from scratch for sqzfw (MIT).
  */
 #ifndef SQZFW_NN_S4_H
@@ -30,11 +31,24 @@ SQZFW_INLINE int32_t sqzfw_s4_at(const int8_t *packed, const int32_t e)
 /** Reorders an int16 column of n elements into the build's column order (see above); no-op without DSP. */
 void sqzfw_s4_column_order(int16_t *col, const int32_t n);
 
-/** sum over k < n of s4[e0 + k] * col[k], col in the build's column order. Exact (int32, no overflow). */
-int32_t sqzfw_dot_s4_s16(const int8_t *packed, const int32_t e0, const int16_t *col, const int32_t n);
-
-/** sum over k < n of s4[e0 + k] * (x[k] + x_offset). Exact. */
-int32_t sqzfw_dot_s4_s8(const int8_t *packed, const int32_t e0, const int8_t *x, const int32_t x_offset, const int32_t n);
+/**
+ * out0[o] and out1[o] for o < rhs_rows: requantized (bias[o] + sum_k s4[o * cols + k] * col[k]) for the
+ * columns col0 and col1 (both in the build's column order), plus dst_offset, clamped to [act_min, act_max].
+ * col1 may be NULL (one column; out1 is not written).
+ */
+void sqzfw_nn_mat_mult_s4_s16(const int8_t *packed_rhs,
+                              const int32_t rhs_rows,
+                              const int32_t cols,
+                              const int16_t *col0,
+                              const int16_t *col1,
+                              const int32_t *bias,
+                              const int32_t *multipliers,
+                              const int32_t *shifts,
+                              const int32_t dst_offset,
+                              const int32_t act_min,
+                              const int32_t act_max,
+                              int8_t *out0,
+                              int8_t *out1);
 
 /**
  * dst[r * dst_stride + o] for r < lhs_rows, o < rhs_rows: requantized (bias[o] + sum_k s4[o * cols + k] *

@@ -1,11 +1,11 @@
 /*
  * sqzfw portable NN kernels - general convolution with packed int4 weights (arm_convolve_s4).
  *
- * For each output position: the im2col column (int16, input offset added, padding 0, i.e. the zero point)
- * in the scratch buffer, reordered for the build (sqzfw_s4_column_order), then one packed filter row per
- * output channel. Handles batches, stride, padding and dilation; the filter's C_IN is input_dims->c (no
- * groups), as in CMSIS-NN v7.0.0. The scratch needed is one column; arm_convolve_s4_get_buffer_size asks
- * for two, Arm's rule, so that either library runs in the same plan.
+ * Output positions two at a time: their im2col columns (int16, input offset added, padding 0, i.e. the
+ * zero point) side by side in the scratch buffer, reordered for the build (sqzfw_s4_column_order), then
+ * sqzfw_nn_mat_mult_s4_s16 for every output channel of both (one weight unpack serves the two columns).
+ * Handles batches, stride, padding and dilation; the filter's C_IN is input_dims->c (no groups), as in
+ * CMSIS-NN v7.0.0. The scratch is the two columns arm_convolve_s4_get_buffer_size asks for (Arm's rule).
  * Written from scratch for sqzfw (MIT).
  */
 #include "arm_nnfunctions.h"
@@ -70,7 +70,8 @@ arm_cmsis_nn_status arm_convolve_s4(const cmsis_nn_context *ctx,
     const int32_t out_w = output_dims->w;
     const int32_t out_h = output_dims->h;
     const int32_t out_c = output_dims->c;
-    int32_t rhs_cols, batch, oy, ox, o;
+    const int32_t pixels = input_dims->n * out_h * out_w;
+    int32_t rhs_cols, p;
     int16_t *col;
     s4_geom g;
 
@@ -90,30 +91,36 @@ arm_cmsis_nn_status arm_convolve_s4(const cmsis_nn_context *ctx,
     rhs_cols = g.ker_w * g.ker_h * g.in_c;
     col = (int16_t *)ctx->buf;
 
-    for (batch = 0; batch < input_dims->n; batch++)
+    /* output positions p (batch-major, NHWC) in pairs; the last one alone when their number is odd */
+    for (p = 0; p < pixels; p += 2)
     {
-        g.input = input_data + batch * g.in_h * g.in_w * g.in_c;
-        for (oy = 0; oy < out_h; oy++)
+        const int32_t count = (p + 1 < pixels) ? 2 : 1;
+        int32_t i;
+        for (i = 0; i < count; i++)
         {
-            for (ox = 0; ox < out_w; ox++)
-            {
-                int8_t *out = output_data + ((batch * out_h + oy) * out_w + ox) * out_c;
-                fill_column_s4(&g, oy * conv_params->stride.h - conv_params->padding.h,
-                               ox * conv_params->stride.w - conv_params->padding.w, col);
-                sqzfw_s4_column_order(col, rhs_cols);
-                for (o = 0; o < out_c; o++)
-                {
-                    const int32_t acc = sqzfw_add_wrap(bias_data != NULL ? bias_data[o] : 0,
-                                                       sqzfw_dot_s4_s16(packed_filter_data, o * rhs_cols, col, rhs_cols));
-                    out[o] = sqzfw_requantize_clamp(acc,
-                                                    quant_params->multiplier[o],
-                                                    quant_params->shift[o],
-                                                    conv_params->output_offset,
-                                                    conv_params->activation.min,
-                                                    conv_params->activation.max);
-                }
-            }
+            const int32_t q = p + i;
+            const int32_t batch = q / (out_h * out_w);
+            const int32_t oy = (q / out_w) % out_h;
+            const int32_t ox = q % out_w;
+            int16_t *c = col + i * rhs_cols;
+            g.input = input_data + batch * g.in_h * g.in_w * g.in_c;
+            fill_column_s4(&g, oy * conv_params->stride.h - conv_params->padding.h,
+                           ox * conv_params->stride.w - conv_params->padding.w, c);
+            sqzfw_s4_column_order(c, rhs_cols);
         }
+        sqzfw_nn_mat_mult_s4_s16(packed_filter_data,
+                                 out_c,
+                                 rhs_cols,
+                                 col,
+                                 (count == 2) ? col + rhs_cols : NULL,
+                                 bias_data,
+                                 quant_params->multiplier,
+                                 quant_params->shift,
+                                 conv_params->output_offset,
+                                 conv_params->activation.min,
+                                 conv_params->activation.max,
+                                 output_data + p * out_c,
+                                 output_data + (p + 1) * out_c);
     }
     return ARM_CMSIS_NN_SUCCESS;
 }

@@ -50,7 +50,63 @@ static int32_t rq_mode_s4(const int32_t *bias, const int32_t *shifts, const int3
 /* multiple of 8; DSP_CHUNK * 32640 < 2^31 */
     #define DSP_CHUNK 65528
     #define NIBBLE_HIGHS 0xF0F0F0F0U
+    /* columns in interleaved groups of eight (Include/Internal/sqzfw_nn_s4.h) */
+    #define GROUPED_COLS(n) ((n) & ~7)
+#else
+    #define GROUPED_COLS(n) 0
+#endif
 
+/* Where element k of column i of a pair of n-element columns is (Include/Internal/sqzfw_nn_s4.h). */
+SQZFW_INLINE int32_t pair_index(const int32_t n, const int32_t n8, const int32_t i, const int32_t k)
+{
+    if (k < n8)
+    {
+        const int32_t j = k & 7;
+        return 2 * (k - j) + 8 * i + (((j & 3) << 1) | (j >> 2));
+    }
+    return 2 * n8 + i * (n - n8) + (k - n8);
+}
+
+void sqzfw_s4_pair_put(int16_t *pair, const int32_t n, const int32_t i, int32_t k, const int8_t *src, const int32_t len, const int32_t offset)
+{
+    const int32_t n8 = GROUPED_COLS(n);
+    const int32_t end = k + len;
+#if defined(ARM_MATH_DSP)
+    const int32_t offset2 = (int32_t)(((uint32_t)offset & 0xFFFFU) * 0x10001U);
+#endif
+    while (k < end)
+    {
+#if defined(ARM_MATH_DSP)
+        /* a whole group: 8 values as the 4 lane pairs (0, 4), (1, 5), (2, 6), (3, 7) */
+        if ((k & 7) == 0 && k + 8 <= n8 && k + 8 <= end)
+        {
+            int16_t *g = pair + 2 * k + 8 * i;
+            int32_t w04 = 0, w15 = 0, w26 = 0, w37 = 0;
+            if (src != NULL)
+            {
+                const int32_t a = sqzfw_read_s8x4(src), b = sqzfw_read_s8x4(src + 4);
+                const uint32_t a02 = (uint32_t)sqzfw_sxtab16(offset2, a), a13 = (uint32_t)sqzfw_sxtab16_ror8(offset2, a);
+                const uint32_t b46 = (uint32_t)sqzfw_sxtab16(offset2, b), b57 = (uint32_t)sqzfw_sxtab16_ror8(offset2, b);
+                w04 = (int32_t)((a02 & 0xFFFFU) | (b46 << 16));
+                w15 = (int32_t)((a13 & 0xFFFFU) | (b57 << 16));
+                w26 = (int32_t)((a02 >> 16) | (b46 & 0xFFFF0000U));
+                w37 = (int32_t)((a13 >> 16) | (b57 & 0xFFFF0000U));
+                src += 8;
+            }
+            sqzfw_write_s16x2(g, w04);
+            sqzfw_write_s16x2(g + 2, w15);
+            sqzfw_write_s16x2(g + 4, w26);
+            sqzfw_write_s16x2(g + 6, w37);
+            k += 8;
+            continue;
+        }
+#endif
+        pair[pair_index(n, n8, i, k)] = (src != NULL) ? (int16_t)(*src++ + offset) : 0;
+        k++;
+    }
+}
+
+#if defined(ARM_MATH_DSP)
 /* Eight packed weights from byte p, the first in the low nibble of p[0]. */
 SQZFW_INLINE uint32_t nibbles8(const uint8_t *p)
 {
@@ -66,61 +122,98 @@ SQZFW_INLINE uint32_t nibbles8_odd(const uint8_t *p)
 }
 
 /*
- * acc16[0..3] += 16 * (col c0 . row 0, c0 . row 1, c1 . row 0, c1 . row 1) over n8 groups of eight,
- * row 0 from byte p0 (low nibble first), row 1 from byte p1 (high nibble first when odd1).
+ * acc16[0..3] += 16 * (column 0 . row 0, column 0 . row 1, column 1 . row 0, column 1 . row 1) over n8
+ * interleaved groups from c, row 0 from byte p0 (low nibble first), row 1 from byte p1 (high nibble
+ * first when odd1).
  */
-SQZFW_INLINE void dot_2x2_s16(const uint8_t *p0, const uint8_t *p1, const int32_t odd1, const int16_t *c0, const int16_t *c1, int32_t n8, int32_t acc16[4])
+SQZFW_INLINE void dot_2x2_s16(const uint8_t *p0, const uint8_t *p1, const int32_t odd1, const int16_t *c, int32_t n8, int32_t acc16[4])
 {
     int32_t a00 = acc16[0], a01 = acc16[1], a10 = acc16[2], a11 = acc16[3];
+    #if defined(__GNUC__) && !defined(SQZFW_EMULATE_DSP)
+    /*
+     * Inline assembly because GCC 12 spills in this loop from C (4 accumulators, 3 pointers, the bound,
+     * 4 unpacked weight words and 3 operands: 15 values in 14 registers; the bound stays in memory here).
+     * Per group (32 MACs): 2 LDR + 6 unpacking (3 more for a row starting in a high nibble), 8 SXTB16,
+     * 8 column LDR, 16 SMLAD, 3 for the loop: 43 instructions (46), against 50-55 from C.
+     */
+    if (n8 > 0)
+    {
+        const int16_t *const end = c + 16 * n8;
+        int32_t e0, o0, e1, o1, w, x, y;
+        #define SQZFW_S4_LANES(E, SX, XLD, YLD) \
+            XLD YLD                            \
+            "sxtb16 %[w], %[" E "0]" SX "\n\t"  \
+            "smlad  %[a00], %[w], %[x], %[a00]\n\t" \
+            "smlad  %[a10], %[w], %[y], %[a10]\n\t" \
+            "sxtb16 %[w], %[" E "1]" SX "\n\t"  \
+            "smlad  %[a01], %[w], %[x], %[a01]\n\t" \
+            "smlad  %[a11], %[w], %[y], %[a11]\n\t"
+        #define SQZFW_S4_UNPACK                          \
+            "lsl    %[e0], %[o0], #4\n\t"                \
+            "and    %[e0], %[e0], #0xF0F0F0F0\n\t"       \
+            "and    %[o0], %[o0], #0xF0F0F0F0\n\t"       \
+            "lsl    %[e1], %[o1], #4\n\t"                \
+            "and    %[e1], %[e1], #0xF0F0F0F0\n\t"       \
+            "and    %[o1], %[o1], #0xF0F0F0F0\n\t"       \
+            SQZFW_S4_LANES("o", "", "ldr    %[x], [%[c], #4]\n\t", "ldr    %[y], [%[c], #20]\n\t") \
+            SQZFW_S4_LANES("e", ", ror #8", "ldr    %[x], [%[c], #8]\n\t", "ldr    %[y], [%[c], #24]\n\t") \
+            SQZFW_S4_LANES("o", ", ror #8", "ldr    %[x], [%[c], #12]\n\t", "ldr    %[y], [%[c], #28]\n\t") \
+            SQZFW_S4_LANES("e", "", "ldr    %[x], [%[c]], #32\n\t", "ldr    %[y], [%[c], #-16]\n\t") \
+            "ldr    %[x], %[end]\n\t"                    \
+            "cmp    %[c], %[x]\n\t"                      \
+            "bne    1b\n\t"
+        if (odd1)
+        {
+            __asm__("1:\n\t"
+                    "ldr    %[o0], [%[p0]], #4\n\t"
+                    "ldr    %[o1], [%[p1]], #4\n\t"
+                    "ldrb   %[w], [%[p1]]\n\t"
+                    "lsr    %[o1], %[o1], #4\n\t"
+                    "orr    %[o1], %[o1], %[w], lsl #28\n\t" SQZFW_S4_UNPACK
+                    : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [p0] "+r"(p0), [p1] "+r"(p1),
+                      [c] "+r"(c), [e0] "=&r"(e0), [o0] "=&r"(o0), [e1] "=&r"(e1), [o1] "=&r"(o1), [w] "=&r"(w),
+                      [x] "=&r"(x), [y] "=&r"(y)
+                    : [end] "m"(end)
+                    : "cc", "memory");
+        }
+        else
+        {
+            __asm__("1:\n\t"
+                    "ldr    %[o0], [%[p0]], #4\n\t"
+                    "ldr    %[o1], [%[p1]], #4\n\t" SQZFW_S4_UNPACK
+                    : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [p0] "+r"(p0), [p1] "+r"(p1),
+                      [c] "+r"(c), [e0] "=&r"(e0), [o0] "=&r"(o0), [e1] "=&r"(e1), [o1] "=&r"(o1), [w] "=&r"(w),
+                      [x] "=&r"(x), [y] "=&r"(y)
+                    : [end] "m"(end)
+                    : "cc", "memory");
+        }
+        #undef SQZFW_S4_UNPACK
+        #undef SQZFW_S4_LANES
+    }
+    #else
     for (; n8 > 0; n8--)
     {
         const uint32_t v0 = nibbles8(p0);
         const uint32_t v1 = odd1 ? nibbles8_odd(p1) : nibbles8(p1);
+        /* weights (0, 2, 4, 6) in e, (1, 3, 5, 7) in o, each in the top half of a byte */
         const int32_t e0 = (int32_t)((v0 << 4) & NIBBLE_HIGHS), o0 = (int32_t)(v0 & NIBBLE_HIGHS);
         const int32_t e1 = (int32_t)((v1 << 4) & NIBBLE_HIGHS), o1 = (int32_t)(v1 & NIBBLE_HIGHS);
-        int32_t x, y, w;
-
-        x = sqzfw_read_s16x2(c0);
-        y = sqzfw_read_s16x2(c1);
-        w = sqzfw_sxtb16(e0);
-        a00 = sqzfw_smlad(w, x, a00);
-        a10 = sqzfw_smlad(w, y, a10);
-        w = sqzfw_sxtb16(e1);
-        a01 = sqzfw_smlad(w, x, a01);
-        a11 = sqzfw_smlad(w, y, a11);
-
-        x = sqzfw_read_s16x2(c0 + 2);
-        y = sqzfw_read_s16x2(c1 + 2);
-        w = sqzfw_sxtb16(o0);
-        a00 = sqzfw_smlad(w, x, a00);
-        a10 = sqzfw_smlad(w, y, a10);
-        w = sqzfw_sxtb16(o1);
-        a01 = sqzfw_smlad(w, x, a01);
-        a11 = sqzfw_smlad(w, y, a11);
-
-        x = sqzfw_read_s16x2(c0 + 4);
-        y = sqzfw_read_s16x2(c1 + 4);
-        w = sqzfw_sxtb16_ror8(e0);
-        a00 = sqzfw_smlad(w, x, a00);
-        a10 = sqzfw_smlad(w, y, a10);
-        w = sqzfw_sxtb16_ror8(e1);
-        a01 = sqzfw_smlad(w, x, a01);
-        a11 = sqzfw_smlad(w, y, a11);
-
-        x = sqzfw_read_s16x2(c0 + 6);
-        y = sqzfw_read_s16x2(c1 + 6);
-        w = sqzfw_sxtb16_ror8(o0);
-        a00 = sqzfw_smlad(w, x, a00);
-        a10 = sqzfw_smlad(w, y, a10);
-        w = sqzfw_sxtb16_ror8(o1);
-        a01 = sqzfw_smlad(w, x, a01);
-        a11 = sqzfw_smlad(w, y, a11);
-
+        const int32_t lanes0[4] = {sqzfw_sxtb16(e0), sqzfw_sxtb16(o0), sqzfw_sxtb16_ror8(e0), sqzfw_sxtb16_ror8(o0)};
+        const int32_t lanes1[4] = {sqzfw_sxtb16(e1), sqzfw_sxtb16(o1), sqzfw_sxtb16_ror8(e1), sqzfw_sxtb16_ror8(o1)};
+        int32_t j;
+        for (j = 0; j < 4; j++)
+        {
+            const int32_t x = sqzfw_read_s16x2(c + 2 * j), y = sqzfw_read_s16x2(c + 8 + 2 * j);
+            a00 = sqzfw_smlad(lanes0[j], x, a00);
+            a10 = sqzfw_smlad(lanes0[j], y, a10);
+            a01 = sqzfw_smlad(lanes1[j], x, a01);
+            a11 = sqzfw_smlad(lanes1[j], y, a11);
+        }
         p0 += 4;
         p1 += 4;
-        c0 += 8;
-        c1 += 8;
+        c += 16;
     }
+    #endif
     acc16[0] = a00;
     acc16[1] = a01;
     acc16[2] = a10;
@@ -128,68 +221,16 @@ SQZFW_INLINE void dot_2x2_s16(const uint8_t *p0, const uint8_t *p1, const int32_
 }
 #endif
 
-void sqzfw_s4_column_order(int16_t *col, const int32_t n)
+/* acc[0..3] += the tails of the pair's columns (elements n8 .. n - 1) against rows e0 and e1. */
+static void tail_2x2(const int8_t *packed, const int32_t e0, const int32_t e1, const int32_t n8, const int32_t n, const int16_t *pair, int32_t acc[4])
 {
-#if defined(ARM_MATH_DSP)
+    const int16_t *t0 = pair + 2 * n8;
+    const int16_t *t1 = t0 + (n - n8);
     int32_t k;
-    for (k = 0; k + 8 <= n; k += 8)
-    {
-        int16_t *g = col + k;
-        const int16_t t1 = g[1], t2 = g[2], t3 = g[3], t4 = g[4], t5 = g[5], t6 = g[6];
-        g[1] = t4;
-        g[2] = t1;
-        g[3] = t5;
-        g[4] = t2;
-        g[5] = t6;
-        g[6] = t3;
-    }
-#else
-    (void)col;
-    (void)n;
-#endif
-}
-
-/*
- * acc[0..3] = exact (c0 . row e0, c0 . row e1, c1 . row e0, c1 . row e1) over n columns, modulo 2^32;
- * rows start at elements e0 (even) and e1 of the packed stream.
- */
-static void dot_s4_s16_2x2(const int8_t *packed, const int32_t e0, const int32_t e1, const int32_t n, const int16_t *c0, const int16_t *c1, int32_t acc[4])
-{
-    int32_t k = 0;
-    acc[0] = 0;
-    acc[1] = 0;
-    acc[2] = 0;
-    acc[3] = 0;
-#if defined(ARM_MATH_DSP)
-    {
-        const int32_t n8 = n & ~7;
-        while (k < n8)
-        {
-            const int32_t end = (n8 - k > DSP_CHUNK) ? k + DSP_CHUNK : n8;
-            const uint8_t *p0 = (const uint8_t *)packed + ((e0 + k) >> 1);
-            const uint8_t *p1 = (const uint8_t *)packed + ((e1 + k) >> 1);
-            int32_t acc16[4] = {0, 0, 0, 0};
-            int32_t i;
-            if ((e1 & 1) != 0)
-            {
-                dot_2x2_s16(p0, p1, 1, c0 + k, c1 + k, (end - k) >> 3, acc16);
-            }
-            else
-            {
-                dot_2x2_s16(p0, p1, 0, c0 + k, c1 + k, (end - k) >> 3, acc16);
-            }
-            for (i = 0; i < 4; i++)
-            {
-                acc[i] = sqzfw_add_wrap(acc[i], acc16[i] / 16);
-            }
-            k = end;
-        }
-    }
-#endif
-    for (; k < n; k++)
+    for (k = n8; k < n; k++)
     {
         const int32_t w0 = sqzfw_s4_at(packed, e0 + k), w1 = sqzfw_s4_at(packed, e1 + k);
-        const int32_t x = c0[k], y = c1[k];
+        const int32_t x = t0[k - n8], y = t1[k - n8];
         acc[0] += w0 * x;
         acc[1] += w1 * x;
         acc[2] += w0 * y;
@@ -197,11 +238,106 @@ static void dot_s4_s16_2x2(const int8_t *packed, const int32_t e0, const int32_t
     }
 }
 
+/*
+ * acc[0..3] = exact (column 0 . row e0, column 0 . row e1, column 1 . row e0, column 1 . row e1) over n
+ * columns of pair, modulo 2^32; rows start at elements e0 (even) and e1 of the packed stream.
+ */
+static void dot_s4_s16_2x2(const int8_t *packed, const int32_t e0, const int32_t e1, const int32_t n, const int16_t *pair, int32_t acc[4])
+{
+    const int32_t n8 = GROUPED_COLS(n);
+    acc[0] = 0;
+    acc[1] = 0;
+    acc[2] = 0;
+    acc[3] = 0;
+#if defined(ARM_MATH_DSP)
+    {
+        int32_t k;
+        for (k = 0; k < n8; k += DSP_CHUNK)
+        {
+            const int32_t groups = ((n8 - k > DSP_CHUNK) ? DSP_CHUNK : n8 - k) >> 3;
+            const uint8_t *p0 = (const uint8_t *)packed + ((e0 + k) >> 1);
+            const uint8_t *p1 = (const uint8_t *)packed + ((e1 + k) >> 1);
+            int32_t a16[4] = {0, 0, 0, 0};
+            if ((e1 & 1) != 0)
+            {
+                dot_2x2_s16(p0, p1, 1, pair + 2 * k, groups, a16);
+            }
+            else
+            {
+                dot_2x2_s16(p0, p1, 0, pair + 2 * k, groups, a16);
+            }
+            acc[0] = sqzfw_add_wrap(acc[0], a16[0] / 16);
+            acc[1] = sqzfw_add_wrap(acc[1], a16[1] / 16);
+            acc[2] = sqzfw_add_wrap(acc[2], a16[2] / 16);
+            acc[3] = sqzfw_add_wrap(acc[3], a16[3] / 16);
+        }
+    }
+#endif
+    tail_2x2(packed, e0, e1, n8, n, pair, acc);
+}
+
+#if defined(ARM_MATH_DSP)
+/*
+ * The common call made cheap: lean requantization, two written columns, one chunk of columns. Channel
+ * pairs with stepping pointers (the rows of a pair start at elements 0 and cols from p), the lean
+ * constants derived per channel, nothing else kept across the assembly loop.
+ */
+static void mat_mult_s16_lean(const uint8_t *p,
+                              const int32_t pairs,
+                              const int32_t cols,
+                              const int16_t *pair,
+                              const int32_t *bias,
+                              const int32_t *multipliers,
+                              const int32_t *shifts,
+                              const int32_t dst_offset,
+                              int8_t *out0,
+                              int8_t *out1)
+{
+    const int32_t n8 = cols & ~7;
+    int32_t j;
+    for (j = 0; j < pairs; j++)
+    {
+        int32_t a[4] = {0, 0, 0, 0};
+        int32_t c, r, rnd;
+        if ((cols & 1) != 0)
+        {
+            dot_2x2_s16(p, p + (cols >> 1), 1, pair, n8 >> 3, a);
+        }
+        else
+        {
+            dot_2x2_s16(p, p + (cols >> 1), 0, pair, n8 >> 3, a);
+        }
+        /* exact: a[i] is 16 times an integer (>> of a negative int32 is arithmetic here, as in sqzfw_nn_requant.h) */
+        a[0] >>= 4;
+        a[1] >>= 4;
+        a[2] >>= 4;
+        a[3] >>= 4;
+        if (n8 < cols)
+        {
+            tail_2x2((const int8_t *)p, 0, cols, n8, cols, pair, a);
+        }
+        for (c = 0; c < 2; c++)
+        {
+            const int32_t b = (bias != NULL) ? bias[c] : 0;
+            r = -shifts[c];
+            rnd = (int32_t)((1U << (uint32_t)(r - 1)) + ((uint32_t)dst_offset << (uint32_t)r));
+            out0[c] = sqzfw_rq_lean_one(sqzfw_add_wrap(a[c], b), multipliers[c], r, rnd);
+            out1[c] = sqzfw_rq_lean_one(sqzfw_add_wrap(a[c + 2], b), multipliers[c], r, rnd);
+        }
+        p += cols;
+        bias = (bias != NULL) ? bias + 2 : NULL;
+        multipliers += 2;
+        shifts += 2;
+        out0 += 2;
+        out1 += 2;
+    }
+}
+#endif
+
 void sqzfw_nn_mat_mult_s4_s16(const int8_t *packed_rhs,
                               const int32_t rhs_rows,
                               const int32_t cols,
-                              const int16_t *col0,
-                              const int16_t *col1,
+                              const int16_t *pair,
                               const int32_t *bias,
                               const int32_t *multipliers,
                               const int32_t *shifts,
@@ -211,21 +347,28 @@ void sqzfw_nn_mat_mult_s4_s16(const int8_t *packed_rhs,
                               int8_t *out0,
                               int8_t *out1)
 {
-    const int16_t *c1 = (col1 != NULL) ? col1 : col0;
     sqzfw_rq_out q;
-    int32_t mode, o;
+    int32_t mode;
+    int32_t o = 0;
     int8_t sink[2];
 
     q.offset = dst_offset;
     q.act_min = act_min;
     q.act_max = act_max;
     mode = rq_mode_s4(bias, shifts, rhs_rows, cols, &q);
-    for (o = 0; o < rhs_rows; o += 2)
+#if defined(ARM_MATH_DSP)
+    if (mode == SQZFW_RQ_LEAN && out1 != NULL && cols <= DSP_CHUNK)
     {
-        /* the last channel of an odd count pairs with itself */
+        o = 2 * (rhs_rows >> 1);
+        mat_mult_s16_lean((const uint8_t *)packed_rhs, rhs_rows >> 1, cols, pair, bias, multipliers, shifts, dst_offset, out0, out1);
+    }
+#endif
+    /* every other call, and the last channel of an odd count (paired with itself) */
+    for (; o < rhs_rows; o += 2)
+    {
         const int32_t o1 = (o + 1 < rhs_rows) ? o + 1 : o;
         int32_t acc[4];
-        dot_s4_s16_2x2(packed_rhs, o * cols, o1 * cols, cols, col0, c1, acc);
+        dot_s4_s16_2x2(packed_rhs, o * cols, o1 * cols, cols, pair, acc);
         if (bias != NULL)
         {
             acc[0] = sqzfw_add_wrap(acc[0], bias[o]);
@@ -233,10 +376,10 @@ void sqzfw_nn_mat_mult_s4_s16(const int8_t *packed_rhs,
             acc[1] = sqzfw_add_wrap(acc[1], bias[o1]);
             acc[3] = sqzfw_add_wrap(acc[3], bias[o1]);
         }
-        sqzfw_rq_store2(acc[0], acc[2], multipliers[o], shifts[o], mode, &q, out0 + o, (col1 != NULL) ? out1 + o : &sink[0]);
+        sqzfw_rq_store2(acc[0], acc[2], multipliers[o], shifts[o], mode, &q, out0 + o, (out1 != NULL) ? out1 + o : &sink[0]);
         if (o1 != o)
         {
-            sqzfw_rq_store2(acc[1], acc[3], multipliers[o1], shifts[o1], mode, &q, out0 + o1, (col1 != NULL) ? out1 + o1 : &sink[1]);
+            sqzfw_rq_store2(acc[1], acc[3], multipliers[o1], shifts[o1], mode, &q, out0 + o1, (out1 != NULL) ? out1 + o1 : &sink[1]);
         }
     }
 }

@@ -410,6 +410,20 @@ static int32_t folded_bias_s4(const int32_t *bias, const int32_t o, const int32_
 
 #if defined(ARM_MATH_DSP)
 /* Rows e0 and e1 over n4 groups of four unpacked to int16 in the layout of sqzfw_nn_wide.h; adds the row sums. */
+/* Weights e .. e + 3 of the stream as 16 bits, weight e in bits 0..3. */
+SQZFW_INLINE uint32_t nibbles4(const int8_t *packed, const int32_t e)
+{
+    const uint8_t *p = (const uint8_t *)packed + (e >> 1);
+    const uint32_t q = (uint32_t)p[0] | ((uint32_t)p[1] << 8);
+    return ((e & 1) != 0) ? ((q >> 4) | ((uint32_t)p[2] << 12)) : q;
+}
+
+/* Bits 0..3 of v as a signed int4 (>> of a negative int32 is arithmetic here, as in sqzfw_nn_requant.h). */
+SQZFW_INLINE int32_t low_s4(const uint32_t v)
+{
+    return (int32_t)(v << 28) >> 28;
+}
+
 static void widen_pair_s4(const int8_t *packed, int32_t e0, int32_t e1, int32_t n4, int32_t *dst, int32_t sums[2])
 {
     for (; n4 > 0; n4--)
@@ -417,9 +431,8 @@ static void widen_pair_s4(const int8_t *packed, int32_t e0, int32_t e1, int32_t 
         int32_t r;
         for (r = 0; r < 2; r++)
         {
-            const int32_t e = (r == 0) ? e0 : e1;
-            const int32_t w0 = sqzfw_s4_at(packed, e), w1 = sqzfw_s4_at(packed, e + 1);
-            const int32_t w2 = sqzfw_s4_at(packed, e + 2), w3 = sqzfw_s4_at(packed, e + 3);
+            const uint32_t q = nibbles4(packed, (r == 0) ? e0 : e1);
+            const int32_t w0 = low_s4(q), w1 = low_s4(q >> 4), w2 = low_s4(q >> 8), w3 = low_s4(q >> 12);
             dst[2 * r] = (int32_t)(((uint32_t)w0 & 0xFFFFU) | ((uint32_t)w2 << 16));
             dst[2 * r + 1] = (int32_t)(((uint32_t)w1 & 0xFFFFU) | ((uint32_t)w3 << 16));
             sums[r] += w0 + w1 + w2 + w3;
@@ -427,6 +440,83 @@ static void widen_pair_s4(const int8_t *packed, int32_t e0, int32_t e1, int32_t 
         e0 += 4;
         e1 += 4;
         dst += 4;
+    }
+}
+#endif
+
+#if defined(ARM_MATH_DSP)
+/*
+ * The common 1x1 call made cheap: lean requantization, rows of at most SQZFW_WIDE_MAX_COLS columns, pairs
+ * of channels (rhs_rows even here). As the int8 lean product: each pair of rows widened once into wide
+ * (the caller's 2 KiB buffer), the lean constants derived once per pair, every pixel pair through
+ * sqzfw_dot_2x2_wide.
+ */
+static void mat_mult_wide_lean(const int8_t *lhs,
+                               const int32_t lhs_rows,
+                               const int32_t lhs_stride,
+                               const int8_t *packed_rhs,
+                               const int32_t rhs_rows,
+                               const int32_t cols,
+                               const int32_t *bias,
+                               const int32_t *multipliers,
+                               const int32_t *shifts,
+                               const int32_t lhs_offset,
+                               const int32_t dst_offset,
+                               int8_t *dst,
+                               const int32_t dst_stride,
+                               int32_t *wide)
+{
+    const int32_t vcols = cols & ~3;
+    sqzfw_rq_lean c[2];
+    int32_t o;
+    for (o = 0; o < rhs_rows; o += 2)
+    {
+        const int32_t e0 = o * cols, e1 = e0 + cols;
+        const int8_t *a0 = lhs;
+        int8_t *d = dst + o;
+        int32_t sums[2] = {0, 0};
+        int32_t base0, base1, k, r;
+        widen_pair_s4(packed_rhs, e0, e1, vcols >> 2, wide, sums);
+        for (k = vcols; k < cols; k++)
+        {
+            sums[0] += sqzfw_s4_at(packed_rhs, e0 + k);
+            sums[1] += sqzfw_s4_at(packed_rhs, e1 + k);
+        }
+        base0 = folded_bias_s4(bias, o, sums[0], lhs_offset);
+        base1 = folded_bias_s4(bias, o + 1, sums[1], lhs_offset);
+        sqzfw_rq_lean_init(&c[0], multipliers[o], shifts[o], dst_offset);
+        sqzfw_rq_lean_init(&c[1], multipliers[o + 1], shifts[o + 1], dst_offset);
+        for (r = lhs_rows; r >= 2; r -= 2)
+        {
+            int32_t acc[4];
+            acc[0] = base0;
+            acc[1] = base1;
+            acc[2] = base0;
+            acc[3] = base1;
+            sqzfw_dot_2x2_wide(a0, lhs_stride, wide, vcols >> 2, acc);
+            if (vcols < cols)
+            {
+                dot_s4_s8_2x2(packed_rhs, e0, e1, vcols, cols, a0, a0 + lhs_stride, acc);
+            }
+            d[0] = sqzfw_rq_lean_one(acc[0], c[0].mult, c[0].rsh, c[0].rnd_off);
+            d[1] = sqzfw_rq_lean_one(acc[1], c[1].mult, c[1].rsh, c[1].rnd_off);
+            d[dst_stride] = sqzfw_rq_lean_one(acc[2], c[0].mult, c[0].rsh, c[0].rnd_off);
+            d[dst_stride + 1] = sqzfw_rq_lean_one(acc[3], c[1].mult, c[1].rsh, c[1].rnd_off);
+            d += 2 * dst_stride;
+            a0 += 2 * lhs_stride;
+        }
+        if (r > 0)
+        {
+            int32_t acc[4];
+            acc[0] = base0;
+            acc[1] = base1;
+            sqzfw_dot_1x2_wide(a0, wide, vcols >> 2, acc);
+            acc[2] = acc[0];
+            acc[3] = acc[1];
+            dot_s4_s8_2x2(packed_rhs, e0, e1, vcols, cols, a0, a0, acc);
+            d[0] = sqzfw_rq_lean_one(acc[0], c[0].mult, c[0].rsh, c[0].rnd_off);
+            d[1] = sqzfw_rq_lean_one(acc[1], c[1].mult, c[1].rsh, c[1].rnd_off);
+        }
     }
 }
 #endif
@@ -449,7 +539,7 @@ void sqzfw_nn_mat_mult_nt_t_s4(const int8_t *lhs,
 {
     sqzfw_rq_out q;
     int32_t mode, o;
-    int32_t vcols = 0; /* columns the widened rows cover: none without DSP or for long rows */
+    int32_t vcols = 0; /* columns the widened rows cover: none without DSP, for long rows or below 4 */
 #if defined(ARM_MATH_DSP)
     int32_t wide[SQZFW_WIDE_MAX_COLS]; /* 2 rows of int16, word-aligned for LDRD */
     if (cols <= SQZFW_WIDE_MAX_COLS)
@@ -462,9 +552,17 @@ void sqzfw_nn_mat_mult_nt_t_s4(const int8_t *lhs,
     q.act_min = act_min;
     q.act_max = act_max;
     mode = rq_mode_s4(bias, shifts, rhs_rows, cols, &q);
-    for (o = 0; o < rhs_rows; o += 2)
+    o = 0;
+#if defined(ARM_MATH_DSP)
+    if (mode == SQZFW_RQ_LEAN && vcols > 0)
     {
-        /* the last channel of an odd count pairs with itself */
+        o = 2 * (rhs_rows >> 1);
+        mat_mult_wide_lean(lhs, lhs_rows, lhs_stride, packed_rhs, o, cols, bias, multipliers, shifts, lhs_offset, dst_offset, dst, dst_stride, wide);
+    }
+#endif
+    /* every other call, and the last channel of an odd count (paired with itself) */
+    for (; o < rhs_rows; o += 2)
+    {
         const int32_t o1 = (o + 1 < rhs_rows) ? o + 1 : o;
         const int32_t e0 = o * cols, e1 = o1 * cols;
         const int8_t *a0 = lhs;

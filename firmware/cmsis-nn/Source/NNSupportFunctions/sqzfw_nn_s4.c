@@ -56,6 +56,12 @@ static int32_t rq_mode_s4(const int32_t *bias, const int32_t *shifts, const int3
     #define GROUPED_COLS(n) 0
 #endif
 
+/* Bits 0..3 of v as a signed int4 (>> of a negative int32 is arithmetic here, as in sqzfw_nn_requant.h). */
+SQZFW_INLINE int32_t low_s4(const uint32_t v)
+{
+    return (int32_t)(v << 28) >> 28;
+}
+
 /* Where element k of column i of a pair of n-element columns is (Include/Internal/sqzfw_nn_s4.h). */
 SQZFW_INLINE int32_t pair_index(const int32_t n, const int32_t n8, const int32_t i, const int32_t k)
 {
@@ -238,11 +244,64 @@ SQZFW_INLINE void dot_2x2_s16(const uint8_t *p0, const uint8_t *p1, const int32_
 }
 #endif
 
-/* acc[0..3] += the tails of the pair's columns (elements n8 .. n - 1) against rows e0 and e1. */
+/* Weights e .. e + t - 1 (t <= 7) of the stream as bits, weight e in bits 0..3; reads only their bytes. */
+static uint32_t nibbles_upto7(const int8_t *packed, const int32_t e, const int32_t t)
+{
+    const uint8_t *p = (const uint8_t *)packed + (e >> 1);
+    const int32_t bytes = ((e & 1) + t + 1) >> 1; /* at most 4 */
+    uint32_t q = 0U;
+    int32_t b;
+    for (b = 0; b < bytes; b++)
+    {
+        q |= (uint32_t)p[b] << (8 * b);
+    }
+    return q >> (4 * (e & 1));
+}
+
+#if !defined(ARM_MATH_DSP)
+/*
+ * acc[0..3] += (x . row e0, x . row e1, y . row e0, y . row e1) over n int16 columns x and y in natural order:
+ * the weights seven at a time from their bytes, then SBFX per weight.
+ */
+static void dot_nibbles_2x2(const int8_t *packed, const int32_t e0, const int32_t e1, const int32_t n, const int16_t *x, const int16_t *y, int32_t acc[4])
+{
+    int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
+    int32_t k = 0;
+    while (k < n)
+    {
+        const int32_t t = (n - k < 7) ? n - k : 7;
+        uint32_t q0 = nibbles_upto7(packed, e0 + k, t);
+        uint32_t q1 = nibbles_upto7(packed, e1 + k, t);
+        const int32_t end = k + t;
+        for (; k < end; k++)
+        {
+            const int32_t w0 = low_s4(q0), w1 = low_s4(q1);
+            const int32_t u = x[k], v = y[k];
+            q0 >>= 4;
+            q1 >>= 4;
+            a00 += w0 * u;
+            a01 += w1 * u;
+            a10 += w0 * v;
+            a11 += w1 * v;
+        }
+    }
+    acc[0] = a00;
+    acc[1] = a01;
+    acc[2] = a10;
+    acc[3] = a11;
+}
+#endif
+
+/*
+ * acc[0..3] += the tails of the pair's columns (elements n8 .. n - 1) against rows e0 and e1: in a DSP build
+ * at most 7 columns, one weight read at a time (fewer instructions than gathering them first); in a plain C
+ * build whole rows, by dot_nibbles_2x2.
+ */
 static void tail_2x2(const int8_t *packed, const int32_t e0, const int32_t e1, const int32_t n8, const int32_t n, const int16_t *pair, int32_t acc[4])
 {
     const int16_t *t0 = pair + 2 * n8;
     const int16_t *t1 = t0 + (n - n8);
+#if defined(ARM_MATH_DSP)
     int32_t k;
     for (k = n8; k < n; k++)
     {
@@ -253,6 +312,9 @@ static void tail_2x2(const int8_t *packed, const int32_t e0, const int32_t e1, c
         acc[2] += w0 * y;
         acc[3] += w1 * y;
     }
+#else
+    dot_nibbles_2x2(packed, e0 + n8, e1 + n8, n - n8, t0, t1, acc);
+#endif
 }
 
 /*
@@ -418,21 +480,34 @@ void sqzfw_nn_mat_mult_s4_s16(const int8_t *packed_rhs,
 }
 
 /*
- * acc[0..3] += (x0 . row e0, x0 . row e1, x1 . row e0, x1 . row e1) over n int8 columns from column k0,
- * the input offset already folded into acc.
+ * acc[0..3] += (x0 . row e0, x0 . row e1, x1 . row e0, x1 . row e1) over int8 columns k0 .. n - 1, the input
+ * offset already folded into acc: as dot_nibbles_2x2.
  */
-static void dot_s4_s8_2x2(const int8_t *packed, const int32_t e0, const int32_t e1, const int32_t k0, const int32_t n, const int8_t *x0, const int8_t *x1, int32_t acc[4])
+static void dot_s4_s8_2x2(const int8_t *packed, const int32_t e0, const int32_t e1, int32_t k, const int32_t n, const int8_t *x0, const int8_t *x1, int32_t acc[4])
 {
-    int32_t k;
-    for (k = k0; k < n; k++)
+    int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
+    while (k < n)
     {
-        const int32_t w0 = sqzfw_s4_at(packed, e0 + k), w1 = sqzfw_s4_at(packed, e1 + k);
-        const int32_t a = x0[k], b = x1[k];
-        acc[0] += w0 * a;
-        acc[1] += w1 * a;
-        acc[2] += w0 * b;
-        acc[3] += w1 * b;
+        const int32_t t = (n - k < 7) ? n - k : 7;
+        uint32_t q0 = nibbles_upto7(packed, e0 + k, t);
+        uint32_t q1 = nibbles_upto7(packed, e1 + k, t);
+        const int32_t end = k + t;
+        for (; k < end; k++)
+        {
+            const int32_t w0 = low_s4(q0), w1 = low_s4(q1);
+            const int32_t u = x0[k], v = x1[k];
+            q0 >>= 4;
+            q1 >>= 4;
+            a00 += w0 * u;
+            a01 += w1 * u;
+            a10 += w0 * v;
+            a11 += w1 * v;
+        }
     }
+    acc[0] = a00;
+    acc[1] = a01;
+    acc[2] = a10;
+    acc[3] = a11;
 }
 
 /* bias + lhs_offset * (sum of the weight row), modulo 2^32 like the per-MAC sums it replaces. */
@@ -449,12 +524,6 @@ SQZFW_INLINE uint32_t nibbles4(const int8_t *packed, const int32_t e)
     const uint8_t *p = (const uint8_t *)packed + (e >> 1);
     const uint32_t q = (uint32_t)p[0] | ((uint32_t)p[1] << 8);
     return ((e & 1) != 0) ? ((q >> 4) | ((uint32_t)p[2] << 12)) : q;
-}
-
-/* Bits 0..3 of v as a signed int4 (>> of a negative int32 is arithmetic here, as in sqzfw_nn_requant.h). */
-SQZFW_INLINE int32_t low_s4(const uint32_t v)
-{
-    return (int32_t)(v << 28) >> 28;
 }
 
 static void widen_pair_s4(const int8_t *packed, int32_t e0, int32_t e1, int32_t n4, int32_t *dst, int32_t sums[2])

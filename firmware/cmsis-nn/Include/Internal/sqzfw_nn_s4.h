@@ -38,9 +38,16 @@ SQZFW_INLINE int32_t sqzfw_s4_at(const int8_t *packed, const int32_t e)
 void sqzfw_s4_pair_put(int16_t *pair, const int32_t n, const int32_t i, int32_t k, const int8_t *src, const int32_t len, const int32_t offset);
 
 /**
+ * How a call of n channels with cols columns requantizes (sqzfw_nn_requant.h): SQZFW_RQ_LEAN when that applies,
+ * else sqzfw_rq_mode's choice for the int4 bound |sum| <= cols * 8 * 255. Decided once per convolution.
+ */
+int32_t sqzfw_s4_rq_mode(const int32_t *bias, const int32_t *shifts, const int32_t n, const int32_t cols, const int32_t dst_offset, const int32_t act_min, const int32_t act_max);
+
+/**
  * out0[o] and out1[o] for o < rhs_rows: requantized (bias[o] + sum_k s4[o * cols + k] * column[k]) for the
- * two columns of pair (the layout above), plus dst_offset, clamped to [act_min, act_max]. out1 may be
- * NULL: column 1 (filled all the same, e.g. with column 0's values) is then computed but not written.
+ * two columns of pair (the layout above), plus dst_offset, clamped to [act_min, act_max]; mode from
+ * sqzfw_s4_rq_mode for the same call. out1 may be NULL: column 1 (filled all the same, e.g. with column 0's
+ * values) is then computed but not written.
  */
 void sqzfw_nn_mat_mult_s4_s16(const int8_t *packed_rhs,
                               const int32_t rhs_rows,
@@ -52,6 +59,7 @@ void sqzfw_nn_mat_mult_s4_s16(const int8_t *packed_rhs,
                               const int32_t dst_offset,
                               const int32_t act_min,
                               const int32_t act_max,
+                              const int32_t mode,
                               int8_t *out0,
                               int8_t *out1);
 

@@ -82,7 +82,7 @@ arm_cmsis_nn_status arm_convolve_s4(const cmsis_nn_context *ctx,
     const int32_t out_h = output_dims->h;
     const int32_t out_c = output_dims->c;
     const int32_t pixels = input_dims->n * out_h * out_w;
-    int32_t rhs_cols, p;
+    int32_t rhs_cols, p, mode;
     int16_t *col;
     s4_geom g;
 
@@ -101,6 +101,8 @@ arm_cmsis_nn_status arm_convolve_s4(const cmsis_nn_context *ctx,
     g.input_offset = conv_params->input_offset;
     rhs_cols = g.ker_w * g.ker_h * g.in_c;
     col = (int16_t *)ctx->buf;
+    mode = sqzfw_s4_rq_mode(bias_data, quant_params->shift, out_c, rhs_cols, conv_params->output_offset,
+                            conv_params->activation.min, conv_params->activation.max);
 
     /* output positions p (batch-major, NHWC) in pairs; the last one alone when their number is odd */
     for (p = 0; p < pixels; p += 2)
@@ -128,6 +130,7 @@ arm_cmsis_nn_status arm_convolve_s4(const cmsis_nn_context *ctx,
                                  conv_params->output_offset,
                                  conv_params->activation.min,
                                  conv_params->activation.max,
+                                 mode,
                                  output_data + p * out_c,
                                  (count == 2) ? output_data + (p + 1) * out_c : NULL);
     }

@@ -39,11 +39,15 @@ static uint32_t mac_bound_s4(const int32_t cols)
     return (cols >= 0x40000000 / 2040) ? 0x40000000U : (uint32_t)cols * 2040U;
 }
 
-/* The call's requantization: the lean one when it applies, else sqzfw_rq_mode's. */
-static int32_t rq_mode_s4(const int32_t *bias, const int32_t *shifts, const int32_t n, const int32_t cols, const sqzfw_rq_out *q)
+int32_t sqzfw_s4_rq_mode(const int32_t *bias, const int32_t *shifts, const int32_t n, const int32_t cols, const int32_t dst_offset, const int32_t act_min, const int32_t act_max)
 {
-    const int32_t mode = sqzfw_rq_mode(bias, shifts, n, mac_bound_s4(cols));
-    return sqzfw_rq_lean_ok(mode, shifts, n, q) ? SQZFW_RQ_LEAN : mode;
+    sqzfw_rq_out q;
+    int32_t mode;
+    q.offset = dst_offset;
+    q.act_min = act_min;
+    q.act_max = act_max;
+    mode = sqzfw_rq_mode(bias, shifts, n, mac_bound_s4(cols));
+    return sqzfw_rq_lean_ok(mode, shifts, n, &q) ? SQZFW_RQ_LEAN : mode;
 }
 
 #if defined(ARM_MATH_DSP)
@@ -439,18 +443,17 @@ void sqzfw_nn_mat_mult_s4_s16(const int8_t *packed_rhs,
                               const int32_t dst_offset,
                               const int32_t act_min,
                               const int32_t act_max,
+                              const int32_t mode,
                               int8_t *out0,
                               int8_t *out1)
 {
     sqzfw_rq_out q;
-    int32_t mode;
     int32_t o = 0;
     int8_t sink[2];
 
     q.offset = dst_offset;
     q.act_min = act_min;
     q.act_max = act_max;
-    mode = rq_mode_s4(bias, shifts, rhs_rows, cols, &q);
 #if defined(ARM_MATH_DSP)
     if (mode == SQZFW_RQ_LEAN && out1 != NULL && cols <= DSP_CHUNK)
     {
@@ -653,7 +656,7 @@ void sqzfw_nn_mat_mult_nt_t_s4(const int8_t *lhs,
     q.offset = dst_offset;
     q.act_min = act_min;
     q.act_max = act_max;
-    mode = rq_mode_s4(bias, shifts, rhs_rows, cols, &q);
+    mode = sqzfw_s4_rq_mode(bias, shifts, rhs_rows, cols, dst_offset, act_min, act_max);
     o = 0;
 #if defined(ARM_MATH_DSP)
     if (mode == SQZFW_RQ_LEAN && vcols > 0)

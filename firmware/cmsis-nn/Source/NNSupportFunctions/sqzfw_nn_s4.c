@@ -66,17 +66,6 @@ SQZFW_INLINE int32_t low_s4(const uint32_t v)
     return (int32_t)(v << 28) >> 28;
 }
 
-/* Where element k of column i of a pair of n-element columns is (Include/Internal/sqzfw_nn_s4.h). */
-SQZFW_INLINE int32_t pair_index(const int32_t n, const int32_t n8, const int32_t i, const int32_t k)
-{
-    if (k < n8)
-    {
-        const int32_t j = k & 7;
-        return 2 * (k - j) + 8 * i + (((j & 3) << 1) | (j >> 2));
-    }
-    return 2 * n8 + i * (n - n8) + (k - n8);
-}
-
 void sqzfw_s4_pair_put(int16_t *pair, const int32_t n, const int32_t i, int32_t k, const int8_t *src, const int32_t len, const int32_t offset)
 {
     const int32_t n8 = GROUPED_COLS(n);
@@ -84,13 +73,14 @@ void sqzfw_s4_pair_put(int16_t *pair, const int32_t n, const int32_t i, int32_t 
 #if defined(ARM_MATH_DSP)
     const int32_t offset2 = (int32_t)(((uint32_t)offset & 0xFFFFU) * 0x10001U);
 #endif
-    while (k < end)
+    /* inside the groups: whole groups at once, the elements of a partly written group one at a time */
+    while (k < end && k < n8)
     {
+        int16_t *g = pair + 2 * (k & ~7) + 8 * i;
 #if defined(ARM_MATH_DSP)
-        /* a whole group: 8 values as the 4 lane pairs (0, 4), (1, 5), (2, 6), (3, 7) */
-        if ((k & 7) == 0 && k + 8 <= n8 && k + 8 <= end)
+        if ((k & 7) == 0 && k + 8 <= end)
         {
-            int16_t *g = pair + 2 * k + 8 * i;
+            /* 8 values as the 4 lane pairs (0, 4), (1, 5), (2, 6), (3, 7) */
             int32_t w04 = 0, w15 = 0, w26 = 0, w37 = 0;
             if (src != NULL)
             {
@@ -111,8 +101,34 @@ void sqzfw_s4_pair_put(int16_t *pair, const int32_t n, const int32_t i, int32_t 
             continue;
         }
 #endif
-        pair[pair_index(n, n8, i, k)] = (src != NULL) ? (int16_t)(*src++ + offset) : 0;
-        k++;
+        {
+            /* element j of a group is at ((j & 3) << 1) | (j >> 2) */
+            const int32_t stop = MIN(end, (k & ~7) + 8);
+            if (src != NULL)
+            {
+                for (; k < stop; k++)
+                {
+                    g[((k & 3) << 1) | ((k >> 2) & 1)] = (int16_t)(*src++ + offset);
+                }
+            }
+            else
+            {
+                for (; k < stop; k++)
+                {
+                    g[((k & 3) << 1) | ((k >> 2) & 1)] = 0;
+                }
+            }
+        }
+    }
+    /* the tail, in natural order */
+    if (k < end)
+    {
+        int16_t *t = pair + 2 * n8 + i * (n - n8) + (k - n8);
+        int32_t j;
+        for (j = 0; j < end - k; j++)
+        {
+            t[j] = (src != NULL) ? (int16_t)(src[j] + offset) : 0;
+        }
     }
 }
 

@@ -9,22 +9,27 @@
  * weights 0, 2, 4, 6 in the top halves of its bytes and b = v & 0xF0F0F0F0 those of 1, 3, 5, 7, so
  * sxtb16(a), sxtb16(b), sxtb16(a ror 8), sxtb16(b ror 8) are the int16 lane pairs (16 w0, 16 w4),
  * (16 w1, 16 w5), (16 w2, 16 w6), (16 w3, 16 w7): 7 instructions for 8 weights, against 12 for two
- * 16-bit groups. The column's groups of eight are stored in that order (0, 4, 1, 5, 2, 6, 3, 7), and
- * each pair of them is one 32-bit load for __smlad. A row starting in a high nibble (odd row length,
- * odd channel) takes its word from bytes p[0..4] as (word >> 4) | (p[4] << 28): it reads no byte past
- * its own elements. Overflow: the accumulators hold 16 * the exact sum; with |w| <= 8 and
- * |x + offset| <= 255 one MAC adds at most 16 * 8 * 255 = 32640 in magnitude, so a chunk of DSP_CHUNK
- * columns (65528 * 32640 < 2^31) cannot overflow and each chunk's sum divides by 16 exactly; the chunks
- * then add modulo 2^32 like the bias (sqzfw_add_wrap).
+ * 16-bit groups. The pair's groups of eight are stored in that order (0, 4, 1, 5, 2, 6, 3, 7), column 0's
+ * group then column 1's, so each lane pair of a column is one 32-bit load for __smlad (an assembly loop,
+ * 41.5 instructions per 32 MACs). A row starting in a high nibble (odd row length, odd channel) takes its
+ * word from bytes p[0..4] as (word >> 4) | (p[4] << 28): it reads no byte past its own elements. The tails
+ * (n % 8 columns) are read one weight at a time.
+ * Overflow: the accumulators hold 16 * the exact sum; with |w| <= 8 and |x + offset| <= 255 one MAC adds
+ * at most 16 * 8 * 255 = 32640 in magnitude, so a chunk of DSP_CHUNK columns (65528 * 32640 < 2^31) cannot
+ * overflow and each chunk's sum divides by 16 exactly; the chunks then add modulo 2^32 like the bias
+ * (sqzfw_add_wrap), as the exact sum would.
  *
  * Pixel product (sqzfw_nn_mat_mult_nt_t_s4, the 1x1 convolutions), DSP: each pair of weight rows is
  * unpacked once to int16 (the layout of Include/Internal/sqzfw_nn_wide.h, 2 KiB on the stack for rows
  * of at most SQZFW_WIDE_MAX_COLS columns), then every pixel pair runs the int8 kernel's loop on it, the
  * input offset folded into the bias (sum (x + off) w = sum x w + off sum w, all modulo 2^32 like the
- * exact sum the bias is added to). Longer rows and the plain C build take the 2 x 2 loop over nibbles.
+ * exact sum the bias is added to; the int16 weights are exact, so there is no chunk limit here). Longer
+ * rows take the 2 x 2 loop over nibbles.
+ *
+ * Plain C: the same 2 x 2 blocks, the weights seven at a time from their bytes, one SBFX each.
  *
  * Requantization: decided once per call as in the int8 kernels (Include/Internal/sqzfw_nn_requant.h),
- * with the int4 bound |sum| <= cols * 8 * 255.
+ * with the int4 bound |sum| <= cols * 8 * 255; the lean case has loops of its own.
  * Written from scratch for sqzfw (MIT).
  */
 #include "arm_nnsupportfunctions.h"

@@ -13,7 +13,8 @@
  * group then column 1's, so each lane pair of a column is one 32-bit load for __smlad (an assembly loop,
  * 41.5 instructions per 32 MACs). A row starting in a high nibble (odd row length, odd channel) takes its
  * word from bytes p[0..4] as (word >> 4) | (p[4] << 28): it reads no byte past its own elements. The tails
- * (n % 8 columns) are read one weight at a time.
+ * (n % 8 columns): each row's weights gathered from their own bytes, then one SBFX each (the lean loop), or
+ * read one at a time (the other calls).
  * Overflow: the accumulators hold 16 * the exact sum; with |w| <= 8 and |x + offset| <= 255 one MAC adds
  * at most 16 * 8 * 255 = 32640 in magnitude, so a chunk of DSP_CHUNK columns (65528 * 32640 < 2^31) cannot
  * overflow and each chunk's sum divides by 16 exactly; the chunks then add modulo 2^32 like the bias
@@ -420,16 +421,34 @@ static void mat_mult_s16_lean(const uint8_t *p,
         a11 = a[3] >> 4;
         if (n8 < cols)
         {
-            int32_t t[4];
-            t[0] = a00;
-            t[1] = a01;
-            t[2] = a10;
-            t[3] = a11;
-            tail_2x2((const int8_t *)p, 0, cols, n8, cols, pair, t);
-            a00 = t[0];
-            a01 = t[1];
-            a10 = t[2];
-            a11 = t[3];
+            /* the tails (t <= 7 columns): each row's t weights gathered from their own bytes, then SBFX each */
+            const int32_t t = cols - n8;
+            const int32_t e1 = cols + n8; /* row 1's first tail element, counted from p */
+            const uint8_t *q0 = p + (n8 >> 1);
+            const uint8_t *q1 = p + (e1 >> 1);
+            const int16_t *x = pair + 2 * n8;
+            const int16_t *y = x + t;
+            uint32_t v0 = 0U, v1 = 0U;
+            int32_t b;
+            for (b = 0; 2 * b < t; b++)
+            {
+                v0 |= (uint32_t)q0[b] << (8 * b);
+            }
+            for (b = 0; 2 * b < t + (e1 & 1); b++)
+            {
+                v1 |= (uint32_t)q1[b] << (8 * b);
+            }
+            v1 >>= 4 * (e1 & 1);
+            for (b = 0; b < t; b++)
+            {
+                const int32_t w0 = low_s4(v0), w1 = low_s4(v1);
+                v0 >>= 4;
+                v1 >>= 4;
+                a00 += w0 * x[b];
+                a01 += w1 * x[b];
+                a10 += w0 * y[b];
+                a11 += w1 * y[b];
+            }
         }
         if (bias != NULL)
         {

@@ -46,13 +46,19 @@ static void fill_column_s4(const s4_geom *g, const int32_t base_y, const int32_t
             /* the filter row's inside positions are one run of the input row */
             const int32_t lo = MIN(g->ker_w, MAX(0, -base_x));
             const int32_t hi = MAX(lo, MIN(g->ker_w, g->in_w - base_x));
-            sqzfw_s4_pair_put(col, n, i, k, NULL, lo * g->in_c, 0);
+            if (lo > 0)
+            {
+                sqzfw_s4_pair_put(col, n, i, k, NULL, lo * g->in_c, 0);
+            }
             if (hi > lo)
             {
                 sqzfw_s4_pair_put(col, n, i, k + lo * g->in_c, g->input + (y * g->in_w + base_x + lo) * g->in_c,
                                   (hi - lo) * g->in_c, g->input_offset);
             }
-            sqzfw_s4_pair_put(col, n, i, k + hi * g->in_c, NULL, (g->ker_w - hi) * g->in_c, 0);
+            if (hi < g->ker_w)
+            {
+                sqzfw_s4_pair_put(col, n, i, k + hi * g->in_c, NULL, (g->ker_w - hi) * g->in_c, 0);
+            }
         }
         else
         {

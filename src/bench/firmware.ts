@@ -6,6 +6,8 @@
  *    scalar builds;
  *  - with SQZFW_BENCH_CMSIS_NN=/path/to/CMSIS-NN, Arm's library against ours: v1.1@224 on both boards, v1.0@227 and
  *    (when ../shared has it) the real ImageNet SqueezeNet v1.0 on the M7;
+ *  - v1.1@224 with int4 weights in every conv layer on the M7 (DSP): this tree's s4 kernels against the previous ones
+ *    (firmware/cmsis-nn at PREVIOUS_S4_KERNELS, or SQZFW_BENCH_PREVIOUS_S4), and Arm's with SQZFW_BENCH_CMSIS_NN;
  *  - per layer type (conv1, 1x1, 3x3, pools, concat, softmax) from the same builds: every kernel call is timed by a
  *    bench-only wrapper file linked in with -Wl,--wrap (src/bench/profile-c.ts); its cost is a few dozen instructions
  *    per call, ~0.001% of an inference.
@@ -23,16 +25,19 @@ import { ticksToInstructions } from '../emulate/qemu.js';
 import { prepareImageModel } from '../prepare/image-model.js';
 import { emulateProject, generateProject } from '../driver/index.js';
 import { prepareSynthetic, type PreparedModel } from '../prepare/index.js';
+import { withInt4Layers } from '../quantize/int4.js';
 import { MANIFEST, projectSourcesHash } from '../project.js';
 import type { Bench, BenchRow } from './types.js';
 import { PROFILE_C, PROFILE_LDFLAGS, PROFILE_TYPES, parseProfile, type ProfileType } from './profile-c.js';
 
 /** The tree before the current DSP kernels (git revision 7c081d6): the "previous kernels" baseline. */
 const PREVIOUS_KERNELS = process.env.SQZFW_BENCH_PREVIOUS ?? '7c081d6';
+/** The tree before the blocked s4 kernels (git revision db103a9): the int4 row's baseline. */
+const PREVIOUS_S4_KERNELS = process.env.SQZFW_BENCH_PREVIOUS_S4 ?? 'db103a9';
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const SHARED = join(REPO, '..', 'shared');
 
-interface Kernels {
+export interface Kernels {
   label: string;
   dsp: boolean;
   /** CMSIS-NN tree to build against; undefined: the project's own copy of this tree's firmware/cmsis-nn. */
@@ -118,6 +123,29 @@ function typeRows(what: string, base: Kernels, b: Measured, res: Kernels, r: Mea
   return rows;
 }
 
+/**
+ * The int4 row: v1.1@224 (1000 classes, synthetic weights) with every conv layer int4 on the M7, DSP builds: the
+ * previous s4 kernels, this tree's and (armK) Arm's, each run bit-exact; the totals and the per-layer-type table.
+ */
+export async function benchFirmwareInt4(work: string, armK?: Kernels): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const board = loadBoard('mps2-an500');
+  const dir = join(work, 'int4');
+  const p = prepareSynthetic({ variant: 'v1.1', inputSize: 224, classes: 1000, seed: 1 });
+  const convs = p.model.layers.filter((l) => l.op === 'conv').map((l) => l.name);
+  const { plan } = generateProject({ ...p, model: withInt4Layers(p.float!, p.model, convs) }, board, dir);
+  const prev: Kernels = { label: `previous s4 kernels ${PREVIOUS_S4_KERNELS} (DSP)`, dsp: true, nnDir: previousKernels(PREVIOUS_S4_KERNELS, join(work, 'previous-s4')) };
+  const ours: Kernels = { label: 'sqzfw s4 kernels (DSP)', dsp: true };
+  const what = `v1.1@224 every conv int4 ${board.name} (${board.cpu.core}) DSP`;
+  const b = await measure(dir, board, prev);
+  const r = await measure(dir, board, ours);
+  const a = armK ? await measure(dir, board, armK) : undefined;
+  rows.push(totalRow(what, plan.macs, prev, b, ours, r));
+  if (a && armK) rows.push(totalRow(what, plan.macs, armK, a, ours, r, '; same flags'));
+  rows.push(...typeRows(what, prev, b, ours, r, a));
+  return rows;
+}
+
 export const benchFirmware: Bench = async () => {
   const rows: BenchRow[] = [];
   const work = mkdtempSync(join(tmpdir(), 'sqzfw-bench-fw-'));
@@ -142,6 +170,8 @@ export const benchFirmware: Bench = async () => {
         rows.push(...typeRows(`${what} ${dsp ? 'DSP' : 'scalar'}`, prev(dsp), b, ours(dsp), r, a));
       }
     }
+
+    rows.push(...(await benchFirmwareInt4(work, armK)));
 
     if (armK) {
       const board = loadBoard('mps2-an500');

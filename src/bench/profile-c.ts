@@ -3,7 +3,8 @@
  * times each call with SysTick (exact instructions under QEMU's -icount shift=0), sums the time and MACs per layer
  * type, and prints one `profile <type> <calls> <ticks> <macs>` line per type just before the top 5 is reported
  * (after the inference's own `ticks` measurement has ended). The firmware's line parser ignores these lines.
- * Works with sqzfw's kernels and Arm's CMSIS-NN alike: only the public entry points are wrapped.
+ * Works with sqzfw's kernels and Arm's CMSIS-NN alike: only the public entry points are wrapped (the s8 and s4 conv
+ * wrappers count in the same layer types).
  */
 
 /** Layer types, in the order the firmware prints them. */
@@ -13,6 +14,7 @@ export type ProfileType = (typeof PROFILE_TYPES)[number];
 /** Functions wrapped by the linker (each has a __wrap_ twin in PROFILE_C). */
 export const PROFILED_FUNCTIONS = [
   'arm_convolve_wrapper_s8',
+  'arm_convolve_wrapper_s4',
   'arm_max_pool_s8',
   'arm_avgpool_s8',
   'sqzfw_global_avgpool_requant_s8',
@@ -59,6 +61,25 @@ arm_cmsis_nn_status __wrap_arm_convolve_wrapper_s8(const cmsis_nn_context *ctx, 
     const uint64_t macs = (uint64_t)output_dims->n * (uint64_t)output_dims->h * (uint64_t)output_dims->w *
         (uint64_t)output_dims->c * (uint64_t)filter_dims->h * (uint64_t)filter_dims->w * (uint64_t)filter_dims->c;
     SPAN(kind, macs, st = __real_arm_convolve_wrapper_s8(ctx, conv_params, quant_params, input_dims, input_data,
+                                                         filter_dims, filter_data, bias_dims, bias_data, output_dims, output_data));
+    return st;
+}
+
+/* weak: kernel trees without the int4 functions link too (the wrapper then never runs) */
+__attribute__((weak)) arm_cmsis_nn_status __real_arm_convolve_wrapper_s4(const cmsis_nn_context *ctx,
+    const cmsis_nn_conv_params *conv_params, const cmsis_nn_per_channel_quant_params *quant_params,
+    const cmsis_nn_dims *input_dims, const int8_t *input_data, const cmsis_nn_dims *filter_dims, const int8_t *filter_data,
+    const cmsis_nn_dims *bias_dims, const int32_t *bias_data, const cmsis_nn_dims *output_dims, int8_t *output_data);
+arm_cmsis_nn_status __wrap_arm_convolve_wrapper_s4(const cmsis_nn_context *ctx, const cmsis_nn_conv_params *conv_params,
+    const cmsis_nn_per_channel_quant_params *quant_params, const cmsis_nn_dims *input_dims, const int8_t *input_data,
+    const cmsis_nn_dims *filter_dims, const int8_t *filter_data, const cmsis_nn_dims *bias_dims, const int32_t *bias_data,
+    const cmsis_nn_dims *output_dims, int8_t *output_data)
+{
+    arm_cmsis_nn_status st;
+    const int kind = (filter_dims->w == 1 && filter_dims->h == 1) ? P_1X1 : (input_dims->c <= 4 ? P_CONV1 : P_3X3);
+    const uint64_t macs = (uint64_t)output_dims->n * (uint64_t)output_dims->h * (uint64_t)output_dims->w *
+        (uint64_t)output_dims->c * (uint64_t)filter_dims->h * (uint64_t)filter_dims->w * (uint64_t)filter_dims->c;
+    SPAN(kind, macs, st = __real_arm_convolve_wrapper_s4(ctx, conv_params, quant_params, input_dims, input_data,
                                                          filter_dims, filter_data, bias_dims, bias_data, output_dims, output_data));
     return st;
 }

@@ -14,12 +14,15 @@ import type { Board } from '../boards/index.js';
 export const DSP_INSTRUCTIONS_PER_MAC = 1.217;
 
 /**
- * The same with int4 weights in every conv layer (the s4 kernels unpack the packed weights before the MACs), measured
- * the same way: SqueezeNet v1.0 at 227x227 with 1000 classes (synthetic weights; instruction counts do not depend on
- * the values), the auto plan for nucleo-h743zi, its Cortex-M7 twin under QEMU -icount: 5,078,687,640 instructions
- * for 832,667,936 MACs with every conv layer int4, against 1,011,756,080 (1.215 per MAC) with int8 weights.
+ * The same with int4 weights in every conv layer (the s4 kernels: 2 pixels x 2 output channels per block, eight
+ * packed weights unpacked per 32-bit load in the 3x3 and conv1 loops, each pair of 1x1 weight rows widened once),
+ * measured the same way: SqueezeNet v1.0 at 227x227 with 1000 classes (synthetic weights; instruction counts do not
+ * depend on the values), the auto plan for nucleo-h743zi, its Cortex-M7 twin under QEMU -icount: 1,246,405,480
+ * instructions for 832,667,936 MACs with every conv layer int4 (5,078,732,760, 6.099 per MAC, with the s4 kernels
+ * before they were blocked; 3,066,840,520, 3.683 per MAC, with Arm's CMSIS-NN v7.0.0 s4 kernels), against
+ * 1,011,786,440 (1.215 per MAC) with int8 weights.
  */
-export const DSP_S4_INSTRUCTIONS_PER_MAC = 6.099;
+export const DSP_S4_INSTRUCTIONS_PER_MAC = 1.497;
 
 export interface LatencyEstimate {
   instructions: number;

@@ -5,9 +5,13 @@
  * byte, element 2i in the low nibble and 2i+1 in the high nibble of byte i. Rows are not padded to
  * whole bytes: with an odd row length every other output channel starts in a high nibble.
  *
- * Column order: the int16 im2col columns the s4 kernels build hold (x + input_offset) in natural order
- * in a plain C build; a DSP build stores each full group of four as elements (0, 2, 1, 3) (the tail of
- * n % 4 elements stays in natural order), the order in which sxtb16 produces weight pairs.
+ * Column pairs: the im2col path works on two output positions at a time, their int16 columns of n
+ * elements (x + input_offset, 0 for padding) side by side in the 2 * n elements of scratch Arm's rule
+ * gives. In a plain C build column i is elements i * n .. i * n + n - 1, in natural order. A DSP build
+ * interleaves them by groups of eight: with n8 = n & ~7, the group of elements 8g .. 8g + 7 of column i
+ * is at 16g + 8i, in the order (0, 4, 1, 5, 2, 6, 3, 7), the order in which one 32-bit word of packed
+ * weights gives its pairs (see Source/NNSupportFunctions/sqzfw_nn_s4.c); the tails of n - n8 elements
+ * follow in natural order, column 0's at 2 * n8, column 1's after it. sqzfw_s4_pair_put writes them.
  * Written from scratch for sqzfw (MIT).
  */
 #ifndef SQZFW_NN_S4_H
@@ -27,14 +31,37 @@ SQZFW_INLINE int32_t sqzfw_s4_at(const int8_t *packed, const int32_t e)
     return (int32_t)v - (int32_t)((v & 8U) << 1);
 }
 
-/** Reorders an int16 column of n elements into the build's column order (see above); no-op without DSP. */
-void sqzfw_s4_column_order(int16_t *col, const int32_t n);
+/**
+ * Elements k .. k + len - 1 of column i (0 or 1) of a pair of n-element columns (the layout above):
+ * src[j] + offset, or 0 (the zero point) for all of them when src is NULL.
+ */
+void sqzfw_s4_pair_put(int16_t *pair, const int32_t n, const int32_t i, int32_t k, const int8_t *src, const int32_t len, const int32_t offset);
 
-/** sum over k < n of s4[e0 + k] * col[k], col in the build's column order. Exact (int32, no overflow). */
-int32_t sqzfw_dot_s4_s16(const int8_t *packed, const int32_t e0, const int16_t *col, const int32_t n);
+/**
+ * How a call of n channels with cols columns requantizes (sqzfw_nn_requant.h): SQZFW_RQ_LEAN when that applies,
+ * else sqzfw_rq_mode's choice for the int4 bound |sum| <= cols * 8 * 255. Decided once per convolution.
+ */
+int32_t sqzfw_s4_rq_mode(const int32_t *bias, const int32_t *shifts, const int32_t n, const int32_t cols, const int32_t dst_offset, const int32_t act_min, const int32_t act_max);
 
-/** sum over k < n of s4[e0 + k] * (x[k] + x_offset). Exact. */
-int32_t sqzfw_dot_s4_s8(const int8_t *packed, const int32_t e0, const int8_t *x, const int32_t x_offset, const int32_t n);
+/**
+ * out0[o] and out1[o] for o < rhs_rows: requantized (bias[o] + sum_k s4[o * cols + k] * column[k]) for the
+ * two columns of pair (the layout above), plus dst_offset, clamped to [act_min, act_max]; mode from
+ * sqzfw_s4_rq_mode for the same call. out1 may be NULL: column 1 (filled all the same, e.g. with column 0's
+ * values) is then computed but not written.
+ */
+void sqzfw_nn_mat_mult_s4_s16(const int8_t *packed_rhs,
+                              const int32_t rhs_rows,
+                              const int32_t cols,
+                              const int16_t *pair,
+                              const int32_t *bias,
+                              const int32_t *multipliers,
+                              const int32_t *shifts,
+                              const int32_t dst_offset,
+                              const int32_t act_min,
+                              const int32_t act_max,
+                              const int32_t mode,
+                              int8_t *out0,
+                              int8_t *out1);
 
 /**
  * dst[r * dst_stride + o] for r < lhs_rows, o < rhs_rows: requantized (bias[o] + sum_k s4[o * cols + k] *

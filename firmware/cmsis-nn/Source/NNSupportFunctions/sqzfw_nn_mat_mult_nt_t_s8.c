@@ -10,6 +10,7 @@
 #include "arm_nnsupportfunctions.h"
 #include "Internal/sqzfw_nn_dsp.h"
 #include "Internal/sqzfw_nn_requant.h"
+#include "Internal/sqzfw_nn_wide.h"
 
 /* bias + lhs_offset * (sum of the weight row), modulo 2^32 like the per-MAC sums it replaces. */
 static int32_t folded_bias(const int32_t *bias, const int32_t o, const int8_t *w, const int32_t cols, const int32_t lhs_offset)
@@ -346,9 +347,7 @@ SQZFW_INLINE void lean_store_pair(int8_t *d, const int32_t acc0, const int32_t a
 
 #if defined(ARM_MATH_DSP)
 
-/* Largest column count whose two widened weight rows fit the stack buffer (2 KiB). */
-    #define WIDE_MAX_COLS 512
-    #define LEAN_COLS_OK(cols) ((cols) <= WIDE_MAX_COLS)
+    #define LEAN_COLS_OK(cols) ((cols) <= SQZFW_WIDE_MAX_COLS)
 
 /*
  * Weight rows w0 and w1 (n4 groups of 4 bytes) widened to int16 for the pair: group j is
@@ -379,101 +378,14 @@ static void widen_pair(const int8_t *w0, const int8_t *w1, int32_t n4, int32_t *
     sums[1] = s1;
 }
 
-/*
- * acc[0..3] += (pixel a, channel 0), (a, 1), (a + step, 0), (a + step, 1) over n4 groups, the
- * weights widened by widen_pair: 16 instructions per 16 MACs (2 pixel loads, 4 SXTB16, 2 LDRD,
- * 8 SMLAD) against 20 with int8 weight rows.
- */
-SQZFW_INLINE void dot_2x2_wide(const int8_t *a, const int32_t step, const int32_t *wp, int32_t n4, int32_t acc[4])
-{
-    int32_t c00 = acc[0], c01 = acc[1], c10 = acc[2], c11 = acc[3];
-    #if defined(__GNUC__) && !defined(SQZFW_EMULATE_DSP)
-    /*
-     * Inline assembly because GCC 12 cannot be led to this loop from C: it needs 14 registers
-     * (4 accumulators, pixel and weight pointers, step, counter, 6 operands) and GCC spills.
-     * Post-indexed loads; the second pixel at [a, step - 4] after the post-increment; two groups
-     * per iteration (34 instructions per 32 MACs).
-     */
-    const int32_t step4 = step - 4;
-    int32_t n = n4;
-    int32_t x, x02, y, y02, t0, t1;
-        #define SQZFW_DOT_WIDE_GROUP                      \
-            "ldr    %[x], [%[a]], #4\n\t"                \
-            "ldr    %[y], [%[a], %[s4]]\n\t"             \
-            "ldrd   %[t0], %[t1], [%[w]], #16\n\t"       \
-            "sxtb16 %[x02], %[x]\n\t"                    \
-            "sxtb16 %[x], %[x], ror #8\n\t"              \
-            "sxtb16 %[y02], %[y]\n\t"                    \
-            "sxtb16 %[y], %[y], ror #8\n\t"              \
-            "smlad  %[c00], %[x02], %[t0], %[c00]\n\t"   \
-            "smlad  %[c00], %[x], %[t1], %[c00]\n\t"     \
-            "smlad  %[c10], %[y02], %[t0], %[c10]\n\t"   \
-            "smlad  %[c10], %[y], %[t1], %[c10]\n\t"     \
-            "ldrd   %[t0], %[t1], [%[w], #-8]\n\t"       \
-            "smlad  %[c01], %[x02], %[t0], %[c01]\n\t"   \
-            "smlad  %[c01], %[x], %[t1], %[c01]\n\t"     \
-            "smlad  %[c11], %[y02], %[t0], %[c11]\n\t"   \
-            "smlad  %[c11], %[y], %[t1], %[c11]\n\t"
-    /* LSRS puts an odd group count's low bit in the carry (the group sets no flags): the odd group
-     * first, then pairs of groups, every count (0 included) in one block */
-    __asm__("lsrs   %[n], %[n], #1\n\t"
-            "bcc    2f\n\t" SQZFW_DOT_WIDE_GROUP "2:\n\t"
-            "beq    3f\n\t"
-            "1:\n\t" SQZFW_DOT_WIDE_GROUP SQZFW_DOT_WIDE_GROUP "subs   %[n], %[n], #1\n\t"
-            "bne    1b\n\t"
-            "3:\n\t"
-            : [c00] "+r"(c00), [c01] "+r"(c01), [c10] "+r"(c10), [c11] "+r"(c11), [a] "+r"(a), [w] "+r"(wp),
-              [n] "+r"(n), [x] "=&r"(x), [x02] "=&r"(x02), [y] "=&r"(y), [y02] "=&r"(y02), [t0] "=&r"(t0),
-              [t1] "=&r"(t1)
-            : [s4] "r"(step4)
-            : "cc", "memory");
-        #undef SQZFW_DOT_WIDE_GROUP
-    #else
-    for (; n4 > 0; n4--)
-    {
-        const int32_t xv = sqzfw_read_s8x4(a);
-        const int32_t yv = sqzfw_read_s8x4(a + step);
-        const int32_t x02 = sqzfw_sxtb16(xv), x13 = sqzfw_sxtb16_ror8(xv);
-        const int32_t y02 = sqzfw_sxtb16(yv), y13 = sqzfw_sxtb16_ror8(yv);
-        c00 = sqzfw_smlad(x13, wp[1], sqzfw_smlad(x02, wp[0], c00));
-        c10 = sqzfw_smlad(y13, wp[1], sqzfw_smlad(y02, wp[0], c10));
-        c01 = sqzfw_smlad(x13, wp[3], sqzfw_smlad(x02, wp[2], c01));
-        c11 = sqzfw_smlad(y13, wp[3], sqzfw_smlad(y02, wp[2], c11));
-        a += 4;
-        wp += 4;
-    }
-    #endif
-    acc[0] = c00;
-    acc[1] = c01;
-    acc[2] = c10;
-    acc[3] = c11;
-}
-
-/* One pixel against the widened pair. */
-static void dot_1x2_wide(const int8_t *a, const int32_t *wp, int32_t n4, int32_t acc[2])
-{
-    int32_t c0 = acc[0], c1 = acc[1];
-    for (; n4 > 0; n4--)
-    {
-        const int32_t xv = sqzfw_read_s8x4(a);
-        const int32_t x02 = sqzfw_sxtb16(xv), x13 = sqzfw_sxtb16_ror8(xv);
-        c0 = sqzfw_smlad(x13, wp[1], sqzfw_smlad(x02, wp[0], c0));
-        c1 = sqzfw_smlad(x13, wp[3], sqzfw_smlad(x02, wp[2], c1));
-        a += 4;
-        wp += 4;
-    }
-    acc[0] = c0;
-    acc[1] = c1;
-}
-
 #else
     #define LEAN_COLS_OK(cols) 1
 #endif
 
 /*
  * The product with the lean requantization (sqzfw_rq_lean_ok holds for the call). DSP: each pair
- * of weight rows is widened once into a stack buffer and every pixel pair runs dot_2x2_wide, for
- * calls of at most WIDE_MAX_COLS columns (longer rows take mat_mult, to keep the code small).
+ * of weight rows is widened once into a stack buffer and every pixel pair runs sqzfw_dot_2x2_wide, for
+ * calls of at most SQZFW_WIDE_MAX_COLS columns (longer rows take mat_mult, to keep the code small).
  */
 static void mat_mult_lean(const int8_t *lhs,
                           const int32_t lhs_rows,
@@ -493,7 +405,7 @@ static void mat_mult_lean(const int8_t *lhs,
     sqzfw_rq_lean c[2];
     int32_t o = 0;
 #if defined(ARM_MATH_DSP)
-    int32_t wide[WIDE_MAX_COLS]; /* 2 rows of int16, word-aligned for LDRD; cols <= WIDE_MAX_COLS here */
+    int32_t wide[SQZFW_WIDE_MAX_COLS]; /* 2 rows of int16, word-aligned for LDRD; cols <= SQZFW_WIDE_MAX_COLS here */
 #endif
 
     for (; o + 1 < rhs_rows; o += 2)
@@ -534,7 +446,7 @@ static void mat_mult_lean(const int8_t *lhs,
             acc[2] = base0;
             acc[3] = base1;
 #if defined(ARM_MATH_DSP)
-            dot_2x2_wide(a0, lhs_stride, wide, vcols >> 2, acc);
+            sqzfw_dot_2x2_wide(a0, lhs_stride, wide, vcols >> 2, acc);
 #else
             DOT_2X2(a0, a1, w0, w1, vcols, acc);
 #endif
@@ -558,7 +470,7 @@ static void mat_mult_lean(const int8_t *lhs,
             acc[0] = base0;
             acc[1] = base1;
 #if defined(ARM_MATH_DSP)
-            dot_1x2_wide(a0, wide, vcols >> 2, acc);
+            sqzfw_dot_1x2_wide(a0, wide, vcols >> 2, acc);
 #else
             acc[0] = DOT_1X1(a0, w0, vcols, acc[0]);
             acc[1] = DOT_1X1(a0, w1, vcols, acc[1]);

@@ -13,7 +13,7 @@ import { emitProject, emulateProject, generateFiles, generateProject } from '../
 import { writeProject } from '../src/project.js';
 import type { ConvStep } from '../src/planner/types.js';
 import { splitPoolSteps } from '../src/emit/library.js';
-import { weightArraysOf } from '../src/emit/weights-placement.js';
+import { codeRegionReserve, S4_CODE_BYTES, weightArraysOf } from '../src/emit/weights-placement.js';
 import { prepareSynthetic, type PreparedModel } from '../src/prepare/index.js';
 import { runGolden, runReference } from '../src/golden/run.js';
 import { executePlan } from '../src/planner/execute.js';
@@ -70,6 +70,12 @@ describe('int4 quantization of conv layers', () => {
       }
       expect(e1).toBeLessThanOrEqual(e0 * (1 + 1e-9));
     }
+  });
+
+  it('the flash estimate reserves the s4 kernels\' code only when a layer is int4', () => {
+    const one = withInt4Layers(prep.float!, prep.model, [convs[1].name]);
+    expect(codeRegionReserve(one, 10) - codeRegionReserve(prep.model, 10)).toBe(S4_CODE_BYTES);
+    expect(codeRegionReserve(all4, 10)).toBe(codeRegionReserve(one, 10));
   });
 
   it('the reference golden model (s4 twins on packed weights) equals the fast engine (int4 values as int8) on an int4 model', () => {

@@ -57,6 +57,12 @@ const up = (n: number, a = ALIGN): number => Math.ceil(n / a) * a;
  */
 export const CODE_RESERVE_BYTES = 24 * 1024;
 /**
+ * The int4 (s4) kernels, linked (--gc-sections) only when a layer has int4 weights: 11,248 B of code measured for
+ * SqueezeNet v1.0 with int4 layers on the Cortex-M7 (sqzfw_nn_s4.o 9,444 B with its blocked DSP loops, arm_convolve_s4,
+ * the 1x1, wrapper and buffer-size functions); kept generous.
+ */
+export const S4_CODE_BYTES = 12 * 1024;
+/**
  * Flash per kernel call site in model.c, with its share of the argument structs and init's scratch checks: model.o's
  * code and constants (arenas and weights excluded) measured 94 B per call site for v1.1@224's plain plan (4,425 B,
  * 47 sites) and 69 B for its smallest plan (14,205 B, 207 sites; a conv call passes one sqzfw_conv_call); kept
@@ -124,8 +130,9 @@ export function weightArraysOf(model: QModel): WeightArray[] {
 }
 
 /**
- * Bytes the code region holds besides the weights: code, one call per plan step, the input image when the
- * application stores one (a synthetic input is generated at run time), golden outputs and labels.
+ * Bytes the code region holds besides the weights: code (and the s4 kernels' when a layer is int4), one call per
+ * plan step, the input image when the application stores one (a synthetic input is generated at run time), golden
+ * outputs and labels.
  */
 export function codeRegionReserve(model: QModel, steps: number, labels?: string[], storedInput = true): number {
   const d = model.tensors[model.input].dims;
@@ -134,7 +141,8 @@ export function codeRegionReserve(model: QModel, steps: number, labels?: string[
     return a + t.h * t.w * t.c;
   }, 0);
   const labelBytes = (labels ?? []).reduce((a, l) => a + l.length + 1 + 4, 0);
-  return CODE_RESERVE_BYTES + STEP_CODE_BYTES * steps + (storedInput ? up(d.h * d.w * d.c) : 0) + up(outputs) + labelBytes;
+  const s4 = model.layers.some((l) => l.op === 'conv' && l.weightBits === 4) ? S4_CODE_BYTES : 0;
+  return CODE_RESERVE_BYTES + s4 + STEP_CODE_BYTES * steps + (storedInput ? up(d.h * d.w * d.c) : 0) + up(outputs) + labelBytes;
 }
 
 /** Predict the linker's placement of `arrays` (in source order) for a board and layout. Never throws for size. */

@@ -47,6 +47,18 @@ static uint32_t p_calls[P_N];
         p_calls[kind]++;                                \\
     } while (0)
 
+/* A convolution's layer type and multiply-accumulates (the s8 and s4 wrappers count alike). */
+static int conv_kind(const cmsis_nn_dims *input_dims, const cmsis_nn_dims *filter_dims)
+{
+    return (filter_dims->w == 1 && filter_dims->h == 1) ? P_1X1 : (input_dims->c <= 4 ? P_CONV1 : P_3X3);
+}
+
+static uint64_t conv_macs(const cmsis_nn_dims *filter_dims, const cmsis_nn_dims *output_dims)
+{
+    return (uint64_t)output_dims->n * (uint64_t)output_dims->h * (uint64_t)output_dims->w * (uint64_t)output_dims->c *
+        (uint64_t)filter_dims->h * (uint64_t)filter_dims->w * (uint64_t)filter_dims->c;
+}
+
 arm_cmsis_nn_status __real_arm_convolve_wrapper_s8(const cmsis_nn_context *ctx, const cmsis_nn_conv_params *conv_params,
     const cmsis_nn_per_channel_quant_params *quant_params, const cmsis_nn_dims *input_dims, const int8_t *input_data,
     const cmsis_nn_dims *filter_dims, const int8_t *filter_data, const cmsis_nn_dims *bias_dims, const int32_t *bias_data,
@@ -57,11 +69,9 @@ arm_cmsis_nn_status __wrap_arm_convolve_wrapper_s8(const cmsis_nn_context *ctx, 
     const cmsis_nn_dims *output_dims, int8_t *output_data)
 {
     arm_cmsis_nn_status st;
-    const int kind = (filter_dims->w == 1 && filter_dims->h == 1) ? P_1X1 : (input_dims->c <= 4 ? P_CONV1 : P_3X3);
-    const uint64_t macs = (uint64_t)output_dims->n * (uint64_t)output_dims->h * (uint64_t)output_dims->w *
-        (uint64_t)output_dims->c * (uint64_t)filter_dims->h * (uint64_t)filter_dims->w * (uint64_t)filter_dims->c;
-    SPAN(kind, macs, st = __real_arm_convolve_wrapper_s8(ctx, conv_params, quant_params, input_dims, input_data,
-                                                         filter_dims, filter_data, bias_dims, bias_data, output_dims, output_data));
+    SPAN(conv_kind(input_dims, filter_dims), conv_macs(filter_dims, output_dims),
+         st = __real_arm_convolve_wrapper_s8(ctx, conv_params, quant_params, input_dims, input_data, filter_dims,
+                                             filter_data, bias_dims, bias_data, output_dims, output_data));
     return st;
 }
 
@@ -76,11 +86,9 @@ arm_cmsis_nn_status __wrap_arm_convolve_wrapper_s4(const cmsis_nn_context *ctx, 
     const cmsis_nn_dims *output_dims, int8_t *output_data)
 {
     arm_cmsis_nn_status st;
-    const int kind = (filter_dims->w == 1 && filter_dims->h == 1) ? P_1X1 : (input_dims->c <= 4 ? P_CONV1 : P_3X3);
-    const uint64_t macs = (uint64_t)output_dims->n * (uint64_t)output_dims->h * (uint64_t)output_dims->w *
-        (uint64_t)output_dims->c * (uint64_t)filter_dims->h * (uint64_t)filter_dims->w * (uint64_t)filter_dims->c;
-    SPAN(kind, macs, st = __real_arm_convolve_wrapper_s4(ctx, conv_params, quant_params, input_dims, input_data,
-                                                         filter_dims, filter_data, bias_dims, bias_data, output_dims, output_data));
+    SPAN(conv_kind(input_dims, filter_dims), conv_macs(filter_dims, output_dims),
+         st = __real_arm_convolve_wrapper_s4(ctx, conv_params, quant_params, input_dims, input_data, filter_dims,
+                                             filter_data, bias_dims, bias_data, output_dims, output_data));
     return st;
 }
 

@@ -37,7 +37,7 @@ const PREVIOUS_S4_KERNELS = process.env.SQZFW_BENCH_PREVIOUS_S4 ?? 'db103a9';
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const SHARED = join(REPO, '..', 'shared');
 
-export interface Kernels {
+interface Kernels {
   label: string;
   dsp: boolean;
   /** CMSIS-NN tree to build against; undefined: the project's own copy of this tree's firmware/cmsis-nn. */
@@ -127,7 +127,7 @@ function typeRows(what: string, base: Kernels, b: Measured, res: Kernels, r: Mea
  * The int4 row: v1.1@224 (1000 classes, synthetic weights) with every conv layer int4 on the M7, DSP builds: the
  * previous s4 kernels, this tree's and (armK) Arm's, each run bit-exact; the totals and the per-layer-type table.
  */
-export async function benchFirmwareInt4(work: string, armK?: Kernels): Promise<BenchRow[]> {
+async function benchFirmwareInt4(work: string, armK?: Kernels): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const board = loadBoard('mps2-an500');
   const dir = join(work, 'int4');

@@ -19,14 +19,13 @@ import { readRanges, type RangesFile } from '../quantize/ranges-file.js';
 import { quantizeInput, quantizeModel } from '../quantize/quantize.js';
 import type { QModel } from '../quantize/types.js';
 import { defaultJobs, runTask, type FloatItem } from './parallel.js';
-import { SENSITIVITY_IMAGES } from '../quantize/int4-rounding.js';
 import { loadBoard } from '../boards/index.js';
 import { planModel } from '../planner/index.js';
 import { arenaRegions, kernelPath } from '../driver/board-plan.js';
 import { budgetTest } from '../precision/apply.js';
 import { int4Hessians, int4WeightBytes, selectMixed, weightBytes, type LayerPrecision } from '../precision/mixed.js';
 import { withInt4Layers } from '../quantize/int4.js';
-import { CLASS_IMAGES, ROUNDING_IMAGES } from '../quantize/int4-rounding.js';
+import { KEPT_CALIBRATION_IMAGES, precisionInputs, ROUNDING_IMAGES } from '../quantize/int4-rounding.js';
 import { groundTruth } from './labels.js';
 import { makeDirs } from '../util/out-dir.js';
 import { silentProgress, type ProgressSink } from '../util/progress.js';
@@ -279,7 +278,7 @@ export async function runEval(opts: EvalOptions): Promise<EvalResult> {
   let mixed: { budget: string; models: QModel[]; choices: MixedChoice[] } | undefined;
   if (opts.int4All || budgeted) {
     const board = loadBoard(opts.board ?? 'mps2-an500');
-    const sensPaths = (f: number): string[] => (fixed ? images : items.filter((it) => it.folds.includes(f)).map((it) => it.path)).slice(0, budgeted ? CLASS_IMAGES : ROUNDING_IMAGES);
+    const calibPaths = (f: number): string[] => (fixed ? images : items.filter((it) => it.folds.includes(f)).map((it) => it.path)).slice(0, budgeted ? KEPT_CALIBRATION_IMAGES : ROUNDING_IMAGES);
     int4Models = [];
     const models: QModel[] = [];
     const choices: MixedChoice[] = [];
@@ -287,21 +286,20 @@ export async function runEval(opts: EvalOptions): Promise<EvalResult> {
     for (const [f, q] of qmodels.entries()) {
       // each fold's rounding and selection run for tens of seconds on this thread: let its messages through between
       await nextTurn();
-      const inputs = sensPaths(f).map((p) => quantizeInput(load(p), q.tensors[q.input]));
-      const rounding = inputs.slice(0, ROUNDING_IMAGES);
-      const hessians = int4Hessians(q, rounding);
+      const use = precisionInputs(calibPaths(f).map((p) => quantizeInput(load(p), q.tensors[q.input])));
+      const hessians = int4Hessians(q, use.rounding);
       int4Models.push(withInt4Layers(model, q, q.layers.filter((l) => l.op === 'conv').map((l) => l.name), hessians));
       if (!budgeted) continue;
       // As generate counts the flash: the plan's kernel calls, the class names, no stored input image.
       const steps = opts.fitFlash ? planModel(q, { regions: arenaRegions(board), path: kernelPath(board) }).steps : [];
       const test = budgetTest(board, { steps, storedInput: false, labels: card.labels?.names }, { weightsBudget: opts.weightsBudget, fitFlash: opts.fitFlash });
       what = test.what;
-      progress.start(`int4 sensitivity${qmodels.length > 1 ? ` model ${f}` : ''}`, Math.min(inputs.length, SENSITIVITY_IMAGES));
+      progress.start(`int4 sensitivity${qmodels.length > 1 ? ` model ${f}` : ''}`, use.sensitivity.length);
       await nextTurn();
-      const r = selectMixed(model, q, inputs.slice(0, SENSITIVITY_IMAGES), target, test.fits, what, { tick: (d) => progress.tick(d), hessians, int4: int4Models[f], classInputs: inputs });
+      const r = selectMixed(model, q, use.sensitivity, target, test.fits, what, { tick: (d) => progress.tick(d), hessians, int4: int4Models[f], classInputs: use.classes });
       progress.end();
       models.push(r.model);
-      choices.push({ int4Layers: r.layers.filter((l) => l.bits === 4).map((l) => l.name), sensitivityImages: r.inputs, roundingImages: rounding.length, classImages: inputs.length, outputError: r.outputError, top1AgreementWithInt8: r.top1AgreementWithInt8, layers: r.layers });
+      choices.push({ int4Layers: r.layers.filter((l) => l.bits === 4).map((l) => l.name), sensitivityImages: r.inputs, roundingImages: use.rounding.length, classImages: use.classes.length, outputError: r.outputError, top1AgreementWithInt8: r.top1AgreementWithInt8, layers: r.layers });
     }
     if (budgeted) mixed = { budget: what, models, choices };
   }

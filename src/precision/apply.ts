@@ -12,7 +12,7 @@ import { scoreTensor } from '../graph/ir.js';
 import { silentProgress, type ProgressSink } from '../util/progress.js';
 import { quantizeInput } from '../quantize/quantize.js';
 import type { QModel } from '../quantize/types.js';
-import { CLASS_IMAGES, ROUNDING_IMAGES, SENSITIVITY_IMAGES } from '../quantize/int4-rounding.js';
+import { precisionInputs } from '../quantize/int4-rounding.js';
 import { int4Hessians, selectMixed, weightBytes, type MixedResult } from './mixed.js';
 
 export interface PrecisionOptions {
@@ -55,12 +55,10 @@ export function applyPrecision(p: PrecisionSource, board: Board, code: { steps: 
   const inputs = p.calibInputs.map((x) => quantizeInput(x, q.tensors[q.input]));
   const target = scoreTensor(p.float.graph);
   const { fits, what } = budgetTest(board, { ...code, labels: p.labels }, o);
-  // int4 weights rounded against the first ROUNDING_IMAGES calibration inputs, sensitivity on the first few, the
-  // classifier's int8 classes chosen on the first CLASS_IMAGES
-  const hessians = fits(q) ? undefined : int4Hessians(q, inputs.slice(0, ROUNDING_IMAGES));
-  const sens = inputs.slice(0, SENSITIVITY_IMAGES);
-  progress.start('int4 sensitivity', sens.length);
-  const r = selectMixed(p.float, q, sens, target, fits, what, { tick: (d) => progress.tick(d), hessians, classInputs: inputs.slice(0, CLASS_IMAGES) });
+  const use = precisionInputs(inputs);
+  const hessians = fits(q) ? undefined : int4Hessians(q, use.rounding);
+  progress.start('int4 sensitivity', use.sensitivity.length);
+  const r = selectMixed(p.float, q, use.sensitivity, target, fits, what, { tick: (d) => progress.tick(d), hessians, classInputs: use.classes });
   progress.end();
   return r;
 }

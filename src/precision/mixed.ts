@@ -63,6 +63,15 @@ function runFrom(q: QModel, from: number, base: IntTensors, replaced: Int8Array)
   return t;
 }
 
+/**
+ * The tensors of `m` on the input `q` ran with (`base`, q's tensors): `m` keeps q's layer objects up to its first
+ * changed one (compose, withInt4Layers), so it runs from there only.
+ */
+function runChanged(q: QModel, m: QModel, base: IntTensors): IntTensors {
+  const first = m.layers.findIndex((l, i) => l !== q.layers[i]);
+  return first < 0 ? base : runFrom(m, first, base, runLayer(m, m.layers[first], base));
+}
+
 function relError(a: Int8Array, b: Int8Array, zp: number): number {
   let num = 0;
   let den = 0;
@@ -150,8 +159,9 @@ export function selectMixed(model: FloatModel, q: QModel, inputs: Int8Array[], t
   let err = 0;
   let agree = 0;
   for (const x of inputs) {
-    const a = runGolden(q, x)[target];
-    const b = runGolden(m, x)[target];
+    const t8 = runGolden(q, x);
+    const a = t8[target];
+    const b = runChanged(q, m, t8)[target];
     err += relError(b, a, zp) / inputs.length;
     if (topK(a, 1)[0] === topK(b, 1)[0]) agree++;
   }
@@ -192,13 +202,10 @@ export function keepClassifierClasses(q: QModel, m: QModel, inputs: Int8Array[],
   const q8: QModel = { ...m, layers: m.layers.map((l, i) => (i === at ? l8 : l)) };
   const zp = q.tensors[target].zeroPoint;
   const gain = new Float64Array(l4.bias.length);
-  // m shares q's layers up to its first int4 one: run it from there on q's tensors
-  const first = m.layers.findIndex((l, i) => l !== q.layers[i]);
   for (const x of inputs) {
     const t8 = runGolden(q, x);
     const ref = t8[target];
-    const t = { ...t8 };
-    for (const l of m.layers.slice(first)) t[l.output] = runLayer(m, l, t);
+    const t = runChanged(q, m, t8);
     const s4 = t[target];
     const s8 = runLayer(q8, pool, { ...t, [l4.output]: runLayer(q8, l8, t) });
     let den = 0;

@@ -31,8 +31,8 @@ function calibrateWithInputs(float: FloatModel, inputs: Float32Array[], o: { met
 }
 
 /**
- * Calibrates on the images (name order) and quantizes. Deterministic. `inputs`: the first KEPT_CALIBRATION_IMAGES of them as
- * decoded, kept for mixed precision so that they are not decoded again.
+ * Calibrates on the images (name order) and quantizes. Deterministic. `inputs`: the first KEPT_CALIBRATION_IMAGES
+ * of them as decoded, kept for mixed precision so that they are not decoded again.
  */
 function calibrateWith(float: FloatModel, card: ModelCard, paths: string[], o: { method?: CalibrationMethod; percentile?: number; progress?: ProgressSink }): { qmodel: QModel; calibrator: Calibrator; seconds: number; inputs: Float32Array[] } {
   const progress = o.progress ?? silentProgress;
@@ -64,7 +64,8 @@ export interface PreparedImageModel {
   /**
    * The float model and the first calibration images (up to KEPT_CALIBRATION_IMAGES) for mixed precision: int4 weights
    * are rounded against the first ROUNDING_IMAGES, the per-layer sensitivity is measured on the first
-   * SENSITIVITY_IMAGES and the classifier's int8 classes are chosen on the first CLASS_IMAGES (../quantize/int4-rounding.ts).
+   * SENSITIVITY_IMAGES and the classifier's int8 classes are chosen on the first CLASS_IMAGES (precisionInputs in
+   * ../quantize/int4-rounding.ts).
    */
   float: FloatModel;
   calibInputs: Float32Array[];
@@ -77,8 +78,8 @@ export const SYNTHETIC_INPUT_SEED = 1001;
 
 /**
  * The int8 model and where its ranges came from: a saved ranges file, a folder, the image itself (`imageInput`, the
- * image as decoded once by the caller), or synthetic images; with the first KEPT_CALIBRATION_IMAGES calibration inputs (none
- * for a ranges file).
+ * image as decoded once by the caller), or synthetic images; with the first KEPT_CALIBRATION_IMAGES calibration
+ * inputs (none for a ranges file).
  */
 function quantizeFor(float: FloatModel, card: ModelCard, o: { imageInput?: Float32Array; calib?: string; calibCount?: number; ranges?: string; method?: CalibrationMethod; percentile?: number; progress?: ProgressSink }): { model: QModel; calibration: PreparedImageModel['calibration']; inputs: Float32Array[] } {
   if (o.ranges) {

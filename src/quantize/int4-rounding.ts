@@ -29,6 +29,11 @@ export const SENSITIVITY_IMAGES = 8;
 export const CLASS_IMAGES = 100;
 /** Calibration inputs kept for mixed precision: the rounding and the class choice each take the first of them. */
 export const KEPT_CALIBRATION_IMAGES = Math.max(ROUNDING_IMAGES, SENSITIVITY_IMAGES, CLASS_IMAGES);
+
+/** What each step of mixed precision takes of the calibration inputs kept: the first ones, as many as it uses. */
+export function precisionInputs<T>(kept: T[]): { rounding: T[]; sensitivity: T[]; classes: T[] } {
+  return { rounding: kept.slice(0, ROUNDING_IMAGES), sensitivity: kept.slice(0, SENSITIVITY_IMAGES), classes: kept.slice(0, CLASS_IMAGES) };
+}
 /** Patches (at most this many per input) that feed a layer's second-moment matrix. */
 const MAX_PATCHES_PER_INPUT = 256;
 /** Dampening added to H's diagonal, relative to its mean (GPTQ's 1%). */

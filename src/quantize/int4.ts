@@ -9,9 +9,8 @@
  * int8 model on calibration images 64..99 of each fold): [-8, 7] against [-7, 7] lowers the score error from 4.05 to
  * 3.27 mean squared int8 steps, and from 2.58 to 2.16 with the classifier's int8 classes kept (chosen on images
  * 0..63). Bias (int32 at input_scale * weight_scale) and the requantization multipliers are recomputed for the new
- * scales; activations
- * keep their int8 quantization, so an int4 layer drops into an int8 model unchanged. Scales are float32 and the
- * multipliers derived as TFLite Micro derives them (tflite-params.ts), like the int8 layers'.
+ * scales; activations keep their int8 quantization, so an int4 layer drops into an int8 model unchanged. Scales are
+ * float32 and the multipliers derived as TFLite Micro derives them (tflite-params.ts), like the int8 layers'.
  */
 import type { ConvWeights, FloatModel } from '../graph/ir.js';
 import { convMultiplier, f32 } from './tflite-params.js';
